@@ -1,0 +1,57 @@
+/**
+ * Backoff arithmetic shared by every HTTP client (NASA, Databricks): exponential with full jitter, capped,
+ * and never shorter than what the server asked for in Retry-After.
+ */
+export interface BackoffPolicy {
+  /** Attempts after the first one. */
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const defaultBackoff: BackoffPolicy = { maxRetries: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
+
+/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). Returns ms, or undefined if absent/invalid. */
+export function parseRetryAfter(header: unknown, nowMs: number = Date.now()): number | undefined {
+  if (header === undefined || header === null) return undefined;
+  const text = String(Array.isArray(header) ? header[0] : header).trim();
+  if (text === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
+
+/** Delay before retry number `attempt` (1-based). Full jitter keeps many clients from retrying in lockstep. */
+export function backoffDelayMs(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling * random());
+}
+
+/** The server's Retry-After wins when it is longer than our own backoff; it is still capped to keep runs bounded. */
+export function retryDelayMs(
+  attempt: number,
+  policy: BackoffPolicy,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+  retryAfterCapMs = 5 * 60_000,
+): number {
+  const own = backoffDelayMs(attempt, policy, random);
+  if (retryAfterMs === undefined) return own;
+  return Math.max(own, Math.min(retryAfterMs, retryAfterCapMs));
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
