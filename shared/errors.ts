@@ -58,3 +58,12 @@ export function ensureError(err: unknown): Error {
   }
   return new Error(`Non-error thrown: ${text}`);
 }
+
+/** An upstream payload that failed parsing or its schema; carries the (redacted) bytes so they can be quarantined. */
+export class UpstreamShapeError extends OrbiterError {
+  readonly rawBody: Buffer;
+  constructor(message: string, rawBody: Buffer, details: Record<string, unknown> = {}, cause?: unknown) {
+    super('UpstreamShapeChanged', message, { details, cause });
+    this.rawBody = rawBody;
+  }
+}

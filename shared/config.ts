@@ -1,0 +1,100 @@
+import { Cron } from 'croner';
+import { z } from 'zod';
+import { OrbiterError } from './errors';
+import { Connections } from './names';
+
+// Keys below are spelled out (not computed from names.ts) so their types stay literal; a unit test checks they match.
+/**
+ * The one schema over the environment. Names are the app-setting names in Azure and the `Values` keys of
+ * local.settings.json. Locally connections are connection strings; in Azure they are identity-based
+ * (`<Conn>__blobServiceUri`, `__fullyQualifiedNamespace`, `__credential`), so no secrets are needed.
+ */
+export const sourceIds = ['neows', 'donki', 'eonet', 'apod', 'epic', 'fireball', 'meteorites', 'cmr'] as const;
+export type SourceId = (typeof sourceIds)[number];
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'not a real calendar date');
+
+const ncrontab = z.string().refine((expr) => {
+  if (expr.trim().split(/\s+/).length !== 6) return false;
+  try {
+    new Cron(expr, { paused: true });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected a 6-field NCRONTAB expression (seconds first), e.g. "0 0 */6 * * *"');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+const sourceList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.union([z.literal('all'), z.enum(sourceIds)])).min(1, 'name at least one source or "all"'))
+  .transform((list): SourceId[] => (list.includes('all') ? [...sourceIds] : [...new Set(list as SourceId[])]));
+
+const intFromString = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const configSchema = z
+  .object({
+    OrbiterLake: z.string().min(1).optional().describe('Lake storage connection string (local/Azurite)'),
+    OrbiterLake__blobServiceUri: httpUrl.optional().describe('Lake blob endpoint (Azure, identity-based)'),
+    OrbiterLake__tableServiceUri: httpUrl.optional().describe('Table endpoint for watermarks and run records'),
+    OrbiterLake__credential: z.literal('managedidentity').optional(),
+    OrbiterLake__clientId: z.string().optional().describe('User-assigned identity client id'),
+    ServiceBusConnection: z.string().min(1).optional().describe('Service Bus connection string (local emulator)'),
+    ServiceBusConnection__fullyQualifiedNamespace: z.string().min(1).optional(),
+    NASA_MODE: z.enum(['live', 'replay']).default('live').describe('replay: the local stack serves recorded responses'),
+    NASA_API_KEY: z.string().min(1).default('DEMO_KEY').describe('api.nasa.gov key (Key Vault reference in Azure)'),
+    NASA_API_BASE_URL: httpUrl.default('https://api.nasa.gov'),
+    EPIC_API_BASE_URL: httpUrl.default('https://epic.gsfc.nasa.gov/api'),
+    EONET_API_BASE_URL: httpUrl.default('https://eonet.gsfc.nasa.gov/api/v3'),
+    JPL_SSD_API_BASE_URL: httpUrl.default('https://ssd-api.jpl.nasa.gov'),
+    METEORITES_API_URL: httpUrl.default('https://data.nasa.gov/resource/gh4g-9sfh.json'),
+    CMR_API_BASE_URL: httpUrl.default('https://cmr.earthdata.nasa.gov/search'),
+    CMR_COLLECTION_SHORT_NAME: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('MYD021KM'),
+    CMR_PAGE_SIZE: intFromString(1, 2000).default(500),
+    METEORITES_PAGE_SIZE: intFromString(1, 50_000).default(1000),
+    INGEST_SCHEDULE: ncrontab.default('0 0 */6 * * *').describe('Timer schedule of the ingestion function'),
+    INGEST_START_DATE: isoDate.optional().describe('First window start when a source has no watermark (default: 7 days ago)'),
+    INGEST_SOURCES: sourceList.default([...sourceIds]),
+    INGEST_MAX_WINDOWS_PER_RUN: intFromString(1, 1000).default(10).describe('Bounds one cycle; backlog continues next cycle'),
+    HTTP_TIMEOUT_MS: intFromString(100, 600_000).default(30_000),
+    HTTP_MAX_RETRIES: intFromString(0, 20).default(5),
+    DATABRICKS_HOST: httpUrl.optional(),
+    DATABRICKS_AUTH: z.enum(['pat', 'entra']).default('entra'),
+    DATABRICKS_TOKEN: z.string().optional().describe('Personal access token (local only)'),
+    JOB_CATALOG_PATH: z.string().default('config/job-catalog.json'),
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
+    ORBITER_FUNCTION_KEY: z.string().min(16).optional().describe('Local host function key (Azure manages keys itself)'),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.OrbiterLake && !c.OrbiterLake__blobServiceUri) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [Connections.lake],
+        message: `set ${Connections.lake} (connection string) or ${Connections.lake}__blobServiceUri (identity-based)`,
+      });
+    }
+    if (c.DATABRICKS_AUTH === 'pat' && c.DATABRICKS_HOST && !c.DATABRICKS_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['DATABRICKS_TOKEN'], message: 'required when DATABRICKS_AUTH=pat' });
+    }
+  });
+
+export type OrbiterConfig = Readonly<z.output<typeof configSchema>>;
+
+/** Parses the environment once; every bad or missing setting is named in one error. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): OrbiterConfig {
+  // Empty strings mean "unset" (local.settings.json templates often carry "").
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new OrbiterError('ConfigInvalid', `Invalid Orbiter configuration:\n${lines.join('\n')}`, {
+      details: { settings: parsed.error.issues.map((i) => i.path.join('.')) },
+    });
+  }
+  return Object.freeze(parsed.data);
+}
