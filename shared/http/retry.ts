@@ -55,3 +55,52 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+export interface RetryOptions {
+  policy?: BackoffPolicy;
+  /** Operation name for the per-attempt debug log. */
+  operation?: string;
+  abortSignal?: AbortSignal;
+  /** Which failures to retry; default: errors carrying `retryable: true`. */
+  isRetryable?: (err: unknown, attempt: number) => boolean;
+  /** Server-requested wait (ms) carried by an error, e.g. a parsed Retry-After; default reads `err.retryAfterMs`. */
+  retryAfterMs?: (err: unknown) => number | undefined;
+  /** Called before each wait (automatic retries log at debug, not warn). */
+  onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: unknown }) => void;
+  random?: () => number;
+  retryAfterCapMs?: number;
+  /** Injectable for tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+function defaultRetryAfter(err: unknown): number | undefined {
+  const v = typeof err === 'object' && err !== null ? (err as { retryAfterMs?: unknown }).retryAfterMs : undefined;
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function defaultIsRetryable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === true;
+}
+
+/**
+ * Runs `operation` until it succeeds, fails with a non-retryable error, or `policy.maxRetries` retries are spent
+ * (the last error is rethrown). Waits use backoff with full jitter, never shorter than Retry-After; an abort
+ * during a wait rejects with the signal's reason.
+ */
+export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const policy = options.policy ?? defaultBackoff;
+  const isRetryable = options.isRetryable ?? defaultIsRetryable;
+  const getRetryAfter = options.retryAfterMs ?? defaultRetryAfter;
+  const wait = options.sleep ?? sleep;
+  for (let attempt = 1; ; attempt++) {
+    if (options.abortSignal?.aborted) throw options.abortSignal.reason ?? new Error('aborted');
+    try {
+      return await operation(attempt);
+    } catch (err) {
+      if (attempt > policy.maxRetries || options.abortSignal?.aborted || !isRetryable(err, attempt)) throw err;
+      const delayMs = retryDelayMs(attempt, policy, getRetryAfter(err), options.random, options.retryAfterCapMs);
+      options.onRetry?.({ operation: options.operation ?? 'operation', attempt, delayMs, error: err });
+      await wait(delayMs, options.abortSignal);
+    }
+  }
+}
