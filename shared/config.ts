@@ -15,7 +15,10 @@ export type SourceId = (typeof sourceIds)[number];
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'not a real calendar date');
+  .refine((s) => {
+    const t = Date.parse(`${s}T00:00:00Z`);
+    return !Number.isNaN(t) && new Date(t).toISOString().startsWith(s);
+  }, 'not a real calendar date');
 
 const ncrontab = z.string().refine((expr) => {
   if (expr.trim().split(/\s+/).length !== 6) return false;
@@ -69,19 +72,19 @@ export const configSchema = z
     JOB_CATALOG_PATH: z.string().default('config/job-catalog.json'),
     APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
     ORBITER_FUNCTION_KEY: z.string().min(16).optional().describe('Local host function key (Azure manages keys itself)'),
-  })
-  .superRefine((c, ctx) => {
-    if (!c.OrbiterLake && !c.OrbiterLake__blobServiceUri) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [Connections.lake],
-        message: `set ${Connections.lake} (connection string) or ${Connections.lake}__blobServiceUri (identity-based)`,
-      });
-    }
-    if (c.DATABRICKS_AUTH === 'pat' && c.DATABRICKS_HOST && !c.DATABRICKS_TOKEN) {
-      ctx.addIssue({ code: 'custom', path: ['DATABRICKS_TOKEN'], message: 'required when DATABRICKS_AUTH=pat' });
-    }
   });
+
+/** Rules across settings, checked on the raw values so they are reported together with per-setting errors. */
+function crossChecks(env: Record<string, string>): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  if (!env['OrbiterLake'] && !env['OrbiterLake__blobServiceUri']) {
+    out.push({ path: Connections.lake, message: `set ${Connections.lake} (connection string) or ${Connections.lake}__blobServiceUri (identity-based)` });
+  }
+  if (env['DATABRICKS_AUTH'] === 'pat' && env['DATABRICKS_HOST'] && !env['DATABRICKS_TOKEN']) {
+    out.push({ path: 'DATABRICKS_TOKEN', message: 'required when DATABRICKS_AUTH=pat' });
+  }
+  return out;
+}
 
 export type OrbiterConfig = Readonly<z.output<typeof configSchema>>;
 
@@ -90,10 +93,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Empty strings mean "unset" (local.settings.json templates often carry "").
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = configSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  const issues = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }))),
+    ...crossChecks(cleaned as Record<string, string>),
+  ];
+  if (issues.length > 0 || !parsed.success) {
+    const lines = issues.map((i) => `  ${i.path}: ${i.message}`);
     throw new OrbiterError('ConfigInvalid', `Invalid Orbiter configuration:\n${lines.join('\n')}`, {
-      details: { settings: parsed.error.issues.map((i) => i.path.join('.')) },
+      details: { settings: issues.map((i) => i.path) },
     });
   }
   return Object.freeze(parsed.data);

@@ -316,7 +316,10 @@ export class DatabricksJobsClient {
     if (status >= 500) throw fail('server', message, { ...extra, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     if (status === 401) throw new DatabricksApiError({ code: 'Unauthorized', kind: 'auth', message: `${spec.operation}: ${message}`, retryable: false, operation: spec.operation, ...extra });
     if (status === 403) throw new DatabricksApiError({ code: 'Forbidden', kind: 'auth', message: `${spec.operation}: ${message}`, retryable: false, operation: spec.operation, ...extra });
-    if (status === 404 || dbCode === 'RESOURCE_DOES_NOT_EXIST') {
+    // Jobs API answers a missing job/run with 400 INVALID_PARAMETER_VALUE "Job 123 does not exist."; the official
+    // SDK maps exactly that to ResourceDoesNotExist (databricks/databricks-sdk-py#591), and so do we, for gets only.
+    const missingOnGet = status === 400 && dbCode === 'INVALID_PARAMETER_VALUE' && spec.method === 'GET' && /\bdoes not exist\b/i.test(dbMessage);
+    if (status === 404 || dbCode === 'RESOURCE_DOES_NOT_EXIST' || missingOnGet) {
       throw new DatabricksApiError({ code: 'NotFound', kind: 'not-found', message: `${spec.operation}: ${message}`, retryable: false, operation: spec.operation, ...extra });
     }
     throw fail('bad-request', message, { ...extra, retryable: false });

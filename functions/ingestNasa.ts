@@ -1,0 +1,23 @@
+import type { InvocationContext, Timer } from '@azure/functions';
+import { runIngestionCycle, type CycleSummary } from '../shared/ingest/ingestCycle';
+import { IngestionFailedError } from '../shared/ingest/errors';
+import { contextLogger } from '../shared/logger';
+import type { TimerFunction } from './definition';
+import { runtime } from './runtime';
+
+/** Timer: pull every configured NASA stream's new windows into the raw zone. */
+export async function ingestNasaHandler(_timer: Timer, context: InvocationContext): Promise<CycleSummary> {
+  const { config, storage } = runtime();
+  const summary = await runIngestionCycle({ config, storage, logger: contextLogger(context) });
+  // A partial failure fails the invocation (so it is retried and alerted on); the summary says which streams.
+  if (!summary.ok) throw new IngestionFailedError(summary);
+  return summary;
+}
+
+export const ingestNasa: TimerFunction = {
+  kind: 'timer',
+  name: 'ingestNasa',
+  schedule: '%INGEST_SCHEDULE%',
+  retry: { strategy: 'exponentialBackoff', maxRetryCount: 3, minimumInterval: 10_000, maximumInterval: 300_000 },
+  handler: ingestNasaHandler,
+};

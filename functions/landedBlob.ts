@@ -1,0 +1,37 @@
+import type { InvocationContext } from '@azure/functions';
+import { contextLogger } from '../shared/logger';
+import { Connections, Containers } from '../shared/names';
+import { runRequestForBlob } from '../shared/runs/runRequestForBlob';
+import { sendRunRequest } from '../shared/runs/sendRunRequest';
+import type { BlobFunction } from './definition';
+import { runtime } from './runtime';
+
+/** Blob (Event Grid source) on the raw zone: each landed blob version becomes one run request. */
+export async function landedBlobHandler(blob: Buffer, context: InvocationContext): Promise<unknown> {
+  const meta = context.triggerMetadata ?? {};
+  const path = String(meta['blobTrigger'] ?? '');
+  const name = path.startsWith(`${Containers.raw}/`) ? path.slice(Containers.raw.length + 1) : String(meta['name'] ?? '');
+  const props = (meta['properties'] ?? {}) as { eTag?: string; etag?: string; ETag?: string };
+  const etag = props.eTag ?? props.etag ?? props.ETag ?? '';
+  const traceparent = typeof meta['traceparent'] === 'string' ? meta['traceparent'] : undefined;
+  const decision = runRequestForBlob(
+    { container: Containers.raw, name, content: blob, etag, ...(traceparent ? { traceparent } : {}) },
+    new Date(),
+  );
+  const log = contextLogger(context);
+  if (decision.kind === 'ignored') {
+    log.warn('landed blob not turned into a run request', { reason: decision.reason });
+    return decision;
+  }
+  await sendRunRequest(runtime().sender(), decision.messageId, decision.request);
+  log.info('run request sent', { dataset: decision.request.dataset, blob: name, messageId: decision.messageId });
+  return decision;
+}
+
+export const landedBlob: BlobFunction = {
+  kind: 'blob',
+  name: 'landedBlob',
+  path: `${Containers.raw}/{name}`,
+  connection: Connections.lake,
+  handler: landedBlobHandler,
+};

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { sourceIds } from '../config';
+
+/** A lake object a run consumes; the ETag pins the exact version. */
+export const runInput = z.object({
+  container: z.string().min(3).max(63),
+  path: z.string().min(1).max(1024),
+  etag: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  size: z.number().int().nonnegative().optional(),
+});
+export type RunInput = z.infer<typeof runInput>;
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+/** Message on queue run-requests (v1). Producers: the landedBlob trigger and the Run API. */
+export const runRequestV1 = z.object({
+  schema: z.literal('orbiter.run-request'),
+  version: z.literal(1),
+  requestId: z.string().min(1).max(128),
+  dataset: z.enum(sourceIds),
+  origin: z.enum(['blob-landed', 'api', 'backfill', 'retry']),
+  inputs: z.array(runInput).max(10_000),
+  window: z.object({ start: isoDate, end: isoDate }).optional(),
+  /** Extra job parameters, already checked against the job catalog by the producer. */
+  parameters: z.record(z.string(), z.string()).default({}),
+  correlationId: z.string().min(1).max(128),
+  traceparent: z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/).optional(),
+  requestedAt: z.iso.datetime(),
+});
+export type RunRequest = z.infer<typeof runRequestV1>;

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { sourceIds, type SourceId } from '../config';
+import { parseRawBlobName } from '../lake/rawBlobName';
+import type { RunRequest } from '../messages/runRequest';
+
+export interface LandedBlob {
+  container: string;
+  name: string;
+  content: Buffer;
+  etag: string;
+  traceparent?: string;
+}
+
+export type RunRequestDecision = { kind: 'request'; messageId: string; request: RunRequest } | { kind: 'ignored'; reason: string };
+
+/**
+ * One landed blob version → one run request. The MessageId is derived from path + content hash, so the broker's
+ * duplicate detection drops a second landing of the same bytes (a replayed event, a re-run ingestion).
+ */
+export function runRequestForBlob(blob: LandedBlob, now: Date): RunRequestDecision {
+  if (blob.content.length === 0) return { kind: 'ignored', reason: `${blob.container}/${blob.name} is empty` };
+  const dataset = blob.name.split('/')[0] ?? '';
+  if (!(sourceIds as readonly string[]).includes(dataset)) {
+    return { kind: 'ignored', reason: `${blob.container}/${blob.name}: first path segment "${dataset}" is not a known dataset (${sourceIds.join(', ')})` };
+  }
+  const sha256 = createHash('sha256').update(blob.content).digest('hex');
+  const key = createHash('sha256').update(`${blob.container}/${blob.name}|${sha256}`).digest('hex');
+  const parsed = parseRawBlobName(blob.name);
+  const request: RunRequest = {
+    schema: 'orbiter.run-request',
+    version: 1,
+    requestId: `blob-${key.slice(0, 32)}`,
+    dataset: dataset as SourceId,
+    origin: 'blob-landed',
+    inputs: [{ container: blob.container, path: blob.name, etag: blob.etag, sha256, size: blob.content.length }],
+    ...(parsed ? { window: parsed.window } : {}),
+    parameters: {},
+    correlationId: `blob-${key.slice(0, 32)}`,
+    ...(blob.traceparent ? { traceparent: blob.traceparent } : {}),
+    requestedAt: now.toISOString(),
+  };
+  return { kind: 'request', messageId: `blob-${key}`, request };
+}

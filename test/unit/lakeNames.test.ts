@@ -1,0 +1,51 @@
+import { parseRawBlobName, rawBlobName } from '../../shared/lake/rawBlobName';
+import { redactSecrets } from '../../shared/nasa/redact';
+import { runRequestForBlob } from '../../shared/runs/runRequestForBlob';
+import { runRequestV1 } from '../../shared/messages/runRequest';
+
+const sha = 'ab'.repeat(32);
+
+describe('raw blob names', () => {
+  it('are content-addressed and round-trip', () => {
+    const name = rawBlobName('cmr', 'granules', { start: '2024-05-30', end: '2024-05-30' }, sha, 3);
+    expect(name).toBe('cmr/granules/2024/05/30/2024-05-30_2024-05-30.p0003.abababababababab.json');
+    expect(parseRawBlobName(name)).toEqual({ source: 'cmr', stream: 'granules', window: { start: '2024-05-30', end: '2024-05-30' }, page: 3, sha16: 'abababababababab' });
+  });
+  it('leave foreign names unparsed', () => {
+    expect(parseRawBlobName('neows/manual-upload.json')).toBeUndefined();
+  });
+});
+
+describe('redaction', () => {
+  it('removes api_key values and the configured key anywhere', () => {
+    const text = '{"self":"http://api.nasa.gov/neo/rest/v1/feed?start_date=2024-01-01&api_key=s3cr3tKEY","x":"s3cr3tKEY"}';
+    const out = redactSecrets(text, 's3cr3tKEY');
+    expect(out).not.toContain('s3cr3tKEY');
+    expect(out).toContain('api_key=REDACTED');
+  });
+});
+
+describe('run request for a landed blob', () => {
+  const now = new Date('2026-11-24T10:00:00Z');
+  const blob = { container: 'raw', name: 'neows/feed/2024/05/25/2024-05-25_2024-05-31.0123456789abcdef.json', content: Buffer.from('{"a":1}'), etag: '"0x1"' };
+
+  it('builds a valid v1 message with a deterministic MessageId', () => {
+    const a = runRequestForBlob(blob, now);
+    const b = runRequestForBlob({ ...blob, etag: '"0x2"' }, new Date());
+    if (a.kind !== 'request' || b.kind !== 'request') throw new Error('expected requests');
+    expect(runRequestV1.parse(a.request)).toBeTruthy();
+    expect(a.request.dataset).toBe('neows');
+    expect(a.request.window).toEqual({ start: '2024-05-25', end: '2024-05-31' });
+    expect(a.messageId).toBe(b.messageId); // same path + same bytes → the broker drops the duplicate
+    expect(a.messageId.length).toBeLessThanOrEqual(128);
+  });
+  it('gives changed content a new MessageId', () => {
+    const a = runRequestForBlob(blob, now);
+    const b = runRequestForBlob({ ...blob, content: Buffer.from('{"a":2}') }, now);
+    expect(a.kind === 'request' && b.kind === 'request' && a.messageId !== b.messageId).toBe(true);
+  });
+  it('ignores empty blobs and unknown datasets, saying why', () => {
+    expect(runRequestForBlob({ ...blob, content: Buffer.alloc(0) }, now)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/empty/) });
+    expect(runRequestForBlob({ ...blob, name: 'mars/x.json' }, now)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/"mars" is not a known dataset/) });
+  });
+});
