@@ -1,0 +1,57 @@
+"""Spark session helpers: the local (tests, notebook runner) Delta session and per-run settings."""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+
+from pyspark.sql import SparkSession
+
+DELTA_CONF = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+
+
+def default_jars_dir() -> str:
+    """<repo>/.orbiter/jars (filled by scripts/setup-python.sh); ORBITER_JARS_DIR overrides."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.environ.get("ORBITER_JARS_DIR") or os.path.normpath(os.path.join(here, "..", "..", ".orbiter", "jars"))
+
+
+def local_spark(app_name: str = "orbiter-local", jars_dir: str | None = None) -> SparkSession:
+    """A small local Spark with Delta from pre-fetched jars (spark.jars: no Ivy download at start)."""
+    jars_dir = jars_dir or default_jars_dir()
+    jars = sorted(glob.glob(os.path.join(jars_dir, "delta-*.jar")))
+    if not any(os.path.basename(j).startswith("delta-spark_") for j in jars):
+        raise RuntimeError(f"Delta jars not found in {jars_dir}: run scripts/setup-python.sh")
+    scratch = tempfile.mkdtemp(prefix="orbiter-spark-")
+    builder = (
+        SparkSession.builder.master(os.environ.get("ORBITER_SPARK_MASTER", "local[2]"))
+        .appName(app_name)
+        .config("spark.jars", ",".join(jars))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.sql.warehouse.dir", os.path.join(scratch, "warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
+        .config("spark.sql.adaptive.enabled", "false")
+    )
+    for key, value in DELTA_CONF.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def configure_run(spark: SparkSession) -> None:
+    """Settings every notebook relies on (UTC timestamps), safe on Databricks too."""
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+def on_databricks() -> bool:
+    return "DATABRICKS_RUNTIME_VERSION" in os.environ
