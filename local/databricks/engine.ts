@@ -228,6 +228,7 @@ export class JobsEngine {
         : job.settings.queue.enabled;
 
     const now = this.now();
+    const busy = this.activeCount(jobId);
     const runId = this.id();
     const merged: Record<string, string> = {};
     for (const p of job.settings.parameters) merged[p.name] = p.default;
@@ -256,7 +257,7 @@ export class JobsEngine {
     if (run.idempotency_token) this.tokens.set(run.idempotency_token, runId);
 
     const max = job.settings.max_concurrent_runs;
-    if (this.activeCount(jobId) >= max) {
+    if (busy >= max) {
       if (queueEnabled) {
         run.life_cycle_state = 'QUEUED';
         run.queue_reason = `Queued due to reaching maximum concurrent runs of ${max}.`;
