@@ -17,6 +17,8 @@ export function parseRetryAfter(header: unknown, nowMs: number = Date.now()): nu
   const text = String(Array.isArray(header) ? header[0] : header).trim();
   if (text === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  // An HTTP date has a weekday/month name; Date.parse alone would also take "-3" as a year.
+  if (!/[A-Za-z]/.test(text)) return undefined;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);
@@ -97,7 +99,8 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, o
     try {
       return await operation(attempt);
     } catch (err) {
-      if (attempt > policy.maxRetries || options.abortSignal?.aborted || !isRetryable(err, attempt)) throw err;
+      if (options.abortSignal?.aborted) throw options.abortSignal.reason ?? err;
+      if (attempt > policy.maxRetries || !isRetryable(err, attempt)) throw err;
       const delayMs = retryDelayMs(attempt, policy, getRetryAfter(err), options.random, options.retryAfterCapMs);
       options.onRetry?.({ operation: options.operation ?? 'operation', attempt, delayMs, error: err });
       await wait(delayMs, options.abortSignal);
