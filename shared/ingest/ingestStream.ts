@@ -14,6 +14,8 @@ export interface StreamSummary {
   bytes: number;
   blobsWritten: number;
   blobsSkipped: number;
+  /** Pages that came back with no records (not landed). */
+  emptyPages: number;
   landed: string[];
   quarantined: string[];
   errors: string[];
@@ -47,6 +49,7 @@ export async function ingestStream(src: NasaSource, deps: IngestDeps, range?: { 
     bytes: 0,
     blobsWritten: 0,
     blobsSkipped: 0,
+    emptyPages: 0,
     landed: [],
     quarantined: [],
     errors: [],
@@ -63,6 +66,11 @@ export async function ingestStream(src: NasaSource, deps: IngestDeps, range?: { 
     try {
       for await (const page of src.fetchWindow(window, deps.ctx)) {
         lastPage = page.page;
+        // An empty window is recorded by the watermark, not landed: an empty blob would only start empty runs.
+        if (page.recordCount === 0) {
+          summary.emptyPages++;
+          continue;
+        }
         const res = await deps.lake.land({
           source: src.source,
           stream: src.stream,

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { allFunctions } from '../../functions/all';
+import type { BlobFunction } from '../../functions/definition';
+import { resetRuntime } from '../../functions/runtime';
+import { loadConfig, type OrbiterConfig } from '../../shared/config';
+import { Containers, Tables } from '../../shared/names';
+import type { Logger } from '../../shared/logger';
+import { createStorageClients } from '../../shared/storage/clients';
+import { FunctionHost } from '../host/functionHost';
+import { resolveFunctionKey } from '../host/functionKey';
+import { dedupe, emptyCorpus, loadFixtures, loadSamples } from '../nasa-replay/corpus';
+import { startReplayServer, type ReplayServer } from '../nasa-replay/server';
+import { startServiceBusEmulator, type ServiceBusEmulator } from '../servicebus/emulator';
+import { startAzurite, type AzuriteHandle } from './azurite';
+import { BlobWatcher } from './blobWatcher';
+import { mergeSettings, readLocalSettings } from './settings';
+
+export interface StackOptions {
+  repoRoot: string;
+  /** Git-ignored folder for Azurite data, the broker's journal and the function key. */
+  dataDir: string;
+  hostPort: number;
+  blobPort: number;
+  queuePort: number;
+  tablePort: number;
+  serviceBusPort: number;
+  /** Replay NASA locally (default) or call the real APIs. */
+  nasaMode?: 'replay' | 'live';
+  /** Folder of real captures the replay server also serves (../shared/nasa-samples), when present. */
+  samplesDir?: string;
+  timers: boolean;
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  watchIntervalMs?: number;
+}
+
+export interface Stack {
+  host: FunctionHost;
+  watcher: BlobWatcher;
+  config: OrbiterConfig;
+  settings: Record<string, string>;
+  functionKey: string;
+  replay?: ReplayServer;
+  serviceBus: ServiceBusEmulator;
+  azurite: AzuriteHandle;
+  stop(): Promise<void>;
+}
+
+/** Starts the whole local stack: Azurite, the Service Bus emulator, the NASA replay server and the functions host. */
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => o.logger.warn('stop failed', { error: String(err) }));
+  };
+  try {
+    const azurite = await startAzurite({
+      repoRoot: o.repoRoot,
+      dataDir: join(o.dataDir, 'azurite'),
+      blobPort: o.blobPort,
+      queuePort: o.queuePort,
+      tablePort: o.tablePort,
+    });
+    stops.push(() => azurite.stop());
+    o.logger.info(azurite.reused ? 'Azurite already running: reusing it' : 'Azurite started', { blob: azurite.blobEndpoint });
+
+    const serviceBus = await startServiceBusEmulator({
+      port: o.serviceBusPort,
+      config: join(o.repoRoot, 'local', 'servicebus', 'config.json'),
+      dataDir: join(o.dataDir, 'servicebus'),
+      logger: o.logger,
+    });
+    stops.push(() => serviceBus.close());
+    o.logger.info('Service Bus emulator started', { port: serviceBus.port });
+
+    const localSettings = readLocalSettings(o.repoRoot);
+    const mode = o.nasaMode ?? (o.env['NASA_MODE'] as 'replay' | 'live' | undefined) ?? (localSettings['NASA_MODE'] as 'replay' | 'live' | undefined) ?? 'replay';
+    let replay: ReplayServer | undefined;
+    if (mode === 'replay') {
+      const corpus = emptyCorpus();
+      loadFixtures(corpus, join(o.repoRoot, 'test', 'fixtures', 'nasa'));
+      const captures = o.samplesDir ? loadSamples(corpus, o.samplesDir) : 0;
+      replay = await startReplayServer(dedupe(corpus));
+      stops.push(() => replay!.close());
+      o.logger.info(
+        `NASA_MODE=replay: NASA APIs are served locally from recorded responses (fixtures${captures ? ` + ${captures} real captures` : ''}) at ${replay.url}`,
+      );
+    }
+
+    const settings = mergeSettings(
+      {
+        FUNCTIONS_WORKER_RUNTIME: 'node',
+        AzureWebJobsStorage: azurite.connectionString,
+        OrbiterLake: azurite.connectionString,
+        ServiceBusConnection: serviceBus.connectionString,
+        NASA_MODE: mode,
+        ...(mode === 'replay' ? { INGEST_START_DATE: '2024-05-25' } : {}),
+      },
+      localSettings,
+      o.env,
+      replay ? { ...replay.settings, NASA_MODE: 'replay', OrbiterLake: azurite.connectionString, ServiceBusConnection: serviceBus.connectionString } : undefined,
+    );
+    const config = loadConfig(settings);
+    // The functions read their settings from the environment, exactly as under the real host.
+    for (const [k, v] of Object.entries(settings)) process.env[k] = v;
+    await resetRuntime();
+    stops.push(() => resetRuntime());
+
+    const { key, origin } = resolveFunctionKey(config.ORBITER_FUNCTION_KEY, join(o.dataDir, 'function-key'));
+    const hostJson = JSON.parse(readFileSync(join(o.repoRoot, 'host.json'), 'utf8')) as {
+      extensions?: { serviceBus?: { maxConcurrentCalls?: number } };
+    };
+    const storage = createStorageClients(config);
+    const host = new FunctionHost({
+      definitions: allFunctions,
+      config,
+      settings,
+      storage,
+      functionKey: key,
+      logger: o.logger,
+      port: o.hostPort,
+      timers: o.timers,
+      serviceBus: allFunctions.some((d) => d.kind === 'serviceBusQueue'),
+      ...(hostJson.extensions?.serviceBus?.maxConcurrentCalls ? { maxConcurrentCalls: hostJson.extensions.serviceBus.maxConcurrentCalls } : {}),
+    });
+    await host.start();
+    stops.push(() => host.stop());
+    o.logger.info(`Functions host listening on ${host.url}/api (function key ${origin === 'env' ? 'from ORBITER_FUNCTION_KEY' : `in ${join(o.dataDir, 'function-key')}`})`);
+
+    for (const c of Object.values(Containers)) await storage.blobs.getContainerClient(c).createIfNotExists();
+    const watcher = new BlobWatcher({
+      targets: allFunctions
+        .filter((d): d is BlobFunction => d.kind === 'blob')
+        .map((d) => ({ container: storage.blobs.getContainerClient(d.path.split('/')[0]!), functionName: d.name })),
+      receiptsTable: storage.table(Tables.blobReceipts),
+      hostUrl: host.url,
+      functionKey: key,
+      accountUrl: azurite.blobEndpoint,
+      logger: o.logger,
+      ...(o.watchIntervalMs ? { intervalMs: o.watchIntervalMs } : {}),
+    });
+    stops.push(() => watcher.stop());
+
+    return {
+      host,
+      watcher,
+      config,
+      settings,
+      functionKey: key,
+      ...(replay ? { replay } : {}),
+      serviceBus,
+      azurite,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
