@@ -581,12 +581,11 @@ export class JobsEngine {
         if (ref.startsWith('job.parameters.')) return run.job_parameters[ref.slice('job.parameters.'.length)] ?? m;
         return refs[ref] ?? m;
       });
-    const params: Record<string, string> = {};
-    for (const [k, v] of Object.entries(task.notebook_task?.base_parameters ?? {})) params[k] = resolveRefs(v);
     // Job parameters win over task parameters (Databricks passes them to every notebook task as widgets).
-    Object.assign(params, run.job_parameters);
+    const params: Record<string, string> = { ...task.notebook_task?.base_parameters, ...run.job_parameters };
     for (const [k, v] of Object.entries(params)) {
-      params[k] = k === 'lake_root' ? localLakeRoot(v, this.options.lakeRoot) : localiseLakeUrl(v, this.options.lakeRoot);
+      const value = resolveRefs(v);
+      params[k] = k === 'lake_root' ? localLakeRoot(value, this.options.lakeRoot) : localiseLakeUrl(value, this.options.lakeRoot);
     }
     return params;
   }

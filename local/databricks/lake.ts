@@ -22,7 +22,10 @@ export function localiseLakeUrl(value: string, lakeRoot: string): string {
 
 /** The lake_root a notebook gets locally: the emulator's directory unless the caller gave a local path. */
 export function localLakeRoot(requested: string | undefined, lakeRoot: string): string {
-  if (requested === undefined || requested.trim() === '' || requested.includes('{zone}') || requested.startsWith('abfss://')) return lakeRoot;
+  // Also an unresolved bundle variable (`${var.lake_root}` without a value): locally the emulator's lake is meant.
+  if (requested === undefined || requested.trim() === '' || requested.includes('{zone}') || requested.startsWith('abfss://') || requested.includes('${')) {
+    return lakeRoot;
+  }
   return requested;
 }
 
