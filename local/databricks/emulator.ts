@@ -29,6 +29,8 @@ export interface DatabricksEmulatorOptions {
   repoRoot?: string;
   /** Persist runs to <workDir>/databricks-emulator-state.json (default false). */
   persist?: boolean;
+  /** Notebook tasks running at once across all jobs (each real task starts a Spark JVM). Default unlimited. */
+  maxParallelTasks?: number;
   logger?: Logger;
 }
 
@@ -85,6 +87,7 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
     workDir: resolve(options.workDir),
     ...(options.blobSource ? { blobSource: options.blobSource } : {}),
     persist: options.persist ?? false,
+    ...(options.maxParallelTasks !== undefined ? { maxParallelTasks: options.maxParallelTasks } : {}),
     baseUrl: () => url,
     logger,
   });

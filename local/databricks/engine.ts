@@ -103,6 +103,42 @@ export interface JobsEngineOptions {
   now?: () => number;
   logger?: Logger;
   userName?: string;
+  /** Notebook tasks running at once across all jobs (each real one starts a Spark JVM); default unlimited. */
+  maxParallelTasks?: number;
+}
+
+/** A FIFO semaphore whose waits can be abandoned through an AbortSignal. */
+class Slots {
+  private used = 0;
+  private readonly waiters: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  async acquire(signal: AbortSignal): Promise<boolean> {
+    if (this.used < this.limit) {
+      this.used++;
+      return true;
+    }
+    return new Promise<boolean>((resolve) => {
+      const wake = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        this.used++;
+        resolve(true);
+      };
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(wake);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(false);
+      };
+      this.waiters.push(wake);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  release(): void {
+    this.used--;
+    const next = this.waiters.shift();
+    if (next) next();
+  }
 }
 
 const ACTIVE = new Set(['PENDING', 'RUNNING', 'TERMINATING']);
@@ -168,11 +204,13 @@ export class JobsEngine {
   private readonly logger: Logger;
   private readonly statePath: string | undefined;
   private closed = false;
+  private readonly slots: Slots;
 
   constructor(private readonly options: JobsEngineOptions) {
     for (const job of options.jobs) this.jobs.set(job.job_id, job);
     this.now = options.now ?? Date.now;
     this.logger = options.logger ?? silentLogger;
+    this.slots = new Slots(options.maxParallelTasks ?? Number.POSITIVE_INFINITY);
     mkdirSync(options.workDir, { recursive: true });
     mkdirSync(options.lakeRoot, { recursive: true });
     this.statePath = options.persist ? join(options.workDir, 'databricks-emulator-state.json') : undefined;
@@ -534,7 +572,10 @@ export class JobsEngine {
             taskCtl.abort(new Error('timeout'));
           }, timeoutS * 1000)
         : undefined;
+    let holding = false;
     try {
+      holding = await this.slots.acquire(taskCtl.signal);
+      if (!holding) throw new Error('cancelled while waiting for a task slot');
       const result = await this.options.runner.run({
         notebookPath: task.notebook_task.notebook_path,
         parameters: this.taskParameters(run, task),
@@ -562,6 +603,7 @@ export class JobsEngine {
         task.termination = { code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message };
       }
     } finally {
+      if (holding) this.slots.release();
       if (timer) clearTimeout(timer);
       runSignal.removeEventListener('abort', onRunAbort);
     }

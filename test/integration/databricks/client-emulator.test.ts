@@ -244,3 +244,31 @@ describe('Jobs API client against the local Databricks emulator', () => {
     await expect(unauth.listJobs()).rejects.toMatchObject({ code: 'Unauthorized', status: 401 });
   });
 });
+
+describe('emulator task slots', () => {
+  it('runs at most maxParallelTasks notebooks at once across runs; a run waiting for a slot can be cancelled', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dbx-slots-'));
+    const runner = new FakeNotebookRunner();
+    const emulator = await startDatabricksEmulator({ bundlePath: BUNDLE, workDir: join(dir, 'w'), lakeRoot: join(dir, 'l'), runner, maxParallelTasks: 1 });
+    try {
+      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('t') });
+      const echo = jobIdFor('orbiter-echo');
+      runner.hold('only');
+      const a = await client.runNow({ job_id: echo, job_parameters: { message: 'a' } });
+      const b = await client.runNow({ job_id: echo, job_parameters: { message: 'b' } });
+      const c = await client.runNow({ job_id: echo, job_parameters: { message: 'c' } });
+      await waitFor(async () => (await client.getRun(c.run_id)).state?.life_cycle_state === 'RUNNING', 5000, 'c to be RUNNING');
+      await waitFor(() => runner.blocked('only') === 1, 5000, 'one notebook to hold the slot');
+      expect(runner.calls.map((x) => x.parameters['message'])).toEqual(['a']);
+      await client.cancelRun(b.run_id);
+      await waitFor(async () => (await client.getRun(b.run_id)).state?.result_state === 'CANCELED', 5000, 'b cancelled');
+      runner.release('only');
+      await waitFor(async () => (await client.getRun(c.run_id)).state?.result_state === 'SUCCESS', 5000, 'c done');
+      expect((await client.getRun(a.run_id)).state?.result_state).toBe('SUCCESS');
+      expect(runner.calls.map((x) => x.parameters['message'])).toEqual(['a', 'c']);
+    } finally {
+      await emulator.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
