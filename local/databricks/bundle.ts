@@ -31,6 +31,9 @@ export interface EmulatorJobSettings {
   max_concurrent_runs: number;
   queue: { enabled: boolean };
   timeout_seconds?: number;
+  /** Events with at least one webhook destination (webhook_notifications.on_*), e.g. ['on_start', 'on_failure']. */
+  webhook_events: string[];
+  notification_settings: { no_alert_for_skipped_runs: boolean; no_alert_for_canceled_runs: boolean };
 }
 
 export interface BundleJob {
@@ -180,6 +183,10 @@ const JobYaml = z.looseObject({
   max_concurrent_runs: z.int().min(1).default(1),
   queue: z.looseObject({ enabled: z.boolean() }).optional(),
   timeout_seconds: z.number().optional(),
+  webhook_notifications: z.record(z.string(), z.array(z.unknown()).nullable()).optional(),
+  notification_settings: z
+    .looseObject({ no_alert_for_skipped_runs: z.boolean().optional(), no_alert_for_canceled_runs: z.boolean().optional() })
+    .optional(),
 });
 
 /** A stable 48-bit id from the job name (fits a JS number like Databricks' int64 ids in practice). */
@@ -284,6 +291,13 @@ export function loadBundle(bundlePath: string, options: LoadBundleOptions = {}):
         // Jobs created through API 2.2 (and bundles) queue by default.
         queue: { enabled: j.queue?.enabled ?? true },
         ...(j.timeout_seconds !== undefined ? { timeout_seconds: j.timeout_seconds } : {}),
+        webhook_events: Object.entries(j.webhook_notifications ?? {})
+          .filter(([, v]) => Array.isArray(v) && v.length > 0)
+          .map(([k]) => k),
+        notification_settings: {
+          no_alert_for_skipped_runs: j.notification_settings?.no_alert_for_skipped_runs ?? false,
+          no_alert_for_canceled_runs: j.notification_settings?.no_alert_for_canceled_runs ?? false,
+        },
       },
     });
   }

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { silentLogger, type Logger } from '../../shared/logger';
 import type { BlobSource } from './blobSource';
 import { loadBundle, type LoadBundleOptions } from './bundle';
-import { ApiError, JobsEngine } from './engine';
+import { ApiError, JobsEngine, type JobNotification } from './engine';
+import { WebhookNotifier } from './notifier';
 import { findRepoRoot } from './repoRoot';
 import { PythonNotebookRunner, type NotebookRunner } from './notebookRunner';
 
@@ -31,6 +32,11 @@ export interface DatabricksEmulatorOptions {
   persist?: boolean;
   /** Notebook tasks running at once across all jobs (each real task starts a Spark JVM). Default unlimited. */
   maxParallelTasks?: number;
+  /**
+   * Where jobs' webhook_notifications go (every destination id maps to this URL), e.g. the Orbiter completion
+   * webhook of the local functions host. Unset: no notifications.
+   */
+  notificationWebhookUrl?: string;
   logger?: Logger;
 }
 
@@ -80,6 +86,7 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
   });
   const repoRoot = options.repoRoot ?? findRepoRoot();
   let url = '';
+  const notifier = new WebhookNotifier(options.notificationWebhookUrl ?? '', logger);
   const engine = new JobsEngine({
     jobs: bundle.jobs,
     runner: options.runner ?? new PythonNotebookRunner({ repoRoot }),
@@ -88,6 +95,7 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
     ...(options.blobSource ? { blobSource: options.blobSource } : {}),
     persist: options.persist ?? false,
     ...(options.maxParallelTasks !== undefined ? { maxParallelTasks: options.maxParallelTasks } : {}),
+    ...(options.notificationWebhookUrl ? { notify: (n: JobNotification) => notifier.send(n) } : {}),
     baseUrl: () => url,
     logger,
   });
@@ -138,14 +146,17 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
   url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
   logger.info('Databricks emulator listening', { url, jobs: bundle.jobs.map((j) => j.settings.name), target: bundle.target });
 
+  let closing: Promise<void> | undefined;
   return {
     url,
     whenIdle: () => engine.whenIdle(),
-    close: async () => {
-      await engine.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    close: () =>
+      (closing ??= (async () => {
+        await engine.close();
+        await notifier.drain();
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      })()),
   };
 }
 

@@ -105,6 +105,16 @@ export interface JobsEngineOptions {
   userName?: string;
   /** Notebook tasks running at once across all jobs (each real one starts a Spark JVM); default unlimited. */
   maxParallelTasks?: number;
+  /** Called for the job's configured webhook_notifications events (jobs.on_start / on_success / on_failure). */
+  notify?: (notification: JobNotification) => void;
+}
+
+/** Databricks' generic webhook payload for job events. */
+export interface JobNotification {
+  event_type: 'jobs.on_start' | 'jobs.on_success' | 'jobs.on_failure';
+  workspace_id: string;
+  run: { run_id: string };
+  job: { job_id: string; name: string };
 }
 
 /** A FIFO semaphore whose waits can be abandoned through an AbortSignal. */
@@ -516,6 +526,7 @@ export class JobsEngine {
       run.life_cycle_state = 'RUNNING';
       run.running_start ??= this.now();
       this.save();
+      this.emit(run, 'on_start');
 
       const lakeRoot = this.options.lakeRoot;
       if (this.options.blobSource) {
@@ -705,6 +716,25 @@ export class JobsEngine {
     }
     this.save();
     this.logger.info('run finished', { runId: run.run_id, life: end.life, result: end.result });
+    const settings = this.jobs.get(run.job_id)?.settings.notification_settings;
+    const muted =
+      (end.result === 'CANCELED' && settings?.no_alert_for_canceled_runs) || (end.life === 'SKIPPED' && settings?.no_alert_for_skipped_runs);
+    if (!muted) this.emit(run, end.result === 'SUCCESS' ? 'on_success' : 'on_failure');
+  }
+
+  private emit(run: RunRecord, event: 'on_start' | 'on_success' | 'on_failure'): void {
+    const job = this.jobs.get(run.job_id);
+    if (!this.options.notify || !job || !job.settings.webhook_events.includes(event)) return;
+    try {
+      this.options.notify({
+        event_type: `jobs.${event}`,
+        workspace_id: '0',
+        run: { run_id: String(run.run_id) },
+        job: { job_id: String(run.job_id), name: run.job_name },
+      });
+    } catch (err) {
+      this.logger.warn('job notification failed', { runId: run.run_id, event, err: String(err) });
+    }
   }
 
   private endTask(task: TaskRecord, life: string, result: string, message: string): void {

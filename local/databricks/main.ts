@@ -20,6 +20,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--lake-root <dir>', 'local lake directory', defaultLakeRoot(repoRoot))
     .option('--blob-connection-string <cs>', 'fetch input blobs from this storage account (default: $OrbiterLake)')
     .option('--no-persist', 'do not keep runs across restarts')
+    .option('--notify-url <url>', "POST jobs' webhook_notifications events here (e.g. the local completion webhook)")
     .option('--max-parallel-tasks <n>', 'notebook tasks running at once (each starts a Spark JVM)', '1')
     .parse(argv);
   const o = program.opts<{
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<void> {
     blobConnectionString?: string;
     persist: boolean;
     maxParallelTasks: string;
+    notifyUrl?: string;
   }>();
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--port must be 0..65535 (got ${o.port})`);
@@ -55,6 +57,7 @@ async function main(argv: string[]): Promise<void> {
     ...(conn ? { blobSource: new AzureBlobSource(conn) } : {}),
     persist: o.persist,
     maxParallelTasks: Math.max(1, Number(o.maxParallelTasks) || 1),
+    ...(o.notifyUrl ? { notificationWebhookUrl: o.notifyUrl } : {}),
     repoRoot,
     logger,
   });

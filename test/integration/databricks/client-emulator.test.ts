@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
@@ -268,6 +270,56 @@ describe('emulator task slots', () => {
       expect(runner.calls.map((x) => x.parameters['message'])).toEqual(['a', 'c']);
     } finally {
       await emulator.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('emulator job notifications', () => {
+  it("posts Databricks' webhook payloads for the events a job configures", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dbx-notify-'));
+    const received: { event_type: string; run: { run_id: string }; job: { job_id: string; name: string } }[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push(JSON.parse(body) as (typeof received)[number]);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+    const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/runtime/webhooks/databricks`;
+    const runner = new FakeNotebookRunner();
+    const emulator = await startDatabricksEmulator({ bundlePath: BUNDLE, workDir: join(dir, 'w'), lakeRoot: join(dir, 'l'), runner, notificationWebhookUrl: hookUrl });
+    try {
+      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('t') });
+      const echo = jobIdFor('orbiter-echo');
+      const ok = await client.runNow({ job_id: echo, job_parameters: { message: 'x' } });
+      await waitFor(() => received.length === 2, 5000, 'start and success notifications');
+      const bad = await client.runNow({ job_id: echo, job_parameters: { message: 'fail' } });
+      await waitFor(() => received.length === 4, 5000, 'start and failure notifications');
+      expect(received).toEqual([
+        { event_type: 'jobs.on_start', workspace_id: '0', run: { run_id: String(ok.run_id) }, job: { job_id: String(echo), name: 'orbiter-echo' } },
+        { event_type: 'jobs.on_success', workspace_id: '0', run: { run_id: String(ok.run_id) }, job: { job_id: String(echo), name: 'orbiter-echo' } },
+        expect.objectContaining({ event_type: 'jobs.on_start', run: { run_id: String(bad.run_id) } }),
+        expect.objectContaining({ event_type: 'jobs.on_failure', run: { run_id: String(bad.run_id) } }),
+      ]);
+      // no_alert_for_canceled_runs: a cancelled run sends its start only.
+      runner.hold('only');
+      const cancelled = await client.runNow({ job_id: echo });
+      await waitFor(() => runner.blocked('only') === 1, 5000, 'run to start');
+      await client.cancelRun(cancelled.run_id);
+      await waitFor(async () => (await client.getRun(cancelled.run_id)).state?.result_state === 'CANCELED', 5000, 'cancel');
+      await emulator.whenIdle();
+      // A job without webhook_notifications sends nothing.
+      const pipeline = await client.runNow({ job_id: jobIdFor('orbiter-neows-pipeline') });
+      await waitFor(async () => (await client.getRun(pipeline.run_id)).state?.result_state === 'SUCCESS', 5000, 'pipeline');
+      await emulator.close();
+      expect(received.map((n) => `${n.event_type}:${n.run.run_id}`).slice(4)).toEqual([`jobs.on_start:${cancelled.run_id}`]);
+    } finally {
+      await emulator.close();
+      hook.closeAllConnections();
+      await new Promise<void>((r) => hook.close(() => r()));
       rmSync(dir, { recursive: true, force: true });
     }
   });
