@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
 import { DatabricksApiError, DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from '../../../shared/databricks';
-import { JobIdResolver, parseJobCatalog } from '../../../shared/catalog';
+import { buildJobParameters, JobIdResolver, loadJobCatalog, parseJobCatalog } from '../../../shared/catalog';
 import { startDatabricksEmulator, type DatabricksEmulator } from '../../../local/databricks/emulator';
 import { jobIdFor } from '../../../local/databricks/bundle';
 import { FakeNotebookRunner, waitFor } from '../../fixtures/databricks/fakeRunner';
@@ -320,6 +320,47 @@ describe('emulator job notifications', () => {
       await emulator.close();
       hook.closeAllConnections();
       await new Promise<void>((r) => hook.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the real bundle (infra/bundle/databricks.yml) on the emulator', () => {
+  it('runs a dataset pipeline with parameters built from config/job-catalog.json', async () => {
+    const repo = join(__dirname, '..', '..', '..');
+    const dir = mkdtempSync(join(tmpdir(), 'dbx-real-'));
+    const runner = new FakeNotebookRunner();
+    const emulator = await startDatabricksEmulator({ bundlePath: join(repo, 'infra', 'bundle', 'databricks.yml'), workDir: join(dir, 'w'), lakeRoot: join(dir, 'lake'), runner });
+    try {
+      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('t') });
+      const catalog = await loadJobCatalog(join(repo, 'config', 'job-catalog.json'));
+      const resolver = new JobIdResolver(client, catalog);
+      const entry = catalog.datasets['donki']!;
+      const manifest = { files: [{ container: 'raw', path: 'donki/FLR/2024/05/25/2024-05-25_2024-05-31.json', etag: '0x1' }] };
+      const job_parameters = buildJobParameters(entry, {
+        dataset: 'donki',
+        lakeRoot: 'abfss://{zone}@orbiterlake.dfs.core.windows.net',
+        inputManifest: manifest,
+        runId: 'run-42',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      });
+      const { run_id } = await client.runNow({ job_id: await resolver.resolve('donki'), job_parameters, idempotency_token: 'donki-run-42' });
+      const run = await waitFor(async () => {
+        const r = await client.getRun(run_id);
+        return isTerminalLifeCycleState(r.state?.life_cycle_state) ? r : undefined;
+      });
+      expect(run.state?.result_state).toBe('SUCCESS');
+      expect(runner.calls.map((c) => c.taskKey)).toEqual(['bronze', 'silver', 'gold']);
+      for (const call of runner.calls) {
+        expect(call.parameters).toMatchObject({ source: 'donki', lake_root: join(dir, 'lake'), input_manifest: JSON.stringify(manifest), orbiter_run_id: 'run-42' });
+        expect(call.notebookPath).toBe(join(repo, 'notebooks', `${call.taskKey}.py`));
+      }
+      // A run started without parameters (schedule, UI) gets the bundle defaults, references resolved.
+      const bare = await client.runNow({ job_id: await resolver.resolve('neows') });
+      await waitFor(async () => isTerminalLifeCycleState((await client.getRun(bare.run_id)).state?.life_cycle_state));
+      expect(runner.calls.at(-1)!.parameters).toMatchObject({ source: 'neows', orbiter_run_id: `databricks-${bare.run_id}`, input_manifest: '{"files":[]}', lake_root: join(dir, 'lake') });
+    } finally {
+      await emulator.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
