@@ -23,6 +23,20 @@ const MANAGEMENT_SUFFIX = /\/\$management$/i;
 /** Azure Standard tier limit; the SDK sizes batches from the max-message-size we advertise. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024;
 
+/**
+ * rhea only decrements link credit when it writes the transfer (later in the tick), so `sendable()` stays true
+ * for deliveries it has merely queued. Count the session's queued-but-unsent deliveries against the credit, or
+ * one link would swallow (and lock) messages beyond its credit. Conservative when a session carries several links.
+ */
+function hasUnusedCredit(link: Sender): boolean {
+  const l = link as unknown as {
+    credit: number;
+    session: { outgoing: { next_delivery_id: number; next_pending_delivery: number; available(): boolean } };
+  };
+  const out = l.session.outgoing;
+  return l.credit - (out.next_delivery_id - out.next_pending_delivery) > 0 && out.available();
+}
+
 interface Consumer {
   link: Sender;
   queue: MessageQueue;
@@ -279,7 +293,7 @@ export class AmqpBroker {
       for (let i = 0; i < list.length; i++) {
         const idx = (start + i) % list.length;
         const consumer = list[idx]!;
-        if (!consumer.link.is_open() || !consumer.link.sendable()) continue;
+        if (!consumer.link.is_open() || !hasUnusedCredit(consumer.link)) continue;
         const msg = consumer.mode === 'peekLock' ? consumer.queue.lockNext() : consumer.queue.takeNext();
         if (!msg) {
           this.roundRobin.set(queueKey, idx);
