@@ -1,5 +1,5 @@
 /** Shared set-up for emulator integration tests: a fresh emulator per test, SDK clients that fail fast. */
-import { ServiceBusClient } from '@azure/service-bus';
+import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import { createPinoLogger } from '../../../shared/logger';
 import { startServiceBusEmulator, type EmulatorConfig, type ServiceBusEmulator } from '../../../local/servicebus/emulator';
 
@@ -76,5 +76,24 @@ export async function pollUntil<T>(fn: () => Promise<T | undefined | false> | T 
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Peeks an entity from its first message. Uses its own client: without fromSequenceNumber the SDK continues from
+ * the last sequence number that client peeked on the entity, so repeated peeks on one client would miss messages.
+ */
+export async function peekAll(
+  h: Harness,
+  entity: string | [topic: string, subscription: string],
+  opts: { deadLetter?: boolean } = {},
+): Promise<ServiceBusReceivedMessage[]> {
+  const client = sdkClient(h.emulator.connectionString);
+  const receiverOpts = opts.deadLetter ? { subQueueType: 'deadLetter' as const } : {};
+  const receiver = typeof entity === 'string' ? client.createReceiver(entity, receiverOpts) : client.createReceiver(entity[0], entity[1], receiverOpts);
+  try {
+    return await receiver.peekMessages(100);
+  } finally {
+    await client.close();
   }
 }

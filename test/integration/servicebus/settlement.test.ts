@@ -1,6 +1,6 @@
 /** Peek-lock settlement, locks and dead-lettering through the unchanged @azure/service-bus client. */
 import { isServiceBusError, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
-import { pollUntil, startHarness, type Harness } from './harness';
+import { peekAll, pollUntil, startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeEach(async () => {
@@ -30,7 +30,7 @@ test('complete removes the message', async () => {
   expect(m.lockToken).toMatch(/^[0-9a-f-]{36}$/);
   expect(m.lockedUntilUtc!.getTime()).toBeGreaterThan(Date.now());
   await receiver.completeMessage(m);
-  expect(await receiver.peekMessages(5)).toEqual([]);
+  expect(await peekAll(h, 'basic')).toEqual([]);
 });
 
 test('abandon redelivers with deliveryCount + 1 and merged properties', async () => {
@@ -52,7 +52,7 @@ test('deadLetter moves the message to $DeadLetterQueue with reason and descripti
   const receiver = h.client.createReceiver('basic');
   const m = await receiveOne(receiver);
   await receiver.deadLetterMessage(m, { deadLetterReason: 'SchemaInvalid', deadLetterErrorDescription: 'field x missing' });
-  expect(await receiver.peekMessages(5)).toEqual([]);
+  expect(await peekAll(h, 'basic')).toEqual([]);
 
   const dlq = h.client.createReceiver('basic', { subQueueType: 'deadLetter' });
   const dead = await receiveOne(dlq);
@@ -61,7 +61,7 @@ test('deadLetter moves the message to $DeadLetterQueue with reason and descripti
   expect(dead.deadLetterReason).toBe('SchemaInvalid');
   expect(dead.deadLetterErrorDescription).toBe('field x missing');
   await dlq.completeMessage(dead);
-  expect(await dlq.peekMessages(5)).toEqual([]);
+  expect(await peekAll(h, 'basic', { deadLetter: true })).toEqual([]);
 });
 
 test('defer hides the message until receiveDeferredMessages, which settles through $management', async () => {
@@ -75,7 +75,7 @@ test('defer hides the message until receiveDeferredMessages, which settles throu
   expect(next.body).toBe('now'); // the deferred one is not handed out again
   await receiver.completeMessage(next);
 
-  const peeked = await receiver.peekMessages(5);
+  const peeked = await peekAll(h, 'basic');
   expect(peeked.map((p) => [p.body, p.state])).toEqual([['later', 'deferred']]);
 
   const [deferred] = await receiver.receiveDeferredMessages([m.sequenceNumber!]);
@@ -85,7 +85,7 @@ test('defer hides the message until receiveDeferredMessages, which settles throu
   const renewed = await receiver.renewMessageLock(deferred!);
   expect(renewed.getTime()).toBeGreaterThan(Date.now());
   await receiver.completeMessage(deferred!);
-  expect(await receiver.peekMessages(5)).toEqual([]);
+  expect(await peekAll(h, 'basic')).toEqual([]);
   expect(await errorCode(receiver.receiveDeferredMessages([m.sequenceNumber!]))).toBe('MessageNotFound');
 });
 
@@ -100,7 +100,7 @@ test('lock expiry redelivers with a new lock token; settling with the stale lock
   expect(await errorCode(receiver.completeMessage(first))).toBe('MessageLockLost');
   expect(await errorCode(receiver.renewMessageLock(first))).toBe('MessageLockLost');
   await receiver.completeMessage(second);
-  expect(await receiver.peekMessages(5)).toEqual([]);
+  expect(await peekAll(h, 'short-lock')).toEqual([]);
 });
 
 test('renewMessageLock extends the lock past the lock duration', async () => {
@@ -127,7 +127,7 @@ test('SDK auto lock renewal keeps a 1 s lock alive past its duration', async () 
   const lockedAt = m.lockedUntilUtc!.getTime();
   await pollUntil(() => m.lockedUntilUtc!.getTime() >= lockedAt + 1500, 5000, 'the SDK to renew the lock');
   await receiver.completeMessage(m);
-  expect(await receiver.peekMessages(5)).toEqual([]);
+  expect(await peekAll(h, 'short-lock')).toEqual([]);
 });
 
 test('MaxDeliveryCount exceeded moves the message to the dead-letter queue', async () => {
@@ -173,5 +173,5 @@ test('subscribe() processes messages with peekLock and auto-complete', async () 
   await pollUntil(() => seen.length >= 20, 5000, '20 messages');
   await sub.close();
   expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
-  await pollUntil(async () => (await receiver.peekMessages(1)).length === 0, 5000, 'all completed');
+  await pollUntil(async () => (await peekAll(h, 'basic')).length === 0, 5000, 'all completed');
 });
