@@ -4,13 +4,13 @@
  */
 import { silentLogger, type Logger } from '../../shared/logger';
 import { AmqpBroker, DEFAULT_MAX_MESSAGE_SIZE } from './broker';
-import { loadEmulatorConfigFile, parseEmulatorConfig, type EmulatorConfig, type NamespaceDef } from './config';
+import { loadEmulatorConfigFile, parseEmulatorConfig, type EmulatorConfig, type NamespaceDef } from './emulator-config';
 import { memoryJournal, type Journal, type RestoredState } from './journal';
 import { ServiceBusNamespace } from './namespace';
 import { FileJournal } from './persistence';
 import { systemClock, type Clock } from './queue';
 
-export type { EmulatorConfig } from './config';
+export type { EmulatorConfig } from './emulator-config';
 
 export interface ServiceBusEmulatorOptions {
   /** TCP port; 0 (default) picks a free one. */

@@ -5,7 +5,7 @@
  * Pure: no sockets or timers; time comes from the injected clock.
  */
 import { matchesAny, type Filter } from './filters';
-import type { NamespaceDef, QueueDef, ReceivableSettings, SubscriptionDef, TopicDef } from './config';
+import type { NamespaceDef, QueueDef, ReceivableSettings, SubscriptionDef, TopicDef } from './emulator-config';
 import { memoryJournal, emptyRestoredState, type Journal, type RestoredState } from './journal';
 import { MessageQueue, systemClock, type Clock, type MessageMeta, type StoredMessage } from './queue';
 
