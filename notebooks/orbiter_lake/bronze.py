@@ -58,7 +58,7 @@ def read_raw(spark: SparkSession, lake_root: str, source: str, read_mode: str, m
 def with_file_metadata(files: DataFrame, run_id: str | None) -> DataFrame:
     """Adds lineage columns derived from the path and content (blob name, source, stream, window, page, sha256)."""
     blob = F.regexp_extract("path", BLOB_NAME_RE, 1)
-    name = F.element_at(F.split(blob, "/"), -1)
+    name = F.try_element_at(F.split(blob, "/"), F.lit(-1))
     page = F.regexp_extract(name, FILE_NAME_JAVA_RE, 3)
     body = F.regexp_replace(F.decode("content", "UTF-8"), "^\ufeff", "")  # tolerate a UTF-8 BOM
     return files.select(
@@ -85,7 +85,8 @@ def _records(spec: StreamSpec, body: Column) -> Column:
 
     if spec.kind == ARRAY:
         single = F.trim(body).startswith("{")  # APOD date/default responses are one object
-        return plain(F.when(single, F.array(body)).otherwise(F.from_json(body, "array<string>")))
+        one = F.when(F.get_json_object(body, "$").isNotNull(), F.array(body))  # null (corrupt) when not JSON
+        return plain(F.when(single, one).otherwise(F.from_json(body, "array<string>")))
     if spec.kind == NEOWS_FEED:
         feed = F.from_json(body, "struct<near_earth_objects: map<string, array<string>>>")
         by_day = feed["near_earth_objects"]

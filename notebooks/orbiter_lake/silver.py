@@ -182,7 +182,7 @@ CME_SCHEMA = (
 def cmes(b: DataFrame) -> DataFrame:
     c = b.select("*", F.from_json("payload", CME_SCHEMA).alias("c"))
     analyses = F.coalesce(F.col("c.cmeAnalyses"), F.array())
-    best = F.element_at(F.filter(analyses, lambda a: F.coalesce(a["isMostAccurate"], F.lit(False))), 1)
+    best = F.try_element_at(F.filter(analyses, lambda a: F.coalesce(a["isMostAccurate"], F.lit(False))), F.lit(1))
     return c.select(
         F.col("c.activityID").alias("activity_id"),
         F.col("c.catalog").alias("catalog"),
@@ -297,7 +297,7 @@ def eonet_events(b: DataFrame) -> DataFrame:
     e = b.select("*", F.from_json("payload", EONET_SCHEMA).alias("e"))
     geoms = F.coalesce(F.col("e.geometry"), F.array())
     dates = F.transform(geoms, lambda g: ts(g["date"]))
-    last = F.element_at(F.array_sort(F.transform(geoms, lambda g: F.struct(ts(g["date"]).alias("d"), g["coordinates"].alias("c")))), -1)
+    last = F.try_element_at(F.array_sort(F.transform(geoms, lambda g: F.struct(ts(g["date"]).alias("d"), g["coordinates"].alias("c")))), F.lit(-1))
     last_point = F.from_json(last["c"], "array<double>")
     cats = F.coalesce(F.col("e.categories"), F.array())
     return e.select(
@@ -313,10 +313,10 @@ def eonet_events(b: DataFrame) -> DataFrame:
         F.size(geoms).alias("geometry_count"),
         F.array_min(dates).alias("first_observed_at"),
         F.array_max(dates).alias("last_observed_at"),
-        F.when(F.size(last_point) == 2, F.element_at(last_point, 1)).alias("last_longitude"),
-        F.when(F.size(last_point) == 2, F.element_at(last_point, 2)).alias("last_latitude"),
+        F.when(F.size(last_point) == 2, F.try_element_at(last_point, F.lit(1))).alias("last_longitude"),
+        F.when(F.size(last_point) == 2, F.try_element_at(last_point, F.lit(2))).alias("last_latitude"),
         F.array_max(F.transform(geoms, lambda g: num(g["magnitudeValue"]))).alias("max_magnitude_value"),
-        F.element_at(F.transform(geoms, lambda g: g["magnitudeUnit"]), 1).alias("magnitude_unit"),
+        F.try_element_at(F.transform(geoms, lambda g: g["magnitudeUnit"]), F.lit(1)).alias("magnitude_unit"),
         *LINEAGE,
         F.lit("").alias("item_key"),
         reasons(
@@ -329,10 +329,12 @@ def eonet_events(b: DataFrame) -> DataFrame:
 
 
 def eonet_geometries(b: DataFrame) -> DataFrame:
-    e = b.select("*", F.from_json("payload", EONET_SCHEMA).alias("e")).where(F.col("e").isNotNull() & ~blank(F.col("e.id")))
+    e = b.select("*", F.from_json("payload", EONET_SCHEMA).alias("e")).where(  # only events that pass eonet_events
+        F.col("e").isNotNull() & ~blank(F.col("e.id")) & (F.size(F.coalesce(F.col("e.categories"), F.array())) > 0)
+    )
     g = e.select("*", F.posexplode(F.coalesce(F.col("e.geometry"), F.array())).alias("i", "g"))
     point = F.from_json(F.when(F.col("g.type") == "Point", F.col("g.coordinates")), "array<double>")
-    lon, lat = F.element_at(point, 1), F.element_at(point, 2)
+    lon, lat = F.try_element_at(point, F.lit(1)), F.try_element_at(point, F.lit(2))
     return g.select(
         F.col("e.id").alias("event_id"),
         ts("g.date").alias("observed_at"),
