@@ -194,12 +194,6 @@ export class ServiceBusNamespace {
     this.journal.commit();
   }
 
-  /** Topic-level scheduled messages, for peeking a topic (diagnostics). */
-  scheduledAtTopic(path: string): StoredMessage[] {
-    const e = this.sendable.get(ServiceBusNamespace.keyOf(path));
-    return e?.kind === 'topic' ? [...e.scheduled.values()] : [];
-  }
-
   private receivableFor(key: string, settings: ReceivableSettings): Receivable {
     const hooks = (deadLetter: (m: StoredMessage) => void) => ({
       journal: this.journal,

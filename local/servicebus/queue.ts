@@ -91,7 +91,11 @@ export class MessageQueue {
     return this.messages.size;
   }
 
-  /** Enqueues a message whose sequence number is already assigned. Scheduled messages stay invisible until due. */
+  /**
+   * Enqueues a message whose sequence number is already assigned. Scheduled messages stay invisible until due.
+   * Does not commit: callers (the namespace's send/schedule/sweep, or a settlement that dead-letters) commit once
+   * for the whole operation, so a batch costs one fsync.
+   */
   add(input: Omit<StoredMessage, 'enqueuedAt' | 'expiresAt' | 'state' | 'lockToken' | 'lockedUntil'> & { enqueuedAt?: number }): StoredMessage {
     const now = this.clock.now();
     const scheduled = input.meta.scheduledAt !== undefined && input.meta.scheduledAt > now;
@@ -108,7 +112,6 @@ export class MessageQueue {
     };
     this.messages.set(msg.seq, msg);
     this.hooks.journal.putMessage(this.key, msg);
-    this.hooks.journal.commit();
     if (!scheduled) this.hooks.available(this);
     return msg;
   }
