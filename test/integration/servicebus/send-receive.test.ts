@@ -152,3 +152,23 @@ test('a message over the advertised size limit is rejected with MessageSizeExcee
   const batch = await sender.createMessageBatch();
   expect(batch.tryAddMessage({ body: Buffer.alloc(300 * 1024) })).toBe(false);
 });
+
+test('receiving from a topic or sending to a subscription is refused', async () => {
+  await expect(h.client.createReceiver('events').receiveMessages(1, { maxWaitTimeInMs: 500 })).rejects.toMatchObject({
+    code: 'MessagingEntityNotFound',
+  });
+  await expect(h.client.createSender('events/Subscriptions/all').sendMessages({ body: 1 })).rejects.toBeInstanceOf(Error);
+  // Neither attempt put anything anywhere.
+  expect(await peekAll(h, ['events', 'all'])).toEqual([]);
+});
+
+test('a dead-letter queue can be drained in receiveAndDelete mode', async () => {
+  await h.client.createSender('basic').sendMessages({ body: 'to-dlq' });
+  const receiver = h.client.createReceiver('basic');
+  const [m] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+  await receiver.deadLetterMessage(m!, { deadLetterReason: 'r', deadLetterErrorDescription: 'd' });
+  const dlq = h.client.createReceiver('basic', { subQueueType: 'deadLetter', receiveMode: 'receiveAndDelete' });
+  const [dead] = await dlq.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+  expect([dead!.body, dead!.deadLetterReason]).toEqual(['to-dlq', 'r']);
+  expect(await peekAll(h, 'basic', { deadLetter: true })).toEqual([]);
+});
