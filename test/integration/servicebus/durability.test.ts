@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { peekAll, pollUntil, sdkClient, startHarness, testConfig, type Harness } from './harness';
 
+// jest's per-project testTimeout is not applied to tests selected by path; lock/TTL tests need a few seconds.
+jest.setTimeout(30_000);
+
 let dataDir: string;
 beforeEach(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-emulator-'));

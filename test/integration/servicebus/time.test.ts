@@ -2,6 +2,9 @@
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { peekAll, pollUntil, startHarness, type Harness } from './harness';
 
+// jest's per-project testTimeout is not applied to tests selected by path; lock/TTL tests need a few seconds.
+jest.setTimeout(30_000);
+
 let h: Harness;
 beforeEach(async () => {
   h = await startHarness();
