@@ -37,6 +37,21 @@ function hasUnusedCredit(link: Sender): boolean {
   return l.credit - (out.next_delivery_id - out.next_pending_delivery) > 0 && out.available();
 }
 
+/**
+ * rhea only flags a flow as `drain` while credit remains. When queued deliveries use up the last credit during a
+ * drain, the client would never see its drain answered (and the SDK closes the link after 200 ms). Our flows for a
+ * drained link always carry drain=true; rhea writes them after the pending transfers, so credit is consumed first.
+ */
+function answerDrainEvenWithoutCredit(link: Sender): void {
+  const l = link as unknown as { _draining: boolean; _drained: boolean; credit: number; delivery_count: number; _get_drain(): boolean };
+  l._get_drain = function () {
+    if (!this._draining || !this._drained) return false;
+    this.delivery_count += this.credit;
+    this.credit = 0;
+    return true;
+  };
+}
+
 interface Consumer {
   link: Sender;
   queue: MessageQueue;
@@ -160,6 +175,7 @@ export class AmqpBroker {
     // Echo the settle modes: rhea only pre-settles when our local snd-settle-mode is `settled`.
     local.snd_settle_mode = remote.snd_settle_mode;
     local.rcv_settle_mode = remote.rcv_settle_mode;
+    answerDrainEvenWithoutCredit(link);
     const consumer: Consumer = { link, queue, mode: remote.snd_settle_mode === 1 ? 'receiveAndDelete' : 'peekLock' };
     this.byLink.set(link, consumer);
     const list = this.consumers.get(queue.key) ?? [];
@@ -280,7 +296,7 @@ export class AmqpBroker {
   private onDraining(link: Sender): void {
     this.pumpLink(link);
     // Answer the drain at once (P3): the SDK closes the link if no drained flow comes back within 200 ms.
-    if ((link as unknown as { credit: number }).credit > 0) link.set_drained(true);
+    link.set_drained(true);
   }
 
   /** Hands available messages to links with credit, round-robin across competing consumers. */
