@@ -1,9 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadBundle } from '../../../local/databricks/bundle';
 import { loadJobCatalog, REQUIRED_JOB_PARAMETERS, type JobCatalog } from '../../../shared/catalog';
 import { sourceIds } from '../../../shared/config';
 import {
   BUNDLE_DIR,
+  BUNDLE_FILE,
   BUNDLE_SCHEMA_FILE,
   collectJobs,
   loadBundleFiles,
@@ -278,6 +280,19 @@ describe('bundle against config/job-catalog.json', () => {
     for (const entry of Object.values(catalog.datasets)) {
       const job = resolvedJob(jobNamed(entry.job.name), target);
       expect(job.max_concurrent_runs as number).toBeGreaterThanOrEqual(entry.maxRunsInFlight);
+    }
+  });
+});
+
+describe('the local Databricks emulator reads the same bundle', () => {
+  it('loads every job with the notebooks and parameters the deployed bundle has', () => {
+    const local = loadBundle(BUNDLE_FILE, { env: {}, variables: { ...PROVIDED_VARS, lake_root: '/tmp/orbiter-lake' } });
+    expect(local.jobs.map((j) => j.settings.name).sort()).toEqual(jobs.map((j) => j.job.name).sort());
+    for (const j of jobs) {
+      const emulated = local.jobs.find((l) => l.settings.name === j.job.name)!;
+      const notebooks = tasksOf(j.job).map((t) => repoPath(j, (t.notebook_task as Doc).notebook_path as string));
+      expect(emulated.settings.tasks.map((t) => t.notebook_task?.notebook_path)).toEqual(notebooks);
+      expect(emulated.settings.parameters).toContainEqual({ name: 'lake_root', default: '/tmp/orbiter-lake' });
     }
   });
 });
