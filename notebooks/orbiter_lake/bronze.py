@@ -48,10 +48,20 @@ def read_raw(spark: SparkSession, lake_root: str, source: str, read_mode: str, m
     if read_mode == "batch":
         return spark.read.format("binaryFile").option("recursiveFileLookup", "true").option("pathGlobFilter", "*.json").load(root)
     if read_mode == "autoloader":
-        reader = spark.readStream.format("cloudFiles").option("cloudFiles.format", "binaryFile")
+        # Auto Loader lists recursively by itself; its batch-size option has the cloudFiles. prefix.
+        reader = (
+            spark.readStream.format("cloudFiles")
+            .option("cloudFiles.format", "binaryFile")
+            .option("cloudFiles.maxFilesPerTrigger", 200)
+        )
     else:
-        reader = spark.readStream.format("binaryFile").schema(BINARY_FILE_SCHEMA).option("recursiveFileLookup", "true")
-    return reader.option("pathGlobFilter", "*.json").option("maxFilesPerTrigger", 200).load(root)
+        reader = (
+            spark.readStream.format("binaryFile")
+            .schema(BINARY_FILE_SCHEMA)
+            .option("recursiveFileLookup", "true")
+            .option("maxFilesPerTrigger", 200)
+        )
+    return reader.option("pathGlobFilter", "*.json").load(root)
 
 
 # --- transformation -----------------------------------------------------------------------------------------

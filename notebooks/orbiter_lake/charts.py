@@ -161,11 +161,15 @@ def save_charts(charts: list[Chart], out_dir: str) -> list[str]:
             fh.write(buf.getvalue())
         paths.append(path)
         b64 = base64.b64encode(buf.getvalue()).decode()
-        parts.append(f'<h2>{html.escape(c.title)}</h2><img alt="{html.escape(c.title)}" src="data:image/png;base64,{b64}">')
+        parts.append(
+            f'<h2>{html.escape(c.title)}</h2><img alt="{html.escape(c.title)}" src="data:image/png;base64,{b64}">'
+        )
     index = os.path.join(out_dir, "index.html")
     with open(index, "w", encoding="utf-8") as fh:
-        fh.write("<!doctype html><html><head><meta charset='utf-8'><title>Orbiter insights</title></head><body>"
-                 "<h1>Orbiter visual insights</h1>" + "".join(parts) + "</body></html>")
+        fh.write(
+            "<!doctype html><html><head><meta charset='utf-8'><title>Orbiter insights</title></head><body>"
+            "<h1>Orbiter visual insights</h1>" + "".join(parts) + "</body></html>"
+        )
     paths.append(index)
     return paths
 

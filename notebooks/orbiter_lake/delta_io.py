@@ -24,7 +24,9 @@ def insert_new(spark: SparkSession, df: DataFrame, path: str, keys: list[str]) -
     (DeltaTable.forPath(spark, path).alias("t").merge(df.alias("s"), _on(keys)).whenNotMatchedInsertAll().execute())
 
 
-def upsert_latest(spark: SparkSession, df: DataFrame, path: str, keys: list[str], version_col: str = "_version") -> None:
+def upsert_latest(
+    spark: SparkSession, df: DataFrame, path: str, keys: list[str], version_col: str = "_version"
+) -> None:
     """MERGE on natural keys; an existing row is replaced only by a strictly newer version (idempotent re-runs,
     and an older blob processed late never overwrites a newer one). df must hold one row per key."""
     if not exists(spark, path):

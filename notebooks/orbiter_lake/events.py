@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
+from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
 from . import delta_io
 from .lake import table_path, zone_path
@@ -147,15 +147,25 @@ def process_batch(spark: SparkSession, batch: DataFrame, lake_root: str) -> None
         if new.isEmpty():
             return
         delta_io.insert_new(spark, new, events_path, EVENT_KEYS)
-        touched = new.where(F.col("_invalid").isNull()).select("job_name", F.date_trunc("hour", "ended_at").alias("hour_start")).distinct()
+        touched = (
+            new.where(F.col("_invalid").isNull())
+            .select("job_name", F.date_trunc("hour", "ended_at").alias("hour_start"))
+            .distinct()
+        )
         all_events = spark.read.format("delta").load(events_path)
-        scoped = all_events.join(touched, (all_events.job_name == touched.job_name) & (F.date_trunc("hour", all_events.ended_at) == touched.hour_start), "left_semi")
+        scoped = all_events.join(
+            touched,
+            (all_events.job_name == touched.job_name)
+            & (F.date_trunc("hour", all_events.ended_at) == touched.hour_start),
+            "left_semi",
+        )
         metrics = hourly_metrics(scoped).withColumn("_version", F.lit(0))
         if delta_io.exists(spark, metrics_path):
             from delta.tables import DeltaTable
 
             (
-                DeltaTable.forPath(spark, metrics_path).alias("t")
+                DeltaTable.forPath(spark, metrics_path)
+                .alias("t")
                 .merge(metrics.drop("_version").alias("s"), "t.job_name = s.job_name AND t.hour_start = s.hour_start")
                 .whenMatchedUpdateAll()
                 .whenNotMatchedInsertAll()
@@ -170,21 +180,29 @@ def process_batch(spark: SparkSession, batch: DataFrame, lake_root: str) -> None
 def read_events_stream(spark: SparkSession, lake_root: str, read_mode: str) -> DataFrame:
     src = zone_path(lake_root, "events", EVENTS_DIR)
     if read_mode == "autoloader":
-        reader = spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+        reader = (
+            spark.readStream.format("cloudFiles")
+            .option("cloudFiles.format", "json")
+            .option("cloudFiles.maxFilesPerTrigger", 500)
+        )
     else:
-        reader = spark.readStream.format("json")
+        reader = spark.readStream.format("json").option("recursiveFileLookup", "true").option("maxFilesPerTrigger", 500)
     return (
         reader.schema(COMPLETION_EVENT_SCHEMA)
         .option("multiLine", "true")  # the dispatcher may pretty-print
-        .option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.json")
-        .option("maxFilesPerTrigger", 500)
         .load(src)
         .withColumn("_source_file", F.col("_metadata.file_path"))
     )
 
 
-def run_metrics_stream(spark: SparkSession, lake_root: str, read_mode: str = "files", continuous: bool = False, processing_time: str = "1 minute"):
+def run_metrics_stream(
+    spark: SparkSession,
+    lake_root: str,
+    read_mode: str = "files",
+    continuous: bool = False,
+    processing_time: str = "1 minute",
+):
     """Starts the metrics query. availableNow (default): processes what is there and returns when done.
     continuous=True: returns the running query (caller awaits/stops it)."""
     stream = read_events_stream(spark, lake_root, read_mode)

@@ -63,7 +63,9 @@ def parse_manifest(text: str | None) -> list[ManifestFile]:
 
 def manifest_raw_paths(lake_root: str, files: list[ManifestFile], source: str) -> list[str]:
     """Absolute raw paths of the manifest files that belong to this source (other containers/sources ignored)."""
-    return [zone_path(lake_root, "raw", f.path) for f in files if f.container == "raw" and f.path.startswith(f"{source}/")]
+    return [
+        zone_path(lake_root, "raw", f.path) for f in files if f.container == "raw" and f.path.startswith(f"{source}/")
+    ]
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,21 @@ class RunParams:
     def log(self, notebook: str) -> None:
         # One structured line: the dispatcher's trace/run ids tie the Databricks run to the Orbiter run.
         files = len(parse_manifest(self.input_manifest))
-        print(json.dumps({"notebook": notebook, "orbiter_run_id": self.orbiter_run_id, "traceparent": self.traceparent,
-                          "source": self.source, "lake_root": self.lake_root, "manifest_files": files,
-                          "read_mode": self.read_mode}), file=sys.stdout, flush=True)
+        print(
+            json.dumps(
+                {
+                    "notebook": notebook,
+                    "orbiter_run_id": self.orbiter_run_id,
+                    "traceparent": self.traceparent,
+                    "source": self.source,
+                    "lake_root": self.lake_root,
+                    "manifest_files": files,
+                    "read_mode": self.read_mode,
+                }
+            ),
+            file=sys.stdout,
+            flush=True,
+        )
 
 
 def read_params(dbutils, require_source: bool = True) -> RunParams:
@@ -53,10 +65,11 @@ def default_charts_dir(lake_root: str) -> str | None:
     """Local runs save charts beside the lake (<lake_root>/../charts); remote lakes rely on display()."""
     if "{zone}" in lake_root or "://" in lake_root and not lake_root.startswith("file:"):
         return None
-    root = lake_root[len("file:"):] if lake_root.startswith("file:") else lake_root
+    root = lake_root[len("file:") :] if lake_root.startswith("file:") else lake_root
     return os.path.join(os.path.dirname(os.path.abspath(root.rstrip("/"))), "charts")
 
 
 def exit_value(params: RunParams, **payload) -> str:
-    return json.dumps({"orbiter_run_id": params.orbiter_run_id, "source": params.source or None, **payload}, default=str)
-
+    return json.dumps(
+        {"orbiter_run_id": params.orbiter_run_id, "source": params.source or None, **payload}, default=str
+    )

@@ -20,12 +20,38 @@ def default_jars_dir() -> str:
     return os.environ.get("ORBITER_JARS_DIR") or os.path.normpath(os.path.join(here, "..", "..", ".orbiter", "jars"))
 
 
+SUPPORTED_JAVA = ("17", "21")  # Spark 4.0 runs on Java 17/21; machines may also carry a newer JDK
+
+
+def _java_major(java_home: str) -> str | None:
+    try:
+        with open(os.path.join(java_home, "release"), encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("JAVA_VERSION="):
+                    return line.split("=", 1)[1].strip().strip('"').split(".")[0]
+    except OSError:
+        return None
+    return None
+
+
+def ensure_supported_java() -> None:
+    """If JAVA_HOME points at a JDK Spark 4.0 does not support, switch to an installed JDK 17."""
+    current = os.environ.get("JAVA_HOME")
+    if not current or _java_major(current) in SUPPORTED_JAVA:
+        return
+    for candidate in sorted(glob.glob("/usr/lib/jvm/*17*")):
+        if _java_major(candidate) == "17":
+            os.environ["JAVA_HOME"] = candidate
+            return
+
+
 def local_spark(app_name: str = "orbiter-local", jars_dir: str | None = None) -> SparkSession:
     """A small local Spark with Delta from pre-fetched jars (spark.jars: no Ivy download at start)."""
     jars_dir = jars_dir or default_jars_dir()
     jars = sorted(glob.glob(os.path.join(jars_dir, "delta-*.jar")))
     if not any(os.path.basename(j).startswith("delta-spark_") for j in jars):
         raise RuntimeError(f"Delta jars not found in {jars_dir}: run scripts/setup-python.sh")
+    ensure_supported_java()
     scratch = tempfile.mkdtemp(prefix="orbiter-spark-")
     builder = (
         SparkSession.builder.master(os.environ.get("ORBITER_SPARK_MASTER", "local[2]"))

@@ -38,8 +38,16 @@ def blob_name(source: str, stream: str, ws: str, we: str, body: bytes, page: int
     return f"{source}/{stream}/{ws[:4]}/{ws[5:7]}/{ws[8:10]}/{ws}_{we}{page_part}.{sha16}.json"
 
 
-def land(lake_root: str, source: str, stream: str, ws: str, we: str, body: bytes, page: int | None = None,
-         mtime: float | None = None) -> str:
+def land(
+    lake_root: str,
+    source: str,
+    stream: str,
+    ws: str,
+    we: str,
+    body: bytes,
+    page: int | None = None,
+    mtime: float | None = None,
+) -> str:
     """Writes body as a raw blob (content-addressed name) and returns the blob name."""
     name = blob_name(source, stream, ws, we, body, page)
     path = os.path.join(lake_root, "raw", name)
@@ -69,7 +77,9 @@ def land_fixtures(lake_root: str, sources: tuple[str, ...] | None = None, mtime:
 
 
 def samples_dir() -> str:
-    return os.environ.get("ORBITER_NASA_SAMPLES") or os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "nasa-samples"))
+    return os.environ.get("ORBITER_NASA_SAMPLES") or os.path.normpath(
+        os.path.join(REPO_ROOT, "..", "shared", "nasa-samples")
+    )
 
 
 def require_samples() -> str:

@@ -19,7 +19,12 @@ def test_bronze_lands_one_row_per_record_with_metadata(spark, lake):
     body = fixture_bytes("neows/feed_2024-06-01_2024-06-08.json")
     assert row["_sha256"] == hashlib.sha256(body).hexdigest()
     assert row["_blob_name"] == names[0]
-    assert (row["_source"], row["_stream"], row["_window_start"], row["_window_end"]) == ("neows", "feed", "2024-06-01", "2024-06-08")
+    assert (row["_source"], row["_stream"], row["_window_start"], row["_window_end"]) == (
+        "neows",
+        "feed",
+        "2024-06-01",
+        "2024-06-08",
+    )
     assert row["_orbiter_run_id"] == "run-1" and row["_ingested_at"] is not None and row["_landed_at"] is not None
     assert row["_record_group"] in feed["near_earth_objects"]
     assert json.loads(row["payload"])["id"] in {n["id"] for day in feed["near_earth_objects"].values() for n in day}
@@ -30,7 +35,10 @@ def test_bronze_lands_one_row_per_record_with_metadata(spark, lake):
     # Socrata's optional :@computed_region_* keys are not modelled: kept as rescued data, not lost.
     rescued = met.where("_rescued_data is not null").collect()
     assert len(rescued) == 1
-    assert json.loads(rescued[0]["_rescued_data"]) == {":@computed_region_cbhk_fwbd": "50", ":@computed_region_nnqa_25f4": "429"}
+    assert json.loads(rescued[0]["_rescued_data"]) == {
+        ":@computed_region_cbhk_fwbd": "50",
+        ":@computed_region_nnqa_25f4": "429",
+    }
 
     fb = read_table(spark, lake, "bronze", "fireball")
     table = fixture_json("fireball/fireball_2024-01-01_2025-01-01.json")

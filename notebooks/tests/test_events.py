@@ -6,7 +6,9 @@ from helpers import read_table
 from orbiter_lake import events
 
 
-def write_event(lake, run, state, duration_ms, *, job="orbiter-neows-pipeline", hour=14, databricks_run_id=None, name=None, **extra):
+def write_event(
+    lake, run, state, duration_ms, *, job="orbiter-neows-pipeline", hour=14, databricks_run_id=None, name=None, **extra
+):
     event = {
         "event_version": 1,
         "orbiter_run_id": run,
@@ -19,7 +21,13 @@ def write_event(lake, run, state, duration_ms, *, job="orbiter-neows-pipeline", 
         "started_at": f"2026-11-24T{hour:02d}:00:05.000Z",
         "ended_at": f"2026-11-24T{hour:02d}:20:00.000Z",
         "duration_ms": duration_ms,
-        "inputs": [{"container": "raw", "path": "neows/feed/2024/05/25/2024-05-25_2024-05-31.0123456789abcdef.json", "etag": "0x1"}],
+        "inputs": [
+            {
+                "container": "raw",
+                "path": "neows/feed/2024/05/25/2024-05-25_2024-05-31.0123456789abcdef.json",
+                "etag": "0x1",
+            }
+        ],
         **extra,
     }
     d = os.path.join(lake, "events", "run-completions", "date=2026-11-24")
@@ -29,7 +37,10 @@ def write_event(lake, run, state, duration_ms, *, job="orbiter-neows-pipeline", 
 
 
 def metrics(spark, lake):
-    return {(r["job_name"], r["hour_start"].hour): r for r in read_table(spark, lake, "gold", "run_metrics_hourly").collect()}
+    return {
+        (r["job_name"], r["hour_start"].hour): r
+        for r in read_table(spark, lake, "gold", "run_metrics_hourly").collect()
+    }
 
 
 def test_metrics_stream_counts_each_run_once_across_reruns_and_replays(spark, lake):

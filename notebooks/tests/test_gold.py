@@ -37,7 +37,10 @@ def test_flare_to_storm_lag(spark, fixture_lake):
 
 
 def test_active_natural_events_by_category_and_month(spark, fixture_lake):
-    got = {(r["category_id"], r["month"]): (r["active_events"], r["observations"]) for r in table(spark, fixture_lake, "natural_events_monthly")}
+    got = {
+        (r["category_id"], r["month"]): (r["active_events"], r["observations"])
+        for r in table(spark, fixture_lake, "natural_events_monthly")
+    }
     assert got == {
         ("wildfires", dt.date(2025, 10, 1)): (1, 1),
         ("wildfires", dt.date(2025, 11, 1)): (1, 1),
@@ -71,4 +74,8 @@ def test_imagery_coverage_per_day(spark, fixture_lake):
 
 def test_apod_media_per_month(spark, fixture_lake):
     got = {(r["month"], r["media_type"]): r["entries"] for r in table(spark, fixture_lake, "apod_media_monthly")}
-    assert got == {(dt.date(2024, 5, 1), "image"): 1, (dt.date(2024, 5, 1), "video"): 1, (dt.date(2024, 6, 1), "image"): 1}
+    assert got == {
+        (dt.date(2024, 5, 1), "image"): 1,
+        (dt.date(2024, 5, 1), "video"): 1,
+        (dt.date(2024, 6, 1), "image"): 1,
+    }

@@ -52,7 +52,13 @@ def test_bad_manifest_raises(text):
 def test_blob_names_parse_window_page_and_sha():
     b = parse_blob_name("cmr/MYD021KM/2024/05/31/2024-05-31_2024-06-01.p0002.0123456789abcdef.json")
     assert (b.source, b.stream, b.window_start, b.window_end, b.page, b.sha16) == (
-        "cmr", "MYD021KM", "2024-05-31", "2024-06-01", 2, "0123456789abcdef")
+        "cmr",
+        "MYD021KM",
+        "2024-05-31",
+        "2024-06-01",
+        2,
+        "0123456789abcdef",
+    )
     b = parse_blob_name("raw/neows/feed/2024/05/25/2024-05-25_2024-05-31.json")
     assert (b.source, b.window_end, b.page, b.sha16) == ("neows", "2024-05-31", None, None)
     with pytest.raises(LakeError):

@@ -17,7 +17,9 @@ SOURCES = ("neows", "donki", "eonet", "apod", "epic", "fireball", "meteorites", 
 
 
 def run_nb(spark, name, params, display_dir):
-    out = rn.Runner(spark, {k: str(v) for k, v in params.items()}, display_dir).run(os.path.join(NOTEBOOKS_DIR, f"{name}.py"))
+    out = rn.Runner(spark, {k: str(v) for k, v in params.items()}, display_dir).run(
+        os.path.join(NOTEBOOKS_DIR, f"{name}.py")
+    )
     return json.loads(out)
 
 
@@ -30,8 +32,14 @@ def test_stream_and_visual_notebooks_over_fixture_lake(spark, fixture_lake, tmp_
     charts_dir = tmp_path / "charts"
     out = run_nb(spark, "visual_insights", {**base, "output_dir": str(charts_dir)}, str(tmp_path / "d2"))
     assert set(out["charts"]) == {
-        "neo_hazardous_weekly", "flare_class_monthly", "flare_storm_lag", "natural_events_monthly",
-        "meteorites_by_decade", "fireball_energy_yearly", "imagery_coverage_daily", "run_metrics_hourly",
+        "neo_hazardous_weekly",
+        "flare_class_monthly",
+        "flare_storm_lag",
+        "natural_events_monthly",
+        "meteorites_by_decade",
+        "fireball_energy_yearly",
+        "imagery_coverage_daily",
+        "run_metrics_hourly",
     }
     for chart in out["charts"]:
         png = charts_dir / f"{chart}.png"
@@ -51,7 +59,14 @@ SAMPLE_FILES = [
     ("fireball", "fireball", "1988-01-01", "2026-05-13", None, "fireball/fireball_all_v1.2.json"),
     ("meteorites", "landings", "2026-01-18", "2026-01-18", 1, "meteorites/meteorite_landings_soda_default1000.json"),
     ("cmr", "MYD021KM", "2019-02-20", "2019-02-21", 1, "cmr/granules_umm_json_G1593453400-LAADS_MYD021KM.json"),
-    ("cmr", "TELLUS_GRAC_L3_JPL_RL06_LND_v04", "2002-01-01", "2024-04-16", 1, "cmr/granules_umm_json_TELLUS_GRAC_page_size_2000.json"),
+    (
+        "cmr",
+        "TELLUS_GRAC_L3_JPL_RL06_LND_v04",
+        "2002-01-01",
+        "2024-04-16",
+        1,
+        "cmr/granules_umm_json_TELLUS_GRAC_page_size_2000.json",
+    ),
     ("apod", "apod", "2021-11-07", "2021-11-08", None, "apod/apod_range_2021-11-07_2021-11-08.json"),
     ("apod", "apod", "2021-11-08", "2021-11-08", None, "apod/apod_video_thumbs_2021-11-08.json"),
     ("apod", "apod", "2021-12-06", "2021-12-06", None, "apod/apod_date_1995-06-16.json"),
@@ -77,11 +92,19 @@ def test_medallion_notebooks_over_real_nasa_samples(spark, tmp_path):
     started = time.monotonic()
     outputs = {}
     for i, source in enumerate(SOURCES):
-        params = {"source": source, "lake_root": lake, "input_manifest": "", "orbiter_run_id": f"run-{i}", "traceparent": ""}
+        params = {
+            "source": source,
+            "lake_root": lake,
+            "input_manifest": "",
+            "orbiter_run_id": f"run-{i}",
+            "traceparent": "",
+        }
         for stage in ("bronze", "silver", "gold"):
             outputs[(source, stage)] = run_nb(spark, stage, params, str(tmp_path / "display"))
             assert outputs[(source, stage)]["stage"] == stage
-        write_event(lake, f"run-{i}", "SUCCESS", 1000 * (i + 1), databricks_run_id=100 + i, job=f"orbiter-{source}-pipeline")
+        write_event(
+            lake, f"run-{i}", "SUCCESS", 1000 * (i + 1), databricks_run_id=100 + i, job=f"orbiter-{source}-pipeline"
+        )
     common = {"lake_root": lake, "input_manifest": "", "orbiter_run_id": "run-x", "traceparent": ""}
     run_nb(spark, "stream_run_metrics", common, str(tmp_path / "display"))
     vis = run_nb(spark, "visual_insights", common, str(tmp_path / "display"))
@@ -107,12 +130,18 @@ def test_medallion_notebooks_over_real_nasa_samples(spark, tmp_path):
         d = dt.date.fromisoformat(ca["close_approach_date"])
         if neo["is_potentially_hazardous_asteroid"]:
             weekly[d - dt.timedelta(days=d.weekday())] += 1
-    got = {r["week_start"]: r["hazardous_approaches"] for r in gold("neo_hazardous_weekly") if r["hazardous_approaches"]}
+    got = {
+        r["week_start"]: r["hazardous_approaches"] for r in gold("neo_hazardous_weekly") if r["hazardous_approaches"]
+    }
     assert got == dict(weekly)
 
     # DONKI: flare classes per month, storms, CMEs (the empty November file adds nothing)
     flares = raw["donki/FLR_2024-05.json"]
-    by_class = collections.Counter((f["peakTime"] or f["beginTime"])[:7] + f["classType"][0] for f in flares if re.match(r"^[ABCMX]\d+(\.\d+)?$", f["classType"] or ""))
+    by_class = collections.Counter(
+        (f["peakTime"] or f["beginTime"])[:7] + f["classType"][0]
+        for f in flares
+        if re.match(r"^[ABCMX]\d+(\.\d+)?$", f["classType"] or "")
+    )
     got = {str(r["month"])[:7] + r["class_letter"]: r["flares"] for r in gold("flare_class_monthly")}
     assert got == dict(by_class)
     assert silver("geomagnetic_storms").count() == len(raw["donki/GST_2024-05.json"])
@@ -130,8 +159,13 @@ def test_medallion_notebooks_over_real_nasa_samples(spark, tmp_path):
     # Fireballs per year (same quality rules, computed independently)
     fb = raw["fireball/fireball_all_v1.2.json"]
     rows = [dict(zip(fb["fields"], r)) for r in fb["data"]]
-    good = [r for r in rows if num(r["energy"]) is not None
-            and (r["lat"] is None or r["lat-dir"] in ("N", "S")) and (r["lon"] is None or r["lon-dir"] in ("E", "W"))]
+    good = [
+        r
+        for r in rows
+        if num(r["energy"]) is not None
+        and (r["lat"] is None or r["lat-dir"] in ("N", "S"))
+        and (r["lon"] is None or r["lon-dir"] in ("E", "W"))
+    ]
     per_year = collections.Counter(r["date"][:4] for r in {r["date"]: r for r in good}.values())
     assert {str(r["year"]): r["fireballs"] for r in gold("fireball_energy_yearly")} == dict(per_year)
 
@@ -140,22 +174,42 @@ def test_medallion_notebooks_over_real_nasa_samples(spark, tmp_path):
     decades = collections.Counter()
     for m in met:
         year = int(m["year"][:4]) if m.get("year") else None
-        if m.get("fall") in ("Fell", "Found") and (num(m.get("mass")) or 0) >= 0 and year and year <= dt.date.today().year:
+        if (
+            m.get("fall") in ("Fell", "Found")
+            and (num(m.get("mass")) or 0) >= 0
+            and year
+            and year <= dt.date.today().year
+        ):
             decades[year // 10 * 10] += 1
     assert {r["decade"]: r["landings"] for r in gold("meteorites_by_decade")} == dict(decades)
 
     # CMR, APOD, EPIC
-    cmr_items = raw["cmr/granules_umm_json_G1593453400-LAADS_MYD021KM.json"]["items"] + raw["cmr/granules_umm_json_TELLUS_GRAC_page_size_2000.json"]["items"]
+    cmr_items = (
+        raw["cmr/granules_umm_json_G1593453400-LAADS_MYD021KM.json"]["items"]
+        + raw["cmr/granules_umm_json_TELLUS_GRAC_page_size_2000.json"]["items"]
+    )
     assert silver("cmr_granules").count() == len({i["meta"]["concept-id"] for i in cmr_items})
-    apod_dates = {a["date"] for rel in ("apod/apod_range_2021-11-07_2021-11-08.json", "apod/apod_video_thumbs_2021-11-08.json", "apod/apod_date_1995-06-16.json")
-                  for a in (raw[rel] if isinstance(raw[rel], list) else [raw[rel]])}
+    apod_dates = {
+        a["date"]
+        for rel in (
+            "apod/apod_range_2021-11-07_2021-11-08.json",
+            "apod/apod_video_thumbs_2021-11-08.json",
+            "apod/apod_date_1995-06-16.json",
+        )
+        for a in (raw[rel] if isinstance(raw[rel], list) else [raw[rel]])
+    }
     assert silver("apod_entries").count() == len(apod_dates)
     q = read_table(spark, lake, "quarantine", "records").where("entity = 'apod_entries'").collect()
     assert [r["reason"] for r in q] == ["upstream error body"]
     assert silver("epic_images").count() == len(raw["epic/natural_2024-05-31.json"])
 
     # bronze idempotency at notebook level: a second bronze run over the same files adds nothing
-    again = run_nb(spark, "bronze", {"source": "donki", "lake_root": lake, "input_manifest": "", "orbiter_run_id": "again", "traceparent": ""}, str(tmp_path / "display"))
+    again = run_nb(
+        spark,
+        "bronze",
+        {"source": "donki", "lake_root": lake, "input_manifest": "", "orbiter_run_id": "again", "traceparent": ""},
+        str(tmp_path / "display"),
+    )
     assert again["files"] == {}
 
     # streaming metrics + charts

@@ -101,8 +101,20 @@ def test_widgets_and_secrets_shim(monkeypatch):
 
 def run_cli(notebook, params, result):
     proc = subprocess.run(
-        [sys.executable, os.path.join(RUNNER_DIR, "run_notebook.py"), "--notebook", notebook, "--params", json.dumps(params), "--result", result],
-        capture_output=True, text=True, timeout=300, cwd=REPO_ROOT,
+        [
+            sys.executable,
+            os.path.join(RUNNER_DIR, "run_notebook.py"),
+            "--notebook",
+            notebook,
+            "--params",
+            json.dumps(params),
+            "--result",
+            result,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO_ROOT,
     )
     with open(result) as fh:
         return proc, json.load(fh)
@@ -111,11 +123,24 @@ def run_cli(notebook, params, result):
 def test_cli_runs_a_real_notebook_end_to_end(tmp_path):
     lake = str(tmp_path / "lake")
     land_fixtures(lake, ("fireball",))
-    params = {"source": "fireball", "lake_root": lake, "input_manifest": "", "orbiter_run_id": "run-cli-1", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
-    proc, result = run_cli(os.path.join(REPO_ROOT, "notebooks", "bronze.py"), params, str(tmp_path / "out" / "result.json"))
+    params = {
+        "source": "fireball",
+        "lake_root": lake,
+        "input_manifest": "",
+        "orbiter_run_id": "run-cli-1",
+        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    }
+    proc, result = run_cli(
+        os.path.join(REPO_ROOT, "notebooks", "bronze.py"), params, str(tmp_path / "out" / "result.json")
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert result["result_state"] == "SUCCESS" and result["error"] is None
-    assert json.loads(result["notebook_output"]) == {"orbiter_run_id": "run-cli-1", "source": "fireball", "stage": "bronze", "files": {"fireball": 1}}
+    assert json.loads(result["notebook_output"]) == {
+        "orbiter_run_id": "run-cli-1",
+        "source": "fireball",
+        "stage": "bronze",
+        "files": {"fireball": 1},
+    }
     assert "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" in proc.stdout  # traceparent logged
     assert os.path.isdir(os.path.join(lake, "bronze", "fireball", "_delta_log"))
 

@@ -47,14 +47,19 @@ def test_solar_flares_parse_class_and_times(spark, fixture_lake):
     assert rows["2024-05-11T01:10:00-FLR-001"]["peak_time"] is None  # optional time stays null
     assert rows["2024-05-08T21:08:00-FLR-001"]["linked_event_ids"] == ["2024-05-08T22:36:00-CME-001"]
     reasons = sorted(q["reason"] for q in quarantine(spark, fixture_lake, "solar_flares"))
-    assert reasons == ["classType is not a GOES class (A/B/C/M/X + magnitude)", "raw file is not valid JSON of the expected shape"]
+    assert reasons == [
+        "classType is not a GOES class (A/B/C/M/X + magnitude)",
+        "raw file is not valid JSON of the expected shape",
+    ]
 
 
 def test_cmes_and_analyses(spark, fixture_lake):
     cmes = rows_by(spark, fixture_lake, "cmes", "activity_id")
     assert set(cmes) == {"2024-05-08T22:36:00-CME-001", "2024-05-02T07:00:00-CME-001"}
     halo = cmes["2024-05-08T22:36:00-CME-001"]
-    assert halo["analysis_count"] == 2 and halo["most_accurate_speed_kms"] == 1080.0 and halo["most_accurate_type"] == "O"
+    assert (
+        halo["analysis_count"] == 2 and halo["most_accurate_speed_kms"] == 1080.0 and halo["most_accurate_type"] == "O"
+    )
     assert cmes["2024-05-02T07:00:00-CME-001"]["analysis_count"] == 0
     assert cmes["2024-05-02T07:00:00-CME-001"]["source_location"] is None
     analyses = read_table(spark, fixture_lake, "silver", "cme_analyses").collect()
@@ -101,7 +106,12 @@ def test_fireballs_signed_coordinates(spark, fixture_lake):
 def test_meteorites_cleaned_coordinates_and_quarantine(spark, fixture_lake):
     rows = rows_by(spark, fixture_lake, "meteorite_landings", "meteorite_id")
     assert set(rows) == {1, 6, 50693, 10, 370, 379, 9001}
-    assert (rows[1]["latitude"], rows[1]["longitude"], rows[1]["year"], rows[1]["mass_g"]) == (50.775, 6.08333, 1880, 21.0)
+    assert (rows[1]["latitude"], rows[1]["longitude"], rows[1]["year"], rows[1]["mass_g"]) == (
+        50.775,
+        6.08333,
+        1880,
+        21.0,
+    )
     assert rows[50693]["coordinate_status"] == "zero" and rows[50693]["latitude"] is None
     assert rows[379]["coordinate_status"] == "missing"
     assert rows[9001]["coordinate_status"] == "out_of_range" and rows[9001]["year"] is None  # year 2101
@@ -118,7 +128,9 @@ def test_cmr_granules_bbox_time_and_cloud_cover(spark, fixture_lake):
     assert (g["west"], g["south"], g["east"], g["north"]) == (-60.9, 56.6, 19.8, 80.4)
     assert g["begin_time"] == naive("2024-05-31 00:00:00") and g["end_time"] == naive("2024-05-31 00:05:00")
     assert g["cloud_cover_pct"] == 35.5 and g["collection_short_name"] == "MYD021KM" and g["size_mb"] == 65.8
-    assert rows["G3000000003-LAADS"]["cloud_cover_pct"] is None and rows["G3000000003-LAADS"]["day_night_flag"] == "Night"
+    assert (
+        rows["G3000000003-LAADS"]["cloud_cover_pct"] is None and rows["G3000000003-LAADS"]["day_night_flag"] == "Night"
+    )
     assert rows["G3000000002-LAADS"]["revision_id"] == 2
 
 
@@ -138,7 +150,9 @@ def test_silver_rerun_changes_nothing(spark, fixture_lake):
     summary = silver.run_silver(spark, fixture_lake, "donki")
     assert summary["solar_flares"]["rows"] == 5
     assert read_table(spark, fixture_lake, "quarantine", "records").count() == before
-    assert sorted(version) == sorted(read_table(spark, fixture_lake, "silver", "solar_flares").select("_version").collect())
+    assert sorted(version) == sorted(
+        read_table(spark, fixture_lake, "silver", "solar_flares").select("_version").collect()
+    )
 
 
 def test_merge_keeps_latest_blob_and_ignores_older_blob_landing_late(spark, lake):

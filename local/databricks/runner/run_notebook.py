@@ -73,7 +73,7 @@ def _cell(index: int, body: str, first_line: int) -> Cell:
         magic = "\n".join(re.sub(r"^# MAGIC ?", "", ln) for ln in stripped.splitlines())
         m = re.match(r"\s*%(\w+)\s*", magic)
         if m:
-            return Cell(index, m.group(1).lower(), magic[m.end():], first_line)
+            return Cell(index, m.group(1).lower(), magic[m.end() :], first_line)
         return Cell(index, "md", magic, first_line)
     return Cell(index, "python", stripped, first_line)
 
@@ -149,7 +149,7 @@ class FileInfo:
 def _local(path: str) -> str:
     for prefix in ("file://", "file:", "dbfs:"):
         if path.startswith(prefix):
-            return path[len(prefix):]
+            return path[len(prefix) :]
     return path
 
 
@@ -163,7 +163,14 @@ class Fs:
             full = os.path.join(p, name)
             st = os.stat(full)
             is_dir = os.path.isdir(full)
-            out.append(FileInfo(full + ("/" if is_dir else ""), name + ("/" if is_dir else ""), 0 if is_dir else st.st_size, int(st.st_mtime * 1000)))
+            out.append(
+                FileInfo(
+                    full + ("/" if is_dir else ""),
+                    name + ("/" if is_dir else ""),
+                    0 if is_dir else st.st_size,
+                    int(st.st_mtime * 1000),
+                )
+            )
         return out
 
     def mkdirs(self, path: str) -> bool:
