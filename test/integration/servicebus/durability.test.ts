@@ -162,3 +162,38 @@ test('CLI: acknowledged sends survive SIGKILL; SIGTERM stops cleanly', async () 
   second.child.kill('SIGTERM');
   expect(await exited(second.child)).toEqual({ code: 0, signal: null });
 }, 30_000);
+
+test('a running subscribe() survives an emulator restart mid-peekLock: the held message is redelivered, none lost', async () => {
+  const { startServiceBusEmulator } = await import('../../../local/servicebus/emulator');
+  const { ServiceBusClient } = await import('@azure/service-bus');
+  let emulator = await startServiceBusEmulator({ port: 0, config: testConfig, dataDir, sweepIntervalMs: 50 });
+  const port = emulator.port;
+  // This client must reconnect by itself, so it gets a few quick retries instead of the tests' fail-fast policy.
+  const client = new ServiceBusClient(emulator.connectionString, { retryOptions: { maxRetries: 10, retryDelayInMs: 200, timeoutInMs: 5000 } });
+  try {
+    await client.createSender('basic').sendMessages([{ body: 'held', messageId: 'held' }, { body: 'next', messageId: 'next' }]);
+    const deliveries: string[] = [];
+    let releaseHeld!: () => void;
+    const heldUntilRestart = new Promise<void>((r) => (releaseHeld = r));
+    const sub = client.createReceiver('basic').subscribe(
+      {
+        processMessage: async (m) => {
+          deliveries.push(m.messageId as string);
+          if (deliveries.length === 1) await heldUntilRestart; // still locked when the broker goes away
+        },
+        processError: async () => {}, // the stale lock's completion fails; the SDK reports it here
+      },
+      { maxConcurrentCalls: 1 },
+    );
+    await pollUntil(() => deliveries.length === 1, 5000, 'first delivery');
+    await emulator.close();
+    emulator = await startServiceBusEmulator({ port, config: testConfig, dataDir, sweepIntervalMs: 50 });
+    releaseHeld();
+    await pollUntil(() => deliveries.includes('next') && deliveries.filter((d) => d === 'held').length === 2, 15_000, 'redelivery after restart');
+    await sub.close();
+    await pollUntil(async () => (await peekAll({ emulator } as Harness, 'basic')).length === 0, 5000, 'both messages completed');
+  } finally {
+    await client.close();
+    await emulator.close();
+  }
+}, 30_000);
