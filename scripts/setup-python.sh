@@ -55,9 +55,14 @@ for artifact in "delta-spark_${SCALA_BINARY}" "delta-storage"; do
   if need_jar "$artifact"; then
     command -v mvn >/dev/null 2>&1 || { echo "[setup-python] mvn not found: install Maven (apt-get install maven)" >&2; exit 1; }
     log "fetching io.delta:${artifact}:${DELTA_VERSION}"
-    mvn --batch-mode --quiet --no-transfer-progress -Dstyle.color=never "${DEP_PLUGIN}:copy" \
+    # Output is shown only when Maven fails (it is noisy otherwise).
+    if ! out="$(mvn --batch-mode --quiet --no-transfer-progress -Dstyle.color=never "${DEP_PLUGIN}:copy" \
       -Dartifact="io.delta:${artifact}:${DELTA_VERSION}:jar" \
-      -DoutputDirectory="$JARS" -Dmdep.overWriteReleases=false >/dev/null
+      -DoutputDirectory="$JARS" -Dmdep.overWriteReleases=false 2>&1)"; then
+      echo "$out" >&2
+      echo "[setup-python] Maven could not fetch io.delta:${artifact}:${DELTA_VERSION}" >&2
+      exit 1
+    fi
     need_jar "$artifact" && { echo "[setup-python] $artifact jar missing after Maven copy" >&2; exit 1; }
   fi
 done
