@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite: type check, jest (unit + integration against real Azurite and the local emulators), and the
+# notebooks' pytest suite on real PySpark + Delta. Ends with one "N passed, N failed" line over everything.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+mkdir -p .orbiter/test-results
+status=0
+
+echo "== type check"
+npx tsc -p tsconfig.json --noEmit || status=1
+
+# The Databricks emulator's real-runner tests and the notebooks need the pinned Python env (idempotent, fast when done).
+if [ "${ORBITER_SKIP_PYTHON:-0}" != "1" ]; then
+  echo "== python env"
+  bash scripts/setup-python.sh || status=1
+fi
+
+echo "== jest"
+npx jest --ci --json --outputFile=.orbiter/test-results/jest.json "$@" || status=1
+read -r js_pass js_fail js_skip < <(node -e '
+  const r = JSON.parse(require("fs").readFileSync(".orbiter/test-results/jest.json", "utf8"));
+  console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites || 0), r.numPendingTests);
+' 2>/dev/null || echo "0 1 0")
+
+py_pass=0; py_fail=0; py_skip=0
+if [ -x scripts/test-python.sh ] && [ "${ORBITER_SKIP_PYTHON:-0}" != "1" ]; then
+  echo "== pytest (notebooks)"
+  scripts/test-python.sh 2>&1 | tee .orbiter/test-results/pytest.log
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  last=$(grep -E '[0-9]+ (passed|failed|error)' .orbiter/test-results/pytest.log | tail -n 1)
+  py_pass=$(echo "$last" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+  py_fail=$(( $(echo "$last" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0) + $(echo "$last" | grep -oE '[0-9]+ errors?' | grep -oE '[0-9]+' || echo 0) ))
+  py_skip=$(echo "$last" | grep -oE '[0-9]+ skipped' | grep -oE '[0-9]+' || echo 0)
+  [ -n "$last" ] || { echo "pytest printed no result line"; status=1; }
+fi
+
+passed=$(( js_pass + py_pass )); failed=$(( js_fail + py_fail )); skipped=$(( js_skip + py_skip ))
+[ "$failed" -eq 0 ] || status=1
+[ "$passed" -gt 0 ] || status=1
+echo "jest: ${js_pass} passed, ${js_fail} failed; pytest: ${py_pass} passed, ${py_fail} failed"
+echo "total: ${passed} passed, ${failed} failed, ${skipped} skipped"
+exit $status
