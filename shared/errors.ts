@@ -18,6 +18,7 @@ export type OrbiterErrorCode =
   | 'ManifestInvalid'
   | 'MessageInvalid'
   | 'RunAlreadyExists'
+  | 'RunConflict'
   | 'Unauthorized'
   | 'Forbidden'
   | 'Internal';

@@ -20,6 +20,13 @@ export const runRequestV1 = z.object({
   requestId: z.string().min(1).max(128),
   dataset: z.enum(sourceIds),
   origin: z.enum(['blob-landed', 'api', 'backfill', 'retry']),
+  /**
+   * Set by producers that already created the run record (the Run API): the dispatcher runs exactly this run,
+   * without coalescing. Absent for landed blobs, which are coalesced per job and window.
+   */
+  runId: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).optional(),
+  /** When the input landed (blob-landed), for landed → run-now latency. */
+  landedAt: z.iso.datetime().optional(),
   inputs: z.array(runInput).max(10_000),
   window: z.object({ start: isoDate, end: isoDate }).optional(),
   /** Extra job parameters, already checked against the job catalog by the producer. */

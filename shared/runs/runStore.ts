@@ -1,0 +1,183 @@
+import { RestError, type TableClient } from '@azure/data-tables';
+import { z } from 'zod';
+import { OrbiterError } from '../errors';
+import { runInput } from '../messages/runRequest';
+
+/**
+ * Run records in Azure Table storage (table OrbiterRuns), one entity per Orbiter run, ETag optimistic concurrency.
+ * requested → dispatched → running → succeeded | failed | cancelled | skipped
+ */
+export const runStates = ['requested', 'dispatched', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'] as const;
+export type RunState = (typeof runStates)[number];
+export const terminalRunStates: readonly RunState[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
+
+export const runRecordSchema = z.object({
+  runId: z.string().min(1),
+  dataset: z.string().min(1),
+  jobName: z.string().min(1),
+  state: z.enum(runStates),
+  origin: z.string(),
+  inputs: z.array(runInput),
+  parameters: z.record(z.string(), z.string()).default({}),
+  idempotencyToken: z.string().max(64),
+  correlationId: z.string(),
+  traceparent: z.string().optional(),
+  attempt: z.number().int().min(1).default(1),
+  databricksRunId: z.number().int().optional(),
+  databricksRunUrl: z.string().optional(),
+  lifeCycleState: z.string().optional(),
+  resultState: z.string().optional(),
+  terminationCode: z.string().optional(),
+  terminationType: z.string().optional(),
+  error: z.string().optional(),
+  requestedAt: z.string(),
+  dispatchedAt: z.string().optional(),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  updatedAt: z.string(),
+  /** Time the earliest input landed (for landed → run-now latency). */
+  firstLandedAt: z.string().optional(),
+});
+export type RunRecord = z.infer<typeof runRecordSchema>;
+
+export interface StoredRun {
+  record: RunRecord;
+  etag: string;
+}
+
+export interface RunQuery {
+  dataset?: string;
+  jobName?: string;
+  state?: RunState;
+  /** ISO time: runs requested at or after. */
+  since?: string;
+  limit?: number;
+  /** Opaque continuation from a previous page. */
+  continuationToken?: string;
+}
+
+export interface RunStore {
+  get(runId: string): Promise<StoredRun | undefined>;
+  /** Creates the record; if it already exists, returns the existing one (idempotent). */
+  createIfAbsent(record: RunRecord): Promise<{ created: boolean; run: StoredRun }>;
+  /** Replaces the record if nobody changed it since `etag`; throws RunConflict otherwise. */
+  update(record: RunRecord, etag: string): Promise<StoredRun>;
+  list(query: RunQuery): Promise<{ runs: RunRecord[]; continuationToken?: string }>;
+}
+
+interface RunEntity {
+  partitionKey: string;
+  rowKey: string;
+  dataset: string;
+  state: string;
+  requestedAt: string;
+  jobName: string;
+  /** The whole record as JSON: tables cap property count and types, one JSON column keeps the schema in zod. */
+  record: string;
+}
+
+const encode = (r: RunRecord): RunEntity => ({
+  partitionKey: r.runId,
+  rowKey: 'run',
+  dataset: r.dataset,
+  state: r.state,
+  requestedAt: r.requestedAt,
+  jobName: r.jobName,
+  record: JSON.stringify(r),
+});
+
+const decode = (e: { record?: unknown }): RunRecord => runRecordSchema.parse(JSON.parse(String(e.record)));
+
+/** Table filter values: single quotes doubled, as OData requires. */
+const q = (v: string): string => `'${v.replace(/'/g, "''")}'`;
+
+export class TableRunStore implements RunStore {
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly table: TableClient) {}
+
+  private ensure(): Promise<void> {
+    this.ready ??= this.table.createTable().then(() => undefined);
+    return this.ready;
+  }
+
+  async get(runId: string): Promise<StoredRun | undefined> {
+    await this.ensure();
+    try {
+      const e = await this.table.getEntity<RunEntity>(runId, 'run');
+      return { record: decode(e), etag: e.etag };
+    } catch (err) {
+      if (err instanceof RestError && err.statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async createIfAbsent(record: RunRecord): Promise<{ created: boolean; run: StoredRun }> {
+    await this.ensure();
+    const parsed = runRecordSchema.parse(record);
+    try {
+      const res = await this.table.createEntity(encode(parsed));
+      return { created: true, run: { record: parsed, etag: res.etag ?? '' } };
+    } catch (err) {
+      if (err instanceof RestError && err.statusCode === 409) {
+        const existing = await this.get(record.runId);
+        if (existing) return { created: false, run: existing };
+      }
+      throw err;
+    }
+  }
+
+  async update(record: RunRecord, etag: string): Promise<StoredRun> {
+    await this.ensure();
+    const parsed = runRecordSchema.parse(record);
+    try {
+      const res = await this.table.updateEntity(encode(parsed), 'Replace', { etag });
+      return { record: parsed, etag: res.etag ?? '' };
+    } catch (err) {
+      if (err instanceof RestError && err.statusCode === 412) {
+        throw new OrbiterError('RunConflict', `run ${record.runId} was changed concurrently`, { retryable: true, cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async list(query: RunQuery): Promise<{ runs: RunRecord[]; continuationToken?: string }> {
+    await this.ensure();
+    const filters = ["RowKey eq 'run'"];
+    if (query.dataset) filters.push(`dataset eq ${q(query.dataset)}`);
+    if (query.jobName) filters.push(`jobName eq ${q(query.jobName)}`);
+    if (query.state) filters.push(`state eq ${q(query.state)}`);
+    if (query.since) filters.push(`requestedAt ge ${q(query.since)}`);
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
+    const pages = this.table
+      .listEntities<RunEntity>({ queryOptions: { filter: filters.join(' and ') } })
+      .byPage({ maxPageSize: limit, ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}) });
+    const first = await pages.next();
+    if (first.done) return { runs: [] };
+    const page = first.value as RunEntity[] & { continuationToken?: string };
+    return {
+      runs: page.map(decode),
+      ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
+    };
+  }
+}
+
+/** Reads, changes and writes a run with optimistic concurrency, retrying a few times on a concurrent change. */
+export async function mutateRun(
+  store: RunStore,
+  runId: string,
+  change: (r: RunRecord) => RunRecord | undefined,
+  attempts = 5,
+): Promise<RunRecord | undefined> {
+  for (let i = 0; ; i++) {
+    const cur = await store.get(runId);
+    if (!cur) throw new OrbiterError('NotFound', `run ${runId} not found`);
+    const next = change(cur.record);
+    if (!next) return cur.record;
+    try {
+      return (await store.update(next, cur.etag)).record;
+    } catch (err) {
+      if (i + 1 >= attempts || !(err instanceof OrbiterError && err.code === 'RunConflict')) throw err;
+    }
+  }
+}
