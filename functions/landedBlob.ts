@@ -11,11 +11,12 @@ export async function landedBlobHandler(blob: Buffer, context: InvocationContext
   const meta = context.triggerMetadata ?? {};
   const path = String(meta['blobTrigger'] ?? '');
   const name = path.startsWith(`${Containers.raw}/`) ? path.slice(Containers.raw.length + 1) : String(meta['name'] ?? '');
-  const props = (meta['properties'] ?? {}) as { eTag?: string; etag?: string; ETag?: string };
+  const props = (meta['properties'] ?? {}) as { eTag?: string; etag?: string; ETag?: string; lastModified?: string; LastModified?: string };
+  const landedAt = props.lastModified ?? props.LastModified;
   const etag = props.eTag ?? props.etag ?? props.ETag ?? '';
   const traceparent = typeof meta['traceparent'] === 'string' ? meta['traceparent'] : undefined;
   const decision = runRequestForBlob(
-    { container: Containers.raw, name, content: blob, etag, ...(traceparent ? { traceparent } : {}) },
+    { container: Containers.raw, name, content: blob, etag, ...(traceparent ? { traceparent } : {}), ...(landedAt ? { landedAt: new Date(landedAt).toISOString() } : {}) },
     new Date(),
   );
   const log = contextLogger(context);

@@ -1,8 +1,20 @@
+import { isAbsolute, resolve } from 'node:path';
 import type { ServiceBusClient, ServiceBusSender } from '@azure/service-bus';
 import { createServiceBusClient } from '../shared/bus/clients';
+import { JobIdResolver, loadJobCatalog, type JobCatalog } from '../shared/catalog';
 import { loadConfig, type OrbiterConfig } from '../shared/config';
-import { Queues } from '../shared/names';
-import { createStorageClients, type StorageClients } from '../shared/storage/clients';
+import { createTokenProvider, DatabricksJobsClient } from '../shared/databricks';
+import { BusControlScheduler, lakeRootFor, LakeTopicCompletionSink } from '../shared/dispatch/adapters';
+import { TableBatchStore } from '../shared/dispatch/batches';
+import type { DispatchDeps } from '../shared/dispatch/dispatcher';
+import { OrbiterError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import { Containers, Queues, Tables, Topics } from '../shared/names';
+import { TableRunStore } from '../shared/runs/runStore';
+import { azureCredential, createStorageClients, type StorageClients } from '../shared/storage/clients';
+
+/** The app's root folder (dist/functions/.. /..), where config/ ships with the package. */
+const appRoot = resolve(__dirname, '..', '..');
 
 /**
  * The composition root: configuration from the environment (validated once) and the clients built from it,
@@ -11,10 +23,15 @@ import { createStorageClients, type StorageClients } from '../shared/storage/cli
 export class Runtime {
   private busClient: ServiceBusClient | undefined;
   private readonly senders = new Map<string, ServiceBusSender>();
+  private jobsClient: Promise<DatabricksJobsClient> | undefined;
+  private catalogP: Promise<JobCatalog> | undefined;
+  private resolver: Promise<JobIdResolver> | undefined;
   readonly storage: StorageClients;
+  readonly runs: TableRunStore;
 
   constructor(readonly config: OrbiterConfig) {
     this.storage = createStorageClients(config);
+    this.runs = new TableRunStore(this.storage.table(Tables.runs));
   }
 
   get bus(): ServiceBusClient {
@@ -30,6 +47,54 @@ export class Runtime {
       this.senders.set(queueOrTopic, s);
     }
     return s;
+  }
+
+  catalog(): Promise<JobCatalog> {
+    const p = this.config.JOB_CATALOG_PATH;
+    this.catalogP ??= loadJobCatalog(isAbsolute(p) ? p : resolve(appRoot, p));
+    return this.catalogP;
+  }
+
+  jobs(): Promise<DatabricksJobsClient> {
+    this.jobsClient ??= (async () => {
+      const host = this.config.DATABRICKS_HOST;
+      if (!host) throw new OrbiterError('ConfigInvalid', 'DATABRICKS_HOST is not set: the dispatcher has no workspace to call');
+      const tokenProvider = await createTokenProvider(
+        this.config.DATABRICKS_AUTH === 'pat'
+          ? { auth: 'pat', token: this.config.DATABRICKS_TOKEN ?? '' }
+          : { auth: 'entra', credential: azureCredential(this.config) },
+      );
+      return new DatabricksJobsClient({ host, tokenProvider });
+    })();
+    return this.jobsClient;
+  }
+
+  lakeRoot(): string {
+    if (this.config.JOBS_LAKE_ROOT) return this.config.JOBS_LAKE_ROOT;
+    const uri = this.config.OrbiterLake__blobServiceUri;
+    const account = uri ? new URL(uri).hostname.split('.')[0]! : (/AccountName=([^;]+)/i.exec(this.config.OrbiterLake ?? '')?.[1] ?? 'devstoreaccount1');
+    return lakeRootFor(account);
+  }
+
+  async dispatchDeps(logger: Logger): Promise<DispatchDeps> {
+    const [jobs, catalog] = await Promise.all([this.jobs(), this.catalog()]);
+    this.resolver ??= Promise.resolve(new JobIdResolver(jobs, catalog));
+    const resolver = await this.resolver;
+    return {
+      runs: this.runs,
+      batches: new TableBatchStore(this.storage.table(Tables.batches)),
+      jobs,
+      resolveJobId: (dataset) => resolver.resolve(dataset),
+      catalog,
+      scheduler: new BusControlScheduler(this.sender(Queues.runStatus)),
+      completions: new LakeTopicCompletionSink(this.storage.blobs.getContainerClient(Containers.events), this.sender(Topics.runEvents)),
+      lakeRoot: this.lakeRoot(),
+      now: () => new Date(),
+      logger,
+      pollInitialMs: this.config.DISPATCH_POLL_INITIAL_MS,
+      pollMaxMs: this.config.DISPATCH_POLL_MAX_MS,
+      ...(this.config.COALESCING_WINDOW_MAX_SECONDS !== undefined ? { maxCoalescingSeconds: this.config.COALESCING_WINDOW_MAX_SECONDS } : {}),
+    };
   }
 
   async close(): Promise<void> {

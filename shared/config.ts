@@ -70,6 +70,14 @@ export const configSchema = z
     DATABRICKS_AUTH: z.enum(['pat', 'entra']).default('entra'),
     DATABRICKS_TOKEN: z.string().optional().describe('Personal access token (local only)'),
     JOB_CATALOG_PATH: z.string().default('config/job-catalog.json'),
+    JOBS_LAKE_ROOT: z
+      .string()
+      .regex(/^(abfss:\/\/\{zone\}@[a-z0-9]+\.dfs\.core\.windows\.net|\/.+)$/, 'expected abfss://{zone}@<account>.dfs.core.windows.net or an absolute path')
+      .optional()
+      .describe('lake_root job parameter (default: derived from the lake account)'),
+    COALESCING_WINDOW_MAX_SECONDS: z.coerce.number().min(0).max(3600).optional().describe('caps every job catalog coalescing window (the local stack uses 2 s)'),
+    DISPATCH_POLL_INITIAL_MS: intFromString(100, 600_000).default(2000).describe('first runs/get poll after run-now'),
+    DISPATCH_POLL_MAX_MS: intFromString(100, 3_600_000).default(60_000).describe('slowest runs/get poll interval'),
     APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
     ORBITER_FUNCTION_KEY: z.string().min(16).optional().describe('Local host function key (Azure manages keys itself)'),
   });

@@ -30,6 +30,7 @@ export const Tables = {
   watermarks: 'OrbiterWatermarks',
   runs: 'OrbiterRuns',
   blobReceipts: 'OrbiterBlobReceipts',
+  batches: 'OrbiterBatches',
 } as const;
 
 /** App-setting prefixes of binding connections (the Functions host reads `<name>` or `<name>__*`). */

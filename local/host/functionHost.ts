@@ -266,7 +266,7 @@ export class FunctionHost {
           blobTrigger: `${where.container}/${where.name}`,
           name: where.name,
           uri: blob.url,
-          properties: { eTag: props.etag, length: props.contentLength, contentType: props.contentType },
+          properties: { eTag: props.etag, length: props.contentLength, contentType: props.contentType, lastModified: props.lastModified?.toISOString() },
           metadata: props.metadata ?? {},
           ...(ev.data.traceparent ? { traceparent: ev.data.traceparent } : {}),
         },

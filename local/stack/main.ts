@@ -7,7 +7,8 @@ import { IngestionFailedError } from '../../shared/ingest/errors';
 import type { CycleSummary } from '../../shared/ingest/ingestCycle';
 import { createPinoLogger } from '../../shared/logger';
 import { startStack } from './stack';
-import { formatCycleSummary } from './summary';
+import { formatCycleSummary, formatRuns } from './summary';
+import { waitForRuns } from './waitForRuns';
 
 const port = (v: string): number => {
   const n = Number(v);
@@ -25,10 +26,12 @@ const program = new Command('orbiter-local')
   .option('--table-port <port>', 'Azurite table port', port, 10002)
   .option('--servicebus-port <port>', 'Service Bus emulator port', port, 5672)
   .option('--data-dir <dir>', 'local state folder (git-ignored)', '.orbiter')
+  .option('--timeout <seconds>', 'with --once: how long to wait for the Databricks runs', (v) => Number(v), 1800)
+  .option('--no-runs', 'with --once: stop after the run requests, without waiting for Databricks runs')
   .parse();
 
 async function main(): Promise<number> {
-  const o = program.opts<{ once?: boolean; live?: boolean; port: number; blobPort: number; queuePort: number; tablePort: number; servicebusPort: number; dataDir: string }>();
+  const o = program.opts<{ once?: boolean; live?: boolean; timeout: number; runs: boolean; port: number; blobPort: number; queuePort: number; tablePort: number; servicebusPort: number; dataDir: string }>();
   const repoRoot = resolve(__dirname, '..', '..', '..');
   const logger = createPinoLogger(process.env['LOG_LEVEL'] ?? 'warn', 'orbiter-local');
   const samplesDir = resolve(process.env['ORBITER_NASA_SAMPLES'] ?? join(repoRoot, '..', 'shared', 'nasa-samples'));
@@ -73,7 +76,20 @@ async function main(): Promise<number> {
   const failed = landed.filter((i) => !i.outcome.ok).length;
   console.log(`Blob events delivered: ${delivered}; run requests sent: ${landed.filter((i) => i.outcome.ok && (i.outcome.result as { kind?: string })?.kind === 'request').length}; failed: ${failed}`);
 
-  if (program.opts()['once']) return stop(outcome.ok && failed === 0 ? 0 : 1);
+  if (o.once) {
+    let runsOk = true;
+    if (o.runs) {
+      console.log('Waiting for the dispatched Databricks runs (local emulator, real PySpark)...');
+      const runs = await waitForRuns(stack, o.timeout * 1000, (rs) => {
+        const by = new Map<string, number>();
+        for (const r of rs) by.set(r.state, (by.get(r.state) ?? 0) + 1);
+        console.log(`  runs: ${[...by].map(([k, v]) => `${v} ${k}`).join(', ')}`);
+      });
+      console.log(formatRuns(runs));
+      runsOk = runs.length > 0 && runs.every((r) => r.state === 'succeeded');
+    }
+    return stop(outcome.ok && failed === 0 && runsOk ? 0 : 1);
+  }
 
   stack.watcher.start();
   console.log('Following the schedule. Ctrl-C to stop.');

@@ -11,6 +11,8 @@ import { FunctionHost } from '../host/functionHost';
 import { resolveFunctionKey } from '../host/functionKey';
 import { dedupe, emptyCorpus, loadFixtures, loadSamples } from '../nasa-replay/corpus';
 import { startReplayServer, type ReplayServer } from '../nasa-replay/server';
+import { AzureBlobSource } from '../databricks/blobSource';
+import { startDatabricksEmulator, type DatabricksEmulator } from '../databricks/emulator';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '../servicebus/emulator';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { BlobWatcher } from './blobWatcher';
@@ -32,6 +34,12 @@ export interface StackOptions {
   timers: boolean;
   env: Record<string, string | undefined>;
   logger: Logger;
+  /** Databricks emulator port (0 = any free one). */
+  databricksPort?: number;
+  /** Notebook tasks (Spark JVMs) running at once. */
+  maxParallelTasks?: number;
+  /** Coalescing windows are capped to this many seconds locally (default 2) so a cycle finishes quickly. */
+  coalescingCapSeconds?: number;
   watchIntervalMs?: number;
 }
 
@@ -43,6 +51,7 @@ export interface Stack {
   functionKey: string;
   replay?: ReplayServer;
   serviceBus: ServiceBusEmulator;
+  databricks: DatabricksEmulator;
   azurite: AzuriteHandle;
   stop(): Promise<void>;
 }
@@ -73,6 +82,20 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     stops.push(() => serviceBus.close());
     o.logger.info('Service Bus emulator started', { port: serviceBus.port });
 
+    const databricks = await startDatabricksEmulator({
+      port: o.databricksPort ?? 0,
+      bundlePath: join(o.repoRoot, 'infra', 'bundle', 'databricks.yml'),
+      workDir: join(o.dataDir, 'databricks'),
+      lakeRoot: join(o.dataDir, 'lake'),
+      blobSource: new AzureBlobSource(azurite.connectionString),
+      repoRoot: o.repoRoot,
+      persist: true,
+      maxParallelTasks: o.maxParallelTasks ?? 2,
+      logger: o.logger,
+    });
+    stops.push(() => databricks.close());
+    o.logger.info('Databricks emulator started', { url: databricks.url });
+
     const localSettings = readLocalSettings(o.repoRoot);
     const mode = o.nasaMode ?? (o.env['NASA_MODE'] as 'replay' | 'live' | undefined) ?? (localSettings['NASA_MODE'] as 'replay' | 'live' | undefined) ?? 'replay';
     let replay: ReplayServer | undefined;
@@ -94,11 +117,23 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         OrbiterLake: azurite.connectionString,
         ServiceBusConnection: serviceBus.connectionString,
         NASA_MODE: mode,
+        DATABRICKS_HOST: databricks.url,
+        DATABRICKS_AUTH: 'pat',
+        DATABRICKS_TOKEN: 'local-emulator-token',
+        COALESCING_WINDOW_MAX_SECONDS: String(o.coalescingCapSeconds ?? 2),
+        DISPATCH_POLL_INITIAL_MS: '1000',
+        DISPATCH_POLL_MAX_MS: '5000',
         ...(mode === 'replay' ? { INGEST_START_DATE: '2024-05-25' } : {}),
       },
       localSettings,
       o.env,
-      replay ? { ...replay.settings, NASA_MODE: 'replay', OrbiterLake: azurite.connectionString, ServiceBusConnection: serviceBus.connectionString } : undefined,
+      {
+        ...(replay ? { ...replay.settings, NASA_MODE: 'replay' } : {}),
+        // The stack's own peers always win: it started them.
+        OrbiterLake: azurite.connectionString,
+        ServiceBusConnection: serviceBus.connectionString,
+        DATABRICKS_HOST: databricks.url,
+      },
     );
     const config = loadConfig(settings);
     // The functions read their settings from the environment, exactly as under the real host.
@@ -149,6 +184,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       functionKey: key,
       ...(replay ? { replay } : {}),
       serviceBus,
+      databricks,
       azurite,
       stop: stopAll,
     };

@@ -9,6 +9,8 @@ export interface LandedBlob {
   content: Buffer;
   etag: string;
   traceparent?: string;
+  /** When the blob was written (its Last-Modified), for landed → run-now latency. */
+  landedAt?: string;
 }
 
 export type RunRequestDecision = { kind: 'request'; messageId: string; request: RunRequest } | { kind: 'ignored'; reason: string };
@@ -38,6 +40,7 @@ export function runRequestForBlob(blob: LandedBlob, now: Date): RunRequestDecisi
     correlationId: `blob-${key.slice(0, 32)}`,
     ...(blob.traceparent ? { traceparent: blob.traceparent } : {}),
     requestedAt: now.toISOString(),
+    ...(blob.landedAt ? { landedAt: blob.landedAt } : {}),
   };
   return { kind: 'request', messageId: `blob-${key}`, request };
 }

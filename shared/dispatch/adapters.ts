@@ -1,0 +1,64 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import type { ServiceBusSender } from '@azure/service-bus';
+import { OrbiterError } from '../errors';
+import { completionBlobName, completionEventV1, type CompletionEvent } from './completionEvent';
+import type { CompletionSink, ControlScheduler } from './dispatcher';
+import { controlMessage, type ControlMessage } from './messages';
+
+/** Control messages as Service Bus scheduled messages on run-status: the broker holds the timer, not a lock. */
+export class BusControlScheduler implements ControlScheduler {
+  constructor(
+    private readonly sender: ServiceBusSender,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async schedule(msg: ControlMessage, at: Date, messageId: string): Promise<void> {
+    const body = controlMessage.parse(msg);
+    const m = { messageId, body, contentType: 'application/json', subject: body.schema };
+    if (at.getTime() <= this.now().getTime() + 20) await this.sender.sendMessages(m);
+    else await this.sender.scheduleMessages(m, at);
+  }
+}
+
+/** Completion events: one immutable blob per run attempt in the lake, then a deduplicated message on run-events. */
+export class LakeTopicCompletionSink implements CompletionSink {
+  constructor(
+    private readonly events: ContainerClient,
+    private readonly topic: ServiceBusSender,
+  ) {}
+
+  async write(e: CompletionEvent): Promise<void> {
+    const body = Buffer.from(JSON.stringify(completionEventV1.parse(e)));
+    try {
+      await this.events.getBlockBlobClient(completionBlobName(e)).upload(body, body.length, {
+        conditions: { ifNoneMatch: '*' },
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+      });
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412) return; // written by an earlier delivery
+      throw new OrbiterError('LakeWriteFailed', `could not write completion event ${completionBlobName(e)}`, { cause: err, retryable: true });
+    }
+  }
+
+  async publish(e: CompletionEvent): Promise<void> {
+    await this.topic.sendMessages({
+      messageId: `${e.orbiter_run_id}.a${e.attempt}`,
+      body: e,
+      contentType: 'application/json',
+      subject: `run-completed/${e.dataset ?? 'unknown'}`,
+      correlationId: e.correlation_id,
+      applicationProperties: {
+        dataset: e.dataset ?? '',
+        resultState: e.result_state,
+        jobName: e.job_name,
+        ...(e.traceparent ? { traceparent: e.traceparent } : {}),
+      },
+    });
+  }
+}
+
+/** lake_root for jobs: abfss://{zone}@<account>.dfs.core.windows.net from the lake's account name. */
+export function lakeRootFor(account: string): string {
+  return `abfss://{zone}@${account.toLowerCase()}.dfs.core.windows.net`;
+}

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import type { TableClient } from '@azure/data-tables';
+import type { RunInput } from '../messages/runRequest';
+
+/**
+ * Coalescing batches in Table storage (OrbiterBatches): one partition per dataset and window, one row per input.
+ * Rows are written idempotently (a redelivered request rewrites the same row) and stamped with the run that took
+ * them, so a flush replayed after a crash picks the same unassigned set and hence the same idempotency token.
+ */
+export interface BatchItem {
+  key: string;
+  input: RunInput;
+  requestId: string;
+  correlationId: string;
+  traceparent?: string;
+  landedAt?: string;
+  runId?: string;
+}
+
+export interface BatchStore {
+  add(dataset: string, bucket: number, item: Omit<BatchItem, 'key' | 'runId'>): Promise<void>;
+  items(dataset: string, bucket: number): Promise<BatchItem[]>;
+  assign(dataset: string, bucket: number, keys: string[], runId: string): Promise<void>;
+}
+
+export function inputKey(i: RunInput): string {
+  return createHash('sha256').update(`${i.container}/${i.path}|${i.etag}`).digest('hex').slice(0, 40);
+}
+
+const pk = (dataset: string, bucket: number): string => `${dataset}|${bucket}`;
+
+export class TableBatchStore implements BatchStore {
+  private ready: Promise<void> | undefined;
+  constructor(private readonly table: TableClient) {}
+
+  private ensure(): Promise<void> {
+    this.ready ??= this.table.createTable().then(() => undefined);
+    return this.ready;
+  }
+
+  async add(dataset: string, bucket: number, item: Omit<BatchItem, 'key' | 'runId'>): Promise<void> {
+    await this.ensure();
+    // Merge keeps a runId already stamped on the row when a request is redelivered after its flush.
+    await this.table.upsertEntity(
+      {
+        partitionKey: pk(dataset, bucket),
+        rowKey: inputKey(item.input),
+        input: JSON.stringify(item.input),
+        requestId: item.requestId,
+        correlationId: item.correlationId,
+        ...(item.traceparent ? { traceparent: item.traceparent } : {}),
+        ...(item.landedAt ? { landedAt: item.landedAt } : {}),
+      },
+      'Merge',
+    );
+  }
+
+  async items(dataset: string, bucket: number): Promise<BatchItem[]> {
+    await this.ensure();
+    const out: BatchItem[] = [];
+    const filter = `PartitionKey eq '${pk(dataset, bucket).replace(/'/g, "''")}'`;
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      out.push({
+        key: String(e['rowKey']),
+        input: JSON.parse(String(e['input'])) as RunInput,
+        requestId: String(e['requestId'] ?? ''),
+        correlationId: String(e['correlationId'] ?? ''),
+        ...(typeof e['traceparent'] === 'string' ? { traceparent: e['traceparent'] } : {}),
+        ...(typeof e['landedAt'] === 'string' ? { landedAt: e['landedAt'] } : {}),
+        ...(typeof e['runId'] === 'string' && e['runId'] ? { runId: e['runId'] } : {}),
+      });
+    }
+    return out;
+  }
+
+  async assign(dataset: string, bucket: number, keys: string[], runId: string): Promise<void> {
+    await this.ensure();
+    for (const k of keys) await this.table.updateEntity({ partitionKey: pk(dataset, bucket), rowKey: k, runId }, 'Merge');
+  }
+}

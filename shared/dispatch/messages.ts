@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/**
+ * Control messages on queue run-status (the dispatcher's own clock, as scheduled messages):
+ * - flush: dispatch the coalesced batch of one dataset's window;
+ * - poll: read one run's state (adaptive interval) until it is terminal;
+ * - retry: start the next attempt of a failed run, after the policy's backoff.
+ */
+export const flushMessage = z.object({
+  schema: z.literal('orbiter.dispatch-flush'),
+  version: z.literal(1),
+  dataset: z.string().min(1),
+  /** Window start (ms since epoch) of the batch. */
+  bucket: z.number().int().nonnegative(),
+});
+
+export const pollMessage = z.object({
+  schema: z.literal('orbiter.run-poll'),
+  version: z.literal(1),
+  runId: z.string().min(1),
+  databricksRunId: z.number().int(),
+  attempt: z.number().int().min(1),
+  polls: z.number().int().nonnegative(),
+});
+
+export const retryMessage = z.object({
+  schema: z.literal('orbiter.run-retry'),
+  version: z.literal(1),
+  runId: z.string().min(1),
+  attempt: z.number().int().min(2),
+  strategy: z.enum(['repair', 'new-run']),
+});
+
+export const controlMessage = z.discriminatedUnion('schema', [flushMessage, pollMessage, retryMessage]);
+export type FlushMessage = z.infer<typeof flushMessage>;
+export type PollMessage = z.infer<typeof pollMessage>;
+export type RetryMessage = z.infer<typeof retryMessage>;
+export type ControlMessage = z.infer<typeof controlMessage>;

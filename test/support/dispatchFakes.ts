@@ -1,0 +1,152 @@
+import type { BatchItem, BatchStore } from '../../shared/dispatch/batches';
+import { inputKey } from '../../shared/dispatch/batches';
+import type { CompletionEvent } from '../../shared/dispatch/completionEvent';
+import type { CompletionSink, ControlScheduler, DispatchDeps, JobsApi } from '../../shared/dispatch/dispatcher';
+import type { ControlMessage } from '../../shared/dispatch/messages';
+import type { Run } from '../../shared/databricks/schemas';
+import { OrbiterError } from '../../shared/errors';
+import { silentLogger } from '../../shared/logger';
+import { runRecordSchema, type RunQuery, type RunRecord, type RunStore, type StoredRun } from '../../shared/runs/runStore';
+import { parseJobCatalog } from '../../shared/catalog';
+
+/** Stateful fakes that obey the real rules (ETags, idempotency tokens), not canned answers. */
+export class MemoryRunStore implements RunStore {
+  readonly rows = new Map<string, StoredRun>();
+  private n = 0;
+  failNextUpdate = false;
+  async get(id: string) {
+    return this.rows.get(id);
+  }
+  async createIfAbsent(record: RunRecord) {
+    const cur = this.rows.get(record.runId);
+    if (cur) return { created: false, run: cur };
+    const run = { record: runRecordSchema.parse(record), etag: `e${++this.n}` };
+    this.rows.set(record.runId, run);
+    return { created: true, run };
+  }
+  async update(record: RunRecord, etag: string) {
+    if (this.failNextUpdate) {
+      this.failNextUpdate = false;
+      throw new Error('process killed');
+    }
+    const cur = this.rows.get(record.runId);
+    if (!cur || cur.etag !== etag) throw new OrbiterError('RunConflict', 'conflict', { retryable: true });
+    const run = { record: runRecordSchema.parse(record), etag: `e${++this.n}` };
+    this.rows.set(record.runId, run);
+    return run;
+  }
+  async list(q: RunQuery) {
+    const runs = [...this.rows.values()].map((r) => r.record).filter((r) => (!q.dataset || r.dataset === q.dataset) && (!q.state || r.state === q.state));
+    return { runs: runs.slice(0, q.limit ?? 50) };
+  }
+}
+
+export class MemoryBatchStore implements BatchStore {
+  readonly rows = new Map<string, Map<string, BatchItem>>();
+  async add(dataset: string, bucket: number, item: Omit<BatchItem, 'key' | 'runId'>) {
+    const p = this.rows.get(`${dataset}|${bucket}`) ?? new Map<string, BatchItem>();
+    this.rows.set(`${dataset}|${bucket}`, p);
+    const key = inputKey(item.input);
+    p.set(key, { ...item, key, ...(p.get(key)?.runId ? { runId: p.get(key)!.runId } : {}) });
+  }
+  async items(dataset: string, bucket: number) {
+    return [...(this.rows.get(`${dataset}|${bucket}`)?.values() ?? [])];
+  }
+  async assign(dataset: string, bucket: number, keys: string[], runId: string) {
+    for (const k of keys) {
+      const it = this.rows.get(`${dataset}|${bucket}`)?.get(k);
+      if (it) it.runId = runId;
+    }
+  }
+}
+
+export class FakeJobs implements JobsApi {
+  readonly runs = new Map<number, Run & { token?: string; params?: Record<string, string> }>();
+  private readonly byToken = new Map<string, number>();
+  private next = 100;
+  runNowCalls = 0;
+  repairs = 0;
+  async runNow(req: { job_id: number; job_parameters?: Record<string, string>; idempotency_token?: string }) {
+    this.runNowCalls++;
+    const existing = req.idempotency_token ? this.byToken.get(req.idempotency_token) : undefined;
+    if (existing !== undefined) return { run_id: existing };
+    const id = this.next++;
+    this.runs.set(id, { run_id: id, job_id: req.job_id, state: { life_cycle_state: 'PENDING' }, run_page_url: `http://dbx/run/${id}`, ...(req.idempotency_token ? { token: req.idempotency_token } : {}), ...(req.job_parameters ? { params: req.job_parameters } : {}) } as Run);
+    if (req.idempotency_token) this.byToken.set(req.idempotency_token, id);
+    return { run_id: id };
+  }
+  async getRun(id: number) {
+    const r = this.runs.get(id);
+    if (!r) throw new OrbiterError('NotFound', `run ${id}`);
+    return r;
+  }
+  async repairRun(req: { run_id: number }) {
+    this.repairs++;
+    this.set(req.run_id, 'RUNNING');
+    return { repair_id: this.repairs };
+  }
+  set(id: number, lc: string, result?: string, termType?: string) {
+    const r = this.runs.get(id)!;
+    r.state = { life_cycle_state: lc, ...(result ? { result_state: result } : {}) };
+    if (termType) r.status = { state: 'TERMINATED', termination_details: { type: termType, code: 'X', message: 'boom' } } as Run['status'];
+    if (lc === 'TERMINATED') {
+      r.start_time = 1_700_000_000_000;
+      r.end_time = 1_700_000_060_000;
+    }
+  }
+}
+
+export class CapturingScheduler implements ControlScheduler {
+  readonly sent: { msg: ControlMessage; at: Date; id: string }[] = [];
+  private readonly ids = new Set<string>();
+  async schedule(msg: ControlMessage, at: Date, id: string) {
+    // Like the broker's duplicate detection: the same MessageId inside the window is dropped.
+    if (this.ids.has(id)) return;
+    this.ids.add(id);
+    this.sent.push({ msg, at, id });
+  }
+  take(): ControlMessage[] {
+    return this.sent.splice(0).map((s) => s.msg);
+  }
+}
+
+export class MemorySink implements CompletionSink {
+  readonly written = new Map<string, CompletionEvent>();
+  readonly published = new Map<string, CompletionEvent>();
+  async write(e: CompletionEvent) {
+    this.written.set(`${e.orbiter_run_id}.a${e.attempt}`, e);
+  }
+  async publish(e: CompletionEvent) {
+    this.published.set(`${e.orbiter_run_id}.a${e.attempt}`, e);
+  }
+}
+
+export const testCatalog = parseJobCatalog({
+  version: 1,
+  defaults: {
+    jobParameters: { source: { from: 'dataset' }, lake_root: { from: 'lakeRoot' }, input_manifest: { from: 'inputManifest' }, orbiter_run_id: { from: 'runId' }, traceparent: { from: 'traceparent' } },
+    userParameters: [],
+    coalescingWindowSeconds: 60,
+    maxRunsInFlight: 5,
+    retryPolicy: { retryOn: { CLOUD_FAILURE: { maxAttempts: 3 } }, strategy: 'repair', backoff: { initialSeconds: 10, maxSeconds: 60 } },
+  },
+  datasets: { neows: { job: { name: 'orbiter-neows-pipeline' } }, apod: { job: { name: 'orbiter-apod-pipeline' } } },
+});
+
+export function fakeDeps(now: { t: number }) {
+  const deps = {
+    runs: new MemoryRunStore(),
+    batches: new MemoryBatchStore(),
+    jobs: new FakeJobs(),
+    resolveJobId: async (d: string) => (d === 'neows' ? 1 : 2),
+    catalog: testCatalog,
+    scheduler: new CapturingScheduler(),
+    completions: new MemorySink(),
+    lakeRoot: 'abfss://{zone}@acct.dfs.core.windows.net',
+    now: () => new Date(now.t),
+    logger: silentLogger,
+    pollInitialMs: 1000,
+    pollMaxMs: 8000,
+  };
+  return deps satisfies DispatchDeps;
+}

@@ -1,0 +1,154 @@
+import { acceptRunRequest, handleControl, idempotencyToken } from '../../../shared/dispatch/dispatcher';
+import type { ControlMessage } from '../../../shared/dispatch/messages';
+import type { RunRequest } from '../../../shared/messages/runRequest';
+import { fakeDeps } from '../../support/dispatchFakes';
+
+const T0 = Date.parse('2026-11-24T10:00:05Z');
+
+function blobRequest(i: number, at = T0, dataset: RunRequest['dataset'] = 'neows'): RunRequest {
+  return {
+    schema: 'orbiter.run-request',
+    version: 1,
+    requestId: `req-${dataset}-${i}`,
+    dataset,
+    origin: 'blob-landed',
+    inputs: [{ container: 'raw', path: `${dataset}/feed/2024/05/25/file-${i}.json`, etag: `"0x${i}"` }],
+    parameters: {},
+    correlationId: `corr-${i}`,
+    requestedAt: new Date(at).toISOString(),
+    landedAt: new Date(at - 100).toISOString(),
+  };
+}
+
+/** Delivers every due control message (as the broker would) until none is left, advancing the clock. */
+async function drain(deps: ReturnType<typeof fakeDeps>, now: { t: number }, onEach?: (m: ControlMessage) => void): Promise<void> {
+  for (let guard = 0; guard < 1000; guard++) {
+    const next = deps.scheduler.sent.sort((a, b) => a.at.getTime() - b.at.getTime()).shift();
+    if (!next) return;
+    now.t = Math.max(now.t, next.at.getTime());
+    onEach?.(next.msg);
+    await handleControl(next.msg, deps);
+  }
+  throw new Error('control loop did not settle');
+}
+
+describe('dispatcher', () => {
+  it('coalesces a burst of 200 landed files into one run per job per window', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    for (let i = 0; i < 200; i++) await acceptRunRequest(blobRequest(i, T0 + i * 10), deps);
+    for (let i = 0; i < 50; i++) await acceptRunRequest(blobRequest(i, T0 + i * 10, 'apod'), deps);
+    expect(deps.scheduler.sent.filter((s) => s.msg.schema === 'orbiter.dispatch-flush')).toHaveLength(2);
+    await handleControl(deps.scheduler.sent.shift()!.msg, deps);
+    await handleControl(deps.scheduler.sent.shift()!.msg, deps);
+    expect(deps.jobs.runNowCalls).toBe(2);
+    const runs = [...deps.runs.rows.values()].map((r) => r.record);
+    expect(runs.map((r) => [r.dataset, r.inputs.length]).sort()).toEqual([
+      ['apod', 50],
+      ['neows', 200],
+    ]);
+    const neows = runs.find((r) => r.dataset === 'neows')!;
+    expect(neows.state).toBe('dispatched');
+    expect(neows.databricksRunUrl).toMatch(/^http:\/\/dbx\/run\//);
+    const params = deps.jobs.runs.get(neows.databricksRunId!)!.params!;
+    expect(JSON.parse(params['input_manifest']!).files).toHaveLength(0); // 200 paths exceed the parameter budget: whole prefix
+    expect(params['orbiter_run_id']).toBe(neows.runId);
+  });
+
+  it('a request delivered three times starts one run', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    for (let i = 0; i < 3; i++) await acceptRunRequest(blobRequest(1), deps);
+    const flushes = deps.scheduler.sent.filter((s) => s.msg.schema === 'orbiter.dispatch-flush');
+    expect(flushes).toHaveLength(1);
+    // Even if the broker delivered the flush three times too:
+    for (let i = 0; i < 3; i++) await handleControl(flushes[0]!.msg, deps);
+    expect(new Set([...deps.jobs.runs.values()].map((r) => r.run_id)).size).toBe(1);
+    expect(deps.runs.rows.size).toBe(1);
+  });
+
+  it('a process killed between run-now and the record write still yields one Databricks run', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await acceptRunRequest(blobRequest(7), deps);
+    const flush = deps.scheduler.sent.shift()!.msg;
+    deps.runs.failNextUpdate = true;
+    await expect(handleControl(flush, deps)).rejects.toThrow('process killed');
+    expect(deps.jobs.runs.size).toBe(1);
+    // The message was not completed, so it is delivered again.
+    await handleControl(flush, deps);
+    expect(deps.jobs.runs.size).toBe(1);
+    expect(deps.jobs.runNowCalls).toBe(2);
+    const rec = [...deps.runs.rows.values()][0]!.record;
+    expect(rec.state).toBe('dispatched');
+    expect(rec.idempotencyToken).toBe(idempotencyToken(rec.runId, 1));
+    expect(rec.idempotencyToken).toHaveLength(64);
+  });
+
+  it('tracks a run to success with adaptive polling and emits one completion event', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await acceptRunRequest(blobRequest(1), deps);
+    let polls = 0;
+    const delays: number[] = [];
+    let lastAt = now.t;
+    await drain(deps, now, (m) => {
+      if (m.schema !== 'orbiter.run-poll') return;
+      polls++;
+      delays.push(now.t - lastAt);
+      lastAt = now.t;
+      const id = m.databricksRunId;
+      if (polls === 2) deps.jobs.set(id, 'RUNNING');
+      if (polls === 6) deps.jobs.set(id, 'TERMINATED', 'SUCCESS');
+    });
+    const rec = [...deps.runs.rows.values()][0]!.record;
+    expect(rec.state).toBe('succeeded');
+    expect(rec.startedAt).toBeDefined();
+    expect(delays.slice(1)).toEqual([1000, 2000, 2000, 4000, 4000]); // quick at first, slower later
+    expect(deps.completions.written.size).toBe(1);
+    const ev = [...deps.completions.published.values()][0]!;
+    expect(ev).toMatchObject({ event_version: 1, orbiter_run_id: rec.runId, result_state: 'SUCCESS', job_name: 'orbiter-neows-pipeline', dataset: 'neows', duration_ms: 60000, attempt: 1 });
+    expect(ev.inputs).toEqual(rec.inputs.map((i) => ({ container: i.container, path: i.path, etag: i.etag })));
+  });
+
+  it('repairs a CLOUD_FAILURE per the policy, and never retries a CLIENT_ERROR', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await acceptRunRequest(blobRequest(1), deps);
+    let n = 0;
+    await drain(deps, now, (m) => {
+      if (m.schema !== 'orbiter.run-poll') return;
+      n++;
+      if (n === 1) deps.jobs.set(m.databricksRunId, 'TERMINATED', 'FAILED', 'CLOUD_FAILURE');
+      if (n === 2) deps.jobs.set(m.databricksRunId, 'TERMINATED', 'FAILED', 'CLIENT_ERROR');
+    });
+    const rec = [...deps.runs.rows.values()][0]!.record;
+    expect(deps.jobs.repairs).toBe(1);
+    expect(rec.attempt).toBe(2);
+    expect(rec.state).toBe('failed');
+    expect(rec.terminationType).toBe('CLIENT_ERROR');
+    expect([...deps.completions.published.values()][0]).toMatchObject({ result_state: 'FAILED', attempt: 2, termination_type: 'CLIENT_ERROR' });
+  });
+
+  it('a replayed token that hands back an old failed run is read and reported, not assumed fine', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    const req = { ...blobRequest(3), runId: 'api-run-1', origin: 'api' as const };
+    await acceptRunRequest(req, deps);
+    const id = [...deps.jobs.runs.keys()][0]!;
+    deps.jobs.set(id, 'INTERNAL_ERROR', 'FAILED', 'CLIENT_ERROR');
+    await drain(deps, now);
+    expect(deps.runs.rows.get('api-run-1')!.record.state).toBe('failed');
+  });
+
+  it('requests with a run id skip coalescing and a cancelled one is never dispatched', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await deps.runs.createIfAbsent({ runId: 'api-x', dataset: 'neows', jobName: 'orbiter-neows-pipeline', state: 'cancelled', origin: 'api', inputs: [], parameters: {}, idempotencyToken: 'x', correlationId: 'c', attempt: 1, requestedAt: new Date(T0).toISOString(), updatedAt: new Date(T0).toISOString() });
+    await acceptRunRequest({ ...blobRequest(9), runId: 'api-x', origin: 'api' }, deps);
+    expect(deps.jobs.runNowCalls).toBe(0);
+    await acceptRunRequest({ ...blobRequest(10), runId: 'api-y', origin: 'api' }, deps);
+    expect(deps.jobs.runNowCalls).toBe(1);
+    expect(deps.scheduler.sent.some((s) => s.msg.schema === 'orbiter.dispatch-flush')).toBe(false);
+  });
+});
