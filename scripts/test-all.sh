@@ -17,7 +17,7 @@ if [ "${ORBITER_SKIP_PYTHON:-0}" != "1" ]; then
 fi
 
 echo "== jest"
-npx jest --ci --json --outputFile=.orbiter/test-results/jest.json "$@" || status=1
+npx jest --ci --forceExit --json --outputFile=.orbiter/test-results/jest.json "$@" || status=1
 read -r js_pass js_fail js_skip < <(node -e '
   const r = JSON.parse(require("fs").readFileSync(".orbiter/test-results/jest.json", "utf8"));
   console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites || 0), r.numPendingTests);

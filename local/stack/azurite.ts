@@ -77,6 +77,9 @@ export async function startAzurite(opts: {
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
+      // Pipes keep the parent's event loop alive after the child is gone.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
     },
   };
 }

@@ -6,7 +6,7 @@ import { resetRuntime } from '../../functions/runtime';
 import { loadConfig, type OrbiterConfig } from '../../shared/config';
 import { Containers, Tables } from '../../shared/names';
 import type { Logger } from '../../shared/logger';
-import { createStorageClients } from '../../shared/storage/clients';
+import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
 import { FunctionHost } from '../host/functionHost';
 import { resolveFunctionKey } from '../host/functionKey';
 import { dedupe, emptyCorpus, loadFixtures, loadSamples } from '../nasa-replay/corpus';
@@ -49,6 +49,7 @@ export interface Stack {
   config: OrbiterConfig;
   settings: Record<string, string>;
   functionKey: string;
+  storage: StorageClients;
   replay?: ReplayServer;
   serviceBus: ServiceBusEmulator;
   databricks: DatabricksEmulator;
@@ -182,6 +183,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       config,
       settings,
       functionKey: key,
+      storage,
       ...(replay ? { replay } : {}),
       serviceBus,
       databricks,

@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ServiceBusClient } from '@azure/service-bus';
+import { runtime } from '../../functions/runtime';
+import type { CompletionEvent } from '../../shared/dispatch/completionEvent';
+import type { CycleSummary } from '../../shared/ingest/ingestCycle';
+import { silentLogger } from '../../shared/logger';
+import { Containers, Subscriptions, Topics } from '../../shared/names';
+import { startStack, type Stack } from '../../local/stack/stack';
+import { waitForRuns } from '../../local/stack/waitForRuns';
+import { freePort } from '../support/azurite';
+
+jest.setTimeout(900_000);
+
+/**
+ * The whole path on real local peers: a NASA ingestion cycle (replay) → blobs in Azurite → Event Grid-style
+ * notifications → run requests on the Service Bus emulator → coalesced run-now on the Databricks emulator, which runs
+ * the real bronze/silver/gold notebooks on PySpark + Delta → completion event in the lake and on topic run-events.
+ */
+describe('end to end: landing → run request → Databricks run → completion event', () => {
+  const repoRoot = resolve(__dirname, '..', '..');
+  const dataDir = mkdtempSync(join(tmpdir(), 'orbiter-e2e-'));
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      repoRoot,
+      dataDir,
+      hostPort: await freePort(),
+      blobPort: await freePort(),
+      queuePort: await freePort(),
+      tablePort: await freePort(),
+      serviceBusPort: 0,
+      nasaMode: 'replay',
+      timers: false,
+      env: { INGEST_SOURCES: 'apod', ORBITER_FUNCTION_KEY: 'e2e-function-key-0123456789' },
+      logger: silentLogger,
+      coalescingCapSeconds: 1,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs a real notebook pipeline for landed APOD data and publishes its completion', async () => {
+    const bus = new ServiceBusClient(stack.serviceBus.connectionString);
+    const receiver = bus.createReceiver(Topics.runEvents, Subscriptions.runEventsStream, { receiveMode: 'receiveAndDelete' });
+    try {
+      const outcome = await stack.host.fireTimer('ingestNasa');
+      expect(outcome.ok).toBe(true);
+      const cycle = outcome.result as CycleSummary;
+      const landed = cycle.streams.reduce((n, s) => n + s.blobsWritten, 0);
+      expect(landed).toBeGreaterThan(0);
+
+      let delivered = 0;
+      for (let idle = 0; idle < 2; ) {
+        const n = await stack.watcher.scanOnce();
+        delivered += n;
+        idle = n === 0 ? idle + 1 : 0;
+      }
+      expect(delivered).toBe(landed);
+      // Landing the same content again delivers nothing new.
+      expect(await stack.watcher.scanOnce()).toBe(0);
+
+      const runs = await waitForRuns(stack, 800_000);
+      expect(runs).toHaveLength(1); // every landed blob of the burst coalesced into one run
+      const run = runs[0]!;
+      expect(run).toMatchObject({ dataset: 'apod', state: 'succeeded', jobName: 'orbiter-apod-pipeline' });
+      expect(run.inputs).toHaveLength(landed);
+
+      // The completion event: in the lake ...
+      const events = stack.storage.blobs.getContainerClient(Containers.events);
+      const names: string[] = [];
+      for await (const b of events.listBlobsFlat({ prefix: 'run-completions/' })) names.push(b.name);
+      expect(names).toEqual([expect.stringMatching(new RegExp(`^run-completions/date=\\d{4}-\\d{2}-\\d{2}/${run.runId}\\.a1\\.json$`))]);
+      const stored = JSON.parse((await events.getBlobClient(names[0]!).downloadToBuffer()).toString()) as CompletionEvent;
+      expect(stored).toMatchObject({ event_version: 1, orbiter_run_id: run.runId, result_state: 'SUCCESS', databricks_run_id: run.databricksRunId });
+
+      // ... and on the topic.
+      const msgs = await receiver.receiveMessages(1, { maxWaitTimeInMs: 10_000 });
+      expect(msgs).toHaveLength(1);
+      expect(msgs[0]!.body).toMatchObject({ orbiter_run_id: run.runId, result_state: 'SUCCESS' });
+
+      // The notebooks really ran: the run's output names the gold tables it wrote.
+      const jobs = await runtime().jobs();
+      const dbxRun = await jobs.getRun(run.databricksRunId!);
+      expect(dbxRun.tasks?.map((t) => t.task_key).sort()).toEqual(['bronze', 'gold', 'silver']);
+      expect(dbxRun.tasks?.every((t) => t.state?.result_state === 'SUCCESS')).toBe(true);
+    } finally {
+      await receiver.close();
+      await bus.close();
+    }
+  });
+});
