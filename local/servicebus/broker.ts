@@ -79,7 +79,9 @@ export class AmqpBroker {
   private readonly pumpScheduled = new Set<string>();
   private readonly sockets = new Set<net.Socket>();
   private readonly roundRobin = new Map<string, number>();
+  private readonly connections = new Set<Connection>();
   private server?: net.Server;
+  private closed = false;
 
   constructor(opts: BrokerOptions) {
     this.ns = opts.namespace;
@@ -113,14 +115,22 @@ export class AmqpBroker {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.closed = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await closed;
+    // rhea re-arms a connection's heartbeat timer on every write, even after its socket is gone; clear them so an
+    // in-process emulator (tests, local stack) does not keep Node alive after close().
+    for (const c of this.connections) {
+      const timers = c as unknown as { heartbeat_out?: NodeJS.Timeout; heartbeat_in?: NodeJS.Timeout; abort_idle?: NodeJS.Timeout };
+      for (const t of [timers.heartbeat_out, timers.heartbeat_in, timers.abort_idle]) if (t) clearTimeout(t);
+    }
+    this.connections.clear();
   }
 
   /** Called by the namespace when a queue may have messages; pumps once per tick per queue. */
   notifyAvailable(queue: MessageQueue): void {
-    if (this.pumpScheduled.has(queue.key) || !this.consumers.has(queue.key)) return;
+    if (this.closed || this.pumpScheduled.has(queue.key) || !this.consumers.has(queue.key)) return;
     this.pumpScheduled.add(queue.key);
     setImmediate(() => {
       this.pumpScheduled.delete(queue.key);
@@ -130,6 +140,7 @@ export class AmqpBroker {
 
   private wire(): void {
     const c = this.container;
+    c.on('connection_open', (ctx: EventContext) => this.connections.add(ctx.connection));
     c.on('sender_open', (ctx: EventContext) => this.onSenderOpen(ctx.sender!, ctx.connection));
     c.on('receiver_open', (ctx: EventContext) => this.onReceiverOpen(ctx.receiver!, ctx.connection));
     c.on('message', (ctx: EventContext) => this.onMessage(ctx));
@@ -302,7 +313,7 @@ export class AmqpBroker {
   /** Hands available messages to links with credit, round-robin across competing consumers. */
   private pump(queueKey: string): void {
     const list = this.consumers.get(queueKey);
-    if (!list || list.length === 0) return;
+    if (this.closed || !list || list.length === 0) return;
     let start = this.roundRobin.get(queueKey) ?? 0;
     for (;;) {
       let sent = false;
@@ -394,6 +405,7 @@ export class AmqpBroker {
   }
 
   private dropConnection(connection: Connection): void {
+    if (!this.closed) this.connections.delete(connection); // while closing, close() still needs it to clear timers
     for (const list of [...this.consumers.values()]) {
       for (const c of list) if (c.link.connection === connection) this.removeConsumer(c.link);
     }
