@@ -83,7 +83,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     stops.push(() => serviceBus.close());
     o.logger.info('Service Bus emulator started', { port: serviceBus.port });
 
+    const localSettings = readLocalSettings(o.repoRoot);
+    const { key, origin } = resolveFunctionKey(o.env['ORBITER_FUNCTION_KEY'] ?? localSettings['ORBITER_FUNCTION_KEY'], join(o.dataDir, 'function-key'));
     const databricks = await startDatabricksEmulator({
+      // Job notifications short-cut the dispatcher's polling, as a workspace notification destination would.
+      notificationWebhookUrl: `http://127.0.0.1:${o.hostPort}/api/hooks/databricks-jobs?code=${encodeURIComponent(key)}`,
       port: o.databricksPort ?? 0,
       bundlePath: join(o.repoRoot, 'infra', 'bundle', 'databricks.yml'),
       workDir: join(o.dataDir, 'databricks'),
@@ -97,7 +101,6 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     stops.push(() => databricks.close());
     o.logger.info('Databricks emulator started', { url: databricks.url });
 
-    const localSettings = readLocalSettings(o.repoRoot);
     const mode = o.nasaMode ?? (o.env['NASA_MODE'] as 'replay' | 'live' | undefined) ?? (localSettings['NASA_MODE'] as 'replay' | 'live' | undefined) ?? 'replay';
     let replay: ReplayServer | undefined;
     if (mode === 'replay') {
@@ -142,7 +145,6 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await resetRuntime();
     stops.push(() => resetRuntime());
 
-    const { key, origin } = resolveFunctionKey(config.ORBITER_FUNCTION_KEY, join(o.dataDir, 'function-key'));
     const hostJson = JSON.parse(readFileSync(join(o.repoRoot, 'host.json'), 'utf8')) as {
       extensions?: { serviceBus?: { maxConcurrentCalls?: number } };
     };

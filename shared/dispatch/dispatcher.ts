@@ -267,7 +267,7 @@ export async function pollRun(msg: PollMessage, deps: DispatchDeps): Promise<voi
           ? { ...r, lifeCycleState: lc, updatedAt: now }
           : undefined,
     );
-    await schedulePoll(deps, { ...msg, polls: msg.polls + 1 });
+    if (!msg.once) await schedulePoll(deps, { runId: msg.runId, databricksRunId: msg.databricksRunId, attempt: msg.attempt, polls: msg.polls + 1 });
     return;
   }
   const state = finalState(run);
@@ -349,4 +349,19 @@ export async function retryRun(msg: RetryMessage, deps: DispatchDeps): Promise<v
   const now = deps.now().toISOString();
   await mutateRun(deps.runs, r.runId, (x) => ({ ...x, attempt: msg.attempt, state: 'dispatched', updatedAt: now }));
   await schedulePoll(deps, { runId: r.runId, databricksRunId: r.databricksRunId, attempt: msg.attempt, polls: 0 });
+}
+
+/**
+ * A Databricks job notification (webhook) short-cuts the polling wait: it triggers one immediate poll of the run it
+ * names. The notification itself is not trusted for the state; runs/get is.
+ */
+export async function onJobNotification(n: { event_type: string; run: { run_id: number } }, deps: DispatchDeps): Promise<'polled' | 'unknown-run'> {
+  const rec = await deps.runs.findByDatabricksRunId(n.run.run_id);
+  if (!rec) return 'unknown-run';
+  await deps.scheduler.schedule(
+    { schema: 'orbiter.run-poll', version: 1, runId: rec.runId, databricksRunId: n.run.run_id, attempt: rec.attempt, polls: 0, once: true },
+    deps.now(),
+    `hook-${rec.runId}-${n.run.run_id}-${n.event_type}`,
+  );
+  return 'polled';
 }

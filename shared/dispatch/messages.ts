@@ -21,6 +21,8 @@ export const pollMessage = z.object({
   databricksRunId: z.number().int(),
   attempt: z.number().int().min(1),
   polls: z.number().int().nonnegative(),
+  /** A one-off poll (from a job notification webhook) that does not continue the polling chain. */
+  once: z.boolean().optional(),
 });
 
 export const retryMessage = z.object({

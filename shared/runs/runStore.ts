@@ -63,6 +63,8 @@ export interface RunStore {
   /** Replaces the record if nobody changed it since `etag`; throws RunConflict otherwise. */
   update(record: RunRecord, etag: string): Promise<StoredRun>;
   list(query: RunQuery): Promise<{ runs: RunRecord[]; continuationToken?: string }>;
+  /** The run a Databricks run id belongs to (job notification webhooks only know that id). */
+  findByDatabricksRunId(databricksRunId: number): Promise<RunRecord | undefined>;
 }
 
 interface RunEntity {
@@ -72,6 +74,7 @@ interface RunEntity {
   state: string;
   requestedAt: string;
   jobName: string;
+  databricksRunId?: number;
   /** The whole record as JSON: tables cap property count and types, one JSON column keeps the schema in zod. */
   record: string;
 }
@@ -83,6 +86,7 @@ const encode = (r: RunRecord): RunEntity => ({
   state: r.state,
   requestedAt: r.requestedAt,
   jobName: r.jobName,
+  ...(r.databricksRunId !== undefined ? { databricksRunId: r.databricksRunId } : {}),
   record: JSON.stringify(r),
 });
 
@@ -139,6 +143,13 @@ export class TableRunStore implements RunStore {
       }
       throw err;
     }
+  }
+
+  async findByDatabricksRunId(databricksRunId: number): Promise<RunRecord | undefined> {
+    await this.ensure();
+    const filter = `RowKey eq 'run' and databricksRunId eq ${Math.trunc(databricksRunId)}`;
+    for await (const e of this.table.listEntities<RunEntity>({ queryOptions: { filter } })) return decode(e);
+    return undefined;
   }
 
   async list(query: RunQuery): Promise<{ runs: RunRecord[]; continuationToken?: string }> {

@@ -35,6 +35,9 @@ export class MemoryRunStore implements RunStore {
     this.rows.set(record.runId, run);
     return run;
   }
+  async findByDatabricksRunId(id: number) {
+    return [...this.rows.values()].map((r) => r.record).find((r) => r.databricksRunId === id);
+  }
   async list(q: RunQuery) {
     const runs = [...this.rows.values()].map((r) => r.record).filter((r) => (!q.dataset || r.dataset === q.dataset) && (!q.state || r.state === q.state));
     return { runs: runs.slice(0, q.limit ?? 50) };

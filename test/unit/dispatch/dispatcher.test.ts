@@ -1,4 +1,4 @@
-import { acceptRunRequest, handleControl, idempotencyToken } from '../../../shared/dispatch/dispatcher';
+import { acceptRunRequest, handleControl, idempotencyToken, onJobNotification } from '../../../shared/dispatch/dispatcher';
 import type { ControlMessage } from '../../../shared/dispatch/messages';
 import type { RunRequest } from '../../../shared/messages/runRequest';
 import { fakeDeps } from '../../support/dispatchFakes';
@@ -150,5 +150,21 @@ describe('dispatcher', () => {
     await acceptRunRequest({ ...blobRequest(10), runId: 'api-y', origin: 'api' }, deps);
     expect(deps.jobs.runNowCalls).toBe(1);
     expect(deps.scheduler.sent.some((s) => s.msg.schema === 'orbiter.dispatch-flush')).toBe(false);
+  });
+
+  it('a job notification short-cuts the wait with one immediate poll that does not fork the polling chain', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await acceptRunRequest({ ...blobRequest(4), runId: 'api-hook', origin: 'api' }, deps);
+    const id = deps.runs.rows.get('api-hook')!.record.databricksRunId!;
+    expect(await onJobNotification({ event_type: 'jobs.on_success', run: { run_id: 999 } }, deps)).toBe('unknown-run');
+    deps.jobs.set(id, 'TERMINATED', 'SUCCESS');
+    expect(await onJobNotification({ event_type: 'jobs.on_success', run: { run_id: id } }, deps)).toBe('polled');
+    const hook = deps.scheduler.sent.find((s) => s.id.startsWith('hook-'))!;
+    expect(hook.at.getTime()).toBe(now.t); // immediate, not the next adaptive poll
+    await handleControl(hook.msg, deps);
+    expect(deps.runs.rows.get('api-hook')!.record.state).toBe('succeeded');
+    await drain(deps, now); // the regular chain finds the run finished and stops
+    expect(deps.completions.published.size).toBe(1);
   });
 });

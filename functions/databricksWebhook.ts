@@ -1,0 +1,46 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+import { onJobNotification } from '../shared/dispatch/dispatcher';
+import { contextLogger } from '../shared/logger';
+import type { HttpFunction } from './definition';
+import { runtime } from './runtime';
+
+/** Databricks job notification payload (webhook destination): only the run id is used. */
+export const jobNotification = z.looseObject({
+  event_type: z.string().regex(/^jobs\.[a-z_]+$/),
+  run: z.looseObject({ run_id: z.number().int().positive() }),
+  job: z.looseObject({ job_id: z.number().int().optional(), name: z.string().optional() }).optional(),
+});
+
+const problem = (status: number, detail: string): HttpResponseInit => ({
+  status,
+  headers: { 'content-type': 'application/problem+json' },
+  jsonBody: { type: 'about:blank', title: status === 415 ? 'Unsupported Media Type' : 'Bad Request', status, detail },
+});
+
+/** HTTP: Databricks job notifications short-cut the polling wait for a run's terminal state. */
+export async function databricksWebhookHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  if (!(request.headers.get('content-type') ?? '').includes('application/json')) return problem(415, 'expected application/json');
+  const text = await request.text();
+  if (text.length > 64 * 1024) return problem(413, 'notification too large');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return problem(400, 'body is not valid JSON');
+  }
+  const n = jobNotification.safeParse(body);
+  if (!n.success) return problem(400, n.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const outcome = await onJobNotification(n.data, await runtime().dispatchDeps(contextLogger(context)));
+  // An unknown run is answered 202 too: Databricks would otherwise retry a notification nobody can use.
+  return { status: 202, jsonBody: { outcome } };
+}
+
+export const databricksWebhook: HttpFunction = {
+  kind: 'http',
+  name: 'databricksWebhook',
+  route: 'hooks/databricks-jobs',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: databricksWebhookHandler,
+};

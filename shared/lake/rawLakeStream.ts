@@ -1,0 +1,120 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { BlobSASPermissions, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
+import { OrbiterError } from '../errors';
+import type { Window } from '../nasa/source';
+import type { LandResult } from './rawLake';
+import { rawBlobName } from './rawBlobName';
+
+export interface LandStreamRequest {
+  source: string;
+  stream: string;
+  window: Window;
+  page?: number;
+  /** The upstream body; read once, never held whole in memory. */
+  body: Readable;
+  /** Unknown while streaming unless the caller counted (metadata recordcount is then omitted). */
+  recordCount?: number;
+  extra?: Record<string, string>;
+}
+
+export interface RawLakeStreamOptions {
+  /** Where bodies are staged while their hash is unknown (default: the raw container itself). */
+  staging?: ContainerClient;
+  /** Name prefix of staged bodies; its first segment is not a dataset, so landedBlob ignores a staged blob. */
+  stagingPrefix?: string;
+  /** Block size and blocks in flight: memory is about bufferSize × (maxConcurrency + 1). */
+  bufferSize?: number;
+  maxConcurrency?: number;
+  now?: () => Date;
+}
+
+/**
+ * Streaming landing for payloads too large to buffer. A content-addressed name needs the hash before the name is
+ * known, so the body is hashed while it is uploaded to a staging blob, then copied server-side to its final name
+ * with If-None-Match: * (the copy moves no bytes through this process). Same idempotency as RawLake.land: the same
+ * bytes never land twice, changed bytes land beside the old version, and the staging blob is always removed.
+ */
+export class RawLakeStream {
+  private readonly staging: ContainerClient;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly raw: ContainerClient,
+    private readonly orbiterVersion: string,
+    private readonly options: RawLakeStreamOptions = {},
+  ) {
+    this.staging = options.staging ?? raw;
+    this.prefix = options.stagingPrefix ?? '_staging/';
+  }
+
+  async landStream(req: LandStreamRequest): Promise<LandResult> {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    // pipe() does not forward errors: an upstream failure must fail the upload, not truncate it silently.
+    req.body.once('error', (err) => tap.destroy(err));
+    req.body.pipe(tap);
+
+    const staged = this.staging.getBlockBlobClient(`${this.prefix}${randomUUID()}.json`);
+    try {
+      try {
+        await staged.uploadStream(tap, this.options.bufferSize ?? 8 * 1024 * 1024, this.options.maxConcurrency ?? 4, {
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
+      } catch (err) {
+        throw new OrbiterError('LakeWriteFailed', `could not stage ${req.source}/${req.stream} ${req.window.start}_${req.window.end}`, { cause: err, retryable: true });
+      }
+      const sha256 = hash.digest('hex');
+      const blobName = rawBlobName(req.source, req.stream, req.window, sha256, req.page);
+      const target = this.raw.getBlockBlobClient(blobName);
+      const metadata = {
+        source: req.source,
+        stream: req.stream,
+        windowstart: req.window.start,
+        windowend: req.window.end,
+        ...(req.page === undefined ? {} : { page: String(req.page) }),
+        ...(req.recordCount === undefined ? {} : { recordcount: String(req.recordCount) }),
+        sha256,
+        ingestedat: (this.options.now ?? (() => new Date()))().toISOString(),
+        orbiterversion: this.orbiterVersion,
+        ...req.extra,
+      };
+      try {
+        const etag = await copyOnce(staged, target, metadata);
+        return { blobName, written: true, bytes, sha256, ...(etag ? { etag } : {}) };
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status === 409 || status === 412) return { blobName, written: false, bytes, sha256 };
+        throw new OrbiterError('LakeWriteFailed', `could not write raw/${blobName}`, { cause: err, retryable: true });
+      }
+    } finally {
+      await staged.deleteIfExists().catch(() => undefined);
+    }
+  }
+}
+
+/** Server-side copy staging → final name, only if the final name is free; returns the new blob's ETag. */
+async function copyOnce(from: BlockBlobClient, to: BlockBlobClient, metadata: Record<string, string>): Promise<string | undefined> {
+  const poller = await to.beginCopyFromURL(await sourceUrl(from), { conditions: { ifNoneMatch: '*' }, metadata, intervalInMs: 200 });
+  const res = await poller.pollUntilDone();
+  if (res.copyStatus && res.copyStatus !== 'success') {
+    throw new OrbiterError('LakeWriteFailed', `copy to ${to.name} ended ${res.copyStatus}`, { retryable: true });
+  }
+  return (await to.getProperties()).etag;
+}
+
+/** Same-account copies are authorised by the destination's credential in Azure; Azurite wants a SAS for shared key. */
+async function sourceUrl(from: BlockBlobClient): Promise<string> {
+  try {
+    return await from.generateSasUrl({ permissions: BlobSASPermissions.parse('r'), expiresOn: new Date(Date.now() + 3600_000) });
+  } catch {
+    return from.url; // identity credential: no SAS without a user delegation key, and none is needed in the same account
+  }
+}

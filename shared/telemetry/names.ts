@@ -1,0 +1,27 @@
+/**
+ * Telemetry names. The custom events and `orbiter_dispatch_latency_ms` are read by infra/alerts/alert-rules.json
+ * (KQL in Azure, local/alerts locally): change both sides together (see infra/alerts/README.md).
+ */
+export const TelemetryEvents = {
+  runCompleted: 'OrbiterRunCompleted',
+  messageDeadLettered: 'OrbiterMessageDeadLettered',
+  ingestCompleted: 'OrbiterIngestCompleted',
+} as const;
+
+export const TelemetryMetrics = {
+  runsRequested: 'orbiter_runs_requested',
+  runsDispatched: 'orbiter_runs_dispatched',
+  runsSucceeded: 'orbiter_runs_succeeded',
+  runsFailed: 'orbiter_runs_failed',
+  runDurationMs: 'orbiter_run_duration_ms',
+  dispatchLatencyMs: 'orbiter_dispatch_latency_ms',
+  nasaThrottled: 'orbiter_nasa_throttled',
+  deadLetters: 'orbiter_dead_letters',
+  dataFreshnessMinutes: 'orbiter_data_freshness_minutes',
+} as const;
+
+export type TelemetryEventName = (typeof TelemetryEvents)[keyof typeof TelemetryEvents];
+export type TelemetryMetricName = (typeof TelemetryMetrics)[keyof typeof TelemetryMetrics];
+
+/** Job parameter and Service Bus application property carrying the W3C trace context. */
+export const TraceparentKey = 'traceparent';
