@@ -10,6 +10,42 @@ import { emptyRestoredState } from './journal';
 import type { StoredMessage } from './queue';
 
 const LOG_NAME = 'servicebus.log';
+const LOCK_NAME = 'servicebus.lock';
+
+/** Data directories opened by this process (a lock file alone cannot tell our own stale lock from a live one). */
+const openInThisProcess = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One broker per data directory: two writers appending to one log would corrupt it. Stale locks are taken over. */
+function acquireLock(dir: string): void {
+  const key = path.resolve(dir);
+  const lockFile = path.join(dir, LOCK_NAME);
+  if (openInThisProcess.has(key)) throw new Error(`Service Bus emulator data directory ${dir} is already open in this process`);
+  try {
+    fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const pid = Number(fs.readFileSync(lockFile, 'utf8').trim());
+    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) {
+      throw new Error(`Service Bus emulator data directory ${dir} is in use by process ${pid}`);
+    }
+    fs.writeFileSync(lockFile, String(process.pid));
+  }
+  openInThisProcess.add(key);
+}
+
+function releaseLock(dir: string): void {
+  openInThisProcess.delete(path.resolve(dir));
+  fs.rmSync(path.join(dir, LOCK_NAME), { force: true });
+}
 const COMMIT = JSON.stringify({ t: 'c' });
 
 type LogRecord =
@@ -80,6 +116,16 @@ export class FileJournal implements Journal {
   /** Opens (creating if needed) the log in `dir`, replays it, compacts it, and returns the restored state. */
   static open(dir: string, now: () => number = Date.now): { journal: FileJournal; state: RestoredState } {
     fs.mkdirSync(dir, { recursive: true });
+    acquireLock(dir);
+    try {
+      return FileJournal.load(dir, now);
+    } catch (e) {
+      releaseLock(dir);
+      throw e;
+    }
+  }
+
+  private static load(dir: string, now: () => number): { journal: FileJournal; state: RestoredState } {
     const file = path.join(dir, LOG_NAME);
     const live: Live = { messages: new Map(), sequences: new Map(), messageIds: new Map() };
     if (fs.existsSync(file)) replay(fs.readFileSync(file, 'utf8'), live);
@@ -142,6 +188,7 @@ export class FileJournal implements Journal {
     this.commit();
     this.closed = true;
     fs.closeSync(this.fd);
+    releaseLock(this.dir);
   }
 
   private liveCount(): number {

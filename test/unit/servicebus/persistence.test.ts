@@ -95,3 +95,14 @@ test('opening compacts the log to the live state', () => {
   expect(ns.receiver('q')!.peek(1, 100).map((m) => m.seq)).toEqual([50, 51]);
   journal.close();
 });
+
+test('a data directory can be open in only one broker at a time; a stale lock from a dead process is taken over', () => {
+  const { journal } = open();
+  expect(() => FileJournal.open(dir)).toThrow(/already open/);
+  journal.close();
+  fs.writeFileSync(path.join(dir, 'servicebus.lock'), '999999999'); // no such process
+  const again = FileJournal.open(dir);
+  again.journal.close();
+  fs.writeFileSync(path.join(dir, 'servicebus.lock'), String(process.ppid)); // a live process
+  expect(() => FileJournal.open(dir)).toThrow(/in use by process/);
+});
