@@ -1,0 +1,136 @@
+import { RestError } from '@azure/data-tables';
+import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import { Queues, Subscriptions, Tables, Topics } from '../../shared/names';
+import { TableRunStore, type RunRecord, type RunStore } from '../../shared/runs/runStore';
+import type { StorageClients } from '../../shared/storage/clients';
+import { readTelemetry, type TelemetryRecord } from '../../shared/telemetry';
+
+export interface WatermarkRow {
+  source: string;
+  stream: string;
+  nextStart: string;
+  /** When the watermark last advanced (= a window was ingested successfully). */
+  updatedAt?: string;
+}
+
+export interface DeadLetterSummary {
+  messageId?: string;
+  reason?: string;
+  description?: string;
+  enqueuedAt?: string;
+  deliveryCount?: number;
+}
+
+export interface QueueDepth {
+  /** Queue name or `<topic>/subscriptions/<subscription>`. */
+  entity: string;
+  /** Active messages seen by a peek (capped at `peekLimit`); undefined when not measured. */
+  active?: number;
+  deadLetters: number;
+  samples: DeadLetterSummary[];
+  /** True when the peek hit its cap and there may be more. */
+  capped: boolean;
+}
+
+/** What the local alert rules and the dashboard read; tests use in-memory fakes of it. */
+export interface MonitoringData {
+  /** Runs requested at or after `since` (newest first is not required). */
+  runs(since: Date): Promise<RunRecord[]>;
+  watermarks(): Promise<WatermarkRow[]>;
+  /** Dead-letter (and active) depth per Service Bus entity; [] without a bus. */
+  queues(): Promise<QueueDepth[]>;
+  telemetry(since: Date): Promise<TelemetryRecord[]>;
+}
+
+/** Every entity whose dead letters Orbiter watches. */
+export const watchedEntities: readonly { entity: string; queue?: string; topic?: string; subscription?: string }[] = [
+  { entity: Queues.runRequests, queue: Queues.runRequests },
+  { entity: Queues.runStatus, queue: Queues.runStatus },
+  ...[Subscriptions.runEventsStream, Subscriptions.runEventsMonitor].map((s) => ({
+    entity: `${Topics.runEvents}/subscriptions/${s}`,
+    topic: Topics.runEvents,
+    subscription: s,
+  })),
+];
+
+export function deadLetterSummary(m: ServiceBusReceivedMessage): DeadLetterSummary {
+  return {
+    ...(m.messageId !== undefined ? { messageId: String(m.messageId) } : {}),
+    ...(m.deadLetterReason ? { reason: m.deadLetterReason } : {}),
+    ...(m.deadLetterErrorDescription ? { description: m.deadLetterErrorDescription } : {}),
+    ...(m.enqueuedTimeUtc ? { enqueuedAt: m.enqueuedTimeUtc.toISOString() } : {}),
+    ...(m.deliveryCount !== undefined ? { deliveryCount: m.deliveryCount } : {}),
+  };
+}
+
+/** Peeks (never receives) up to `limit` messages. */
+async function peekAll(r: ServiceBusReceiver, limit: number): Promise<ServiceBusReceivedMessage[]> {
+  const out: ServiceBusReceivedMessage[] = [];
+  while (out.length < limit) {
+    const batch = await r.peekMessages(Math.min(100, limit - out.length));
+    if (batch.length === 0) break;
+    out.push(...batch);
+  }
+  return out;
+}
+
+export function receiverFor(bus: ServiceBusClient, e: (typeof watchedEntities)[number], deadLetter: boolean): ServiceBusReceiver {
+  const opts = deadLetter ? { subQueueType: 'deadLetter' as const } : {};
+  return e.queue ? bus.createReceiver(e.queue, opts) : bus.createReceiver(e.topic!, e.subscription!, opts);
+}
+
+export async function queueDepths(bus: ServiceBusClient, peekLimit = 250): Promise<QueueDepth[]> {
+  const out: QueueDepth[] = [];
+  for (const e of watchedEntities) {
+    const dlq = receiverFor(bus, e, true);
+    const main = receiverFor(bus, e, false);
+    try {
+      const [dead, active] = await Promise.all([peekAll(dlq, peekLimit), peekAll(main, peekLimit)]);
+      out.push({ entity: e.entity, active: active.length, deadLetters: dead.length, samples: dead.slice(0, 10).map(deadLetterSummary), capped: dead.length >= peekLimit });
+    } finally {
+      await Promise.all([dlq.close(), main.close()]);
+    }
+  }
+  return out;
+}
+
+/** Monitoring data from the local stack: run records and watermarks in Table storage, Service Bus, telemetry files. */
+export function localMonitoringData(o: { storage: StorageClients; bus?: ServiceBusClient; telemetryDir?: string; runStore?: RunStore; maxRuns?: number }): MonitoringData {
+  const runs = o.runStore ?? new TableRunStore(o.storage.table(Tables.runs));
+  const maxRuns = o.maxRuns ?? 2000;
+  return {
+    async runs(since) {
+      const out: RunRecord[] = [];
+      let token: string | undefined;
+      do {
+        const page = await runs.list({ since: since.toISOString(), limit: 1000, ...(token ? { continuationToken: token } : {}) });
+        out.push(...page.runs);
+        token = page.continuationToken;
+      } while (token && out.length < maxRuns);
+      return out;
+    },
+    async watermarks() {
+      const out: WatermarkRow[] = [];
+      try {
+        for await (const e of o.storage.table(Tables.watermarks).listEntities<{ nextStart?: string; updatedAt?: string }>()) {
+          out.push({
+            source: e.partitionKey!,
+            stream: e.rowKey!,
+            nextStart: String(e.nextStart ?? ''),
+            ...(e.updatedAt ? { updatedAt: String(e.updatedAt) } : e.timestamp ? { updatedAt: new Date(e.timestamp).toISOString() } : {}),
+          });
+        }
+      } catch (err) {
+        if (err instanceof RestError && err.statusCode === 404) return []; // no ingestion yet
+        throw err;
+      }
+      return out;
+    },
+    async queues() {
+      return o.bus ? queueDepths(o.bus) : [];
+    },
+    async telemetry(since) {
+      return o.telemetryDir ? readTelemetry(o.telemetryDir, since) : [];
+    },
+  };
+}
