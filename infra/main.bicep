@@ -109,7 +109,7 @@ param logRetentionInDays int = 30
 
 // Names shared with the code (shared/names.ts; test/unit/infra/bicep.test.ts checks they agree).
 var lakeContainerNames = ['raw', 'quarantine', 'events', 'bronze', 'silver', 'gold', 'checkpoints']
-var tableNames = ['OrbiterWatermarks', 'OrbiterRuns', 'OrbiterBlobReceipts']
+var tableNames = ['OrbiterWatermarks', 'OrbiterRuns', 'OrbiterBlobReceipts', 'OrbiterBatches']
 var queueNames = {
   runRequests: 'run-requests'
   runStatus: 'run-status'
@@ -278,6 +278,12 @@ var functionAppSettings = {
   DATABRICKS_HOST: databricks.outputs.host
   DATABRICKS_AUTH: 'entra'
   JOB_CATALOG_PATH: jobCatalogPath
+  // lake_root job parameter: {zone} becomes each zone's container.
+  JOBS_LAKE_ROOT: 'abfss://{zone}@${replace(replace(lake.outputs.dfsEndpoint, 'https://', ''), '/', '')}'
+  DISPATCH_POLL_INITIAL_MS: '2000'
+  DISPATCH_POLL_MAX_MS: '60000'
+  // The Run API checks App Service authentication's principal and app roles in Azure.
+  API_AUTH_MODE: 'entra'
 }
 
 module functionApp 'app/functionapp.bicep' = {

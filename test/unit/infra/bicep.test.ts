@@ -40,6 +40,7 @@ const NOT_SET_IN_AZURE: Record<string, string> = {
   ServiceBusConnection: 'local connection string; Azure uses ServiceBusConnection__fullyQualifiedNamespace',
   DATABRICKS_TOKEN: 'local only (PAT); Azure uses DATABRICKS_AUTH=entra with the managed identity',
   ORBITER_FUNCTION_KEY: 'local only; Azure manages function keys',
+  COALESCING_WINDOW_MAX_SECONDS: 'local stack only: caps coalescing windows for quick demos; Azure uses the job catalog windows',
 };
 
 function appSettings(): Map<string, string> {
@@ -182,6 +183,7 @@ describe('Function App settings against the config schema (shared/config.ts)', (
       OrbiterLake__blobServiceUri: 'https://stlake.blob.core.windows.net/',
       OrbiterLake__tableServiceUri: 'https://stlake.table.core.windows.net/',
       DATABRICKS_HOST: 'https://adb-1.2.azuredatabricks.net',
+      JOBS_LAKE_ROOT: 'abfss://{zone}@stlakeexample.dfs.core.windows.net',
     };
     const env: Record<string, string> = {};
     const fromParams: string[] = [];
