@@ -80,6 +80,7 @@ export const configSchema = z
     DISPATCH_POLL_MAX_MS: intFromString(100, 3_600_000).default(60_000).describe('slowest runs/get poll interval'),
     APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
     ORBITER_FUNCTION_KEY: z.string().min(16).optional().describe('Local host function key (Azure manages keys itself)'),
+    API_AUTH_MODE: z.enum(['function-key', 'entra']).default('function-key').describe('Run API auth: function keys, or Entra ID app roles via App Service authentication'),
   });
 
 /** Rules across settings, checked on the raw values so they are reported together with per-setting errors. */
