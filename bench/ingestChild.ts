@@ -1,0 +1,49 @@
+import { get } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { RawLakeStream } from '../shared/lake/rawLakeStream';
+import { Containers } from '../shared/names';
+
+/**
+ * One ingestion measurement in a fresh process, so its peak RSS is the landing path's alone:
+ * `node ingestChild.js '{"mode":"plain"|"stream","url":...,"conn":...,"name":...}'` prints one JSON line.
+ */
+interface Args {
+  mode: 'plain' | 'stream';
+  url: string;
+  conn: string;
+  name: string;
+  bufferSize: number;
+  maxConcurrency: number;
+}
+
+function fetchStream(url: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => (res.statusCode === 200 ? resolve(res) : reject(new Error(`GET ${url} answered ${res.statusCode}`)))).on('error', reject);
+  });
+}
+
+async function main(): Promise<void> {
+  const a = JSON.parse(process.argv[2] ?? '{}') as Args;
+  const raw = BlobServiceClient.fromConnectionString(a.conn).getContainerClient(Containers.raw);
+  const t0 = process.hrtime.bigint();
+  const res = await fetchStream(a.url);
+  let out: Record<string, unknown>;
+  if (a.mode === 'plain') {
+    // The baseline: the SDK's own streaming upload of the same response, no hashing, no copy.
+    const r = await raw.getBlockBlobClient(a.name).uploadStream(res, a.bufferSize, a.maxConcurrency, { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    out = { blobName: a.name, etag: r.etag };
+  } else {
+    const lake = new RawLakeStream(raw, 'bench', { bufferSize: a.bufferSize, maxConcurrency: a.maxConcurrency });
+    const tCopy = { start: 0 };
+    const r = await lake.landStream({ source: 'cmr', stream: 'granules', window: { start: '2024-05-25', end: '2024-05-25' }, body: res });
+    out = { ...r, copyStartedNs: tCopy.start };
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  process.stdout.write(JSON.stringify({ ...out, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

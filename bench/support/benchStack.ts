@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resetRuntime } from '../../functions/runtime';
+import { silentLogger } from '../../shared/logger';
+import { startDatabricksEmulator, type DatabricksEmulator } from '../../local/databricks/emulator';
+import type { NotebookRunner } from '../../local/databricks/notebookRunner';
+import { startStack, type Stack } from '../../local/stack/stack';
+import { freePort } from '../../test/support/azurite';
+import { startJobsProxy, type JobsProxy } from './jobsProxy';
+
+export interface BenchStack {
+  stack: Stack;
+  /** The no-work Databricks emulator the dispatcher really talks to (through the proxy). */
+  databricks: DatabricksEmulator;
+  proxy: JobsProxy;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The local stack (Azurite, Service Bus emulator, functions host, blob watcher) with the dispatcher pointed at a
+ * second Databricks emulator whose notebook runner does no work, behind a counting proxy. startStack's own emulator
+ * (real PySpark runner) stays idle: the functions read DATABRICKS_HOST from the environment on first use, so
+ * swapping it and resetting the runtime redirects every Jobs API call without touching the stack.
+ */
+export async function startBenchStack(o: {
+  repoRoot: string;
+  runner: NotebookRunner;
+  coalescingCapSeconds: number;
+  pollInitialMs?: number;
+  pollMaxMs?: number;
+  watchIntervalMs?: number;
+  throttleRunNow?: (n: number) => boolean;
+  env?: Record<string, string>;
+}): Promise<BenchStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orbiter-bench-'));
+  const databricks = await startDatabricksEmulator({
+    bundlePath: join(o.repoRoot, 'infra', 'bundle', 'databricks.yml'),
+    workDir: join(dataDir, 'fake-databricks'),
+    lakeRoot: join(dataDir, 'fake-lake'),
+    runner: o.runner,
+    repoRoot: o.repoRoot,
+    logger: silentLogger,
+  });
+  const proxy = await startJobsProxy(databricks.url, o.throttleRunNow ? { throttleRunNow: o.throttleRunNow } : {});
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      repoRoot: o.repoRoot,
+      dataDir,
+      hostPort: await freePort(),
+      blobPort: await freePort(),
+      queuePort: await freePort(),
+      tablePort: await freePort(),
+      serviceBusPort: 0,
+      nasaMode: 'replay',
+      timers: false,
+      env: {
+        ORBITER_FUNCTION_KEY: 'bench-function-key-0123456789',
+        DISPATCH_POLL_INITIAL_MS: String(o.pollInitialMs ?? 1000),
+        DISPATCH_POLL_MAX_MS: String(o.pollMaxMs ?? 5000),
+        ...o.env,
+      },
+      logger: silentLogger,
+      coalescingCapSeconds: o.coalescingCapSeconds,
+      ...(o.watchIntervalMs ? { watchIntervalMs: o.watchIntervalMs } : {}),
+    });
+  } catch (err) {
+    await proxy.close();
+    await databricks.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  process.env['DATABRICKS_HOST'] = proxy.url;
+  await resetRuntime();
+  return {
+    stack,
+    databricks,
+    proxy,
+    dataDir,
+    stop: async () => {
+      await stack.stop();
+      await proxy.close();
+      await databricks.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Host invocations of one function so far: ok and failed counts. */
+export function invocationCounts(stack: Stack, name: string): { ok: number; failed: number; errors: string[] } {
+  const mine = stack.host.invocations.filter((i) => i.name === name);
+  const failed = mine.filter((i) => !i.outcome.ok);
+  return { ok: mine.length - failed.length, failed: failed.length, errors: failed.slice(0, 5).map((i) => i.outcome.error?.message ?? 'unknown') };
+}
