@@ -1,0 +1,18 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { ApiRoles, authorize } from '../shared/api/auth';
+import { apiCall, json } from '../shared/api/http';
+import { originOf } from '../shared/api/request';
+import { cancelRun } from '../shared/api/runs';
+import type { HttpFunction } from './definition';
+import { apiAuthMode, runApiAuthLevel, runApiDeps } from './runsApi';
+
+/** POST /api/runs/{id}/cancel: 200 cancelled before dispatch, 202 cancel asked of Databricks, 409 already finished. */
+export function runsCancelHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return apiCall(request, context, async () => {
+    authorize(request, apiAuthMode(), [ApiRoles.request]);
+    const out = await cancelRun(request.params['id'], originOf(request), await runApiDeps());
+    return json(out.status, out.body);
+  });
+}
+
+export const runsCancel: HttpFunction = { kind: 'http', name: 'runsCancel', route: 'runs/{id}/cancel', methods: ['POST'], authLevel: runApiAuthLevel, handler: runsCancelHandler };
