@@ -6,10 +6,10 @@ import { Containers } from '../shared/names';
 
 /**
  * One ingestion measurement in a fresh process, so its peak RSS is the landing path's alone:
- * `node ingestChild.js '{"mode":"plain"|"stream","url":...,"conn":...,"name":...}'` prints one JSON line.
+ * `node ingestChild.js '{"mode":"plain"|"spool"|"copy","url":...,"conn":...,"name":...}'` prints one JSON line.
  */
 interface Args {
-  mode: 'plain' | 'stream';
+  mode: 'plain' | 'spool' | 'copy';
   url: string;
   conn: string;
   name: string;
@@ -34,10 +34,8 @@ async function main(): Promise<void> {
     const r = await raw.getBlockBlobClient(a.name).uploadStream(res, a.bufferSize, a.maxConcurrency, { blobHTTPHeaders: { blobContentType: 'application/json' } });
     out = { blobName: a.name, etag: r.etag };
   } else {
-    const lake = new RawLakeStream(raw, 'bench', { bufferSize: a.bufferSize, maxConcurrency: a.maxConcurrency });
-    const tCopy = { start: 0 };
-    const r = await lake.landStream({ source: 'cmr', stream: 'granules', window: { start: '2024-05-25', end: '2024-05-25' }, body: res });
-    out = { ...r, copyStartedNs: tCopy.start };
+    const lake = new RawLakeStream(raw, 'bench', { strategy: a.mode, bufferSize: a.bufferSize, maxConcurrency: a.maxConcurrency });
+    out = { ...(await lake.landStream({ source: 'cmr', stream: 'granules', window: { start: '2024-05-25', end: '2024-05-25' }, body: res })) };
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   process.stdout.write(JSON.stringify({ ...out, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n');

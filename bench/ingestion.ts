@@ -65,10 +65,11 @@ export async function ingestion(ctx: BenchContext): Promise<BenchResult> {
     await raw.createIfNotExists();
     const runs: { mode: string; rep: number; ms: number; mibPerS: number; maxRssMiB: number }[] = [];
     for (let rep = 0; rep < reps; rep++) {
-      for (const mode of rep % 2 === 0 ? (['plain', 'stream'] as const) : (['stream', 'plain'] as const)) {
+      const modes = ['plain', 'spool', 'copy'] as const;
+      for (const mode of rep % 2 === 0 ? modes : [...modes].reverse()) {
         ctx.log(`ingestion: ${mode} ${sizeMiB} MiB (rep ${rep + 1}/${reps})`);
         const r = await child(ctx.repoRoot, { mode, url: `${url}?seed=${rep}`, conn: azurite.connectionString, name: `bench/plain-${rep}.json`, bufferSize, maxConcurrency });
-        if (mode === 'stream' && r.written === false) throw new Error('stream landing found the payload already landed: the repetition measured nothing');
+        if (mode !== 'plain' && r.written === false) throw new Error('stream landing found the payload already landed: the repetition measured nothing');
         runs.push({ mode, rep, ms: round(r.ms, 0), mibPerS: round(sizeMiB / (r.ms / 1000)), maxRssMiB: round(r.maxRssMiB) });
         // Keep the disk bounded: each repetition's blobs go once measured.
         for await (const b of raw.listBlobsFlat()) await raw.deleteBlob(b.name);
@@ -76,14 +77,20 @@ export async function ingestion(ctx: BenchContext): Promise<BenchResult> {
     }
     const best = (m: string) => Math.max(...runs.filter((r) => r.mode === m).map((r) => r.mibPerS));
     const peak = (m: string) => Math.max(...runs.filter((r) => r.mode === m).map((r) => r.maxRssMiB));
-    const ratio = best('stream') / best('plain');
+    const ratio = best('spool') / best('plain');
+    const copyRatio = best('copy') / best('plain');
     return {
       name: 'ingestion',
-      figures: { sizeMiB, repetitions: reps, bufferSize, maxConcurrency, runs, plainMiBPerS: best('plain'), streamMiBPerS: best('stream'), ratio: round(ratio, 3), peakRssMiB: { plain: peak('plain'), stream: peak('stream') } },
-      goals: [check(`streamed landing / plain upload throughput (${sizeMiB} MiB)`, round(ratio, 3), '>=', 0.9, '×'), check('peak RSS of the streaming landing process', peak('stream'), '<=', 200, 'MiB')],
+      figures: { sizeMiB, repetitions: reps, bufferSize, maxConcurrency, runs, plainMiBPerS: best('plain'), spoolMiBPerS: best('spool'), copyMiBPerS: best('copy'), ratio: round(ratio, 3), copyRatio: round(copyRatio, 3), peakRssMiB: { plain: peak('plain'), spool: peak('spool'), copy: peak('copy') } },
+      goals: [
+        check(`landStream (spool) / plain upload throughput, ${sizeMiB} MiB`, round(ratio, 3), '>=', 0.9, '×'),
+        check('landStream (spool) peak RSS', peak('spool'), '<=', 200, 'MiB'),
+        check(`landStream (copy) / plain upload throughput, ${sizeMiB} MiB`, round(copyRatio, 3), '>=', 0.9, '×'),
+        check('landStream (copy) peak RSS', peak('copy'), '<=', 200, 'MiB'),
+      ],
       notes: [
-        `plain ${best('plain')} MiB/s vs streamed ${best('stream')} MiB/s (best of ${reps}); both read the same local HTTP response with 8 MiB blocks, 4 in flight.`,
-        'The streamed landing also hashes every byte (SHA-256) and then copies staging → content-addressed name server-side; with Azurite on the same disk that copy rewrites the bytes, in Azure a same-account copy is server-side.',
+        `plain ${best('plain')} MiB/s, spool ${best('spool')} MiB/s, copy ${best('copy')} MiB/s (best of ${reps}); all read the same local HTTP response and upload 8 MiB blocks, 4 in flight; plain peak RSS ${peak('plain')} MiB.`,
+        'A content-addressed name is known only after the last byte, so the bytes wait somewhere: spool hashes into a local temp file (page cache, not heap) and then uploads it — the local upstream here is far faster than NASA, so the spool write is not hidden behind the network as it would be in production; copy hashes while uploading to a staging blob and then copies it server-side, which Azurite does by rewriting every byte (≈ a second upload).',
       ],
       durationMs: Date.now() - started,
     };

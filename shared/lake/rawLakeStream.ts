@@ -1,5 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { BlobSASPermissions, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
 import { OrbiterError } from '../errors';
 import type { Window } from '../nasa/source';
@@ -19,6 +24,13 @@ export interface LandStreamRequest {
 }
 
 export interface RawLakeStreamOptions {
+  /**
+   * How the body waits for its hash: 'spool' (default) hashes while writing a local temp file, then uploads the file
+   * under its final name; 'copy' hashes while uploading to a staging blob, then copies it server-side to the final name.
+   */
+  strategy?: 'spool' | 'copy';
+  /** Folder for spooled bodies (default os.tmpdir()). */
+  spoolDir?: string;
   /** Where bodies are staged while their hash is unknown (default: the raw container itself). */
   staging?: ContainerClient;
   /** Name prefix of staged bodies; its first segment is not a dataset, so landedBlob ignores a staged blob. */
@@ -31,9 +43,13 @@ export interface RawLakeStreamOptions {
 
 /**
  * Streaming landing for payloads too large to buffer. A content-addressed name needs the hash before the name is
- * known, so the body is hashed while it is uploaded to a staging blob, then copied server-side to its final name
- * with If-None-Match: * (the copy moves no bytes through this process). Same idempotency as RawLake.land: the same
- * bytes never land twice, changed bytes land beside the old version, and the staging blob is always removed.
+ * known, and blocks can only be committed to the blob they were staged on, so the bytes must wait somewhere:
+ * - 'spool' (default): hashed while written to a local temp file (page cache, not heap), then uploaded in parallel
+ *   blocks straight to the final name; one upload, no server-side copy.
+ * - 'copy': hashed while uploaded to a staging blob, then copied server-side to the final name (nothing local, but
+ *   the service copies the bytes once more: Azurite rewrites them, Azure copies asynchronously).
+ * Either way the final write is conditional (If-None-Match: *), so it has RawLake.land's idempotency: the same bytes
+ * never land twice, changed bytes land beside the old version; temp files and staging blobs are always removed.
  */
 export class RawLakeStream {
   private readonly staging: ContainerClient;
@@ -48,7 +64,67 @@ export class RawLakeStream {
     this.prefix = options.stagingPrefix ?? '_staging/';
   }
 
-  async landStream(req: LandStreamRequest): Promise<LandResult> {
+  landStream(req: LandStreamRequest): Promise<LandResult> {
+    return (this.options.strategy ?? 'spool') === 'spool' ? this.landBySpool(req) : this.landByCopy(req);
+  }
+
+  private metadata(req: LandStreamRequest, sha256: string): Record<string, string> {
+    return {
+      source: req.source,
+      stream: req.stream,
+      windowstart: req.window.start,
+      windowend: req.window.end,
+      ...(req.page === undefined ? {} : { page: String(req.page) }),
+      ...(req.recordCount === undefined ? {} : { recordcount: String(req.recordCount) }),
+      sha256,
+      ingestedat: (this.options.now ?? (() => new Date()))().toISOString(),
+      orbiterversion: this.orbiterVersion,
+      ...req.extra,
+    };
+  }
+
+  private async landBySpool(req: LandStreamRequest): Promise<LandResult> {
+    const file = join(this.options.spoolDir ?? tmpdir(), `orbiter-spool-${randomUUID()}.json`);
+    try {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const tap = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          cb(null, chunk);
+        },
+      });
+      try {
+        await pipeline(req.body, tap, createWriteStream(file));
+      } catch (err) {
+        throw new OrbiterError('LakeWriteFailed', `could not read ${req.source}/${req.stream} ${req.window.start}_${req.window.end}`, { cause: err, retryable: true });
+      }
+      const sha256 = hash.digest('hex');
+      const blobName = rawBlobName(req.source, req.stream, req.window, sha256, req.page);
+      const target = this.raw.getBlockBlobClient(blobName);
+      try {
+        // Cheap fast path for an unchanged payload; the conditional commit below still decides races.
+        if (await target.exists()) return { blobName, written: false, bytes, sha256 };
+        const res = await target.uploadFile(file, {
+          blockSize: this.options.bufferSize ?? 8 * 1024 * 1024,
+          concurrency: this.options.maxConcurrency ?? 4,
+          conditions: { ifNoneMatch: '*' },
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+          metadata: this.metadata(req, sha256),
+        });
+        return { blobName, written: true, bytes, sha256, ...(res.etag ? { etag: res.etag } : {}) };
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status === 409 || status === 412) return { blobName, written: false, bytes, sha256 };
+        throw new OrbiterError('LakeWriteFailed', `could not write raw/${blobName}`, { cause: err, retryable: true });
+      }
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
+  private async landByCopy(req: LandStreamRequest): Promise<LandResult> {
     const hash = createHash('sha256');
     let bytes = 0;
     const tap = new Transform({
@@ -74,20 +150,8 @@ export class RawLakeStream {
       const sha256 = hash.digest('hex');
       const blobName = rawBlobName(req.source, req.stream, req.window, sha256, req.page);
       const target = this.raw.getBlockBlobClient(blobName);
-      const metadata = {
-        source: req.source,
-        stream: req.stream,
-        windowstart: req.window.start,
-        windowend: req.window.end,
-        ...(req.page === undefined ? {} : { page: String(req.page) }),
-        ...(req.recordCount === undefined ? {} : { recordcount: String(req.recordCount) }),
-        sha256,
-        ingestedat: (this.options.now ?? (() => new Date()))().toISOString(),
-        orbiterversion: this.orbiterVersion,
-        ...req.extra,
-      };
       try {
-        const etag = await copyOnce(staged, target, metadata);
+        const etag = await copyOnce(staged, target, this.metadata(req, sha256));
         return { blobName, written: true, bytes, sha256, ...(etag ? { etag } : {}) };
       } catch (err) {
         const status = (err as { statusCode?: number }).statusCode;

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { RawLake } from '../../shared/lake/rawLake';
@@ -42,8 +45,12 @@ beforeEach(async () => {
   for (const n of await names()) await raw.deleteBlob(n);
 });
 
-describe('RawLakeStream.landStream', () => {
-  const lake = () => new RawLakeStream(raw, 'test-1', { bufferSize: 64 * 1024, maxConcurrency: 2, now });
+const spoolDir = mkdtempSync(join(tmpdir(), 'orbiter-spool-test-'));
+afterAll(() => rmSync(spoolDir, { recursive: true, force: true }));
+
+describe.each(['spool', 'copy'] as const)('RawLakeStream.landStream (%s)', (strategy) => {
+  const lake = () => new RawLakeStream(raw, 'test-1', { strategy, spoolDir, bufferSize: 64 * 1024, maxConcurrency: 2, now });
+  afterEach(() => expect(readdirSync(spoolDir)).toEqual([])); // no spooled body left behind, whatever happened
 
   it('lands a streamed body under the same content-addressed name and bytes as RawLake.land', async () => {
     const body = Buffer.from(JSON.stringify({ items: Array.from({ length: 5000 }, (_, i) => ({ i, v: `value-${i}` })) }));
@@ -103,11 +110,13 @@ describe('RawLakeStream.landStream', () => {
     expect(err).toMatchObject({ code: 'LakeWriteFailed', retryable: true });
     expect(await names()).toEqual([]);
   });
+});
 
+describe('RawLakeStream copy strategy', () => {
   it('stages in another container when told to, leaving raw with only the final blob', async () => {
     const staging = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('staging-test');
     await staging.createIfNotExists();
-    const res = await new RawLakeStream(raw, 'test-1', { staging, now }).landStream({ source: 'donki', stream: 'FLR', window, body: chunked(Buffer.from('[]')) });
+    const res = await new RawLakeStream(raw, 'test-1', { strategy: 'copy', staging, now }).landStream({ source: 'donki', stream: 'FLR', window, body: chunked(Buffer.from('[]')) });
     expect(await names()).toEqual([res.blobName]);
     const left: string[] = [];
     for await (const b of staging.listBlobsFlat()) left.push(b.name);
