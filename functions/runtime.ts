@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ServiceBusClient, ServiceBusSender } from '@azure/service-bus';
 import { createServiceBusClient } from '../shared/bus/clients';
 import { JobIdResolver, loadJobCatalog, type JobCatalog } from '../shared/catalog';
@@ -13,8 +14,14 @@ import { Containers, Queues, Tables, Topics } from '../shared/names';
 import { TableRunStore } from '../shared/runs/runStore';
 import { azureCredential, createStorageClients, type StorageClients } from '../shared/storage/clients';
 
-/** The app's root folder (dist/functions/.. /..), where config/ ships with the package. */
-const appRoot = resolve(__dirname, '..', '..');
+/** The app's root folder (the nearest one with host.json), where config/ ships with the package. */
+function findAppRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'host.json'))) return dir;
+    if (dirname(dir) === dir) return process.cwd();
+  }
+}
+const appRoot = findAppRoot(__dirname);
 
 /**
  * The composition root: configuration from the environment (validated once) and the clients built from it,

@@ -5,7 +5,7 @@ import { ServiceBusClient } from '@azure/service-bus';
 import { runtime } from '../../functions/runtime';
 import type { CompletionEvent } from '../../shared/dispatch/completionEvent';
 import type { CycleSummary } from '../../shared/ingest/ingestCycle';
-import { silentLogger } from '../../shared/logger';
+import { createPinoLogger } from '../../shared/logger';
 import { Containers, Subscriptions, Topics } from '../../shared/names';
 import { startStack, type Stack } from '../../local/stack/stack';
 import { waitForRuns } from '../../local/stack/waitForRuns';
@@ -35,7 +35,7 @@ describe('end to end: landing → run request → Databricks run → completion 
       nasaMode: 'replay',
       timers: false,
       env: { INGEST_SOURCES: 'apod', ORBITER_FUNCTION_KEY: 'e2e-function-key-0123456789' },
-      logger: silentLogger,
+      logger: createPinoLogger(process.env['E2E_LOG_LEVEL'] ?? 'warn', 'e2e'),
       coalescingCapSeconds: 1,
     });
   }, 120_000);
