@@ -62,6 +62,9 @@ describe('end to end: landing → run request → Databricks run → completion 
         idle = n === 0 ? idle + 1 : 0;
       }
       expect(delivered).toBe(landed);
+      // N landed blobs → N run requests sent.
+      const sent = stack.host.invocations.filter((i) => i.name === 'landedBlob' && (i.outcome.result as { kind?: string } | undefined)?.kind === 'request');
+      expect(sent).toHaveLength(landed);
       // Landing the same content again delivers nothing new.
       expect(await stack.watcher.scanOnce()).toBe(0);
 
