@@ -144,7 +144,7 @@ describe('Run API through the local functions host', () => {
     ['unknown run', 'GET', '/api/runs/no-such-run', {}, undefined, 404],
     ['bad state', 'GET', '/api/runs?state=bogus', {}, undefined, 400],
     ['bad cursor', 'GET', '/api/runs?cursor=eyJ4IjoxfQ', {}, undefined, 400],
-  ])('%s → %s %s gives a problem+json %s and requests nothing', async (_n, method, path, headers, body, status) => {
+  ])('%s → %s %s: 4xx problem+json, nothing requested', async (_n, method, path, headers, body, status) => {
     const [msgs, recs] = [(await h.messages()).length, await h.recordCount()];
     const res = await h.call(method, path, { headers, ...(body !== undefined ? { body } : {}) });
     expect(res.status).toBe(status);
