@@ -1,0 +1,92 @@
+/** The dashboard's single page: plain HTML/CSS/JS, fed by Server-Sent Events from /api/stream. */
+export const dashboardHtml = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Orbiter — local monitoring</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+  :root { --bg:#0f1420; --panel:#171e2e; --line:#26304a; --text:#e6e9f0; --dim:#8d97ad; --ok:#3ecf8e; --bad:#ff5d6c; --warn:#f5b94a; --info:#5aa9ff; }
+  * { box-sizing: border-box; }
+  body { margin:0; font:14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; background:var(--bg); color:var(--text); }
+  header { display:flex; align-items:center; gap:16px; padding:14px 24px; border-bottom:1px solid var(--line); }
+  header h1 { font-size:18px; margin:0; font-weight:600; }
+  #live { font-size:12px; color:var(--dim); }
+  #live.on::before { content:"●"; color:var(--ok); margin-right:6px; }
+  #live.off::before { content:"●"; color:var(--bad); margin-right:6px; }
+  main { display:grid; grid-template-columns: 1fr 1fr; gap:16px; padding:16px 24px; }
+  section { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:12px 16px; overflow:auto; }
+  section.wide { grid-column: 1 / -1; }
+  h2 { font-size:14px; text-transform:uppercase; letter-spacing:.06em; color:var(--dim); margin:2px 0 10px; }
+  table { border-collapse:collapse; width:100%; }
+  th, td { text-align:left; padding:5px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
+  th { color:var(--dim); font-weight:500; font-size:12px; }
+  td.mono, .mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size:12px; }
+  .pill { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; }
+  .s-succeeded { background:rgba(62,207,142,.15); color:var(--ok); }
+  .s-failed { background:rgba(255,93,108,.15); color:var(--bad); }
+  .s-running, .s-dispatched { background:rgba(90,169,255,.15); color:var(--info); }
+  .s-requested, .s-skipped, .s-cancelled { background:rgba(141,151,173,.15); color:var(--dim); }
+  .sev-0, .sev-1 { color:var(--bad); } .sev-2 { color:var(--warn); } .sev-3, .sev-4 { color:var(--info); }
+  .empty { color:var(--dim); font-style:italic; }
+  .err { color:var(--warn); font-size:12px; }
+  .counts span { margin-right:14px; color:var(--dim); } .counts b { color:var(--text); }
+  .charts { display:flex; flex-wrap:wrap; gap:12px; } .charts figure { margin:0; } .charts img { max-width:420px; border-radius:6px; background:#fff; }
+  figcaption { color:var(--dim); font-size:12px; }
+  a { color:var(--info); }
+  .inputs { max-width:380px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+</style>
+</head>
+<body>
+<header><h1>Orbiter — local monitoring</h1><span id="live" class="off">connecting…</span><span id="generated" class="mono" style="color:var(--dim)"></span></header>
+<main>
+  <section class="wide" id="alerts-section"><h2>Alerts</h2><div id="alerts"></div></section>
+  <section class="wide"><h2>Runs</h2><div class="counts" id="counts"></div><div id="runs"></div></section>
+  <section><h2>Ingestion per source</h2><div id="ingestion"></div></section>
+  <section><h2>Queues</h2><div id="queues"></div></section>
+  <section class="wide"><h2>Charts (gold)</h2><div id="charts" class="charts"></div></section>
+  <section class="wide" id="errors-section" hidden><h2>Data errors</h2><div id="errors"></div></section>
+</main>
+<script>
+(function () {
+  var esc = function (v) { return String(v == null ? '' : v).replace(/[&<>"']/g, function (c) { return { '&':'&amp;', '<':'&lt;', '>':'&gt;', '"':'&quot;', "'":'&#39;' }[c]; }); };
+  var dur = function (ms) { if (ms == null) return ''; var s = Math.round(ms / 1000); return s < 60 ? s + ' s' : Math.floor(s / 60) + ' min ' + (s % 60) + ' s'; };
+  var time = function (iso) { return iso ? esc(iso.replace('T', ' ').replace(/\\.\\d+Z$/, 'Z')) : ''; };
+  var empty = function (t) { return '<div class="empty">' + esc(t) + '</div>'; };
+  var table = function (head, rows) { return '<table><thead><tr>' + head.map(function (h) { return '<th>' + esc(h) + '</th>'; }).join('') + '</tr></thead><tbody>' + rows.join('') + '</tbody></table>'; };
+
+  function render(s) {
+    document.getElementById('generated').textContent = 'updated ' + s.generatedAt.replace('T', ' ').slice(0, 19) + 'Z';
+    document.getElementById('alerts').innerHTML = s.alerts.length ? table(['Severity', 'Alert', 'Scope', 'Detail'], s.alerts.map(function (a) {
+      return '<tr class="alert" data-rule="' + esc(a.rule) + '"><td class="sev-' + a.severity + '">sev ' + a.severity + '</td><td>' + esc(a.displayName) + '</td><td class="mono">' +
+        esc(Object.keys(a.dimensions).map(function (k) { return k + '=' + a.dimensions[k]; }).join(' ')) + '</td><td>' + esc(a.message) + '</td></tr>';
+    })) : empty('No alerts firing.');
+    document.getElementById('counts').innerHTML = Object.keys(s.counts).sort().map(function (k) { return '<span>' + esc(k) + ' <b>' + s.counts[k] + '</b></span>'; }).join('');
+    document.getElementById('runs').innerHTML = s.runs.length ? table(['Run', 'Dataset / job', 'State', 'Inputs', 'Requested', 'Duration', 'Databricks'], s.runs.map(function (r) {
+      return '<tr class="run" data-run-id="' + esc(r.runId) + '" data-state="' + esc(r.state) + '"><td class="mono">' + esc(r.runId) + '</td><td>' + esc(r.dataset) + '<br><span class="mono" style="color:var(--dim)">' + esc(r.jobName) + '</span></td>' +
+        '<td><span class="pill s-' + esc(r.state) + '">' + esc(r.state) + '</span>' + (r.resultState ? '<br><span class="mono">' + esc(r.resultState) + '</span>' : '') + (r.error ? '<br><span class="err">' + esc(r.error) + '</span>' : '') + '</td>' +
+        '<td class="mono inputs" title="' + esc(r.inputs.join('\\n')) + '">' + (r.inputs.length ? esc(r.inputs[0]) + (r.inputs.length > 1 ? ' +' + (r.inputs.length - 1) : '') : '<span class="empty">all</span>') + '</td>' +
+        '<td class="mono">' + time(r.requestedAt) + '</td><td>' + dur(r.durationMs) + '</td>' +
+        '<td>' + (r.databricksRunUrl ? '<a href="' + esc(r.databricksRunUrl) + '" target="_blank" rel="noopener">run ' + esc(r.databricksRunId != null ? r.databricksRunId : '') + '</a>' : '') + '</td></tr>';
+    })) : empty('No runs yet.');
+    document.getElementById('ingestion').innerHTML = table(['Source', 'Watermark (next day)', 'Last success', 'Records', 'Freshness'], s.ingestion.map(function (v) {
+      return '<tr class="source" data-source="' + esc(v.source) + '"><td>' + esc(v.source) + '</td><td class="mono">' + esc(v.nextStart || '—') + '</td><td class="mono">' + (time(v.lastSuccessAt) || '—') + '</td><td>' + esc(v.lastRecords != null ? v.lastRecords : '') + '</td><td>' + (v.freshnessMinutes != null ? v.freshnessMinutes + ' min' : '<span class="empty">never</span>') + '</td></tr>';
+    }));
+    document.getElementById('queues').innerHTML = s.queues.length ? table(['Entity', 'Active', 'Dead letters', 'Last dead-letter reason'], s.queues.map(function (q) {
+      return '<tr><td class="mono">' + esc(q.entity) + '</td><td>' + esc(q.active != null ? q.active : '') + '</td><td class="' + (q.deadLetters ? 'sev-1' : '') + '">' + q.deadLetters + (q.capped ? '+' : '') + '</td><td>' + esc(q.samples[0] ? (q.samples[0].reason || '') : '') + '</td></tr>';
+    })) : empty('No Service Bus connected.');
+    document.getElementById('charts').innerHTML = s.charts.length ? s.charts.map(function (c) { return '<figure><img src="' + esc(c.url) + '?t=' + encodeURIComponent(c.updatedAt) + '" alt="' + esc(c.name) + '"><figcaption>' + esc(c.name) + '</figcaption></figure>'; }).join('') : empty('No charts yet (visual insights job writes PNGs to .orbiter/charts).');
+    var errs = Object.keys(s.errors);
+    document.getElementById('errors-section').hidden = errs.length === 0;
+    document.getElementById('errors').innerHTML = errs.map(function (k) { return '<div class="err">' + esc(k) + ': ' + esc(s.errors[k]) + '</div>'; }).join('');
+  }
+
+  var live = document.getElementById('live');
+  var es = new EventSource('/api/stream');
+  es.addEventListener('snapshot', function (e) { render(JSON.parse(e.data)); live.className = 'on'; live.textContent = 'live'; });
+  es.onerror = function () { live.className = 'off'; live.textContent = 'reconnecting…'; };
+})();
+</script>
+</body>
+</html>
+`;
