@@ -67,7 +67,7 @@ export interface HttpResult {
  * The real local FunctionHost with every function definition, over a private Azurite and a Service Bus emulator on
  * ephemeral ports. Service Bus triggers stay off, so run requests stay on the queue to be counted.
  */
-export async function startApiHarness(): Promise<ApiHarness> {
+export async function startApiHarness(extraSettings: Record<string, string> = {}): Promise<ApiHarness> {
   const azurite = await startTestAzurite();
   const serviceBus: ServiceBusEmulator = await startServiceBusEmulator({ port: 0, config: join(repoRoot, 'local', 'servicebus', 'config.json'), sweepIntervalMs: 50 });
   const databricks = await startFakeDatabricks();
@@ -79,6 +79,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
     DATABRICKS_TOKEN: 'fake-token',
     JOB_CATALOG_PATH: join(repoRoot, 'config', 'job-catalog.json'),
     ORBITER_FUNCTION_KEY: FUNCTION_KEY,
+    ...extraSettings,
   };
   const saved = Object.fromEntries(Object.keys(settings).map((k) => [k, process.env[k]]));
   for (const [k, v] of Object.entries(settings)) process.env[k] = v;
