@@ -7,6 +7,9 @@ import type { CliIO } from './io';
 
 const queues: readonly string[] = [Queues.runRequests, Queues.runStatus];
 
+/** `<original>.r<time>`: unique per resubmission, still traceable to the original (max 128 chars). */
+export const resubmitId = (original: unknown): string => `${String(original ?? 'message').slice(0, 100)}.r${Date.now().toString(36)}`;
+
 const queueList = (q: string | undefined): string[] => {
   if (q === undefined) return [...queues];
   if (!queues.includes(q)) throw new CliError(`--queue must be one of ${queues.join(', ')}`, ExitCode.usage);
@@ -46,7 +49,7 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
 
   dlq
     .command('resubmit')
-    .description('move dead-lettered messages back to their queue (same body, properties and message id)')
+    .description('move dead-lettered messages back to their queue (same body and properties, new message id)')
     .requiredOption('--queue <queue>', queues.join('|'))
     .option('--message-id <id...>', 'only these message ids')
     .option('--all', 'every dead-lettered message (required without --message-id)')
@@ -63,8 +66,7 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
       // Messages not asked for stay locked until the end, so the loop does not receive them again; then abandoned.
       const skipped: Awaited<ReturnType<typeof receiver.receiveMessages>> = [];
       try {
-        // Peek-lock each message, send the copy, then complete it: a crash in between leaves a duplicate, never a loss
-        // (run-requests has duplicate detection on the message id; the dispatcher is idempotent on run ids).
+        // Peek-lock each message, send the copy, then complete it: a crash in between leaves a duplicate, never a loss.
         while (looked < o.max) {
           const batch = await receiver.receiveMessages(Math.min(50, o.max - looked), { maxWaitTimeInMs: 1500 });
           if (batch.length === 0) break;
@@ -76,11 +78,17 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
             }
             const copy: ServiceBusMessage = {
               body: m.body,
-              ...(m.messageId !== undefined ? { messageId: m.messageId } : {}),
+              // A new message id: run-requests has duplicate detection, which would silently drop a copy under the old id
+              // within its window. The dispatcher is idempotent on the run id in the body, not on the message id.
+              messageId: resubmitId(m.messageId),
               ...(m.contentType ? { contentType: m.contentType } : {}),
               ...(m.correlationId !== undefined ? { correlationId: m.correlationId } : {}),
               ...(m.subject ? { subject: m.subject } : {}),
-              applicationProperties: { ...(m.applicationProperties ?? {}), resubmittedFromDeadLetter: m.deadLetterReason ?? 'unknown' },
+              applicationProperties: {
+                ...(m.applicationProperties ?? {}),
+                ...(m.messageId !== undefined ? { originalMessageId: String(m.messageId) } : {}),
+                resubmittedFromDeadLetter: m.deadLetterReason ?? 'unknown',
+              },
             };
             await sender.sendMessages(copy);
             await receiver.completeMessage(m);

@@ -1,0 +1,91 @@
+import { resolve } from 'node:path';
+import { ServiceBusClient } from '@azure/service-bus';
+import { runCli } from '../../../local/cli/program';
+import type { CliIO } from '../../../local/cli/io';
+import { ExitCode } from '../../../local/cli/exitCodes';
+import { startServiceBusEmulator, type ServiceBusEmulator } from '../../../local/servicebus/emulator';
+import { Queues, Topics } from '../../../shared/names';
+
+jest.setTimeout(60_000);
+
+function io(env: Record<string, string>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const x: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), env, cwd: '/nonexistent-cwd' };
+  return { io: x, out, err };
+}
+
+describe('orbiter dlq and events tail against the Service Bus emulator', () => {
+  let sb: ServiceBusEmulator;
+  let bus: ServiceBusClient;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    sb = await startServiceBusEmulator({ port: 0, config: resolve(__dirname, '../../../local/servicebus/config.json') });
+    bus = new ServiceBusClient(sb.connectionString);
+    env = { ServiceBusConnection: sb.connectionString };
+  });
+  afterAll(async () => {
+    await bus?.close();
+    await sb?.close();
+  });
+
+  async function deadLetter(ids: string[]): Promise<void> {
+    const sender = bus.createSender(Queues.runRequests);
+    await sender.sendMessages(ids.map((id) => ({ body: { runId: id }, messageId: id, applicationProperties: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } })));
+    await sender.close();
+    const r = bus.createReceiver(Queues.runRequests);
+    let n = 0;
+    while (n < ids.length) {
+      for (const m of await r.receiveMessages(ids.length - n, { maxWaitTimeInMs: 3000 })) {
+        await r.deadLetterMessage(m, { deadLetterReason: 'TestPoison', deadLetterErrorDescription: 'bad body' });
+        n++;
+      }
+    }
+    await r.close();
+  }
+
+  it('dlq list peeks dead letters; resubmit moves the chosen ones back with their properties under a new id (duplicate detection)', async () => {
+    await deadLetter(['dl-a', 'dl-b']);
+    const list = io(env);
+    expect(await runCli(['dlq', 'list', '--queue', Queues.runRequests, '--json'], list.io)).toBe(ExitCode.ok);
+    expect(list.out.map((l) => JSON.parse(l).messageId).sort()).toEqual(['dl-a', 'dl-b']);
+    expect(JSON.parse(list.out[0]!).deadLetterReason).toBe('TestPoison');
+
+    const re = io(env);
+    expect(await runCli(['dlq', 'resubmit', '--queue', Queues.runRequests, '--message-id', 'dl-b'], re.io)).toBe(ExitCode.ok);
+    expect(re.out).toEqual([`1 message(s) resubmitted to ${Queues.runRequests}`]);
+
+    const main = bus.createReceiver(Queues.runRequests);
+    const [back] = await main.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    expect(String(back?.messageId)).toMatch(/^dl-b\.r[0-9a-z]+$/);
+    expect(back?.applicationProperties?.['originalMessageId']).toBe('dl-b');
+    expect(back?.body).toEqual({ runId: 'dl-b' });
+    expect(back?.applicationProperties?.['traceparent']).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+    await main.completeMessage(back!);
+    await main.close();
+
+    // dl-a stays dead-lettered; asking for an id that is not there exits 3.
+    const after = io(env);
+    await runCli(['dlq', 'list', '--queue', Queues.runRequests, '--json'], after.io);
+    expect(after.out.map((l) => JSON.parse(l).messageId)).toEqual(['dl-a']);
+    expect(await runCli(['dlq', 'resubmit', '--queue', Queues.runRequests, '--message-id', 'nope'], io(env).io)).toBe(ExitCode.notFound);
+    expect(await runCli(['dlq', 'resubmit', '--queue', 'other'], io(env).io)).toBe(ExitCode.usage);
+  });
+
+  it('events tail prints run events as JSON lines', async () => {
+    const sender = bus.createSender(Topics.runEvents);
+    await sender.sendMessages([{ body: { orbiter_run_id: 'e1', result_state: 'SUCCESS' }, subject: 'run-completed' }, { body: { orbiter_run_id: 'e2', result_state: 'FAILED' } }]);
+    await sender.close();
+    const t = io(env);
+    expect(await runCli(['events', 'tail', '--max', '2', '--idle', '10'], t.io)).toBe(ExitCode.ok);
+    expect(t.out.map((l) => JSON.parse(l).body.orbiter_run_id)).toEqual(['e1', 'e2']);
+    expect(t.err).toContain('2 event(s)');
+  });
+
+  it('needs a Service Bus connection', async () => {
+    const t = io({});
+    expect(await runCli(['dlq', 'list'], t.io)).toBe(ExitCode.usage);
+    expect(t.err.join('\n')).toContain('ServiceBusConnection');
+  });
+});
