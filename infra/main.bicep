@@ -109,7 +109,7 @@ param logRetentionInDays int = 30
 
 // Names shared with the code (shared/names.ts; test/unit/infra/bicep.test.ts checks they agree).
 var lakeContainerNames = ['raw', 'quarantine', 'events', 'bronze', 'silver', 'gold', 'checkpoints']
-var tableNames = ['OrbiterWatermarks', 'OrbiterRuns', 'OrbiterBlobReceipts', 'OrbiterBatches']
+var tableNames = ['OrbiterWatermarks', 'OrbiterRuns', 'OrbiterBlobReceipts', 'OrbiterBatches', 'OrbiterApiIdempotency']
 var queueNames = {
   runRequests: 'run-requests'
   runStatus: 'run-status'

@@ -31,6 +31,7 @@ export const Tables = {
   runs: 'OrbiterRuns',
   blobReceipts: 'OrbiterBlobReceipts',
   batches: 'OrbiterBatches',
+  apiIdempotency: 'OrbiterApiIdempotency',
 } as const;
 
 /** App-setting prefixes of binding connections (the Functions host reads `<name>` or `<name>__*`). */

@@ -24,9 +24,13 @@ export function compileRoute(template: string): CompiledRoute {
       const m = re.exec(path);
       if (!m) return undefined;
       const params: Record<string, string> = {};
-      names.forEach((n, i) => {
-        if (m[i + 1] !== undefined) params[n] = decodeURIComponent(m[i + 1]!);
-      });
+      try {
+        names.forEach((n, i) => {
+          if (m[i + 1] !== undefined) params[n] = decodeURIComponent(m[i + 1]!);
+        });
+      } catch {
+        return undefined; // a malformed %-escape matches no route (404), as in Azure
+      }
       return params;
     },
   };

@@ -1,7 +1,8 @@
+import { Tables } from '../names';
 import { RestError, type TableClient } from '@azure/data-tables';
 
-/** Table of Idempotency-Key records (ask: move the name into shared/names.ts Tables). */
-export const IDEMPOTENCY_TABLE = 'OrbiterApiIdempotency';
+/** Table of Idempotency-Key records. */
+export const IDEMPOTENCY_TABLE = Tables.apiIdempotency;
 
 export interface IdempotencyEntry {
   /** sha256 of the canonical request (dataset, parameters, inputs, range). */

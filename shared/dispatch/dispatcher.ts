@@ -11,6 +11,7 @@ import type { ControlMessage, FlushMessage, PollMessage, RetryMessage } from './
 
 /** The Jobs API calls the dispatcher makes (DatabricksJobsClient satisfies it). */
 export interface JobsApi {
+  cancelRun?(runId: number): Promise<void>;
   runNow(req: { job_id: number; job_parameters?: Record<string, string>; idempotency_token?: string }): Promise<{ run_id: number }>;
   getRun(runId: number): Promise<Run>;
   repairRun(req: { run_id: number; rerun_all_failed_tasks?: boolean; latest_repair_id?: number }): Promise<{ repair_id: number }>;
@@ -222,6 +223,12 @@ export async function dispatchRun(record: RunRecord, deps: DispatchDeps, attempt
           updatedAt: now.toISOString(),
         },
   );
+  if (updated?.state === 'cancelled' && !updated.databricksRunId) {
+    // Cancelled through the API while run-now was in flight: stop the run it just started.
+    await deps.jobs.cancelRun?.(run_id);
+    deps.logger.info('run cancelled during dispatch; Databricks run cancelled', { runId: record.runId, databricksRunId: run_id });
+    return;
+  }
   const latencyMs = updated?.firstLandedAt ? now.getTime() - Date.parse(updated.firstLandedAt) : undefined;
   deps.onEvent?.({ name: 'run.dispatched', runId: record.runId, dataset: record.dataset, ...(latencyMs !== undefined ? { latencyMs } : {}) });
   deps.logger.info('run dispatched', { runId: record.runId, databricksRunId: run_id, attempt, latencyMs });

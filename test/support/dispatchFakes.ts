@@ -83,6 +83,11 @@ export class FakeJobs implements JobsApi {
     if (!r) throw new OrbiterError('NotFound', `run ${id}`);
     return r;
   }
+  cancelled: number[] = [];
+  async cancelRun(id: number) {
+    this.cancelled.push(id);
+    this.set(id, 'TERMINATED', 'CANCELED');
+  }
   async repairRun(req: { run_id: number }) {
     this.repairs++;
     this.set(req.run_id, 'RUNNING');

@@ -2,6 +2,7 @@ import { parseRawBlobName, rawBlobName } from '../../shared/lake/rawBlobName';
 import { redactSecrets } from '../../shared/nasa/redact';
 import { runRequestForBlob } from '../../shared/runs/runRequestForBlob';
 import { runRequestV1 } from '../../shared/messages/runRequest';
+import { compileRoute } from '../../local/host/routes';
 
 const sha = 'ab'.repeat(32);
 
@@ -47,5 +48,15 @@ describe('run request for a landed blob', () => {
   it('ignores empty blobs and unknown datasets, saying why', () => {
     expect(runRequestForBlob({ ...blob, content: Buffer.alloc(0) }, now)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/empty/) });
     expect(runRequestForBlob({ ...blob, name: 'mars/x.json' }, now)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/"mars" is not a known dataset/) });
+  });
+});
+
+describe('host route templates', () => {
+  it('match params, optional segments, and treat malformed escapes as no match', () => {
+    expect(compileRoute('runs/{id}').match('/runs/abc%20d')).toEqual({ id: 'abc d' });
+    expect(compileRoute('runs/{id}/cancel').match('/runs/x/cancel')).toEqual({ id: 'x' });
+    expect(compileRoute('runs/{id?}').match('/runs')).toEqual({});
+    expect(compileRoute('runs/{id}').match('/runs/%ZZ')).toBeUndefined();
+    expect(compileRoute('runs/{id}').match('/other/1')).toBeUndefined();
   });
 });

@@ -167,4 +167,20 @@ describe('dispatcher', () => {
     await drain(deps, now); // the regular chain finds the run finished and stops
     expect(deps.completions.published.size).toBe(1);
   });
+
+  it('a run cancelled through the API while run-now was in flight has its Databricks run cancelled', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    const runNow = deps.jobs.runNow.bind(deps.jobs);
+    deps.jobs.runNow = async (req) => {
+      const res = await runNow(req);
+      // The API cancels the record between run-now and the dispatcher's record update.
+      const cur = deps.runs.rows.get('api-race')!;
+      deps.runs.rows.set('api-race', { record: { ...cur.record, state: 'cancelled' }, etag: 'x' });
+      return res;
+    };
+    await acceptRunRequest({ ...blobRequest(5), runId: 'api-race', origin: 'api' }, deps);
+    expect(deps.jobs.cancelled).toHaveLength(1);
+    expect(deps.runs.rows.get('api-race')!.record.state).toBe('cancelled');
+  });
 });
