@@ -1,2 +1,3 @@
 export { startDashboard, type Dashboard, type DashboardOptions } from './server';
+export { startLocalMonitoring, type LocalMonitoring, type LocalMonitoringOptions } from './monitoring';
 export { buildSnapshot, runView, type DashboardSnapshot, type RunView, type SourceView } from './snapshot';
