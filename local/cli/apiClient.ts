@@ -65,7 +65,8 @@ export class RunApiClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err instanceof Error ? err.message : String(err));
+      const c = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = c?.code ?? c?.message ?? (err instanceof Error ? err.message : String(err));
       throw new CliError(`cannot reach the Run API at ${url}: ${cause} (is the local stack running? see --api)`, ExitCode.unavailable);
     }
     const text = await res.text();

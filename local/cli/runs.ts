@@ -1,8 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { RunApiClient, type ApiRun } from './apiClient';
 import { CliError, ExitCode } from './exitCodes';
 import { durationText, runDetails, runDurationMs, table } from './format';
 import type { CliIO } from './io';
+import { cliSettings } from './settings';
 
 const terminal = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -18,8 +21,16 @@ interface ApiOpts {
   key?: string;
 }
 
-const client = (o: ApiOpts, io: CliIO, deps: RunsDeps): RunApiClient =>
-  new RunApiClient(o.api, o.key ?? io.env['ORBITER_FUNCTION_KEY'], deps.fetch ?? fetch);
+/** --key, else ORBITER_FUNCTION_KEY (environment or local.settings.json), else the key the local stack generated. */
+export function functionKey(o: ApiOpts, io: CliIO): string | undefined {
+  if (o.key) return o.key;
+  const fromSettings = cliSettings(io.cwd, io.env)['ORBITER_FUNCTION_KEY'];
+  if (fromSettings) return fromSettings;
+  const file = join(io.cwd, '.orbiter', 'function-key');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
+}
+
+const client = (o: ApiOpts, io: CliIO, deps: RunsDeps): RunApiClient => new RunApiClient(o.api, functionKey(o, io), deps.fetch ?? fetch);
 
 const parseParam = (v: string, prev: Record<string, string>): Record<string, string> => {
   const i = v.indexOf('=');
@@ -49,7 +60,7 @@ export function registerRuns(program: Command, io: CliIO, deps: RunsDeps): void 
     .command('runs')
     .description('list, show, request and cancel pipeline runs (Run API)')
     .option('--api <url>', 'Run API base URL', 'http://127.0.0.1:7071/api')
-    .option('--key <key>', 'function key (default: $ORBITER_FUNCTION_KEY)');
+    .option('--key <key>', 'function key (default: $ORBITER_FUNCTION_KEY, then .orbiter/function-key)');
   const apiOpts = (): ApiOpts => runs.opts<ApiOpts>();
 
   runs

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runCli } from '../../../local/cli/program';
@@ -110,6 +113,19 @@ describe('orbiter runs (against a fake Run API)', () => {
     expect(await runCli(['runs', '--api', api.url, '--key', 'the-key-0123456789', 'list', '--json', '--cursor', 'CUR2'], t.io)).toBe(0);
     expect(JSON.parse(t.out.join('\n')).nextCursor).toBe('CUR2');
     expect(api.seen[0]!.url).toContain('cursor=CUR2');
+  });
+
+  it('without --key or ORBITER_FUNCTION_KEY, uses the key the local stack keeps in .orbiter/function-key', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'orbiter-cli-'));
+    try {
+      mkdirSync(join(cwd, '.orbiter'));
+      writeFileSync(join(cwd, '.orbiter', 'function-key'), 'the-key-0123456789\n');
+      const t = io({});
+      expect(await runCli(['runs', '--api', api.url, 'list'], { ...t.io, cwd })).toBe(0);
+      expect(api.seen[0]!.key).toBe('the-key-0123456789');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it('runs show prints details; a missing run exits 3', async () => {
