@@ -7,8 +7,15 @@ import { runtime } from './runtime';
 
 /** Timer: pull every configured NASA stream's new windows into the raw zone. */
 export async function ingestNasaHandler(_timer: Timer, context: InvocationContext): Promise<CycleSummary> {
-  const { config, storage } = runtime();
-  const summary = await runIngestionCycle({ config, storage, logger: contextLogger(context) });
+  const { config, storage, telemetry } = runtime();
+  const summary = await telemetry.withSpan('ingest.cycle', () =>
+    runIngestionCycle({ config, storage, logger: contextLogger(context), onThrottled: (url) => telemetry.nasaThrottled({ source: url }) }),
+  );
+  for (const s of summary.streams) {
+    const outcome = s.errors.length === 0 ? 'success' : s.windows.length > 0 ? 'partial' : 'failure';
+    telemetry.ingestCompleted({ source: s.source, stream: s.stream, outcome, records: s.records });
+  }
+  await telemetry.flush();
   // A partial failure fails the invocation (so it is retried and alerted on); the summary says which streams.
   if (!summary.ok) throw new IngestionFailedError(summary);
   return summary;

@@ -1,5 +1,6 @@
 import type { InvocationContext } from '@azure/functions';
 import { contextLogger } from '../shared/logger';
+import { createTraceparent } from '../shared/telemetry';
 import { Connections, Containers } from '../shared/names';
 import { runRequestForBlob } from '../shared/runs/runRequestForBlob';
 import { sendRunRequest } from '../shared/runs/sendRunRequest';
@@ -14,7 +15,8 @@ export async function landedBlobHandler(blob: Buffer, context: InvocationContext
   const props = (meta['properties'] ?? {}) as { eTag?: string; etag?: string; ETag?: string; lastModified?: string; LastModified?: string };
   const landedAt = props.lastModified ?? props.LastModified;
   const etag = props.eTag ?? props.etag ?? props.ETag ?? '';
-  const traceparent = typeof meta['traceparent'] === 'string' ? meta['traceparent'] : undefined;
+  // One trace per landed file: continue the event's trace context, or start one here.
+  const traceparent = typeof meta['traceparent'] === 'string' ? meta['traceparent'] : createTraceparent();
   const decision = runRequestForBlob(
     { container: Containers.raw, name, content: blob, etag, ...(traceparent ? { traceparent } : {}), ...(landedAt ? { landedAt: new Date(landedAt).toISOString() } : {}) },
     new Date(),

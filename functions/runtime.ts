@@ -12,6 +12,7 @@ import { OrbiterError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { Containers, Queues, Tables, Topics } from '../shared/names';
 import { TableRunStore } from '../shared/runs/runStore';
+import { createTelemetry, type Telemetry } from '../shared/telemetry';
 import { azureCredential, createStorageClients, type StorageClients } from '../shared/storage/clients';
 
 /** The app's root folder (the nearest one with host.json), where config/ ships with the package. */
@@ -35,10 +36,21 @@ export class Runtime {
   private resolver: Promise<JobIdResolver> | undefined;
   readonly storage: StorageClients;
   readonly runs: TableRunStore;
+  private telemetryInstance: Telemetry | undefined;
 
   constructor(readonly config: OrbiterConfig) {
     this.storage = createStorageClients(config);
     this.runs = new TableRunStore(this.storage.table(Tables.runs));
+  }
+
+  /** Application Insights in Azure, JSON lines locally (ORBITER_TELEMETRY_DIR), otherwise nothing. */
+  get telemetry(): Telemetry {
+    this.telemetryInstance ??= createTelemetry({
+      connectionString: this.config.APPLICATIONINSIGHTS_CONNECTION_STRING,
+      localDir: this.config.ORBITER_TELEMETRY_DIR,
+      serviceName: 'orbiter-functions',
+    });
+    return this.telemetryInstance;
   }
 
   get bus(): ServiceBusClient {
@@ -100,11 +112,18 @@ export class Runtime {
       logger,
       pollInitialMs: this.config.DISPATCH_POLL_INITIAL_MS,
       pollMaxMs: this.config.DISPATCH_POLL_MAX_MS,
+      onEvent: (e) => {
+        const t = this.telemetry;
+        if (e.name === 'run.requested') t.runRequested({ dataset: e.dataset, runId: e.runId });
+        else if (e.name === 'run.dispatched') t.runDispatched({ dataset: e.dataset, runId: e.runId, ...(e.latencyMs !== undefined ? { latencyMs: e.latencyMs } : {}) });
+        else t.runCompleted({ dataset: e.dataset, runId: e.runId, jobName: e.jobName, resultState: e.resultState, ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) });
+      },
       ...(this.config.COALESCING_WINDOW_MAX_SECONDS !== undefined ? { maxCoalescingSeconds: this.config.COALESCING_WINDOW_MAX_SECONDS } : {}),
     };
   }
 
   async close(): Promise<void> {
+    await this.telemetryInstance?.flush().catch(() => undefined);
     for (const s of this.senders.values()) await s.close();
     this.senders.clear();
     await this.busClient?.close();

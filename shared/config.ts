@@ -79,6 +79,7 @@ export const configSchema = z
     DISPATCH_POLL_INITIAL_MS: intFromString(100, 600_000).default(2000).describe('first runs/get poll after run-now'),
     DISPATCH_POLL_MAX_MS: intFromString(100, 3_600_000).default(60_000).describe('slowest runs/get poll interval'),
     APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
+    ORBITER_TELEMETRY_DIR: z.string().optional().describe('Local telemetry as JSON lines (the local stack sets .orbiter/telemetry)'),
     ORBITER_FUNCTION_KEY: z.string().min(16).optional().describe('Local host function key (Azure manages keys itself)'),
     API_AUTH_MODE: z.enum(['function-key', 'entra']).default('function-key').describe('Run API auth: function keys, or Entra ID app roles via App Service authentication'),
   });

@@ -126,6 +126,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         DATABRICKS_TOKEN: 'local-emulator-token',
         COALESCING_WINDOW_MAX_SECONDS: String(o.coalescingCapSeconds ?? 2),
         DISPATCH_POLL_INITIAL_MS: '1000',
+        ORBITER_TELEMETRY_DIR: join(o.dataDir, 'telemetry'),
         DISPATCH_POLL_MAX_MS: '5000',
         ...(mode === 'replay' ? { INGEST_START_DATE: '2024-05-25' } : {}),
       },

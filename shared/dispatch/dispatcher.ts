@@ -32,7 +32,7 @@ export interface CompletionSink {
 export type DispatchEvent =
   | { name: 'run.requested'; runId: string; dataset: string }
   | { name: 'run.dispatched'; runId: string; dataset: string; latencyMs?: number }
-  | { name: 'run.completed'; runId: string; dataset: string; state: RunState; durationMs?: number };
+  | { name: 'run.completed'; runId: string; dataset: string; state: RunState; resultState: string; jobName: string; durationMs?: number };
 
 export interface DispatchDeps {
   runs: RunStore;
@@ -334,7 +334,7 @@ export async function pollRun(msg: PollMessage, deps: DispatchDeps): Promise<voi
   });
   await deps.completions.write(event);
   await deps.completions.publish(event);
-  deps.onEvent?.({ name: 'run.completed', runId: rec.runId, dataset: rec.dataset, state, ...(event.duration_ms !== null ? { durationMs: event.duration_ms } : {}) });
+  deps.onEvent?.({ name: 'run.completed', runId: rec.runId, dataset: rec.dataset, state, resultState: event.result_state, jobName: rec.jobName, ...(event.duration_ms !== null ? { durationMs: event.duration_ms } : {}) });
   deps.logger.info('run completed', { runId: rec.runId, state, databricksRunId: msg.databricksRunId });
 }
 

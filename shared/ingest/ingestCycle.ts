@@ -22,6 +22,8 @@ export interface CycleOptions {
   /** Backfill an explicit date range instead of following the watermarks. */
   range?: { from: string; to: string };
   onProgress?: (s: StreamSummary, w: Window) => void;
+  /** Told about every HTTP 429 from NASA (telemetry). */
+  onThrottled?: (url: string) => void;
   signal?: AbortSignal;
 }
 
@@ -63,6 +65,7 @@ export async function runIngestionCycle(opts: CycleOptions): Promise<CycleSummar
     backoff: { maxRetries: config.HTTP_MAX_RETRIES, baseDelayMs: 500, maxDelayMs: 30_000 },
     logger,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onThrottled ? { onThrottled: opts.onThrottled } : {}),
   });
   const today = toIsoDate(now());
   const deps = {

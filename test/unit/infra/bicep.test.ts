@@ -40,6 +40,7 @@ const NOT_SET_IN_AZURE: Record<string, string> = {
   ServiceBusConnection: 'local connection string; Azure uses ServiceBusConnection__fullyQualifiedNamespace',
   DATABRICKS_TOKEN: 'local only (PAT); Azure uses DATABRICKS_AUTH=entra with the managed identity',
   ORBITER_FUNCTION_KEY: 'local only; Azure manages function keys',
+  ORBITER_TELEMETRY_DIR: 'local only: JSON-lines telemetry for the local dashboard; Azure uses Application Insights',
   COALESCING_WINDOW_MAX_SECONDS: 'local stack only: caps coalescing windows for quick demos; Azure uses the job catalog windows',
 };
 
