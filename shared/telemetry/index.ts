@@ -43,3 +43,4 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
   }
   return new NoopTelemetry();
 }
+export { reportRunCompleted, reportRunDispatched, reportRunRequested } from './runs';

@@ -13,6 +13,7 @@ import {
   traceparentFrom,
   withTraceparent,
 } from '../../../shared/telemetry';
+import { run } from './fakes';
 
 describe('traceparent', () => {
   it('creates valid sampled root contexts, unique per call', () => {
@@ -123,5 +124,25 @@ describe('AzureTelemetry over the OpenTelemetry API', () => {
     expect(parseTraceparent(tp)!.traceId).toBe(parseTraceparent(parent)!.traceId);
     await t.shutdown();
     expect(shut).toBe(true);
+  });
+});
+
+describe('run-record adapters', () => {
+  it('derive dispatch latency, duration and result state from the record', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orbiter-tel-'));
+    try {
+      const t = new LocalTelemetry(dir);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { reportRunDispatched, reportRunCompleted, reportRunRequested } = require('../../../shared/telemetry') as typeof import('../../../shared/telemetry');
+      const rec = run({ runId: 'r1', firstLandedAt: '2026-11-24T10:00:00.000Z', dispatchedAt: '2026-11-24T10:00:30.000Z', startedAt: '2026-11-24T10:01:00.000Z', endedAt: '2026-11-24T10:04:00.000Z', state: 'failed' });
+      reportRunRequested(t, rec);
+      expect(reportRunDispatched(t, rec)).toEqual({ latencyMs: 30_000 });
+      expect(reportRunCompleted(t, rec)).toEqual({ resultState: 'FAILED', durationMs: 180_000 });
+      expect(reportRunDispatched(t, run({ runId: 'r2' }))).toEqual({});
+      const recs = readTelemetry(dir);
+      expect(recs.map((r) => r.name)).toEqual(['orbiter_runs_requested', 'orbiter_runs_dispatched', 'orbiter_dispatch_latency_ms', 'OrbiterRunCompleted', 'orbiter_runs_failed', 'orbiter_run_duration_ms', 'orbiter_runs_dispatched']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
