@@ -43,5 +43,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  const cause = (err as { cause?: { message?: string; statusCode?: number; code?: string } }).cause;
+  if (cause) console.error(`cause: ${cause.statusCode ?? ''} ${cause.code ?? ''} ${cause.message ?? String(cause)}`.slice(0, 1000));
   process.exit(1);
 });
