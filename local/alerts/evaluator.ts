@@ -187,7 +187,7 @@ export function createAlertEvaluator(o: AlertEvaluatorOptions): AlertEvaluator {
   const now = o.now ?? (() => new Date());
   let firing = new Map<string, Alert>();
 
-  const evaluate = async (): Promise<Alert[]> => {
+  const evaluateNow = async (): Promise<Alert[]> => {
     const t = now();
     const all: Alert[] = [];
     for (const rule of rules) {
@@ -196,6 +196,8 @@ export function createAlertEvaluator(o: AlertEvaluatorOptions): AlertEvaluator {
         all.push(...(await evaluators[rule.name]!(ctx)));
       } catch (err) {
         logger.error(`alert rule ${rule.name} could not be evaluated`, { error: err instanceof Error ? err.message : String(err) });
+        // Unknown is not resolved: keep what was firing for this rule until it can be evaluated again.
+        all.push(...[...firing.values()].filter((a) => a.rule === rule.name));
       }
     }
     const next = new Map(all.map((a) => [keyOf(a), a]));
@@ -203,6 +205,13 @@ export function createAlertEvaluator(o: AlertEvaluatorOptions): AlertEvaluator {
     for (const [k, a] of firing) if (!next.has(k)) logger.info(`RESOLVED ${a.displayName}`, { rule: a.rule, ...a.dimensions });
     firing = next;
     return all;
+  };
+  // The stack's loop and the dashboard both evaluate: one at a time, so a change is printed once.
+  let queue: Promise<unknown> = Promise.resolve();
+  const evaluate = (): Promise<Alert[]> => {
+    const run = queue.then(evaluateNow, evaluateNow);
+    queue = run.catch(() => undefined);
+    return run;
   };
 
   return {

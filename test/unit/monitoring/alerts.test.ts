@@ -140,6 +140,26 @@ describe('dispatch-latency', () => {
 });
 
 describe('evaluator robustness', () => {
+  it('concurrent evaluations print a new alert once', async () => {
+    const { data, ev, lines } = setup('failed-run');
+    data.runList.push(run({ runId: 'r', state: 'failed', endedAt: minutesBefore(NOW, 1) }));
+    const results = await Promise.all([ev.evaluate(), ev.evaluate(), ev.evaluate()]);
+    expect(results.map((r) => r.length)).toEqual([1, 1, 1]);
+    expect(lines.filter((l) => l.startsWith('ALERT'))).toHaveLength(1);
+  });
+
+  it('a rule that cannot be evaluated keeps its firing alerts (unknown is not resolved)', async () => {
+    const { data, ev, lines } = setup('dead-lettered-message');
+    data.depths.push({ entity: 'run-requests', active: 0, deadLetters: 1, samples: [], capped: false });
+    expect(await ev.evaluate()).toHaveLength(1);
+    data.queues = async () => {
+      throw new Error('bus down');
+    };
+    expect(await ev.evaluate()).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('RESOLVED'))).toEqual([]);
+    expect(lines.filter((l) => l.startsWith('ALERT'))).toHaveLength(1);
+  });
+
   it('one failing data source does not stop the other rules', async () => {
     const data = new FakeMonitoringData();
     data.queues = async () => {
