@@ -47,7 +47,8 @@ export interface RawLakeStreamOptions {
  * - 'spool' (default): hashed while written to a local temp file (page cache, not heap), then uploaded in parallel
  *   blocks straight to the final name; one upload, no server-side copy.
  * - 'copy': hashed while uploaded to a staging blob, then copied server-side to the final name (nothing local, but
- *   the service copies the bytes once more: Azurite rewrites them, Azure copies asynchronously).
+ *   the service copies the bytes once more: Azurite rewrites them — and answered 500 to a 1 GiB copy in the bench —,
+ *   Azure copies asynchronously).
  * Either way the final write is conditional (If-None-Match: *), so it has RawLake.land's idempotency: the same bytes
  * never land twice, changed bytes land beside the old version; temp files and staging blobs are always removed.
  */
