@@ -25,13 +25,14 @@ const program = new Command('orbiter-local')
   .option('--queue-port <port>', 'Azurite queue port', port, 10001)
   .option('--table-port <port>', 'Azurite table port', port, 10002)
   .option('--servicebus-port <port>', 'Service Bus emulator port', port, 5672)
+  .option('--dashboard-port <port>', 'runs dashboard port', port, 7072)
   .option('--data-dir <dir>', 'local state folder (git-ignored)', '.orbiter')
   .option('--timeout <seconds>', 'with --once: how long to wait for the Databricks runs', (v) => Number(v), 1800)
   .option('--no-runs', 'with --once: stop after the run requests, without waiting for Databricks runs')
   .parse();
 
 async function main(): Promise<number> {
-  const o = program.opts<{ once?: boolean; live?: boolean; timeout: number; runs: boolean; port: number; blobPort: number; queuePort: number; tablePort: number; servicebusPort: number; dataDir: string }>();
+  const o = program.opts<{ once?: boolean; live?: boolean; timeout: number; runs: boolean; port: number; blobPort: number; queuePort: number; tablePort: number; servicebusPort: number; dashboardPort: number; dataDir: string }>();
   const repoRoot = resolve(__dirname, '..', '..', '..');
   const logger = createPinoLogger(process.env['LOG_LEVEL'] ?? 'warn', 'orbiter-local');
   const samplesDir = resolve(process.env['ORBITER_NASA_SAMPLES'] ?? join(repoRoot, '..', 'shared', 'nasa-samples'));
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
     queuePort: o.queuePort,
     tablePort: o.tablePort,
     serviceBusPort: o.servicebusPort,
+    dashboardPort: o.dashboardPort,
     ...(o.live ? { nasaMode: 'live' as const } : {}),
     ...(existsSync(samplesDir) ? { samplesDir } : {}),
     timers: !o.once,
@@ -57,7 +59,7 @@ async function main(): Promise<number> {
     return code;
   };
 
-  console.log(`\nOrbiter local stack is up. Function key: ${stack.functionKey}\n  API: ${stack.host.url}/api   (x-functions-key header or ?code=)\n`);
+  console.log(`\nOrbiter local stack is up. Function key: ${stack.functionKey}\n  API: ${stack.host.url}/api   (x-functions-key header or ?code=)${stack.monitoring ? `\n  Dashboard: ${stack.monitoring.dashboard.url}` : ''}\n`);
   // One ingestion cycle at start, through the very timer function Azure runs.
   console.log('Running one ingestion cycle...');
   const outcome = await stack.host.fireTimer('ingestNasa');

@@ -14,6 +14,7 @@ import { startReplayServer, type ReplayServer } from '../nasa-replay/server';
 import { AzureBlobSource } from '../databricks/blobSource';
 import { startDatabricksEmulator, type DatabricksEmulator } from '../databricks/emulator';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '../servicebus/emulator';
+import { startLocalMonitoring, type LocalMonitoring } from '../dashboard/monitoring';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { BlobWatcher } from './blobWatcher';
 import { mergeSettings, readLocalSettings } from './settings';
@@ -38,6 +39,8 @@ export interface StackOptions {
   databricksPort?: number;
   /** Notebook tasks (Spark JVMs) running at once. */
   maxParallelTasks?: number;
+  /** Dashboard port (0 = any free one); the dashboard is off when undefined. */
+  dashboardPort?: number;
   /** Coalescing windows are capped to this many seconds locally (default 2) so a cycle finishes quickly. */
   coalescingCapSeconds?: number;
   watchIntervalMs?: number;
@@ -54,6 +57,7 @@ export interface Stack {
   serviceBus: ServiceBusEmulator;
   databricks: DatabricksEmulator;
   azurite: AzuriteHandle;
+  monitoring?: LocalMonitoring;
   stop(): Promise<void>;
 }
 
@@ -180,6 +184,20 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     });
     stops.push(() => watcher.stop());
 
+    let monitoring: LocalMonitoring | undefined;
+    if (o.dashboardPort !== undefined) {
+      monitoring = await startLocalMonitoring({
+        dataDir: o.dataDir,
+        storage,
+        serviceBusConnectionString: serviceBus.connectionString,
+        logger: o.logger,
+        port: o.dashboardPort,
+        sources: config.INGEST_SOURCES,
+      });
+      stops.push(() => monitoring!.stop());
+      o.logger.info('Dashboard started', { url: monitoring.dashboard.url });
+    }
+
     return {
       host,
       watcher,
@@ -191,6 +209,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       serviceBus,
       databricks,
       azurite,
+      ...(monitoring ? { monitoring } : {}),
       stop: stopAll,
     };
   } catch (err) {
