@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
+import { RestError, type TableClient } from '@azure/data-tables';
 import type { RunInput } from '../messages/runRequest';
 
 /**
@@ -17,11 +17,20 @@ export interface BatchItem {
   runId?: string;
 }
 
+export type FlushState = 'scheduled' | 'done';
+
 export interface BatchStore {
   add(dataset: string, bucket: number, item: Omit<BatchItem, 'key' | 'runId'>): Promise<void>;
   items(dataset: string, bucket: number): Promise<BatchItem[]>;
   assign(dataset: string, bucket: number, keys: string[], runId: string): Promise<void>;
+  /** The batch's flush marker: absent until a flush is scheduled, `done` once a flush has run. */
+  flushState(dataset: string, bucket: number): Promise<FlushState | undefined>;
+  /** Creates the marker as `scheduled`; false if it already existed (someone else schedules the flush). */
+  claimFlush(dataset: string, bucket: number): Promise<boolean>;
+  markFlushed(dataset: string, bucket: number): Promise<void>;
 }
+
+const FLUSH_ROW = '~flush';
 
 export function inputKey(i: RunInput): string {
   return createHash('sha256').update(`${i.container}/${i.path}|${i.etag}`).digest('hex').slice(0, 40);
@@ -58,7 +67,7 @@ export class TableBatchStore implements BatchStore {
   async items(dataset: string, bucket: number): Promise<BatchItem[]> {
     await this.ensure();
     const out: BatchItem[] = [];
-    const filter = `PartitionKey eq '${pk(dataset, bucket).replace(/'/g, "''")}'`;
+    const filter = `PartitionKey eq '${pk(dataset, bucket).replace(/'/g, "''")}' and RowKey ne '${FLUSH_ROW}'`;
     for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
       out.push({
         key: String(e['rowKey']),
@@ -76,5 +85,32 @@ export class TableBatchStore implements BatchStore {
   async assign(dataset: string, bucket: number, keys: string[], runId: string): Promise<void> {
     await this.ensure();
     for (const k of keys) await this.table.updateEntity({ partitionKey: pk(dataset, bucket), rowKey: k, runId }, 'Merge');
+  }
+
+  async flushState(dataset: string, bucket: number): Promise<FlushState | undefined> {
+    await this.ensure();
+    try {
+      const e = await this.table.getEntity<{ state: string }>(pk(dataset, bucket), FLUSH_ROW);
+      return e.state === 'done' ? 'done' : 'scheduled';
+    } catch (err) {
+      if (err instanceof RestError && err.statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async claimFlush(dataset: string, bucket: number): Promise<boolean> {
+    await this.ensure();
+    try {
+      await this.table.createEntity({ partitionKey: pk(dataset, bucket), rowKey: FLUSH_ROW, state: 'scheduled' });
+      return true;
+    } catch (err) {
+      if (err instanceof RestError && err.statusCode === 409) return false;
+      throw err;
+    }
+  }
+
+  async markFlushed(dataset: string, bucket: number): Promise<void> {
+    await this.ensure();
+    await this.table.upsertEntity({ partitionKey: pk(dataset, bucket), rowKey: FLUSH_ROW, state: 'done' }, 'Merge');
   }
 }

@@ -79,7 +79,7 @@ export async function acceptRunRequest(req: RunRequest, deps: DispatchDeps): Pro
     if (run.record.state === 'requested') await dispatchRun(run.record, deps);
     return;
   }
-  const windowMs = Math.max(0, Math.min(entry.coalescingWindowSeconds, deps.maxCoalescingSeconds ?? Infinity) * 1000);
+  const windowMs = windowMsFor(deps, entry.coalescingWindowSeconds);
   // The bucket comes from the request's own time, so a redelivery lands in the same batch.
   const at = Date.parse(req.requestedAt);
   const bucket = windowMs === 0 ? at : Math.floor(at / windowMs) * windowMs;
@@ -92,12 +92,32 @@ export async function acceptRunRequest(req: RunRequest, deps: DispatchDeps): Pro
       ...(req.landedAt ? { landedAt: req.landedAt } : { landedAt: req.requestedAt }),
     });
   }
-  const flushAt = new Date(Math.max(deps.now().getTime(), bucket + windowMs));
-  await deps.scheduler.schedule(
-    { schema: 'orbiter.dispatch-flush', version: 1, dataset: req.dataset, bucket },
-    flushAt,
-    `flush-${req.dataset}-${bucket}`,
-  );
+  // One flush per batch: the first request schedules it for the window's end plus a grace for stragglers; a request
+  // arriving after the flush ran schedules a follow-up for itself (it becomes a run of its own, never lost).
+  const state = await deps.batches.flushState(req.dataset, bucket);
+  if (state === 'scheduled') return;
+  if (state === undefined && (await deps.batches.claimFlush(req.dataset, bucket))) {
+    const at = new Date(Math.max(deps.now().getTime(), bucket + windowMs + graceMs(windowMs)));
+    await deps.scheduler.schedule({ schema: 'orbiter.dispatch-flush', version: 1, dataset: req.dataset, bucket }, at, `flush-${req.dataset}-${bucket}`);
+    return;
+  }
+  if ((await deps.batches.flushState(req.dataset, bucket)) === 'done') {
+    await deps.scheduler.schedule(
+      { schema: 'orbiter.dispatch-flush', version: 1, dataset: req.dataset, bucket },
+      deps.now(),
+      `flush-${req.dataset}-${bucket}-late-${req.requestId}`,
+    );
+  }
+}
+
+/** Time after a window's end during which late requests still join its batch. */
+function graceMs(windowMs: number): number {
+  return Math.min(2000, Math.max(250, windowMs / 4));
+}
+
+/** A dataset's coalescing window in ms, with the deployment-wide cap applied. */
+function windowMsFor(deps: DispatchDeps, seconds: number): number {
+  return Math.max(0, Math.min(seconds, deps.maxCoalescingSeconds ?? Infinity) * 1000);
 }
 
 function newRecord(
@@ -143,7 +163,10 @@ export async function handleControl(msg: ControlMessage, deps: DispatchDeps): Pr
 export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise<void> {
   const entry = getCatalogDataset(deps.catalog, msg.dataset);
   const items = (await deps.batches.items(msg.dataset, msg.bucket)).filter((i) => !i.runId).sort((a, b) => a.key.localeCompare(b.key));
-  if (items.length === 0) return;
+  if (items.length === 0) {
+    await deps.batches.markFlushed(msg.dataset, msg.bucket);
+    return;
+  }
   const inFlight = (await Promise.all((['dispatched', 'running'] as const).map((state) => deps.runs.list({ dataset: msg.dataset, state, limit: entry.maxRunsInFlight + 1 })))).reduce(
     (n, r) => n + r.runs.length,
     0,
@@ -152,7 +175,7 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
   const existing = await deps.runs.get(runId);
   if (!existing && inFlight >= entry.maxRunsInFlight) {
     // Too many runs in flight for this job: wait a window; the batch keeps growing meanwhile (more coalescing).
-    const delay = Math.max(5000, entry.coalescingWindowSeconds * 1000);
+    const delay = Math.max(1000, windowMsFor(deps, entry.coalescingWindowSeconds));
     const at = new Date(deps.now().getTime() + delay);
     deps.logger.info('run deferred: max runs in flight reached', { dataset: msg.dataset, inFlight, max: entry.maxRunsInFlight });
     await deps.scheduler.schedule(msg, at, `flush-${msg.dataset}-${msg.bucket}-${at.getTime()}`);
@@ -185,6 +208,11 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
     items.map((i) => i.key),
     runId,
   );
+  await deps.batches.markFlushed(msg.dataset, msg.bucket);
+  // Requests that joined while this flush ran saw it as still scheduled: pick them up now.
+  if ((await deps.batches.items(msg.dataset, msg.bucket)).some((i) => !i.runId)) {
+    await deps.scheduler.schedule(msg, deps.now(), `flush-${msg.dataset}-${msg.bucket}-after-${runId}`);
+  }
 }
 
 /** run-now with the run's idempotency token, then read the run it hands back (a replayed token returns an old run). */

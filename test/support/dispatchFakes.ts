@@ -46,6 +46,18 @@ export class MemoryRunStore implements RunStore {
 
 export class MemoryBatchStore implements BatchStore {
   readonly rows = new Map<string, Map<string, BatchItem>>();
+  readonly flush = new Map<string, 'scheduled' | 'done'>();
+  async flushState(d: string, b: number) {
+    return this.flush.get(`${d}|${b}`);
+  }
+  async claimFlush(d: string, b: number) {
+    if (this.flush.has(`${d}|${b}`)) return false;
+    this.flush.set(`${d}|${b}`, 'scheduled');
+    return true;
+  }
+  async markFlushed(d: string, b: number) {
+    this.flush.set(`${d}|${b}`, 'done');
+  }
   async add(dataset: string, bucket: number, item: Omit<BatchItem, 'key' | 'runId'>) {
     const p = this.rows.get(`${dataset}|${bucket}`) ?? new Map<string, BatchItem>();
     this.rows.set(`${dataset}|${bucket}`, p);

@@ -183,4 +183,33 @@ describe('dispatcher', () => {
     expect(deps.jobs.cancelled).toHaveLength(1);
     expect(deps.runs.rows.get('api-race')!.record.state).toBe('cancelled');
   });
+
+  it('schedules one flush per batch, and a request arriving after its flush becomes a run of its own', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    for (let i = 0; i < 20; i++) await acceptRunRequest(blobRequest(i, T0 + i), deps);
+    expect(deps.scheduler.sent).toHaveLength(1);
+    const flush = deps.scheduler.sent.shift()!;
+    expect(flush.at.getTime()).toBeGreaterThan(Date.parse('2026-11-24T10:01:00Z')); // window end + grace
+    // A request racing the flush: it joins while the flush runs (after the flush read the batch).
+    const items = deps.batches.items.bind(deps.batches);
+    let reads = 0;
+    deps.batches.items = async (d, b) => {
+      const r = await items(d, b);
+      if (++reads === 1) await acceptRunRequest(blobRequest(100, T0 + 500), deps);
+      return r;
+    };
+    now.t = flush.at.getTime();
+    await handleControl(flush.msg, deps);
+    // A straggler long after the flush.
+    await acceptRunRequest(blobRequest(200, T0 + 900), deps);
+    await drain(deps, now, (m) => {
+      if (m.schema === 'orbiter.run-poll') deps.jobs.set(m.databricksRunId, 'TERMINATED', 'SUCCESS');
+    });
+    const runs = [...deps.runs.rows.values()].map((r) => r.record).sort((a, b) => b.inputs.length - a.inputs.length);
+    // The main run has the window's 20; both stragglers were picked up together by the follow-up flush.
+    expect(runs.map((r) => r.inputs.length)).toEqual([20, 2]);
+    const all = runs.flatMap((r) => r.inputs.map((i) => i.path));
+    expect(new Set(all).size).toBe(22); // nothing lost, nothing run twice
+  });
 });
