@@ -33,6 +33,8 @@ export class BlobWatcher {
       accountUrl: string;
       logger: Logger;
       intervalMs?: number;
+      /** Notifications in flight at once (default 16). */
+      concurrency?: number;
     },
   ) {}
 
@@ -62,7 +64,7 @@ export class BlobWatcher {
   /** One pass over every watched container; returns how many notifications were delivered. */
   async scanOnce(): Promise<number> {
     if (!this.loaded) await this.loadReceipts();
-    let delivered = 0;
+    const pending: { t: WatchTarget; name: string; etag: string; length: number; key: string }[] = [];
     for (const t of this.opts.targets) {
       if (!(await t.container.exists())) continue;
       for await (const b of t.container.listBlobsFlat()) {
@@ -71,17 +73,26 @@ export class BlobWatcher {
         if (this.receipts.has(key)) continue;
         const fail = this.failures.get(key);
         if (fail && Date.now() < fail.nextAt) continue;
-        const ok = await this.deliver(t, b.name, etag, b.properties.contentLength ?? 0);
-        if (ok) {
-          await this.writeReceipt(t.container.containerName, key, b.name, etag);
-          this.failures.delete(key);
-          delivered++;
-        } else {
-          const count = (fail?.count ?? 0) + 1;
-          this.failures.set(key, { count, nextAt: Date.now() + Math.min(60_000, 500 * 2 ** count) });
-        }
+        pending.push({ t, name: b.name, etag, length: b.properties.contentLength ?? 0, key });
       }
     }
+    // Several notifications in flight at once, as Event Grid delivers them.
+    let delivered = 0;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < pending.length) {
+        const p = pending[next++]!;
+        if (await this.deliver(p.t, p.name, p.etag, p.length)) {
+          await this.writeReceipt(p.t.container.containerName, p.key, p.name, p.etag);
+          this.failures.delete(p.key);
+          delivered++;
+        } else {
+          const count = (this.failures.get(p.key)?.count ?? 0) + 1;
+          this.failures.set(p.key, { count, nextAt: Date.now() + Math.min(60_000, 500 * 2 ** count) });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 16, pending.length) }, worker));
     return delivered;
   }
 
