@@ -25,6 +25,7 @@ export async function batchRows(stack: Stack): Promise<{ partition: string; path
   const table = stack.storage.table(Tables.batches);
   try {
     for await (const e of table.listEntities<{ input?: string; timestamp?: string }>()) {
+      if (e.input === undefined) continue; // the batch's flush marker row
       const input = JSON.parse(String(e.input)) as { path: string };
       out.push({ partition: String(e.partitionKey), path: input.path, addedAt: Date.parse(String(e.timestamp)) });
     }
