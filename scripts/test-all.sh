@@ -16,6 +16,10 @@ if [ "${ORBITER_SKIP_PYTHON:-0}" != "1" ]; then
   bash scripts/setup-python.sh || status=1
 fi
 
+# The dashboard test drives Debian's headless Chromium (installed once, idempotent).
+echo "== browser"
+bash scripts/setup-browser.sh || status=1
+
 echo "== jest"
 npx jest --ci --forceExit --json --outputFile=.orbiter/test-results/jest.json "$@" || status=1
 read -r js_pass js_fail js_skip < <(node -e '
