@@ -85,7 +85,9 @@ export async function queueDepths(bus: ServiceBusClient, peekLimit = 250): Promi
     const dlq = receiverFor(bus, e, true);
     const main = receiverFor(bus, e, false);
     try {
-      const [dead, active] = await Promise.all([peekAll(dlq, peekLimit), peekAll(main, peekLimit)]);
+      // One after the other: concurrent management requests on one connection confused the local emulator's replies.
+      const dead = await peekAll(dlq, peekLimit);
+      const active = await peekAll(main, peekLimit);
       out.push({ entity: e.entity, active: active.length, deadLetters: dead.length, samples: dead.slice(0, 10).map(deadLetterSummary), capped: dead.length >= peekLimit });
     } finally {
       await Promise.all([dlq.close(), main.close()]);
@@ -98,6 +100,8 @@ export async function queueDepths(bus: ServiceBusClient, peekLimit = 250): Promi
 export function localMonitoringData(o: { storage: StorageClients; bus?: ServiceBusClient; telemetryDir?: string; runStore?: RunStore; maxRuns?: number }): MonitoringData {
   const runs = o.runStore ?? new TableRunStore(o.storage.table(Tables.runs));
   const maxRuns = o.maxRuns ?? 2000;
+  // The dashboard and the alert loop ask at the same moment: concurrent callers share one in-flight peek.
+  let inflight: Promise<QueueDepth[]> | undefined;
   return {
     async runs(since) {
       const out: RunRecord[] = [];
@@ -127,7 +131,11 @@ export function localMonitoringData(o: { storage: StorageClients; bus?: ServiceB
       return out;
     },
     async queues() {
-      return o.bus ? queueDepths(o.bus) : [];
+      if (!o.bus) return [];
+      inflight ??= queueDepths(o.bus).finally(() => {
+        inflight = undefined;
+      });
+      return inflight;
     },
     async telemetry(since) {
       return o.telemetryDir ? readTelemetry(o.telemetryDir, since) : [];

@@ -223,7 +223,10 @@ export function createAlertEvaluator(o: AlertEvaluatorOptions): AlertEvaluator {
       let timer: NodeJS.Timeout | undefined;
       const loop = async (): Promise<void> => {
         await evaluate().catch((err: unknown) => logger.error('alert evaluation failed', { error: String(err) }));
-        if (!stopped) timer = setTimeout(() => void loop(), intervalMs);
+        if (!stopped) {
+          timer = setTimeout(() => void loop(), intervalMs);
+          timer.unref();
+        }
       };
       void loop();
       return () => {

@@ -48,7 +48,7 @@ export async function startLocalMonitoring(o: LocalMonitoringOptions): Promise<L
   const telemetry = createTelemetry({ localDir: telemetryDir, logger: o.logger });
   let dashboard: Dashboard;
   try {
-    dashboard = await startDashboard({ port: o.port, storage: o.storage, ...(bus ? { bus } : {}), alertEvaluator: evaluator, logger: o.logger, telemetryDir, chartsDir, data });
+    dashboard = await startDashboard({ port: o.port, storage: o.storage, ...(bus ? { bus } : {}), alertEvaluator: evaluator, logger: o.logger, telemetryDir, chartsDir, data, ...(o.sources ? { sources: o.sources } : {}) });
   } catch (err) {
     await bus?.close();
     throw err;

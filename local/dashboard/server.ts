@@ -25,6 +25,8 @@ export interface DashboardOptions {
   chartsDir?: string;
   /** Overrides the data read from storage/bus/telemetryDir (tests). */
   data?: MonitoringData;
+  /** Sources listed under ingestion (default: all; the stack passes INGEST_SOURCES). */
+  sources?: readonly string[];
   /** How often the snapshot is recomputed while a browser listens (default 2000 ms). */
   refreshMs?: number;
 }
@@ -51,7 +53,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     o.data ??
     localMonitoringData({ storage: o.storage, ...(o.bus ? { bus: o.bus } : {}), ...(o.telemetryDir ? { telemetryDir: o.telemetryDir } : {}) });
   const snapshot = (): Promise<DashboardSnapshot> =>
-    buildSnapshot({ data, alerts: () => o.alertEvaluator.evaluate(), ...(o.chartsDir ? { chartsDir: o.chartsDir } : {}) });
+    buildSnapshot({ data, alerts: () => o.alertEvaluator.evaluate(), ...(o.chartsDir ? { chartsDir: o.chartsDir } : {}), ...(o.sources ? { sources: o.sources } : {}) });
 
   const clients = new Set<ServerResponse>();
   let lastBody = '';
@@ -82,6 +84,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const schedule = (): void => {
     if (closed) return;
     timer = setTimeout(() => void push().finally(schedule), o.refreshMs ?? 2000);
+    timer.unref(); // the HTTP server keeps the process alive, never this timer
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
