@@ -1,3 +1,4 @@
+import Long from 'long';
 import { RestError } from '@azure/data-tables';
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { Queues, Subscriptions, Tables, Topics } from '../../shared/names';
@@ -63,13 +64,20 @@ export function deadLetterSummary(m: ServiceBusReceivedMessage): DeadLetterSumma
   };
 }
 
-/** Peeks (never receives) up to `limit` messages. */
+/**
+ * Peeks (never receives) up to `limit` messages, always from the start of the entity: without an explicit
+ * fromSequenceNumber the SDK continues after the last message peeked on that entity by any receiver of the client.
+ */
 async function peekAll(r: ServiceBusReceiver, limit: number): Promise<ServiceBusReceivedMessage[]> {
   const out: ServiceBusReceivedMessage[] = [];
+  let from = Long.ZERO;
   while (out.length < limit) {
-    const batch = await r.peekMessages(Math.min(100, limit - out.length));
+    const batch = await r.peekMessages(Math.min(100, limit - out.length), { fromSequenceNumber: from });
     if (batch.length === 0) break;
     out.push(...batch);
+    const last = batch[batch.length - 1]!.sequenceNumber;
+    if (!last) break;
+    from = last.add(1);
   }
   return out;
 }
