@@ -5,11 +5,12 @@ import { contextLogger } from '../shared/logger';
 import type { HttpFunction } from './definition';
 import { runtime } from './runtime';
 
-/** Databricks job notification payload (webhook destination): only the run id is used. */
+/** Databricks job notification payload (webhook destination; ids arrive as strings): only the run id is used. */
+const numericId = z.union([z.number().int().positive(), z.string().regex(/^\d{1,18}$/).transform(Number)]);
 export const jobNotification = z.looseObject({
   event_type: z.string().regex(/^jobs\.[a-z_]+$/),
-  run: z.looseObject({ run_id: z.number().int().positive() }),
-  job: z.looseObject({ job_id: z.number().int().optional(), name: z.string().optional() }).optional(),
+  run: z.looseObject({ run_id: numericId }),
+  job: z.looseObject({ job_id: numericId.optional(), name: z.string().optional() }).optional(),
 });
 
 const problem = (status: number, detail: string): HttpResponseInit => ({

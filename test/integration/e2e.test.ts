@@ -92,6 +92,12 @@ describe('end to end: landing → run request → Databricks run → completion 
       const dbxRun = await jobs.getRun(run.databricksRunId!);
       expect(dbxRun.tasks?.map((t) => t.task_key).sort()).toEqual(['bronze', 'gold', 'silver']);
       expect(dbxRun.tasks?.every((t) => t.state?.result_state === 'SUCCESS')).toBe(true);
+
+      // One trace from the landed file through the run: the same W3C traceparent on the run record, the job parameter
+      // the notebooks log, and the completion event.
+      expect(run.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+      expect(dbxRun.job_parameters?.find((p) => p.name === 'traceparent')?.value).toBe(run.traceparent);
+      expect(stored.traceparent).toBe(run.traceparent);
     } finally {
       await receiver.close();
       await bus.close();
