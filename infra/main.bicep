@@ -387,7 +387,7 @@ output FUNCTION_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output FUNCTION_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output ORBITER_LAKE_ACCOUNT_NAME string = lake.outputs.name
 output ORBITER_LAKE_BLOB_ENDPOINT string = lake.outputs.blobEndpoint
-// The notebooks' lake_root (CONTRACTS.md): {zone} is replaced by the container of each zone.
+// The notebooks' lake_root (docs/contracts.md): {zone} is replaced by the container of each zone.
 output ORBITER_LAKE_ROOT string = 'abfss://{zone}@${replace(replace(lake.outputs.dfsEndpoint, 'https://', ''), '/', '')}'
 output ORBITER_LAKE_CONTAINERS array = lakeContainerNames
 output ORBITER_TABLES array = tableNames

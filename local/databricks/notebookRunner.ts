@@ -30,7 +30,7 @@ export interface NotebookRunner {
   run(request: NotebookRunRequest): Promise<NotebookRunResult>;
 }
 
-/** The result file contract of local/databricks/runner/run_notebook.py (CONTRACTS.md). */
+/** The result file contract of local/databricks/runner/run_notebook.py (docs/contracts.md). */
 const RunnerResultSchema = z.object({
   result_state: z.enum(['SUCCESS', 'FAILED']),
   notebook_output: z.unknown().optional(),

@@ -1,4 +1,4 @@
-"""Lake layout (CONTRACTS.md): zone paths from lake_root, the input manifest, and raw blob names."""
+"""Lake layout (docs/contracts.md): zone paths from lake_root, the input manifest, and raw blob names."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Silver: typed, deduplicated entity tables upserted (MERGE) on natural keys from bronze records.
 
 Each entity builder turns bronze rows into typed rows plus `_reasons` (data-quality checks written as code).
-Rows with no reasons are deduplicated (latest blob wins: CONTRACTS.md "silver must keep the latest by ingestion
+Rows with no reasons are deduplicated (latest blob wins: docs/contracts.md "silver must keep the latest by ingestion
 time") and merged; rows with reasons go to the quarantine Delta table with the reason: never silently dropped."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { OrbiterError } from '../errors';
 import type { CatalogDataset, ParameterSource, UserParameter } from './schema';
 
-/** The input_manifest job parameter (CONTRACTS.md): the blobs a run must process, with the ETags seen at landing. */
+/** The input_manifest job parameter (docs/contracts.md): the blobs a run must process, with the ETags seen at landing. */
 export const InputManifestSchema = z.object({
   files: z.array(z.object({ container: z.string().min(1), path: z.string().min(1), etag: z.string().optional() })),
 });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const PARAMETER_SOURCES = ['dataset', 'lakeRoot', 'inputManifest', 'runId', 'traceparent'] as const;
 export type ParameterSource = (typeof PARAMETER_SOURCES)[number];
 
-/** Job parameters every Orbiter pipeline job takes (CONTRACTS.md, Notebooks). */
+/** Job parameters every Orbiter pipeline job takes (docs/contracts.md, Notebooks). */
 export const REQUIRED_JOB_PARAMETERS = ['source', 'lake_root', 'input_manifest', 'orbiter_run_id', 'traceparent'] as const;
 
 /** Termination types worth retrying: the platform failed, not the request. CLIENT_ERROR is never retried. */

@@ -21,7 +21,7 @@ import { JsonSchemaValidator } from './support/jsonSchema';
 /**
  * Offline checks of the Databricks Asset Bundle (infra/bundle): the CLI's `bundle validate` needs a live workspace,
  * so here the files are checked against the CLI's published JSON schema and against Orbiter's own contracts
- * (CONTRACTS.md job names and parameters, config/job-catalog.json).
+ * (docs/contracts.md job names and parameters, config/job-catalog.json).
  */
 
 // Values a deployer must pass (--var / BUNDLE_VAR_*); placeholders are enough to resolve the configuration.
@@ -137,7 +137,7 @@ describe('bundle targets and variables', () => {
   });
 });
 
-describe('jobs per CONTRACTS.md', () => {
+describe('jobs per docs/contracts.md', () => {
   const expectedNames = [...sourceIds.map((s) => `orbiter-${s}-pipeline`), 'orbiter-run-metrics-stream', 'orbiter-visual-insights'];
 
   it('defines exactly the contract jobs', () => {
