@@ -84,6 +84,10 @@ export const createRunResponse = z
   .meta({ id: 'CreateRunResponse' });
 export type CreateRunResponse = z.infer<typeof createRunResponse>;
 
+/**
+ * The public shape of a run. Kept apart from the stored RunRecord on purpose: the API contract must not change when
+ * the record does, and internal fields (idempotency token, trace context, lineage hashes) stay out of it.
+ */
 export const runView = z
   .object({
     runId: runIdSchema,
