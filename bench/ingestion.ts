@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from '../local/stack/azurite';
 import { Containers } from '../shared/names';
-import { freePort } from '../test/support/azurite';
+import { freePort } from '../local/stack/ports';
 import { check, round, type BenchContext, type BenchResult } from './support/stats';
 
 const MiB = 2 ** 20;

@@ -6,7 +6,7 @@ import { silentLogger } from '../../shared/logger';
 import { startDatabricksEmulator, type DatabricksEmulator } from '../../local/databricks/emulator';
 import type { NotebookRunner } from '../../local/databricks/notebookRunner';
 import { startStack, type Stack } from '../../local/stack/stack';
-import { freePort } from '../../test/support/azurite';
+import { freeStackPorts } from '../../local/stack/ports';
 import { startJobsProxy, type JobsProxy } from './jobsProxy';
 
 export interface BenchStack {
@@ -49,11 +49,7 @@ export async function startBenchStack(o: {
     stack = await startStack({
       repoRoot: o.repoRoot,
       dataDir,
-      hostPort: await freePort(),
-      blobPort: await freePort(),
-      queuePort: await freePort(),
-      tablePort: await freePort(),
-      serviceBusPort: 0,
+      ...(await freeStackPorts()),
       nasaMode: 'replay',
       timers: false,
       env: {

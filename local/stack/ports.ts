@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /** True when something accepts TCP connections on host:port. */
 export function portAnswers(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
@@ -22,4 +22,21 @@ export async function waitForPort(port: number, what: string, timeoutMs = 30_000
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} did not start listening on ${host}:${port} within ${timeoutMs} ms`);
+}
+
+/** A port free right now on 127.0.0.1 (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Ports for a whole private stack (tests, benchmarks): free ones for the host and Azurite, any for the broker. */
+export async function freeStackPorts(): Promise<{ hostPort: number; blobPort: number; queuePort: number; tablePort: number; serviceBusPort: number }> {
+  return { hostPort: await freePort(), blobPort: await freePort(), queuePort: await freePort(), tablePort: await freePort(), serviceBusPort: 0 };
 }

@@ -9,7 +9,7 @@ import { createPinoLogger } from '../../shared/logger';
 import { Containers, Subscriptions, Topics } from '../../shared/names';
 import { startStack, type Stack } from '../../local/stack/stack';
 import { waitForRuns } from '../../local/stack/waitForRuns';
-import { freePort } from '../support/azurite';
+import { freeStackPorts } from '../../local/stack/ports';
 
 jest.setTimeout(900_000);
 
@@ -27,11 +27,7 @@ describe('end to end: landing → run request → Databricks run → completion 
     stack = await startStack({
       repoRoot,
       dataDir,
-      hostPort: await freePort(),
-      blobPort: await freePort(),
-      queuePort: await freePort(),
-      tablePort: await freePort(),
-      serviceBusPort: 0,
+      ...(await freeStackPorts()),
       nasaMode: 'replay',
       timers: false,
       env: { INGEST_SOURCES: 'apod', ORBITER_FUNCTION_KEY: 'e2e-function-key-0123456789' },

@@ -10,7 +10,8 @@ import { blobCreatedEvent } from '../../local/host/eventGrid';
 import { FunctionHost } from '../../local/host/functionHost';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '../../local/servicebus/emulator';
 import { BlobWatcher } from '../../local/stack/blobWatcher';
-import { freePort, startTestAzurite } from '../support/azurite';
+import { freePort } from '../../local/stack/ports';
+import { startTestAzurite } from '../support/azurite';
 
 jest.setTimeout(60_000);
 const KEY = 'host-test-function-key-123456';

@@ -1,19 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startAzurite, type AzuriteHandle } from '../../local/stack/azurite';
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
+import { freePort } from '../../local/stack/ports';
 
 /** A private Azurite per test file: its own ports and a temp data folder, removed afterwards. */
 export async function startTestAzurite(): Promise<AzuriteHandle & { dataDir: string }> {
