@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { ServiceBusClient, ServiceBusSender } from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusReceiver, ServiceBusSender } from '@azure/service-bus';
 import { createServiceBusClient } from '../shared/bus/clients';
 import { JobIdResolver, loadJobCatalog, type JobCatalog } from '../shared/catalog';
 import { loadConfig, type OrbiterConfig } from '../shared/config';
 import { createTokenProvider, DatabricksJobsClient } from '../shared/databricks';
-import { BusControlScheduler, lakeRootFor, LakeTopicCompletionSink } from '../shared/dispatch/adapters';
+import { BusControlScheduler, DeadLetterFailureParking, lakeRootFor, LakeTopicCompletionSink } from '../shared/dispatch/adapters';
 import { TableBatchStore } from '../shared/dispatch/batches';
 import type { DispatchDeps } from '../shared/dispatch/dispatcher';
 import { OrbiterError } from '../shared/errors';
@@ -31,6 +31,7 @@ const appRoot = findAppRoot(__dirname);
 export class Runtime {
   private busClient: ServiceBusClient | undefined;
   private readonly senders = new Map<string, ServiceBusSender>();
+  private failuresReceiver: ServiceBusReceiver | undefined;
   private jobsClient: Promise<DatabricksJobsClient> | undefined;
   private catalogP: Promise<JobCatalog> | undefined;
   private resolver: Promise<JobIdResolver> | undefined;
@@ -66,6 +67,12 @@ export class Runtime {
       this.senders.set(queueOrTopic, s);
     }
     return s;
+  }
+
+  /** The receiver that moves parked failed runs to run-failures' dead-letter queue (nothing else consumes it). */
+  private parkingReceiver(): ServiceBusReceiver {
+    this.failuresReceiver ??= this.bus.createReceiver(Queues.runFailures, { receiveMode: 'peekLock' });
+    return this.failuresReceiver;
   }
 
   catalog(): Promise<JobCatalog> {
@@ -107,6 +114,7 @@ export class Runtime {
       catalog,
       scheduler: new BusControlScheduler(this.sender(Queues.runStatus)),
       completions: new LakeTopicCompletionSink(this.storage.blobs.getContainerClient(Containers.events), this.sender(Topics.runEvents)),
+      failures: new DeadLetterFailureParking(this.sender(Queues.runFailures), this.parkingReceiver()),
       lakeRoot: this.lakeRoot(),
       now: () => new Date(),
       logger,
@@ -116,6 +124,7 @@ export class Runtime {
         const t = this.telemetry;
         if (e.name === 'run.requested') t.runRequested({ dataset: e.dataset, runId: e.runId });
         else if (e.name === 'run.dispatched') t.runDispatched({ dataset: e.dataset, runId: e.runId, ...(e.latencyMs !== undefined ? { latencyMs: e.latencyMs } : {}) });
+        else if (e.name === 'run.parked') t.deadLettered({ entity: e.entity, reason: e.reason, messageId: e.runId });
         else t.runCompleted({ dataset: e.dataset, runId: e.runId, jobName: e.jobName, resultState: e.resultState, ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) });
       },
       ...(this.config.COALESCING_WINDOW_MAX_SECONDS !== undefined ? { maxCoalescingSeconds: this.config.COALESCING_WINDOW_MAX_SECONDS } : {}),
@@ -124,6 +133,8 @@ export class Runtime {
 
   async close(): Promise<void> {
     await this.telemetryInstance?.flush().catch(() => undefined);
+    await this.failuresReceiver?.close();
+    this.failuresReceiver = undefined;
     for (const s of this.senders.values()) await s.close();
     this.senders.clear();
     await this.busClient?.close();

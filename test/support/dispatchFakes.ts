@@ -1,13 +1,13 @@
 import type { BatchItem, BatchStore } from '../../shared/dispatch/batches';
 import { inputKey } from '../../shared/dispatch/batches';
 import type { CompletionEvent } from '../../shared/dispatch/completionEvent';
-import type { CompletionSink, ControlScheduler, DispatchDeps, JobsApi } from '../../shared/dispatch/dispatcher';
+import type { CompletionSink, ControlScheduler, DispatchDeps, FailureParking, JobsApi, ParkedRun } from '../../shared/dispatch/dispatcher';
 import type { ControlMessage } from '../../shared/dispatch/messages';
 import type { Run } from '../../shared/databricks/schemas';
 import { OrbiterError } from '../../shared/errors';
 import { silentLogger } from '../../shared/logger';
 import { runRecordSchema, type RunQuery, type RunRecord, type RunStore, type StoredRun } from '../../shared/runs/runStore';
-import { parseJobCatalog } from '../../shared/catalog';
+import { parseJobCatalog, type JobCatalog } from '../../shared/catalog';
 
 /** Stateful fakes that obey the real rules (ETags, idempotency tokens), not canned answers. */
 export class MemoryRunStore implements RunStore {
@@ -72,6 +72,25 @@ export class MemoryBatchStore implements BatchStore {
       const it = this.rows.get(`${dataset}|${bucket}`)?.get(k);
       if (it) it.runId = runId;
     }
+  }
+  readonly deferred = new Set<string>();
+  async markDeferred(d: string, b: number) {
+    this.deferred.add(`${d}|${b}`);
+  }
+  async clearDeferred(d: string, b: number) {
+    this.deferred.delete(`${d}|${b}`);
+  }
+  async deferredBuckets(d: string) {
+    return [...this.deferred].filter((k) => k.startsWith(`${d}|`)).map((k) => Number(k.split('|')[1])).sort((a, b) => a - b);
+  }
+}
+
+/** Parked (dead-lettered) runs, deduplicated on (run, attempt) like the queue's duplicate detection. */
+export class MemoryParking implements FailureParking {
+  readonly parked = new Map<string, ParkedRun>();
+  async park(p: ParkedRun) {
+    const id = `${p.request.runId}-a${p.attempt}`;
+    if (!this.parked.has(id)) this.parked.set(id, p);
   }
 }
 
@@ -141,7 +160,7 @@ export class MemorySink implements CompletionSink {
   }
 }
 
-export const testCatalog = parseJobCatalog({
+export const testCatalogInput = {
   version: 1,
   defaults: {
     jobParameters: { source: { from: 'dataset' }, lake_root: { from: 'lakeRoot' }, input_manifest: { from: 'inputManifest' }, orbiter_run_id: { from: 'runId' }, traceparent: { from: 'traceparent' } },
@@ -151,7 +170,8 @@ export const testCatalog = parseJobCatalog({
     retryPolicy: { retryOn: { CLOUD_FAILURE: { maxAttempts: 3 } }, strategy: 'repair', backoff: { initialSeconds: 10, maxSeconds: 60 } },
   },
   datasets: { neows: { job: { name: 'orbiter-neows-pipeline' } }, apod: { job: { name: 'orbiter-apod-pipeline' } } },
-});
+};
+export const testCatalog = parseJobCatalog(testCatalogInput);
 
 export function fakeDeps(now: { t: number }) {
   const deps = {
@@ -159,9 +179,10 @@ export function fakeDeps(now: { t: number }) {
     batches: new MemoryBatchStore(),
     jobs: new FakeJobs(),
     resolveJobId: async (d: string) => (d === 'neows' ? 1 : 2),
-    catalog: testCatalog,
+    catalog: testCatalog as JobCatalog,
     scheduler: new CapturingScheduler(),
     completions: new MemorySink(),
+    failures: new MemoryParking(),
     lakeRoot: 'abfss://{zone}@acct.dfs.core.windows.net',
     now: () => new Date(now.t),
     logger: silentLogger,
