@@ -7,6 +7,7 @@ import { loadConfig, type OrbiterConfig } from '../shared/config';
 import { createTokenProvider, DatabricksJobsClient } from '../shared/databricks';
 import { BusControlScheduler, DeadLetterFailureParking, lakeRootFor, LakeTopicCompletionSink } from '../shared/dispatch/adapters';
 import { TableBatchStore } from '../shared/dispatch/batches';
+import { BlobManifestStore } from '../shared/dispatch/manifests';
 import type { DispatchDeps } from '../shared/dispatch/dispatcher';
 import { OrbiterError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
@@ -115,6 +116,7 @@ export class Runtime {
       scheduler: new BusControlScheduler(this.sender(Queues.runStatus)),
       completions: new LakeTopicCompletionSink(this.storage.blobs.getContainerClient(Containers.events), this.sender(Topics.runEvents)),
       failures: new DeadLetterFailureParking(this.sender(Queues.runFailures), this.parkingReceiver()),
+      manifests: new BlobManifestStore(this.storage.blobs.getContainerClient(Containers.events)),
       lakeRoot: this.lakeRoot(),
       now: () => new Date(),
       logger,

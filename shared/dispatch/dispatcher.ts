@@ -7,6 +7,7 @@ import { Queues } from '../names';
 import type { RunRequest } from '../messages/runRequest';
 import { mutateRun, terminalRunStates, type RunRecord, type RunState, type RunStore } from '../runs/runStore';
 import type { BatchStore } from './batches';
+import { withManifestRef, type ManifestStore } from './manifests';
 import { completionEventV1, type CompletionEvent } from './completionEvent';
 import type { ControlMessage, FlushMessage, PollMessage, RetryMessage } from './messages';
 
@@ -59,6 +60,8 @@ export interface DispatchDeps {
   scheduler: ControlScheduler;
   completions: CompletionSink;
   failures: FailureParking;
+  /** Stores input manifests too large for a job parameter. */
+  manifests: ManifestStore;
   /** lake_root job parameter. */
   lakeRoot: string;
   now(): Date;
@@ -81,7 +84,7 @@ export function idempotencyToken(runId: string, attempt: number): string {
 /** Inputs per coalesced run: keeps the run record within one table entity; a bigger batch becomes several runs. */
 export const MAX_INPUTS_PER_RUN = 1000;
 
-/** Job parameters have a size limit; above this the run processes its dataset's whole raw prefix instead. */
+/** Job parameters have a size limit; a manifest above this is passed by reference (a blob in `events`). */
 const MAX_MANIFEST_CHARS = 8000;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -295,19 +298,18 @@ async function releaseDeferred(dataset: string, deps: DispatchDeps): Promise<voi
 export async function dispatchRun(record: RunRecord, deps: DispatchDeps, attempt = record.attempt): Promise<void> {
   const entry = getCatalogDataset(deps.catalog, record.dataset);
   const jobId = await deps.resolveJobId(record.dataset);
-  let files = record.inputs.map((i) => ({ container: i.container, path: i.path, etag: i.etag }));
-  if (JSON.stringify({ files }).length > MAX_MANIFEST_CHARS) {
-    deps.logger.warn('input manifest too large for a job parameter: the run processes the whole raw prefix', { runId: record.runId, inputs: files.length });
-    files = [];
-  }
-  const params = buildJobParameters(entry, {
+  const files = record.inputs.map((i) => ({ container: i.container, path: i.path, etag: i.etag }));
+  // A manifest too large for a job parameter goes by reference: its blob is written before run-now, so the run finds it.
+  const ref = JSON.stringify({ files }).length > MAX_MANIFEST_CHARS ? await deps.manifests.put(record.runId, record.dataset, files) : undefined;
+  const inline = buildJobParameters(entry, {
     dataset: record.dataset,
     lakeRoot: deps.lakeRoot,
-    inputManifest: { files },
+    inputManifest: { files: ref ? [] : files },
     runId: record.runId,
     ...(record.traceparent ? { traceparent: record.traceparent } : {}),
     userParameters: record.parameters,
   });
+  const params = ref ? withManifestRef(inline, entry, ref) : inline;
   const token = idempotencyToken(record.runId, attempt);
   const { run_id } = await deps.jobs.runNow({ job_id: jobId, job_parameters: params, idempotency_token: token });
   const run = await deps.jobs.getRun(run_id);

@@ -2,10 +2,12 @@ import type { BatchItem, BatchStore } from '../../shared/dispatch/batches';
 import { inputKey } from '../../shared/dispatch/batches';
 import type { CompletionEvent } from '../../shared/dispatch/completionEvent';
 import type { CompletionSink, ControlScheduler, DispatchDeps, FailureParking, JobsApi, ParkedRun } from '../../shared/dispatch/dispatcher';
+import { manifestBlobName, type ManifestFile, type ManifestRef, type ManifestStore } from '../../shared/dispatch/manifests';
 import type { ControlMessage } from '../../shared/dispatch/messages';
 import type { Run } from '../../shared/databricks/schemas';
 import { OrbiterError } from '../../shared/errors';
 import { silentLogger } from '../../shared/logger';
+import { Containers } from '../../shared/names';
 import { runRecordSchema, type RunQuery, type RunRecord, type RunStore, type StoredRun } from '../../shared/runs/runStore';
 import { parseJobCatalog, type JobCatalog } from '../../shared/catalog';
 
@@ -160,6 +162,24 @@ export class MemorySink implements CompletionSink {
   }
 }
 
+/** Manifests by run, as the blob store keeps them (same run, same name: a rewrite replaces it). */
+export class MemoryManifestStore implements ManifestStore {
+  readonly blobs = new Map<string, string>();
+  puts = 0;
+  async put(runId: string, dataset: string, files: ManifestFile[]): Promise<ManifestRef> {
+    this.puts++;
+    const path = manifestBlobName(dataset, runId);
+    this.blobs.set(path, JSON.stringify({ files }));
+    return { container: Containers.events, path };
+  }
+  /** The stored manifest a ref names; throws like a missing blob when there is none. */
+  read(ref: ManifestRef): { files: ManifestFile[] } {
+    const body = ref.container === Containers.events ? this.blobs.get(ref.path) : undefined;
+    if (body === undefined) throw new OrbiterError('NotFound', `no manifest ${ref.container}/${ref.path}`);
+    return JSON.parse(body) as { files: ManifestFile[] };
+  }
+}
+
 export const testCatalogInput = {
   version: 1,
   defaults: {
@@ -183,6 +203,7 @@ export function fakeDeps(now: { t: number }) {
     scheduler: new CapturingScheduler(),
     completions: new MemorySink(),
     failures: new MemoryParking(),
+    manifests: new MemoryManifestStore(),
     lakeRoot: 'abfss://{zone}@acct.dfs.core.windows.net',
     now: () => new Date(now.t),
     logger: silentLogger,

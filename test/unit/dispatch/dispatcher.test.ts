@@ -53,7 +53,7 @@ describe('dispatcher', () => {
     expect(neows.state).toBe('dispatched');
     expect(neows.databricksRunUrl).toMatch(/^http:\/\/dbx\/run\//);
     const params = deps.jobs.runs.get(neows.databricksRunId!)!.params!;
-    expect(JSON.parse(params['input_manifest']!).files).toHaveLength(0); // 200 paths exceed the parameter budget: whole prefix
+    expect(JSON.parse(params['input_manifest']!)).toEqual({ ref: { container: 'events', path: `manifests/neows/${neows.runId}.json` } }); // 200 paths exceed the parameter budget
     expect(params['orbiter_run_id']).toBe(neows.runId);
   });
 
