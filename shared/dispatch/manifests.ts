@@ -2,7 +2,6 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import { InputManifestSchema, type CatalogDataset, type InputManifest } from '../catalog';
 import { OrbiterError } from '../errors';
-import { Containers } from '../names';
 
 /**
  * Manifests by reference (docs/contracts.md, "Notebooks"): a run's input list too large for a job parameter is stored
@@ -35,25 +34,26 @@ export interface ManifestStore {
   put(runId: string, dataset: string, files: ManifestFile[]): Promise<ManifestRef>;
 }
 
-/** Manifests as blobs in the lake's `events` container. */
+/** Manifests as blobs in the lake's `events` container (the client given). */
 export class BlobManifestStore implements ManifestStore {
   constructor(private readonly events: ContainerClient) {}
 
   async put(runId: string, dataset: string, files: ManifestFile[]): Promise<ManifestRef> {
     const path = manifestBlobName(dataset, runId);
+    const container = this.events.containerName;
     const body = Buffer.from(JSON.stringify(InputManifestSchema.parse({ files })));
     try {
       // Unconditional: a replayed dispatch rewrites identical content (the run's inputs never change), and a single
       // Put Blob replaces the blob atomically.
       await this.events.getBlockBlobClient(path).upload(body, body.length, { blobHTTPHeaders: { blobContentType: 'application/json' } });
     } catch (err) {
-      throw new OrbiterError('LakeWriteFailed', `could not write input manifest ${Containers.events}/${path}: ${(err as Error).message}`, {
+      throw new OrbiterError('LakeWriteFailed', `could not write input manifest ${container}/${path}: ${(err as Error).message}`, {
         cause: err,
         retryable: true,
         details: { runId, dataset },
       });
     }
-    return { container: Containers.events, path };
+    return { container, path };
   }
 }
 
