@@ -210,6 +210,8 @@ describe('resources', () => {
     expect(lake).toContain('isHnsEnabled: true');
     expect(lake).toContain('allowSharedKeyAccess: false');
     expect(lake).toMatch(/prefixMatch: \['raw\/'\]/);
+    expect(lake).toMatch(/prefixMatch: \['events\/manifests\/'\]/); // run input manifests expire (manifestDeleteAfterDays)
+    expect(lake).toContain('concat([rawRule, deadLetterRule, manifestRule]');
     expect(lake).toMatch(/tierToCool: \{\s*daysAfterModificationGreaterThan: rawCoolAfterDays/);
     expect(modules.find((m) => m.symbol === 'lake')!.params.get('rawCoolAfterDays')).toBe('rawCoolAfterDays');
     expect(readBicep('app/host-storage.bicep')).toContain('allowSharedKeyAccess: false');
