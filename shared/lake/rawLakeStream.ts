@@ -107,8 +107,12 @@ export class RawLakeStream {
       try {
         // Cheap fast path for an unchanged payload; the conditional commit below still decides races.
         if (await target.exists()) return { blobName, written: false, bytes, sha256 };
+        const blockSize = this.options.bufferSize ?? 8 * 1024 * 1024;
         const res = await target.uploadFile(file, {
-          blockSize: this.options.bufferSize ?? 8 * 1024 * 1024,
+          blockSize,
+          // The SDK would send anything up to 256 MiB as one sequential Put Blob; past one block, parallel blocks are
+          // faster. The commit (Put Block List) is still the one conditional, atomic write.
+          maxSingleShotSize: blockSize,
           concurrency: this.options.maxConcurrency ?? 4,
           conditions: { ifNoneMatch: '*' },
           blobHTTPHeaders: { blobContentType: 'application/json' },
@@ -167,7 +171,7 @@ export class RawLakeStream {
 
 /** Server-side copy staging → final name, only if the final name is free; returns the new blob's ETag. */
 async function copyOnce(from: BlockBlobClient, to: BlockBlobClient, metadata: Record<string, string>): Promise<string | undefined> {
-  const poller = await to.beginCopyFromURL(await sourceUrl(from), { conditions: { ifNoneMatch: '*' }, metadata, intervalInMs: 200 });
+  const poller = await to.beginCopyFromURL(await sourceUrl(from, to), { conditions: { ifNoneMatch: '*' }, metadata, intervalInMs: 200 });
   const res = await poller.pollUntilDone();
   if (res.copyStatus && res.copyStatus !== 'success') {
     throw new OrbiterError('LakeWriteFailed', `copy to ${to.name} ended ${res.copyStatus}`, { retryable: true });
@@ -175,11 +179,17 @@ async function copyOnce(from: BlockBlobClient, to: BlockBlobClient, metadata: Re
   return (await to.getProperties()).etag;
 }
 
-/** Same-account copies are authorised by the destination's credential in Azure; Azurite wants a SAS for shared key. */
-async function sourceUrl(from: BlockBlobClient): Promise<string> {
+/**
+ * A source in the destination's account is authorised by the destination's credential (Azure and Azurite alike), so
+ * its plain URL is used: with a SAS, Azurite validates the source by reading the whole blob into memory first (a
+ * second pass over every byte, and a 500 for a 1 GiB body). Another account needs a SAS.
+ */
+async function sourceUrl(from: BlockBlobClient, to: BlockBlobClient): Promise<string> {
+  if (from.accountName === to.accountName && new URL(from.url).origin === new URL(to.url).origin) return from.url;
   try {
     return await from.generateSasUrl({ permissions: BlobSASPermissions.parse('r'), expiresOn: new Date(Date.now() + 3600_000) });
   } catch {
     return from.url; // identity credential: no SAS without a user delegation key, and none is needed in the same account
   }
 }
+
