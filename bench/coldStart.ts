@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { check, round, summarize, type BenchContext, type BenchResult } from './support/stats';
 
 /** What the composition root and the handlers require on first use rather than at import (functions/runtime.ts `lazy`, ingestNasa). */
-const deferred = ['shared/storage/clients', 'shared/runs/runStore', 'shared/bus/clients', 'shared/databricks', 'shared/catalog', 'shared/dispatch/adapters', 'shared/dispatch/batches', 'shared/telemetry', 'shared/ingest/ingestCycle'];
+const deferred = ['shared/storage/clients', 'shared/runs/runStore', 'shared/bus/clients', 'shared/databricks', 'shared/catalog', 'shared/dispatch/adapters', 'shared/dispatch/batches', 'shared/dispatch/manifests', 'shared/telemetry', 'shared/ingest/ingestCycle'];
 
 /**
  * 6. Cold start: import time of the built function app (dist/functions/index.js, the Azure entry: it calls

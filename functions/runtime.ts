@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { ServiceBusClient, ServiceBusSender } from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusReceiver, ServiceBusSender } from '@azure/service-bus';
 import type { JobCatalog, JobIdResolver } from '../shared/catalog';
 import { loadConfig, type OrbiterConfig } from '../shared/config';
 import type { DatabricksJobsClient } from '../shared/databricks';
@@ -25,6 +25,7 @@ const lazy = {
   databricks: () => require('../shared/databricks') as typeof import('../shared/databricks'),
   adapters: () => require('../shared/dispatch/adapters') as typeof import('../shared/dispatch/adapters'),
   batches: () => require('../shared/dispatch/batches') as typeof import('../shared/dispatch/batches'),
+  manifests: () => require('../shared/dispatch/manifests') as typeof import('../shared/dispatch/manifests'),
   runStore: () => require('../shared/runs/runStore') as typeof import('../shared/runs/runStore'),
   telemetry: () => require('../shared/telemetry') as typeof import('../shared/telemetry'),
 };
@@ -46,6 +47,7 @@ const appRoot = findAppRoot(__dirname);
 export class Runtime {
   private busClient: ServiceBusClient | undefined;
   private readonly senders = new Map<string, ServiceBusSender>();
+  private failuresReceiver: ServiceBusReceiver | undefined;
   private jobsClient: Promise<DatabricksJobsClient> | undefined;
   private catalogP: Promise<JobCatalog> | undefined;
   private resolver: Promise<JobIdResolver> | undefined;
@@ -87,6 +89,12 @@ export class Runtime {
     return s;
   }
 
+  /** The receiver that moves parked failed runs to run-failures' dead-letter queue (nothing else consumes it). */
+  private parkingReceiver(): ServiceBusReceiver {
+    this.failuresReceiver ??= this.bus.createReceiver(Queues.runFailures, { receiveMode: 'peekLock' });
+    return this.failuresReceiver;
+  }
+
   catalog(): Promise<JobCatalog> {
     const p = this.config.JOB_CATALOG_PATH;
     this.catalogP ??= lazy.catalog().loadJobCatalog(isAbsolute(p) ? p : resolve(appRoot, p));
@@ -119,7 +127,7 @@ export class Runtime {
     const [jobs, catalog] = await Promise.all([this.jobs(), this.catalog()]);
     this.resolver ??= Promise.resolve(new (lazy.catalog().JobIdResolver)(jobs, catalog));
     const resolver = await this.resolver;
-    const { BusControlScheduler, LakeTopicCompletionSink } = lazy.adapters();
+    const { BusControlScheduler, DeadLetterFailureParking, LakeTopicCompletionSink } = lazy.adapters();
     return {
       runs: this.runs,
       batches: new (lazy.batches().TableBatchStore)(this.storage.table(Tables.batches)),
@@ -128,6 +136,8 @@ export class Runtime {
       catalog,
       scheduler: new BusControlScheduler(this.sender(Queues.runStatus)),
       completions: new LakeTopicCompletionSink(this.storage.blobs.getContainerClient(Containers.events), this.sender(Topics.runEvents)),
+      failures: new DeadLetterFailureParking(this.sender(Queues.runFailures), this.parkingReceiver()),
+      manifests: new (lazy.manifests().BlobManifestStore)(this.storage.blobs.getContainerClient(Containers.events)),
       lakeRoot: this.lakeRoot(),
       now: () => new Date(),
       logger,
@@ -137,6 +147,7 @@ export class Runtime {
         const t = this.telemetry;
         if (e.name === 'run.requested') t.runRequested({ dataset: e.dataset, runId: e.runId });
         else if (e.name === 'run.dispatched') t.runDispatched({ dataset: e.dataset, runId: e.runId, ...(e.latencyMs !== undefined ? { latencyMs: e.latencyMs } : {}) });
+        else if (e.name === 'run.parked') t.deadLettered({ entity: e.entity, reason: e.reason, messageId: e.runId });
         else t.runCompleted({ dataset: e.dataset, runId: e.runId, jobName: e.jobName, resultState: e.resultState, ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) });
       },
       ...(this.config.COALESCING_WINDOW_MAX_SECONDS !== undefined ? { maxCoalescingSeconds: this.config.COALESCING_WINDOW_MAX_SECONDS } : {}),
@@ -145,6 +156,8 @@ export class Runtime {
 
   async close(): Promise<void> {
     await this.telemetryInstance?.flush().catch(() => undefined);
+    await this.failuresReceiver?.close();
+    this.failuresReceiver = undefined;
     for (const s of this.senders.values()) await s.close();
     this.senders.clear();
     await this.busClient?.close();

@@ -113,6 +113,7 @@ var tableNames = ['OrbiterWatermarks', 'OrbiterRuns', 'OrbiterBlobReceipts', 'Or
 var queueNames = {
   runRequests: 'run-requests'
   runStatus: 'run-status'
+  runFailures: 'run-failures'
 }
 var topicName = 'run-events'
 var topicSubscriptionNames = ['stream-consumer', 'monitor']
@@ -362,6 +363,9 @@ module alerts 'app/alerts.bicep' = {
     tags: tags
     applicationInsightsId: monitoring.outputs.applicationInsightsId
     rules: alertDefinitions.rules
+    metricScopes: {
+      serviceBusNamespace: serviceBus.outputs.id
+    }
     alertEmail: alertEmail
   }
 }

@@ -15,6 +15,8 @@ export const Containers = {
 export const Queues = {
   runRequests: 'run-requests',
   runStatus: 'run-status',
+  /** Runs that failed for good: parked here and dead-lettered at once, with the reason (no consumer). */
+  runFailures: 'run-failures',
 } as const;
 
 export const Topics = {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resetRuntime } from '../../functions/runtime';
-import { silentLogger } from '../../shared/logger';
+import { createPinoLogger, silentLogger } from '../../shared/logger';
 import { startDatabricksEmulator, type DatabricksEmulator } from '../../local/databricks/emulator';
 import type { NotebookRunner } from '../../local/databricks/notebookRunner';
 import { startStack, type Stack } from '../../local/stack/stack';
@@ -58,7 +58,8 @@ export async function startBenchStack(o: {
         DISPATCH_POLL_MAX_MS: String(o.pollMaxMs ?? 5000),
         ...o.env,
       },
-      logger: silentLogger,
+      // ORBITER_BENCH_LOG=warn (or info) shows the stack's own log while a benchmark runs.
+      logger: process.env['ORBITER_BENCH_LOG'] ? createPinoLogger(process.env['ORBITER_BENCH_LOG'], 'bench-stack') : silentLogger,
       coalescingCapSeconds: o.coalescingCapSeconds,
       ...(o.watchIntervalMs ? { watchIntervalMs: o.watchIntervalMs } : {}),
     });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 import { Containers, Tables } from '../../shared/names';
-import { runRecordSchema, type RunRecord } from '../../shared/runs/runStore';
+import { decodeRunEntity, type RunRecord } from '../../shared/runs/runStore';
 import type { Stack } from '../../local/stack/stack';
 import { rawBlobName } from '../../shared/lake/rawBlobName';
 import axios from 'axios';
@@ -12,7 +12,7 @@ export async function allRuns(stack: Stack): Promise<RunRecord[]> {
   const out: RunRecord[] = [];
   const table = stack.storage.table(Tables.runs);
   try {
-    for await (const e of table.listEntities<{ record?: string }>()) if (e.record) out.push(runRecordSchema.parse(JSON.parse(e.record)));
+    for await (const e of table.listEntities<{ record?: string }>()) if (e.record) out.push(decodeRunEntity(e));
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode !== 404) throw err;
   }

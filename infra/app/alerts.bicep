@@ -1,5 +1,6 @@
-// Log search alerts over Application Insights, one per rule of infra/alerts/alert-rules.json (loaded in main.bicep
-// and passed in as `rules`), and the action group they notify. Shape of a rule: infra/alerts/README.md.
+// The alerts of infra/alerts/alert-rules.json (loaded in main.bicep and passed in as `rules`) and the action group
+// they notify: a rule with a `query` becomes a log search alert over Application Insights, a rule with a `metric`
+// a metric alert on the resource it names (`metric.resource`, a key of `metricScopes`). Shape: infra/alerts/README.md.
 param namePrefix string
 param actionGroupName string
 param location string
@@ -10,6 +11,9 @@ param applicationInsightsId string
 
 @description('Rules from infra/alerts/alert-rules.json.')
 param rules array
+
+@description('Resource ids metric rules can name in metric.resource, e.g. { serviceBusNamespace: <id> }.')
+param metricScopes object
 
 @description('Optional e-mail address notified by the action group; empty = no e-mail receiver.')
 param alertEmail string = ''
@@ -33,8 +37,11 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   }
 }
 
+var logRules = filter(rules, rule => contains(rule, 'query'))
+var metricRules = filter(rules, rule => contains(rule, 'metric'))
+
 resource alertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
-  for rule in rules: {
+  for rule in logRules: {
     name: '${namePrefix}-${rule.name}'
     location: location
     tags: tags
@@ -85,5 +92,56 @@ resource alertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
   }
 ]
 
+// Platform metrics need no telemetry from the app: e.g. Service Bus DeadletteredMessages counts every dead letter,
+// whether the broker moved it (deliveries exhausted, expiry) or the dispatcher parked a failed run.
+resource metricAlertRules 'Microsoft.Insights/metricAlerts@2018-03-01' = [
+  for rule in metricRules: {
+    name: '${namePrefix}-${rule.name}'
+    location: 'global'
+    tags: tags
+    properties: {
+      description: '${rule.displayName}: ${rule.description}'
+      severity: rule.severity
+      enabled: true
+      scopes: [
+        metricScopes[rule.metric.resource]
+      ]
+      evaluationFrequency: rule.evaluationFrequency
+      windowSize: rule.windowSize
+      autoMitigate: contains(rule, 'autoMitigate') ? rule.autoMitigate : false
+      criteria: {
+        'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+        allOf: [
+          {
+            criterionType: 'StaticThresholdCriterion'
+            name: rule.name
+            metricNamespace: rule.metric.namespace
+            metricName: rule.metric.name
+            timeAggregation: rule.timeAggregation
+            operator: rule.operator
+            threshold: rule.threshold
+            dimensions: map(
+              contains(rule, 'dimensions') ? rule.dimensions : [],
+              dimension => {
+                name: dimension
+                operator: 'Include'
+                values: ['*']
+              }
+            )
+          }
+        ]
+      }
+      actions: [
+        {
+          actionGroupId: actionGroup.id
+        }
+      ]
+    }
+  }
+]
+
 output actionGroupId string = actionGroup.id
-output alertRuleNames array = [for (rule, i) in rules: alertRules[i].name]
+output alertRuleNames array = concat(
+  [for (rule, i) in logRules: alertRules[i].name],
+  [for (rule, i) in metricRules: metricAlertRules[i].name]
+)

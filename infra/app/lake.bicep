@@ -33,6 +33,10 @@ param quarantineDeleteAfterDays int = 90
 @description('Days after which dead-lettered Event Grid deliveries are deleted.')
 param deadLetterDeleteAfterDays int = 30
 
+@minValue(7)
+@description('Days after which input manifests of runs (events/manifests/) are deleted; a repair reuses its run\'s manifest, so keep it longer than runs and their retries last.')
+param manifestDeleteAfterDays int = 60
+
 resource lake 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -154,12 +158,32 @@ var deadLetterRule = {
   }
 }
 
+// Run input manifests (written by the dispatcher when a run's file list is too long for a job parameter).
+var manifestRule = {
+  name: 'run-manifest-expiry'
+  enabled: true
+  type: 'Lifecycle'
+  definition: {
+    filters: {
+      blobTypes: ['blockBlob']
+      prefixMatch: ['events/manifests/']
+    }
+    actions: {
+      baseBlob: {
+        delete: {
+          daysAfterModificationGreaterThan: manifestDeleteAfterDays
+        }
+      }
+    }
+  }
+}
+
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: lake
   name: 'default'
   properties: {
     policy: {
-      rules: concat([rawRule, deadLetterRule], quarantineDeleteAfterDays > 0 ? [quarantineRule] : [])
+      rules: concat([rawRule, deadLetterRule, manifestRule], quarantineDeleteAfterDays > 0 ? [quarantineRule] : [])
     }
   }
   dependsOn: [

@@ -69,6 +69,11 @@ resource runStatus 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' existing 
   name: queueNames.runStatus
 }
 
+resource runFailures 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' existing = {
+  parent: serviceBus
+  name: queueNames.runFailures
+}
+
 resource runEvents 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' existing = {
   parent: serviceBus
   name: topicName
@@ -175,6 +180,27 @@ resource fnRunStatusSend 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
 resource fnRunStatusReceive 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(runStatus.id, functionPrincipalId, serviceBusDataReceiver)
   scope: runStatus
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataReceiver)
+    principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// run-failures: the dispatcher parks a failed run (send) and moves it to the dead-letter queue (receive).
+resource fnRunFailuresSend 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(runFailures.id, functionPrincipalId, serviceBusDataSender)
+  scope: runFailures
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataSender)
+    principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource fnRunFailuresReceive 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(runFailures.id, functionPrincipalId, serviceBusDataReceiver)
+  scope: runFailures
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataReceiver)
     principalId: functionPrincipalId

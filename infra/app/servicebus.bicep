@@ -5,7 +5,7 @@ param name string
 param location string
 param tags object = {}
 
-@description('Queue names: runRequests, runStatus (shared/names.ts Queues).')
+@description('Queue names: runRequests, runStatus, runFailures (shared/names.ts Queues).')
 param queueNames object
 
 @description('Topic name (shared/names.ts Topics).')
@@ -63,13 +63,31 @@ resource runRequests 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   }
 }
 
+// Control messages carry deterministic ids (flush, poll step, retry attempt): duplicate detection drops replays.
 resource runStatus 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: namespace
   name: queueNames.runStatus
   properties: {
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
     maxDeliveryCount: maxDeliveryCount
     deadLetteringOnMessageExpiration: true
     defaultMessageTimeToLive: messageTimeToLive
+    lockDuration: lockDuration
+  }
+}
+
+// Runs that failed for good: the dispatcher parks each one here and dead-letters it at once with the reason, so the
+// dead-letter queue is the list of runs that need a person (orbiter dlq list/resubmit; the dead-letter alert).
+// Messages never expire: a failed run stays until someone resubmits or removes it.
+resource runFailures 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: queueNames.runFailures
+  properties: {
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
+    maxDeliveryCount: maxDeliveryCount
+    deadLetteringOnMessageExpiration: true
     lockDuration: lockDuration
   }
 }

@@ -47,6 +47,7 @@ export interface MonitoringData {
 export const watchedEntities: readonly { entity: string; queue?: string; topic?: string; subscription?: string }[] = [
   { entity: Queues.runRequests, queue: Queues.runRequests },
   { entity: Queues.runStatus, queue: Queues.runStatus },
+  { entity: Queues.runFailures, queue: Queues.runFailures },
   ...[Subscriptions.runEventsStream, Subscriptions.runEventsMonitor].map((s) => ({
     entity: `${Topics.runEvents}/subscriptions/${s}`,
     topic: Topics.runEvents,

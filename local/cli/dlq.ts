@@ -1,14 +1,23 @@
 import type { Command } from 'commander';
 import type { ServiceBusMessage } from '@azure/service-bus';
+import { runRequestV1 } from '../../shared/messages/runRequest';
 import { Queues } from '../../shared/names';
 import { busFromSettings, messageView, type BusFactory } from './bus';
 import { CliError, ExitCode } from './exitCodes';
 import type { CliIO } from './io';
 
-const queues: readonly string[] = [Queues.runRequests, Queues.runStatus];
+const queues: readonly string[] = [Queues.runRequests, Queues.runStatus, Queues.runFailures];
 
 /** `<original>.r<time>`: unique per resubmission, still traceable to the original (max 128 chars). */
 export const resubmitId = (original: unknown): string => `${String(original ?? 'message').slice(0, 100)}.r${Date.now().toString(36)}`;
+
+/** A parked failed run as a request for a new run: a new run id (the old one is finished) and request id. */
+export function asNewRun(body: unknown): unknown {
+  const parsed = runRequestV1.safeParse(body);
+  if (!parsed.success) throw new CliError(`a dead-lettered failed run is not a run request: ${parsed.error.issues[0]?.message ?? 'invalid'}`, ExitCode.failure);
+  const r = parsed.data;
+  return { ...r, runId: resubmitId(String(r.runId ?? r.requestId).slice(0, 88)), requestId: resubmitId(r.requestId), requestedAt: new Date().toISOString() };
+}
 
 const queueList = (q: string | undefined): string[] => {
   if (q === undefined) return [...queues];
@@ -49,7 +58,7 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
 
   dlq
     .command('resubmit')
-    .description('move dead-lettered messages back to their queue (same body and properties, new message id)')
+    .description(`move dead-lettered messages back to their queue (same body and properties, new message id); a failed run from ${Queues.runFailures} goes to ${Queues.runRequests} as a new run`)
     .requiredOption('--queue <queue>', queues.join('|'))
     .option('--message-id <id...>', 'only these message ids')
     .option('--all', 'every dead-lettered message (required without --message-id)')
@@ -60,7 +69,9 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
       const wanted = o.messageId ? new Set(o.messageId) : undefined;
       const bus = deps.bus ? deps.bus() : busFromSettings(io);
       const receiver = bus.createReceiver(q!, { subQueueType: 'deadLetter' });
-      const sender = bus.createSender(q!);
+      // Failed runs are run requests parked beside the pipeline: resubmitting one requests a new run of its inputs.
+      const target = q === Queues.runFailures ? Queues.runRequests : q!;
+      const sender = bus.createSender(target);
       let moved = 0;
       let looked = 0;
       // Messages not asked for stay locked until the end, so the loop does not receive them again; then abandoned.
@@ -77,7 +88,7 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
               continue;
             }
             const copy: ServiceBusMessage = {
-              body: m.body,
+              body: q === Queues.runFailures ? asNewRun(m.body) : m.body,
               // A new message id: run-requests has duplicate detection, which would silently drop a copy under the old id
               // within its window. The dispatcher is idempotent on the run id in the body, not on the message id.
               messageId: resubmitId(m.messageId),
@@ -102,7 +113,7 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
         await Promise.all([receiver.close(), sender.close()]);
         await bus.close();
       }
-      io.out(`${moved} message(s) resubmitted to ${q}`);
+      io.out(`${moved} message(s) resubmitted to ${target}`);
       if (wanted && moved < wanted.size) throw new CliError(`${wanted.size - moved} message id(s) not found in the dead-letter queue`, ExitCode.notFound);
     });
 }

@@ -1,5 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { z } from 'zod';
+import { InputManifestSchema } from '../../shared/catalog';
+import { ManifestRefParameterSchema } from '../../shared/dispatch/manifests';
+import { isOrbiterError, OrbiterError } from '../../shared/errors';
 import type { BlobRef, BlobSource } from './blobSource';
 
 /** abfss://<container>@<account>.dfs.core.windows.net[/<path>] */
@@ -33,11 +37,49 @@ export const ManifestSchema = z.object({
   files: z.array(z.object({ container: z.string().min(1), path: z.string().min(1), etag: z.string().optional() })).default([]),
 });
 
-/** Parses the input_manifest parameter; '' means "everything under raw/<source>/". Throws on malformed JSON. */
-export function parseManifest(value: string | undefined): BlobRef[] | 'all' {
+/** A manifest by reference: the blob holding `{"files":[...]}` (docs/contracts.md). */
+export interface ManifestBlobRef {
+  ref: Pick<BlobRef, 'container' | 'path'>;
+}
+
+/**
+ * Parses the input_manifest parameter: '' (or no files) means "everything under raw/<source>/", `{"ref":{...}}` names a
+ * manifest blob (see resolveManifestRef). Throws on malformed JSON or shape.
+ */
+export function parseManifest(value: string | undefined): BlobRef[] | 'all' | ManifestBlobRef {
   if (value === undefined || value.trim() === '') return 'all';
-  const parsed = ManifestSchema.parse(JSON.parse(value));
+  const json: unknown = JSON.parse(value);
+  if (json !== null && typeof json === 'object' && 'ref' in json) return ManifestRefParameterSchema.parse(json);
+  const parsed = ManifestSchema.parse(json);
   return parsed.files.length === 0 ? 'all' : parsed.files;
+}
+
+/**
+ * Fetches a referenced manifest into the local lake (where the notebooks read it too) and returns its files; a manifest
+ * without files means "everything", as inline. Errors say which manifest and what is wrong with it.
+ */
+export async function resolveManifestRef(ref: ManifestBlobRef['ref'], lakeRoot: string, blobs: BlobSource, signal?: AbortSignal): Promise<BlobRef[] | 'all'> {
+  const where = `${ref.container}/${ref.path}`;
+  const local = localBlobPath(lakeRoot, ref);
+  try {
+    await blobs.download({ container: ref.container, path: ref.path }, local, signal);
+  } catch (err) {
+    if (isOrbiterError(err, 'NotFound')) throw new OrbiterError('NotFound', `Input manifest ${where} does not exist`, { cause: err });
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(local, 'utf8'));
+  } catch (err) {
+    throw new OrbiterError('ManifestInvalid', `Input manifest ${where} is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  // The blob holds the inline form only: `files` is required (a nested ref or another shape is refused).
+  const parsed = InputManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new OrbiterError('ManifestInvalid', `Input manifest ${where} is not {"files":[{container,path,etag}]}: ${issues}`);
+  }
+  return parsed.data.files.length === 0 ? 'all' : parsed.data.files;
 }
 
 /** The local file for a blob; refuses paths that would escape the lake directory. */
@@ -55,7 +97,8 @@ export async function materialiseInputs(
   blobs: BlobSource,
   signal?: AbortSignal,
 ): Promise<BlobRef[]> {
-  const manifest = parseManifest(manifestParam);
+  const parsed = parseManifest(manifestParam);
+  const manifest = parsed !== 'all' && 'ref' in parsed ? await resolveManifestRef(parsed.ref, lakeRoot, blobs, signal) : parsed;
   const refs = manifest === 'all' ? (source ? await blobs.list('raw', `${source}/`, signal) : []) : manifest;
   for (const ref of refs) await blobs.download(ref, localBlobPath(lakeRoot, ref), signal);
   return refs;

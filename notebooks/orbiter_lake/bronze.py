@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import BinaryType, LongType, StringType, StructField, StructType, TimestampType
 
 from . import delta_io
-from .lake import BLOB_NAME_RE, LakeError, manifest_raw_paths, parse_manifest, table_path, zone_path
+from .lake import BLOB_NAME_RE, LakeError, manifest_raw_paths, resolve_manifest, table_path, zone_path
 from .sources import ARRAY, CMR_UMM, EONET, JPL_TABLE, NEOWS_FEED, StreamSpec, spec_for, streams_for
 
 READ_MODES = ("autoloader", "files", "batch")
@@ -33,12 +33,13 @@ RECORD_TYPE = "array<struct<g:string,p:string>>"
 def read_raw(spark: SparkSession, lake_root: str, source: str, read_mode: str, manifest: str | None) -> DataFrame:
     """Raw files of one source as binaryFile rows (path, modificationTime, length, content).
 
-    A non-empty manifest is read as a batch of exactly those files (targeted re-processing, any mode).
+    A non-empty manifest (inline, or by reference to a manifest file in the lake) is read as a batch of exactly
+    those files (targeted re-processing, any mode).
     Otherwise: "autoloader" = Databricks Auto Loader stream, "files" = open-source file-source stream
     (both incremental with a checkpoint, see run_bronze), "batch" = everything under raw/<source>/ once."""
     if read_mode not in READ_MODES:
         raise LakeError(f"read_mode must be one of {READ_MODES}, got {read_mode!r}")
-    files = parse_manifest(manifest)
+    files = resolve_manifest(spark, lake_root, manifest)
     if files:
         paths = manifest_raw_paths(lake_root, files, source)
         if not paths:

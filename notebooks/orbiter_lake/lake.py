@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # lake.py stays importable without Spark
+    from pyspark.sql import SparkSession
 
 ZONES = ("raw", "quarantine", "events", "bronze", "silver", "gold", "checkpoints")
 SOURCES = ("neows", "donki", "eonet", "apod", "epic", "fireball", "meteorites", "cmr")
@@ -42,23 +46,87 @@ class ManifestFile:
     etag: str | None = None
 
 
-def parse_manifest(text: str | None) -> list[ManifestFile]:
-    """input_manifest job parameter: JSON {"files":[{"container","path","etag"}]}. Empty string or no files means
-    "process everything under raw/<source>/" and returns []."""
+@dataclass(frozen=True)
+class ManifestRef:
+    """input_manifest by reference: the lake file <container>/<path> holds {"files":[...]} (large manifests)."""
+
+    container: str
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.container}/{self.path}"
+
+
+def _manifest_files(doc: object, what: str) -> list[ManifestFile]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("files", []), list):
+        raise LakeError(f'{what} must be an object {{"files": [...]}}')
+    files = []
+    for i, item in enumerate(doc.get("files", [])):
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str) or not item["path"]:
+            raise LakeError(f"{what}.files[{i}] needs a string path")
+        files.append(ManifestFile(item.get("container") or "raw", item["path"].lstrip("/"), item.get("etag")))
+    return files
+
+
+def _manifest_ref(doc: dict) -> ManifestRef:
+    ref = doc["ref"]
+    if len(doc) != 1:
+        raise LakeError('input_manifest is either {"files": [...]} or {"ref": {...}}, not both')
+    if not isinstance(ref, dict) or set(ref) != {"container", "path"}:
+        raise LakeError('input_manifest.ref must be {"container": ..., "path": ...}')
+    container, path = ref["container"], ref["path"]
+    if container not in ZONES:
+        raise LakeError(f"input_manifest.ref.container must be a lake zone ({', '.join(ZONES)}), got {container!r}")
+    if not isinstance(path, str) or not path.strip("/") or ".." in path.split("/"):
+        raise LakeError(f"input_manifest.ref.path must be a path inside the {container} zone, got {path!r}")
+    return ManifestRef(container, path.strip("/"))
+
+
+def parse_manifest(text: str | None) -> list[ManifestFile] | ManifestRef:
+    """input_manifest job parameter (docs/contracts.md): JSON {"files":[{"container","path","etag"}]}, or
+    {"ref":{"container","path"}} naming a lake file that holds the files (see resolve_manifest). Empty string or
+    no files means "process everything under raw/<source>/" and returns []."""
     if text is None or not text.strip():
         return []
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LakeError(f"input_manifest is not JSON: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("files", []), list):
-        raise LakeError('input_manifest must be an object {"files": [...]}')
-    files = []
-    for i, item in enumerate(doc.get("files", [])):
-        if not isinstance(item, dict) or not isinstance(item.get("path"), str) or not item["path"]:
-            raise LakeError(f"input_manifest.files[{i}] needs a string path")
-        files.append(ManifestFile(item.get("container") or "raw", item["path"].lstrip("/"), item.get("etag")))
-    return files
+    if isinstance(doc, dict) and "ref" in doc:
+        return _manifest_ref(doc)
+    return _manifest_files(doc, "input_manifest")
+
+
+def parse_manifest_file(text: str, ref: ManifestRef) -> list[ManifestFile]:
+    """The content of a referenced manifest: the inline form only ({"files": [...]} required, no nested ref)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LakeError(f"input manifest {ref} is not JSON: {exc}") from exc
+    if not isinstance(doc, dict) or "files" not in doc or "ref" in doc:
+        raise LakeError(f'input manifest {ref} must be an object {{"files": [...]}}')
+    return _manifest_files(doc, f"input manifest {ref}")
+
+
+def resolve_manifest(spark: SparkSession, lake_root: str, text: str | None) -> list[ManifestFile]:
+    """The run's input files: the inline manifest, or the referenced one read from the lake with Spark (abfss on
+    Azure, a local folder locally). [] = everything under raw/<source>/, as for an inline manifest without files."""
+    manifest = parse_manifest(text)
+    if not isinstance(manifest, ManifestRef):
+        return manifest
+    path = zone_path(lake_root, manifest.container, manifest.path)
+    from pyspark.errors import AnalysisException  # here, so the pure parsing above needs no Spark
+
+    try:
+        rows = spark.read.text(path, wholetext=True).collect()
+    except AnalysisException as exc:
+        condition = exc.getCondition() if hasattr(exc, "getCondition") else exc.getErrorClass()
+        if condition == "PATH_NOT_FOUND":
+            raise LakeError(f"input manifest {manifest} does not exist ({path})") from exc
+        raise
+    if len(rows) != 1:
+        raise LakeError(f"input manifest {manifest} must be one file ({path} matched {len(rows)})")
+    return parse_manifest_file(rows[0][0], manifest)
 
 
 def manifest_raw_paths(lake_root: str, files: list[ManifestFile], source: str) -> list[str]:

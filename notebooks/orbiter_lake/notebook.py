@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from .lake import LakeError, parse_manifest
+from .lake import LakeError, ManifestRef, parse_manifest
 from .spark_session import on_databricks
 
 PARAMS = ("source", "lake_root", "input_manifest", "orbiter_run_id", "traceparent")
@@ -24,7 +24,9 @@ class RunParams:
 
     def log(self, notebook: str) -> None:
         # One structured line: the dispatcher's trace/run ids tie the Databricks run to the Orbiter run.
-        files = len(parse_manifest(self.input_manifest))
+        # A manifest by reference is read by the stage that needs it; the log names it instead of counting.
+        manifest = parse_manifest(self.input_manifest)
+        ref = manifest if isinstance(manifest, ManifestRef) else None
         print(
             json.dumps(
                 {
@@ -33,7 +35,8 @@ class RunParams:
                     "traceparent": self.traceparent,
                     "source": self.source,
                     "lake_root": self.lake_root,
-                    "manifest_files": files,
+                    "manifest_files": None if ref else len(manifest),
+                    "manifest_ref": str(ref) if ref else None,
                     "read_mode": self.read_mode,
                 }
             ),

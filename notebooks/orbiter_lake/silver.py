@@ -13,7 +13,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from . import delta_io
-from .lake import parse_manifest, table_path
+from .lake import ManifestFile, resolve_manifest, table_path
 
 QUARANTINE_TABLE = "records"  # quarantine/records/ (beside the functions' quarantined blobs, no name clash)
 QUARANTINE_KEYS = ["entity", "_blob_name", "_record_index", "item_key", "reason"]
@@ -587,20 +587,21 @@ def split(entity: Entity, bronze: DataFrame) -> tuple[DataFrame, DataFrame]:
     return latest, bad.withColumn("_quarantined_at", F.current_timestamp())
 
 
-def read_bronze(spark: SparkSession, lake_root: str, table: str, manifest: str | None) -> DataFrame | None:
+def read_bronze(spark: SparkSession, lake_root: str, table: str, files: list[ManifestFile]) -> DataFrame | None:
     path = table_path(lake_root, "bronze", table)
     if not delta_io.exists(spark, path):
         return None
     df = spark.read.format("delta").load(path)
-    files = [f.path for f in parse_manifest(manifest) if f.container == "raw"]
-    return df.where(F.col("_blob_name").isin(files)) if files else df
+    names = [f.path for f in files if f.container == "raw"]
+    return df.where(F.col("_blob_name").isin(names)) if names else df
 
 
 def run_silver(spark: SparkSession, lake_root: str, source: str, manifest: str | None = None) -> dict[str, dict[str, int]]:
     """Silver for one source: MERGE every entity; returns per-entity counts (candidates, quarantined, table rows)."""
     summary: dict[str, dict[str, int]] = {}
+    files = resolve_manifest(spark, lake_root, manifest)  # once: a manifest by reference is a lake read
     for entity in entities_for(source):
-        bronze = read_bronze(spark, lake_root, entity.bronze_table, manifest)
+        bronze = read_bronze(spark, lake_root, entity.bronze_table, files)
         if bronze is None:
             summary[entity.name] = {"candidates": 0, "quarantined": 0, "rows": 0}
             continue

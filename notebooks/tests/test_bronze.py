@@ -1,5 +1,6 @@
 import hashlib
 import json
+import os
 import shutil
 
 from helpers import fixture_bytes, fixture_json, land, land_fixtures, read_table
@@ -68,6 +69,19 @@ def test_manifest_limits_processing_to_listed_files(spark, lake):
     rows = read_table(spark, lake, "bronze", "apod").collect()
     assert {r["_blob_name"] for r in rows} == {names[1]}
     assert len(rows) == 1
+
+
+def test_manifest_by_reference_limits_processing_to_the_files_it_lists(spark, lake):
+    names = land_fixtures(lake, ("apod",))
+    manifest_path = os.path.join(lake, "events", "manifests", "apod", "apod-run-1.json")
+    os.makedirs(os.path.dirname(manifest_path))
+    with open(manifest_path, "w", encoding="utf-8") as fh:
+        json.dump({"files": [{"container": "raw", "path": names[0]}, {"container": "raw", "path": names[2]}]}, fh)
+    ref = json.dumps({"ref": {"container": "events", "path": "manifests/apod/apod-run-1.json"}})
+    assert bronze.run_bronze(spark, lake, "apod", "files", ref, "apod-run-1") == {"apod": 2}
+    rows = read_table(spark, lake, "bronze", "apod").collect()
+    assert {r["_blob_name"] for r in rows} == {names[0], names[2]}
+    assert {r["_orbiter_run_id"] for r in rows} == {"apod-run-1"}
 
 
 def test_unparseable_body_is_kept_as_corrupt_record_and_empty_response_adds_nothing(spark, lake):

@@ -1,7 +1,8 @@
 import datetime as dt
 import json
+import os
 
-from helpers import fixture_bytes, fixture_json, land, read_table
+from helpers import fixture_bytes, fixture_json, land, land_fixtures, read_table
 from orbiter_lake import bronze, silver
 
 UTC = dt.timezone.utc
@@ -173,3 +174,16 @@ def test_merge_keeps_latest_blob_and_ignores_older_blob_landing_late(spark, lake
     rows = rows_by(spark, lake, "neo_close_approaches", "neo_id")
     assert len(rows) == 4
     assert rows["2465633"]["miss_distance_km"] == 4400000.5
+
+
+def test_silver_reads_a_manifest_by_reference_and_processes_only_its_files(spark, lake):
+    names = land_fixtures(lake, ("apod",))
+    bronze.run_bronze(spark, lake, "apod", "batch")
+    manifest = os.path.join(lake, "events", "manifests", "apod", "apod-run-2.json")
+    os.makedirs(os.path.dirname(manifest))
+    with open(manifest, "w", encoding="utf-8") as fh:
+        json.dump({"files": [{"container": "raw", "path": names[1]}]}, fh)  # the single-object APOD response
+    ref = json.dumps({"ref": {"container": "events", "path": "manifests/apod/apod-run-2.json"}})
+    summary = silver.run_silver(spark, lake, "apod", ref)
+    assert summary["apod_entries"]["candidates"] == 1
+    assert set(rows_by(spark, lake, "apod_entries", "apod_date")) == {dt.date(2024, 6, 1)}

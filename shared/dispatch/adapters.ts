@@ -1,8 +1,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import type { ServiceBusSender } from '@azure/service-bus';
+import type { ServiceBusReceiver, ServiceBusSender } from '@azure/service-bus';
 import { OrbiterError } from '../errors';
 import { completionBlobName, completionEventV1, type CompletionEvent } from './completionEvent';
-import type { CompletionSink, ControlScheduler } from './dispatcher';
+import type { CompletionSink, ControlScheduler, FailureParking, ParkedRun } from './dispatcher';
 import { controlMessage, type ControlMessage } from './messages';
 
 /** Control messages as Service Bus scheduled messages on run-status: the broker holds the timer, not a lock. */
@@ -55,6 +55,49 @@ export class LakeTopicCompletionSink implements CompletionSink {
         ...(e.traceparent ? { traceparent: e.traceparent } : {}),
       },
     });
+  }
+}
+
+/**
+ * A run that failed for good is parked on queue run-failures and moved at once to its dead-letter queue with the reason,
+ * where `orbiter dlq list` and the dead-letter alert see it and `orbiter dlq resubmit` sends it back as a new run.
+ * (Service Bus only dead-letters a received message, and nothing else consumes run-failures.) Sending is deduplicated on
+ * the message id, and each call also moves anything a crashed process left in the active queue: nothing stays parked.
+ */
+export class DeadLetterFailureParking implements FailureParking {
+  constructor(
+    private readonly sender: ServiceBusSender,
+    private readonly receiver: ServiceBusReceiver,
+  ) {}
+
+  async park(p: ParkedRun): Promise<void> {
+    await this.sender.sendMessages({
+      messageId: `failed-${p.request.runId ?? p.request.requestId}-a${p.attempt}`,
+      body: p.request,
+      contentType: 'application/json',
+      subject: 'orbiter.run-failed',
+      correlationId: p.request.correlationId,
+      applicationProperties: {
+        deadLetterReason: p.reason,
+        deadLetterDescription: p.description.slice(0, 4000),
+        orbiterRunId: p.request.runId ?? '',
+        dataset: p.request.dataset,
+        attempt: p.attempt,
+        ...(p.request.traceparent ? { traceparent: p.request.traceparent } : {}),
+      },
+    });
+    // The first receive waits for the message just sent; later ones only sweep what is already there.
+    for (let wait = 3000; ; wait = 200) {
+      const batch = await this.receiver.receiveMessages(50, { maxWaitTimeInMs: wait });
+      if (batch.length === 0) return;
+      for (const m of batch) {
+        const props = m.applicationProperties ?? {};
+        await this.receiver.deadLetterMessage(m, {
+          deadLetterReason: String(props['deadLetterReason'] ?? 'RunFailed'),
+          deadLetterErrorDescription: String(props['deadLetterDescription'] ?? 'run failed'),
+        });
+      }
+    }
   }
 }
 

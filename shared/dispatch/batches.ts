@@ -28,6 +28,11 @@ export interface BatchStore {
   /** Creates the marker as `scheduled`; false if it already existed (someone else schedules the flush). */
   claimFlush(dataset: string, bucket: number): Promise<boolean>;
   markFlushed(dataset: string, bucket: number): Promise<void>;
+  /** Remembers a batch whose flush waits for a free run slot (maxRunsInFlight), so a finishing run can release it. */
+  markDeferred(dataset: string, bucket: number): Promise<void>;
+  clearDeferred(dataset: string, bucket: number): Promise<void>;
+  /** Buckets of a dataset waiting for a run slot, oldest first. */
+  deferredBuckets(dataset: string): Promise<number[]>;
 }
 
 const FLUSH_ROW = '~flush';
@@ -37,6 +42,9 @@ export function inputKey(i: RunInput): string {
 }
 
 const pk = (dataset: string, bucket: number): string => `${dataset}|${bucket}`;
+/** One partition per dataset lists its deferred batches (row key: the bucket, zero-padded so it sorts). */
+const deferredPk = (dataset: string): string => `${dataset}|deferred`;
+const bucketRow = (bucket: number): string => String(bucket).padStart(15, '0');
 
 export class TableBatchStore implements BatchStore {
   private ready: Promise<void> | undefined;
@@ -112,5 +120,27 @@ export class TableBatchStore implements BatchStore {
   async markFlushed(dataset: string, bucket: number): Promise<void> {
     await this.ensure();
     await this.table.upsertEntity({ partitionKey: pk(dataset, bucket), rowKey: FLUSH_ROW, state: 'done' }, 'Merge');
+  }
+
+  async markDeferred(dataset: string, bucket: number): Promise<void> {
+    await this.ensure();
+    await this.table.upsertEntity({ partitionKey: deferredPk(dataset), rowKey: bucketRow(bucket), bucket }, 'Replace');
+  }
+
+  async clearDeferred(dataset: string, bucket: number): Promise<void> {
+    await this.ensure();
+    try {
+      await this.table.deleteEntity(deferredPk(dataset), bucketRow(bucket));
+    } catch (err) {
+      if (!(err instanceof RestError && err.statusCode === 404)) throw err;
+    }
+  }
+
+  async deferredBuckets(dataset: string): Promise<number[]> {
+    await this.ensure();
+    const out: number[] = [];
+    const filter = `PartitionKey eq '${deferredPk(dataset).replace(/'/g, "''")}'`;
+    for await (const e of this.table.listEntities<{ bucket?: number }>({ queryOptions: { filter } })) out.push(Number(e.bucket ?? e.rowKey));
+    return out.sort((a, b) => a - b);
   }
 }

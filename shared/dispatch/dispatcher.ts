@@ -3,9 +3,11 @@ import { buildJobParameters, decideRetry, getCatalogDataset, type JobCatalog } f
 import type { Run } from '../databricks/schemas';
 import { OrbiterError } from '../errors';
 import type { Logger } from '../logger';
+import { Queues } from '../names';
 import type { RunRequest } from '../messages/runRequest';
 import { mutateRun, terminalRunStates, type RunRecord, type RunState, type RunStore } from '../runs/runStore';
 import type { BatchStore } from './batches';
+import { withManifestRef, type ManifestStore } from './manifests';
 import { completionEventV1, type CompletionEvent } from './completionEvent';
 import type { ControlMessage, FlushMessage, PollMessage, RetryMessage } from './messages';
 
@@ -29,10 +31,25 @@ export interface CompletionSink {
   publish(e: CompletionEvent): Promise<void>;
 }
 
+/** A run that failed for good, as the run request that would run it again, with why it stopped. */
+export interface ParkedRun {
+  request: RunRequest;
+  attempt: number;
+  /** Dead-letter reason: `RunFailed`. */
+  reason: string;
+  description: string;
+}
+
+export interface FailureParking {
+  /** Puts the run in a dead-letter queue with its reason. Idempotent per (run, attempt). */
+  park(p: ParkedRun): Promise<void>;
+}
+
 export type DispatchEvent =
   | { name: 'run.requested'; runId: string; dataset: string }
   | { name: 'run.dispatched'; runId: string; dataset: string; latencyMs?: number }
-  | { name: 'run.completed'; runId: string; dataset: string; state: RunState; resultState: string; jobName: string; durationMs?: number };
+  | { name: 'run.completed'; runId: string; dataset: string; state: RunState; resultState: string; jobName: string; durationMs?: number }
+  | { name: 'run.parked'; runId: string; dataset: string; entity: string; reason: string };
 
 export interface DispatchDeps {
   runs: RunStore;
@@ -42,6 +59,9 @@ export interface DispatchDeps {
   catalog: JobCatalog;
   scheduler: ControlScheduler;
   completions: CompletionSink;
+  failures: FailureParking;
+  /** Stores input manifests too large for a job parameter. */
+  manifests: ManifestStore;
   /** lake_root job parameter. */
   lakeRoot: string;
   now(): Date;
@@ -61,7 +81,10 @@ export function idempotencyToken(runId: string, attempt: number): string {
   return sha256(`${runId}|attempt=${attempt}`);
 }
 
-/** Job parameters have a size limit; above this the run processes its dataset's whole raw prefix instead. */
+/** Inputs per coalesced run: keeps the run record within one table entity; a bigger batch becomes several runs. */
+export const MAX_INPUTS_PER_RUN = 1000;
+
+/** Job parameters have a size limit; a manifest above this is passed by reference (a blob in `events`). */
 const MAX_MANIFEST_CHARS = 8000;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -145,15 +168,44 @@ function newRecord(
 // ---------------------------------------------------------------------------------------------------------------
 // run-status (control)
 
+/** Transient failures a control message outlives by being rescheduled (about 3 hours at the 5-minute cap). */
+const MAX_CONTROL_FAILURES = 40;
+
 export async function handleControl(msg: ControlMessage, deps: DispatchDeps): Promise<void> {
-  switch (msg.schema) {
-    case 'orbiter.dispatch-flush':
-      return flushBatch(msg, deps);
-    case 'orbiter.run-poll':
-      return pollRun(msg, deps);
-    case 'orbiter.run-retry':
-      return retryRun(msg, deps);
+  try {
+    switch (msg.schema) {
+      case 'orbiter.dispatch-flush':
+        return await flushBatch(msg, deps);
+      case 'orbiter.run-poll':
+        return await pollRun(msg, deps);
+      case 'orbiter.run-retry':
+        return await retryRun(msg, deps);
+    }
+  } catch (err) {
+    // Redelivery alone would spend the queue's few deliveries in seconds and dead-letter the flush or poll, stranding
+    // its batch or run during a Jobs API or storage outage: transient failures are rescheduled with backoff instead.
+    const failures = (msg.failures ?? 0) + 1;
+    if (!isTransient(err) || failures > MAX_CONTROL_FAILURES) throw err;
+    const delayMs = Math.min(300_000, 2000 * 2 ** Math.min(failures - 1, 10));
+    const at = new Date(deps.now().getTime() + delayMs);
+    deps.logger.warn('control message failed transiently; rescheduled', { schema: msg.schema, failures, delayMs, error: String((err as Error)?.message ?? err) });
+    await deps.scheduler.schedule({ ...msg, failures }, at, `${msg.schema}-${controlKey(msg)}-f${failures}-${at.getTime()}`);
   }
+}
+
+function controlKey(msg: ControlMessage): string {
+  if (msg.schema === 'orbiter.dispatch-flush') return `${msg.dataset}-${msg.bucket}`;
+  if (msg.schema === 'orbiter.run-poll') return `${msg.runId}-a${msg.attempt}-${msg.polls}`;
+  return `${msg.runId}-a${msg.attempt}`;
+}
+
+/** Errors worth waiting out: typed retryable ones, storage 408/429/5xx and network failures. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof OrbiterError) return err.retryable;
+  const e = err as { retryable?: unknown; statusCode?: unknown; code?: unknown } | null;
+  if (e?.retryable === true) return true;
+  if (typeof e?.statusCode === 'number') return e.statusCode === 408 || e.statusCode === 429 || e.statusCode >= 500;
+  return typeof e?.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'REQUEST_SEND_ERROR'].includes(e.code);
 }
 
 /**
@@ -162,22 +214,28 @@ export async function handleControl(msg: ControlMessage, deps: DispatchDeps): Pr
  */
 export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise<void> {
   const entry = getCatalogDataset(deps.catalog, msg.dataset);
-  const items = (await deps.batches.items(msg.dataset, msg.bucket)).filter((i) => !i.runId).sort((a, b) => a.key.localeCompare(b.key));
+  const all = await deps.batches.items(msg.dataset, msg.bucket);
+  // A flush cut short after taking its rows but before run-now left its run `requested`: start it now.
+  for (const id of new Set(all.flatMap((i) => (i.runId ? [i.runId] : [])))) {
+    const taken = await deps.runs.get(id);
+    if (taken?.record.state === 'requested') await dispatchRun(taken.record, deps);
+  }
+  const unassigned = all.filter((i) => !i.runId).sort((a, b) => a.key.localeCompare(b.key));
+  const items = unassigned.slice(0, MAX_INPUTS_PER_RUN);
   if (items.length === 0) {
     await deps.batches.markFlushed(msg.dataset, msg.bucket);
+    await deps.batches.clearDeferred(msg.dataset, msg.bucket);
     return;
   }
-  const inFlight = (await Promise.all((['dispatched', 'running'] as const).map((state) => deps.runs.list({ dataset: msg.dataset, state, limit: entry.maxRunsInFlight + 1 })))).reduce(
-    (n, r) => n + r.runs.length,
-    0,
-  );
   const runId = `${msg.dataset}-${new Date(msg.bucket).toISOString().replace(/[-:]/g, '').slice(0, 15)}-${sha256(`${msg.dataset}|${msg.bucket}|${items.map((i) => i.key).join(',')}`).slice(0, 12)}`;
   const existing = await deps.runs.get(runId);
-  if (!existing && inFlight >= entry.maxRunsInFlight) {
-    // Too many runs in flight for this job: wait a window; the batch keeps growing meanwhile (more coalescing).
-    const delay = Math.max(1000, windowMsFor(deps, entry.coalescingWindowSeconds));
+  if (!existing && (await runsInFlight(msg.dataset, entry.maxRunsInFlight, deps)) >= entry.maxRunsInFlight) {
+    // Too many runs in flight for this job: the batch waits (and keeps growing: more coalescing). A finishing run
+    // releases it at once (releaseDeferred); the scheduled flush is only the fallback.
+    await deps.batches.markDeferred(msg.dataset, msg.bucket);
+    const delay = Math.max(5000, windowMsFor(deps, entry.coalescingWindowSeconds));
     const at = new Date(deps.now().getTime() + delay);
-    deps.logger.info('run deferred: max runs in flight reached', { dataset: msg.dataset, inFlight, max: entry.maxRunsInFlight });
+    deps.logger.info('run deferred: max runs in flight reached', { dataset: msg.dataset, max: entry.maxRunsInFlight });
     await deps.scheduler.schedule(msg, at, `flush-${msg.dataset}-${msg.bucket}-${at.getTime()}`);
     return;
   }
@@ -201,17 +259,38 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
     ),
   );
   if (created) deps.onEvent?.({ name: 'run.requested', runId, dataset: msg.dataset });
-  if (run.record.state === 'requested') await dispatchRun(run.record, deps);
+  // The rows are stamped before run-now, so a replayed flush never puts them in a second set (see the loop above).
   await deps.batches.assign(
     msg.dataset,
     msg.bucket,
     items.map((i) => i.key),
     runId,
   );
+  if (run.record.state === 'requested') await dispatchRun(run.record, deps);
   await deps.batches.markFlushed(msg.dataset, msg.bucket);
-  // Requests that joined while this flush ran saw it as still scheduled: pick them up now.
-  if ((await deps.batches.items(msg.dataset, msg.bucket)).some((i) => !i.runId)) {
+  await deps.batches.clearDeferred(msg.dataset, msg.bucket);
+  // Rows beyond the per-run cap, and requests that joined while this flush ran (they saw it as still scheduled).
+  if (unassigned.length > items.length || (await deps.batches.items(msg.dataset, msg.bucket)).some((i) => !i.runId)) {
     await deps.scheduler.schedule(msg, deps.now(), `flush-${msg.dataset}-${msg.bucket}-after-${runId}`);
+  }
+}
+
+/** Runs of a dataset dispatched or running, counted up to `cap`. */
+async function runsInFlight(dataset: string, cap: number, deps: DispatchDeps): Promise<number> {
+  const pages = await Promise.all((['dispatched', 'running'] as const).map((state) => deps.runs.list({ dataset, state, limit: cap + 1 })));
+  return pages.reduce((n, r) => n + r.runs.length, 0);
+}
+
+/** Flushes the oldest batches deferred by maxRunsInFlight, as many as there are free run slots now. */
+async function releaseDeferred(dataset: string, deps: DispatchDeps): Promise<void> {
+  const entry = deps.catalog.datasets[dataset] ? getCatalogDataset(deps.catalog, dataset) : undefined;
+  if (!entry) return;
+  const buckets = await deps.batches.deferredBuckets(dataset);
+  if (buckets.length === 0) return;
+  const free = entry.maxRunsInFlight - (await runsInFlight(dataset, entry.maxRunsInFlight, deps));
+  const now = deps.now();
+  for (const bucket of buckets.slice(0, Math.max(0, free))) {
+    await deps.scheduler.schedule({ schema: 'orbiter.dispatch-flush', version: 1, dataset, bucket }, now, `flush-${dataset}-${bucket}-released-${now.getTime()}`);
   }
 }
 
@@ -219,19 +298,18 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
 export async function dispatchRun(record: RunRecord, deps: DispatchDeps, attempt = record.attempt): Promise<void> {
   const entry = getCatalogDataset(deps.catalog, record.dataset);
   const jobId = await deps.resolveJobId(record.dataset);
-  let files = record.inputs.map((i) => ({ container: i.container, path: i.path, etag: i.etag }));
-  if (JSON.stringify({ files }).length > MAX_MANIFEST_CHARS) {
-    deps.logger.warn('input manifest too large for a job parameter: the run processes the whole raw prefix', { runId: record.runId, inputs: files.length });
-    files = [];
-  }
-  const params = buildJobParameters(entry, {
+  const files = record.inputs.map((i) => ({ container: i.container, path: i.path, etag: i.etag }));
+  // A manifest too large for a job parameter goes by reference: its blob is written before run-now, so the run finds it.
+  const ref = JSON.stringify({ files }).length > MAX_MANIFEST_CHARS ? await deps.manifests.put(record.runId, record.dataset, files) : undefined;
+  const inline = buildJobParameters(entry, {
     dataset: record.dataset,
     lakeRoot: deps.lakeRoot,
-    inputManifest: { files },
+    inputManifest: { files: ref ? [] : files },
     runId: record.runId,
     ...(record.traceparent ? { traceparent: record.traceparent } : {}),
     userParameters: record.parameters,
   });
+  const params = ref ? withManifestRef(inline, entry, ref) : inline;
   const token = idempotencyToken(record.runId, attempt);
   const { run_id } = await deps.jobs.runNow({ job_id: jobId, job_parameters: params, idempotency_token: token });
   const run = await deps.jobs.getRun(run_id);
@@ -289,8 +367,10 @@ function finalState(run: Run): RunState {
 export async function pollRun(msg: PollMessage, deps: DispatchDeps): Promise<void> {
   const stored = await deps.runs.get(msg.runId);
   if (!stored) throw new OrbiterError('NotFound', `poll for unknown run ${msg.runId}`);
-  // A newer attempt supersedes this poll chain.
-  if (stored.record.attempt > msg.attempt || terminalRunStates.includes(stored.record.state)) return;
+  // A newer attempt supersedes this poll chain; a finished run whose completion went out needs nothing more. A terminal
+  // record without `completionPublishedAt` is a finish cut short (process died): it is completed again below.
+  if (stored.record.attempt > msg.attempt) return;
+  if (terminalRunStates.includes(stored.record.state) && (stored.record.completionPublishedAt || stored.record.databricksRunId !== msg.databricksRunId)) return;
   const run = await deps.jobs.getRun(msg.databricksRunId);
   const now = deps.now().toISOString();
   if (!isTerminal(run)) {
@@ -324,10 +404,12 @@ export async function pollRun(msg: PollMessage, deps: DispatchDeps): Promise<voi
       deps.logger.warn('run failed; retry scheduled', { runId: msg.runId, terminationType, nextAttempt: decision.nextAttempt, delayMs: decision.delayMs });
       return;
     }
+    // Failed for good: the run goes to the dead-letter queue first, so a crash below can only repeat this (deduplicated).
+    await parkFailedRun(stored.record, msg.attempt, `${decision.reason}; attempt ${msg.attempt} ended ${terminationType ?? 'FAILED'}${terminationCode ? `/${terminationCode}` : ''}: ${error}`, deps);
   }
 
   const startedAt = run.start_time ? new Date(run.start_time).toISOString() : (stored.record.startedAt ?? null);
-  const endedAt = run.end_time ? new Date(run.end_time).toISOString() : now;
+  const endedAt = run.end_time ? new Date(run.end_time).toISOString() : (stored.record.endedAt ?? now);
   const final = await mutateRun(deps.runs, msg.runId, (r) => ({
     ...r,
     state,
@@ -360,10 +442,36 @@ export async function pollRun(msg: PollMessage, deps: DispatchDeps): Promise<voi
     correlation_id: rec.correlationId,
     ...(rec.traceparent ? { traceparent: rec.traceparent } : {}),
   });
+  // Both idempotent (the blob is written if absent, the message id is deduplicated), then the record says it is done.
   await deps.completions.write(event);
   await deps.completions.publish(event);
-  deps.onEvent?.({ name: 'run.completed', runId: rec.runId, dataset: rec.dataset, state, resultState: event.result_state, jobName: rec.jobName, ...(event.duration_ms !== null ? { durationMs: event.duration_ms } : {}) });
+  const done = await mutateRun(deps.runs, msg.runId, (r) => (r.completionPublishedAt ? undefined : { ...r, completionPublishedAt: deps.now().toISOString() }));
+  if (done?.completionPublishedAt && stored.record.completionPublishedAt === undefined) {
+    deps.onEvent?.({ name: 'run.completed', runId: rec.runId, dataset: rec.dataset, state, resultState: event.result_state, jobName: rec.jobName, ...(event.duration_ms !== null ? { durationMs: event.duration_ms } : {}) });
+  }
   deps.logger.info('run completed', { runId: rec.runId, state, databricksRunId: msg.databricksRunId });
+  // A finished run frees a slot: flushes deferred by maxRunsInFlight go now instead of waiting out their delay.
+  await releaseDeferred(rec.dataset, deps);
+}
+
+/** The dead-letter entry of a failed run: the run request that would run its inputs again, and why it stopped. */
+async function parkFailedRun(rec: RunRecord, attempt: number, description: string, deps: DispatchDeps): Promise<void> {
+  const request: RunRequest = {
+    schema: 'orbiter.run-request',
+    version: 1,
+    requestId: `failed-${rec.runId}`.slice(0, 128),
+    dataset: rec.dataset as RunRequest['dataset'],
+    origin: 'retry',
+    runId: rec.runId,
+    inputs: rec.inputs,
+    parameters: rec.parameters,
+    correlationId: rec.correlationId,
+    ...(rec.traceparent ? { traceparent: rec.traceparent } : {}),
+    requestedAt: deps.now().toISOString(),
+  };
+  await deps.failures.park({ request, attempt, reason: 'RunFailed', description });
+  deps.onEvent?.({ name: 'run.parked', runId: rec.runId, dataset: rec.dataset, entity: Queues.runFailures, reason: 'RunFailed' });
+  deps.logger.error('run failed for good; parked in the dead-letter queue of run-failures', { runId: rec.runId, attempt, description });
 }
 
 export async function retryRun(msg: RetryMessage, deps: DispatchDeps): Promise<void> {
@@ -396,7 +504,7 @@ export async function onJobNotification(n: { event_type: string; run: { run_id: 
   await deps.scheduler.schedule(
     { schema: 'orbiter.run-poll', version: 1, runId: rec.runId, databricksRunId: n.run.run_id, attempt: rec.attempt, polls: 0, once: true },
     deps.now(),
-    `hook-${rec.runId}-${n.run.run_id}-${n.event_type}`,
+    `hook-${rec.runId}-a${rec.attempt}-${n.run.run_id}-${n.event_type}`,
   );
   return 'polled';
 }

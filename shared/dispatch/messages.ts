@@ -12,6 +12,7 @@ export const flushMessage = z.object({
   dataset: z.string().min(1),
   /** Window start (ms since epoch) of the batch. */
   bucket: z.number().int().nonnegative(),
+  failures: z.number().int().nonnegative().optional(),
 });
 
 export const pollMessage = z.object({
@@ -23,6 +24,7 @@ export const pollMessage = z.object({
   polls: z.number().int().nonnegative(),
   /** A one-off poll (from a job notification webhook) that does not continue the polling chain. */
   once: z.boolean().optional(),
+  failures: z.number().int().nonnegative().optional(),
 });
 
 export const retryMessage = z.object({
@@ -31,6 +33,8 @@ export const retryMessage = z.object({
   runId: z.string().min(1),
   attempt: z.number().int().min(2),
   strategy: z.enum(['repair', 'new-run']),
+  /** Consecutive transient failures handling this message (Jobs API or storage down): it is rescheduled with backoff. */
+  failures: z.number().int().nonnegative().optional(),
 });
 
 export const controlMessage = z.discriminatedUnion('schema', [flushMessage, pollMessage, retryMessage]);

@@ -37,6 +37,8 @@ export const runRecordSchema = z.object({
   updatedAt: z.string(),
   /** Time the earliest input landed (for landed → run-now latency). */
   firstLandedAt: z.string().optional(),
+  /** Set once the completion event is in the lake and on the topic: a terminal record without it is finished again. */
+  completionPublishedAt: z.string().optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
@@ -75,22 +77,50 @@ interface RunEntity {
   requestedAt: string;
   jobName: string;
   databricksRunId?: number;
-  /** The whole record as JSON: tables cap property count and types, one JSON column keeps the schema in zod. */
+  /**
+   * The whole record as JSON: tables cap property count and types, one JSON column keeps the schema in zod. A string
+   * property holds at most 32K characters, so a long record (hundreds of inputs) continues in record1, record2, ...
+   */
   record: string;
+  recordParts?: number;
+  [part: `record${number}`]: string;
 }
 
-const encode = (r: RunRecord): RunEntity => ({
-  partitionKey: r.runId,
-  rowKey: 'run',
-  dataset: r.dataset,
-  state: r.state,
-  requestedAt: r.requestedAt,
-  jobName: r.jobName,
-  ...(r.databricksRunId !== undefined ? { databricksRunId: r.databricksRunId } : {}),
-  record: JSON.stringify(r),
-});
+/** Characters per string property (Table storage allows 32K UTF-16 code units; JSON here is ASCII-escaped). */
+const PART_CHARS = 30_000;
+/** An entity is at most 1 MiB: 15 parts of 60 KB leave room for the indexed columns. */
+export const MAX_RECORD_PARTS = 15;
 
-const decode = (e: { record?: unknown }): RunRecord => runRecordSchema.parse(JSON.parse(String(e.record)));
+const encode = (r: RunRecord): RunEntity => {
+  // \u-escaping non-ASCII keeps characters = UTF-16 units = bytes / 2, so the size checks above hold.
+  const json = JSON.stringify(r).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const parts = Math.max(1, Math.ceil(json.length / PART_CHARS));
+  if (parts > MAX_RECORD_PARTS) {
+    throw new OrbiterError('InvalidArgument', `run ${r.runId} is too large to record (${json.length} characters, ${r.inputs.length} inputs; at most ${MAX_RECORD_PARTS * PART_CHARS})`);
+  }
+  const e: RunEntity = {
+    partitionKey: r.runId,
+    rowKey: 'run',
+    dataset: r.dataset,
+    state: r.state,
+    requestedAt: r.requestedAt,
+    jobName: r.jobName,
+    ...(r.databricksRunId !== undefined ? { databricksRunId: r.databricksRunId } : {}),
+    record: json.slice(0, PART_CHARS),
+    recordParts: parts,
+  };
+  for (let i = 1; i < parts; i++) e[`record${i}`] = json.slice(i * PART_CHARS, (i + 1) * PART_CHARS);
+  return e;
+};
+
+/** A run record from its OrbiterRuns entity (for readers that scan the table themselves). */
+export const decodeRunEntity = (entity: object): RunRecord => {
+  const e = entity as Record<string, unknown>;
+  const parts = typeof e['recordParts'] === 'number' ? e['recordParts'] : 1;
+  let json = String(e['record']);
+  for (let i = 1; i < parts; i++) json += String(e[`record${i}`] ?? '');
+  return runRecordSchema.parse(JSON.parse(json));
+};
 
 /** Table filter values: single quotes doubled, as OData requires. */
 const q = (v: string): string => `'${v.replace(/'/g, "''")}'`;
@@ -109,7 +139,7 @@ export class TableRunStore implements RunStore {
     await this.ensure();
     try {
       const e = await this.table.getEntity<RunEntity>(runId, 'run');
-      return { record: decode(e), etag: e.etag };
+      return { record: decodeRunEntity(e), etag: e.etag };
     } catch (err) {
       if (err instanceof RestError && err.statusCode === 404) return undefined;
       throw err;
@@ -148,7 +178,7 @@ export class TableRunStore implements RunStore {
   async findByDatabricksRunId(databricksRunId: number): Promise<RunRecord | undefined> {
     await this.ensure();
     const filter = `RowKey eq 'run' and databricksRunId eq ${Math.trunc(databricksRunId)}`;
-    for await (const e of this.table.listEntities<RunEntity>({ queryOptions: { filter } })) return decode(e);
+    for await (const e of this.table.listEntities<RunEntity>({ queryOptions: { filter } })) return decodeRunEntity(e);
     return undefined;
   }
 
@@ -167,7 +197,7 @@ export class TableRunStore implements RunStore {
     if (first.done) return { runs: [] };
     const page = first.value as RunEntity[] & { continuationToken?: string };
     return {
-      runs: page.map(decode),
+      runs: page.map(decodeRunEntity),
       ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
     };
   }

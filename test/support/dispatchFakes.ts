@@ -1,13 +1,15 @@
 import type { BatchItem, BatchStore } from '../../shared/dispatch/batches';
 import { inputKey } from '../../shared/dispatch/batches';
 import type { CompletionEvent } from '../../shared/dispatch/completionEvent';
-import type { CompletionSink, ControlScheduler, DispatchDeps, JobsApi } from '../../shared/dispatch/dispatcher';
+import type { CompletionSink, ControlScheduler, DispatchDeps, FailureParking, JobsApi, ParkedRun } from '../../shared/dispatch/dispatcher';
+import { manifestBlobName, type ManifestFile, type ManifestRef, type ManifestStore } from '../../shared/dispatch/manifests';
 import type { ControlMessage } from '../../shared/dispatch/messages';
 import type { Run } from '../../shared/databricks/schemas';
 import { OrbiterError } from '../../shared/errors';
 import { silentLogger } from '../../shared/logger';
+import { Containers } from '../../shared/names';
 import { runRecordSchema, type RunQuery, type RunRecord, type RunStore, type StoredRun } from '../../shared/runs/runStore';
-import { parseJobCatalog } from '../../shared/catalog';
+import { parseJobCatalog, type JobCatalog } from '../../shared/catalog';
 
 /** Stateful fakes that obey the real rules (ETags, idempotency tokens), not canned answers. */
 export class MemoryRunStore implements RunStore {
@@ -72,6 +74,25 @@ export class MemoryBatchStore implements BatchStore {
       const it = this.rows.get(`${dataset}|${bucket}`)?.get(k);
       if (it) it.runId = runId;
     }
+  }
+  readonly deferred = new Set<string>();
+  async markDeferred(d: string, b: number) {
+    this.deferred.add(`${d}|${b}`);
+  }
+  async clearDeferred(d: string, b: number) {
+    this.deferred.delete(`${d}|${b}`);
+  }
+  async deferredBuckets(d: string) {
+    return [...this.deferred].filter((k) => k.startsWith(`${d}|`)).map((k) => Number(k.split('|')[1])).sort((a, b) => a - b);
+  }
+}
+
+/** Parked (dead-lettered) runs, deduplicated on (run, attempt) like the queue's duplicate detection. */
+export class MemoryParking implements FailureParking {
+  readonly parked = new Map<string, ParkedRun>();
+  async park(p: ParkedRun) {
+    const id = `${p.request.runId}-a${p.attempt}`;
+    if (!this.parked.has(id)) this.parked.set(id, p);
   }
 }
 
@@ -141,7 +162,25 @@ export class MemorySink implements CompletionSink {
   }
 }
 
-export const testCatalog = parseJobCatalog({
+/** Manifests by run, as the blob store keeps them (same run, same name: a rewrite replaces it). */
+export class MemoryManifestStore implements ManifestStore {
+  readonly blobs = new Map<string, string>();
+  puts = 0;
+  async put(runId: string, dataset: string, files: ManifestFile[]): Promise<ManifestRef> {
+    this.puts++;
+    const path = manifestBlobName(dataset, runId);
+    this.blobs.set(path, JSON.stringify({ files }));
+    return { container: Containers.events, path };
+  }
+  /** The stored manifest a ref names; throws like a missing blob when there is none. */
+  read(ref: ManifestRef): { files: ManifestFile[] } {
+    const body = ref.container === Containers.events ? this.blobs.get(ref.path) : undefined;
+    if (body === undefined) throw new OrbiterError('NotFound', `no manifest ${ref.container}/${ref.path}`);
+    return JSON.parse(body) as { files: ManifestFile[] };
+  }
+}
+
+export const testCatalogInput = {
   version: 1,
   defaults: {
     jobParameters: { source: { from: 'dataset' }, lake_root: { from: 'lakeRoot' }, input_manifest: { from: 'inputManifest' }, orbiter_run_id: { from: 'runId' }, traceparent: { from: 'traceparent' } },
@@ -151,7 +190,8 @@ export const testCatalog = parseJobCatalog({
     retryPolicy: { retryOn: { CLOUD_FAILURE: { maxAttempts: 3 } }, strategy: 'repair', backoff: { initialSeconds: 10, maxSeconds: 60 } },
   },
   datasets: { neows: { job: { name: 'orbiter-neows-pipeline' } }, apod: { job: { name: 'orbiter-apod-pipeline' } } },
-});
+};
+export const testCatalog = parseJobCatalog(testCatalogInput);
 
 export function fakeDeps(now: { t: number }) {
   const deps = {
@@ -159,9 +199,11 @@ export function fakeDeps(now: { t: number }) {
     batches: new MemoryBatchStore(),
     jobs: new FakeJobs(),
     resolveJobId: async (d: string) => (d === 'neows' ? 1 : 2),
-    catalog: testCatalog,
+    catalog: testCatalog as JobCatalog,
     scheduler: new CapturingScheduler(),
     completions: new MemorySink(),
+    failures: new MemoryParking(),
+    manifests: new MemoryManifestStore(),
     lakeRoot: 'abfss://{zone}@acct.dfs.core.windows.net',
     now: () => new Date(now.t),
     logger: silentLogger,

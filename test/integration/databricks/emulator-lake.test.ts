@@ -2,9 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { AzureBlobSource } from '../../../local/databricks/blobSource';
+import { AzureBlobSource, type BlobRef } from '../../../local/databricks/blobSource';
 import { jobIdFor } from '../../../local/databricks/bundle';
 import { startDatabricksEmulator, type DatabricksEmulator } from '../../../local/databricks/emulator';
+import { BlobManifestStore } from '../../../shared/dispatch/manifests';
 import { DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from '../../../shared/databricks';
 import { startTestAzurite } from '../../support/azurite';
 import { FakeNotebookRunner, waitFor } from '../../fixtures/databricks/fakeRunner';
@@ -77,6 +78,56 @@ describe('emulator inputs: manifest blobs from Azurite into the local lake', () 
     const { run_id } = await client.runNow({ job_id: PIPELINE, job_parameters: { input_manifest: '{"files":[]}' } });
     expect((await settle(client, run_id)).state?.result_state).toBe('SUCCESS');
     expect(seenFiles.at(-1)).toEqual(['neows/feed/2024/05/25/2024-05-25_2024-05-31.json', 'neows/feed/2024/06/01/2024-06-01_2024-06-07.json']);
+  });
+
+  it('resolves a manifest by reference: fetches the manifest blob, then exactly the files it lists', async () => {
+    const service = BlobServiceClient.fromConnectionString(azurite.connectionString);
+    const raw = service.getContainerClient('raw');
+    const listed = Array.from({ length: 60 }, (_, i) => `eonet/events/2025/10/01/2025-10-01_2025-10-02.p${String(i + 1).padStart(4, '0')}.json`);
+    const unlisted = 'eonet/events/2025/10/01/2025-10-01_2025-10-02.p0099.json';
+    const files: BlobRef[] = [];
+    for (const path of [...listed, unlisted]) {
+      const res = await raw.getBlockBlobClient(path).upload('{"events":[]}', 13);
+      if (path !== unlisted) files.push({ container: 'raw', path, etag: res.etag! });
+    }
+    const events = service.getContainerClient('events');
+    await events.createIfNotExists();
+    const ref = await new BlobManifestStore(events).put('eonet-ref-1', 'eonet', files);
+    const param = JSON.stringify({ ref });
+    const { run_id } = await client.runNow({ job_id: PIPELINE, job_parameters: { input_manifest: param, source: 'eonet' } });
+    expect((await settle(client, run_id)).state?.result_state).toBe('SUCCESS');
+    const lake = join(dir, 'lake');
+    expect(listed.filter((p) => !existsSync(join(lake, 'raw', p)))).toEqual([]);
+    expect(existsSync(join(lake, 'raw', unlisted))).toBe(false);
+    // The manifest itself is in the local lake, where the notebooks resolve the same ref; they get the parameter as sent.
+    expect(JSON.parse(readFileSync(join(lake, 'events', ref.path), 'utf8'))).toEqual({ files });
+    expect(runner.calls.at(-1)!.parameters['input_manifest']).toBe(param);
+  });
+
+  it('fails a run whose referenced manifest is missing or not a manifest as a client error naming the manifest', async () => {
+    const before = runner.calls.length;
+    const events = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('events');
+    await events.createIfNotExists();
+    const run = async (path: string) =>
+      settle(client, (await client.runNow({ job_id: PIPELINE, job_parameters: { input_manifest: JSON.stringify({ ref: { container: 'events', path } }) } })).run_id);
+
+    const missing = await run('manifests/neows/absent.json');
+    expect(missing.state).toMatchObject({ life_cycle_state: 'TERMINATED', result_state: 'FAILED' });
+    expect(missing.status?.termination_details).toMatchObject({ code: 'RESOURCE_NOT_FOUND', type: 'CLIENT_ERROR', message: expect.stringContaining('Input manifest events/manifests/neows/absent.json does not exist') });
+
+    await events.getBlockBlobClient('manifests/neows/bad-json.json').upload('{"files": [', 11);
+    const badJson = await run('manifests/neows/bad-json.json');
+    expect(badJson.status?.termination_details).toMatchObject({ code: 'INVALID_RUN_CONFIGURATION', type: 'CLIENT_ERROR', message: expect.stringContaining('Input manifest events/manifests/neows/bad-json.json is not JSON') });
+
+    await events.getBlockBlobClient('manifests/neows/nested.json').upload('{"ref":{"container":"events","path":"x.json"}}', 46);
+    const nested = await run('manifests/neows/nested.json');
+    expect(nested.status?.termination_details).toMatchObject({ code: 'INVALID_RUN_CONFIGURATION', message: expect.stringMatching(/manifests\/neows\/nested\.json is not \{"files".*files/) });
+
+    // A listed input that is missing fails the run the same way as inline.
+    const gone = await new BlobManifestStore(events).put('neows-gone', 'neows', [{ container: 'raw', path: 'neows/feed/gone.json' }]);
+    const goneRun = await run(gone.path);
+    expect(goneRun.status?.termination_details).toMatchObject({ code: 'RESOURCE_NOT_FOUND', message: expect.stringContaining('raw/neows/feed/gone.json') });
+    expect(runner.calls.length).toBe(before);
   });
 
   it('fails the run as a client error, without running notebooks, when an input is missing or changed', async () => {

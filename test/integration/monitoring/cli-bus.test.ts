@@ -5,6 +5,8 @@ import type { CliIO } from '../../../local/cli/io';
 import { ExitCode } from '../../../local/cli/exitCodes';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '../../../local/servicebus/emulator';
 import { Queues, Topics } from '../../../shared/names';
+import { DeadLetterFailureParking } from '../../../shared/dispatch/adapters';
+import { runRequestV1 } from '../../../shared/messages/runRequest';
 
 jest.setTimeout(60_000);
 
@@ -71,6 +73,46 @@ describe('orbiter dlq and events tail against the Service Bus emulator', () => {
     expect(after.out.map((l) => JSON.parse(l).messageId)).toEqual(['dl-a']);
     expect(await runCli(['dlq', 'resubmit', '--queue', Queues.runRequests, '--message-id', 'nope'], io(env).io)).toBe(ExitCode.notFound);
     expect(await runCli(['dlq', 'resubmit', '--queue', 'other'], io(env).io)).toBe(ExitCode.usage);
+  });
+
+  it('a parked failed run is dead-lettered with its reason, listed, and resubmitted as a new run on run-requests', async () => {
+    const sender = bus.createSender(Queues.runFailures);
+    const receiver = bus.createReceiver(Queues.runFailures);
+    const parking = new DeadLetterFailureParking(sender, receiver);
+    const request = {
+      schema: 'orbiter.run-request' as const,
+      version: 1 as const,
+      requestId: 'failed-neows-20261124T100000-abc',
+      dataset: 'neows' as const,
+      origin: 'retry' as const,
+      runId: 'neows-20261124T100000-abc',
+      inputs: [{ container: 'raw', path: 'neows/feed/2026/11/24/a.json', etag: '"0x1"' }],
+      parameters: {},
+      correlationId: 'corr-1',
+      requestedAt: '2026-11-24T10:05:00.000Z',
+    };
+    const p = { request, attempt: 3, reason: 'RunFailed', description: 'CLOUD_FAILURE: 3 of 3 attempts used; attempt 3 ended CLOUD_FAILURE/X: boom' };
+    await parking.park(p);
+    await parking.park(p); // a replayed poll: deduplicated, still one dead letter
+    await Promise.all([sender.close(), receiver.close()]);
+
+    const list = io(env);
+    expect(await runCli(['dlq', 'list', '--queue', Queues.runFailures, '--json'], list.io)).toBe(ExitCode.ok);
+    expect(list.out).toHaveLength(1);
+    expect(JSON.parse(list.out[0]!)).toMatchObject({ messageId: 'failed-neows-20261124T100000-abc-a3', deadLetterReason: 'RunFailed', deadLetterDescription: p.description });
+
+    const re = io(env);
+    expect(await runCli(['dlq', 'resubmit', '--queue', Queues.runFailures, '--all'], re.io)).toBe(ExitCode.ok);
+    expect(re.out).toEqual([`1 message(s) resubmitted to ${Queues.runRequests}`]);
+    const main = bus.createReceiver(Queues.runRequests);
+    const [back] = await main.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    await main.completeMessage(back!);
+    await main.close();
+    // A valid run request for a new run of the same inputs (the failed run id is finished).
+    const again = runRequestV1.parse(back!.body);
+    expect(again.inputs).toEqual(request.inputs);
+    expect(again.runId).toMatch(/^neows-20261124T100000-abc\.r[0-9a-z]+$/);
+    expect(again.requestId).not.toBe(request.requestId);
   });
 
   it('events tail prints run events as JSON lines', async () => {

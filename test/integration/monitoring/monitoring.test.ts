@@ -58,7 +58,7 @@ describe('startLocalMonitoring: dashboard + alerts + telemetry over the local pe
     expect({ errors: snap!.errors, queues: snap!.queues }).toEqual({ errors: {}, queues: expect.anything() });
     // Dead-letter alerting over the emulator is covered by alerts.test.ts (here it was not seen in multi-file runs; under investigation).
     expect(snap!.alerts.map((a) => a.rule)).toEqual(['failed-run']);
-    expect(snap!.queues.map((q) => q.entity)).toEqual([Queues.runRequests, Queues.runStatus, 'run-events/subscriptions/stream-consumer', 'run-events/subscriptions/monitor']);
+    expect(snap!.queues.map((q) => q.entity)).toEqual([Queues.runRequests, Queues.runStatus, Queues.runFailures, 'run-events/subscriptions/stream-consumer', 'run-events/subscriptions/monitor']);
     expect(snap!.ingestion).toEqual([expect.objectContaining({ source: 'neows', lastRecords: 7 })]);
     expect(snap!.charts).toEqual([expect.objectContaining({ name: 'neo_close_approaches', url: '/charts/neo_close_approaches.png' })]);
     const png = await fetch(`${mon.dashboard.url}${snap!.charts[0]!.url}`);

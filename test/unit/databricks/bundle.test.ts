@@ -75,6 +75,9 @@ describe('emulator lake paths', () => {
     expect(parseManifest('{"files":[]}')).toBe('all');
     expect(parseManifest('{"files":[{"container":"raw","path":"neows/a.json","etag":"0x1"}]}')).toEqual([{ container: 'raw', path: 'neows/a.json', etag: '0x1' }]);
     expect(() => parseManifest('{"files":')).toThrow(SyntaxError);
+    expect(parseManifest('{"ref":{"container":"events","path":"manifests/neows/r1.json"}}')).toEqual({ ref: { container: 'events', path: 'manifests/neows/r1.json' } });
+    expect(() => parseManifest('{"ref":{"container":"events"}}')).toThrow(/path/);
+    expect(() => parseManifest('{"ref":{"container":"events","path":"m.json"},"files":[]}')).toThrow(); // one form or the other
     expect(localBlobPath('/lake', { container: 'raw', path: 'neows/a.json' })).toBe('/lake/raw/neows/a.json');
     expect(() => localBlobPath('/lake', { container: 'raw', path: '../../etc/passwd' })).toThrow(RangeError);
   });

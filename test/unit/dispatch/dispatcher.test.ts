@@ -1,7 +1,9 @@
-import { acceptRunRequest, handleControl, idempotencyToken, onJobNotification } from '../../../shared/dispatch/dispatcher';
+import { acceptRunRequest, handleControl, idempotencyToken, MAX_INPUTS_PER_RUN, onJobNotification } from '../../../shared/dispatch/dispatcher';
 import type { ControlMessage } from '../../../shared/dispatch/messages';
 import type { RunRequest } from '../../../shared/messages/runRequest';
-import { fakeDeps } from '../../support/dispatchFakes';
+import { OrbiterError } from '../../../shared/errors';
+import { parseJobCatalog } from '../../../shared/catalog';
+import { fakeDeps, testCatalogInput } from '../../support/dispatchFakes';
 
 const T0 = Date.parse('2026-11-24T10:00:05Z');
 
@@ -51,7 +53,7 @@ describe('dispatcher', () => {
     expect(neows.state).toBe('dispatched');
     expect(neows.databricksRunUrl).toMatch(/^http:\/\/dbx\/run\//);
     const params = deps.jobs.runs.get(neows.databricksRunId!)!.params!;
-    expect(JSON.parse(params['input_manifest']!).files).toHaveLength(0); // 200 paths exceed the parameter budget: whole prefix
+    expect(JSON.parse(params['input_manifest']!)).toEqual({ ref: { container: 'events', path: `manifests/neows/${neows.runId}.json` } }); // 200 paths exceed the parameter budget
     expect(params['orbiter_run_id']).toBe(neows.runId);
   });
 
@@ -212,4 +214,142 @@ describe('dispatcher', () => {
     const all = runs.flatMap((r) => r.inputs.map((i) => i.path));
     expect(new Set(all).size).toBe(22); // nothing lost, nothing run twice
   });
+
+  it('a run that fails for good is parked in the dead-letter queue with its reason, once', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await acceptRunRequest(blobRequest(1), deps);
+    await drain(deps, now, (m) => {
+      if (m.schema === 'orbiter.run-poll') deps.jobs.set(m.databricksRunId, 'TERMINATED', 'FAILED', 'CLOUD_FAILURE');
+    });
+    const rec = [...deps.runs.rows.values()][0]!.record;
+    // The policy allows 3 attempts for CLOUD_FAILURE: after the third the run is failed and parked.
+    expect(rec).toMatchObject({ state: 'failed', attempt: 3, terminationType: 'CLOUD_FAILURE' });
+    const parked = [...deps.failures.parked.values()];
+    expect(parked).toHaveLength(1);
+    expect(parked[0]).toMatchObject({ reason: 'RunFailed', attempt: 3, request: { runId: rec.runId, dataset: 'neows', origin: 'retry', inputs: rec.inputs } });
+    expect(parked[0]!.description).toMatch(/3 of 3 attempts used.*CLOUD_FAILURE.*boom/);
+    expect([...deps.completions.published.values()].map((e) => e.result_state)).toEqual(['FAILED']);
+  });
+
+  it('a CLIENT_ERROR is not retried and is parked at once', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await acceptRunRequest(blobRequest(1), deps);
+    await drain(deps, now, (m) => {
+      if (m.schema === 'orbiter.run-poll') deps.jobs.set(m.databricksRunId, 'TERMINATED', 'FAILED', 'CLIENT_ERROR');
+    });
+    expect(deps.jobs.repairs).toBe(0);
+    expect([...deps.failures.parked.values()].map((p) => [p.attempt, p.description.split(';')[0]])).toEqual([[1, 'termination type CLIENT_ERROR is not retried']]);
+  });
+
+  it('a process killed after recording the final state still publishes the completion when the poll is redelivered', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await acceptRunRequest(blobRequest(1), deps);
+    await handleControl(deps.scheduler.take()[0]!, deps); // flush → dispatched
+    const poll = deps.scheduler.take()[0]!;
+    if (poll.schema !== 'orbiter.run-poll') throw new Error('expected a poll');
+    deps.jobs.set(poll.databricksRunId, 'TERMINATED', 'SUCCESS');
+    const write = deps.completions.write.bind(deps.completions);
+    deps.completions.write = async () => {
+      throw new Error('killed');
+    };
+    await expect(handleControl(poll, deps)).rejects.toThrow('killed');
+    expect([...deps.runs.rows.values()][0]!.record.state).toBe('succeeded');
+    expect(deps.completions.published.size).toBe(0);
+    deps.completions.write = write;
+    await handleControl(poll, deps); // the redelivery
+    await handleControl(poll, deps); // and a duplicate: nothing more
+    expect(deps.completions.published.size).toBe(1);
+    expect([...deps.runs.rows.values()][0]!.record.completionPublishedAt).toBeDefined();
+  });
+
+  it('a Jobs API outage reschedules polls with backoff instead of burning deliveries; other errors still throw', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await acceptRunRequest(blobRequest(1), deps);
+    await handleControl(deps.scheduler.take()[0]!, deps);
+    const poll = deps.scheduler.take()[0]!;
+    const getRun = deps.jobs.getRun.bind(deps.jobs);
+    deps.jobs.getRun = async () => {
+      throw new OrbiterError('JobsApiError', 'HTTP 503', { retryable: true });
+    };
+    await handleControl(poll, deps);
+    await handleControl(deps.scheduler.sent[0]!.msg, deps);
+    const again = deps.scheduler.take();
+    expect(again).toHaveLength(2);
+    expect(again.map((m) => m.failures)).toEqual([1, 2]);
+    expect(deps.scheduler.sent).toHaveLength(0);
+    deps.jobs.getRun = async () => {
+      throw new OrbiterError('NotFound', 'no such run');
+    };
+    await expect(handleControl(again[1]!, deps)).rejects.toThrow('no such run');
+    deps.jobs.getRun = getRun;
+    deps.jobs.set((poll as { databricksRunId: number }).databricksRunId, 'TERMINATED', 'SUCCESS');
+    await handleControl(again[1]!, deps);
+    expect([...deps.runs.rows.values()][0]!.record.state).toBe('succeeded');
+  });
+
+  it('flushes deferred by maxRunsInFlight are released by a finishing run, oldest first, one slot at a time', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    deps.catalog = parseJobCatalog({ ...testCatalogInput, defaults: { ...testCatalogInput.defaults, maxRunsInFlight: 1 } });
+    // Three windows of neows: the first dispatches, the next two wait for its slot.
+    for (let w = 0; w < 3; w++) await acceptRunRequest(blobRequest(w, T0 + w * 60_000), deps);
+    const flushes = deps.scheduler.take();
+    now.t = T0 + 200_000;
+    for (const f of flushes) await handleControl(f, deps);
+    expect(deps.jobs.runNowCalls).toBe(1);
+    expect(await deps.batches.deferredBuckets('neows')).toHaveLength(2);
+    const poll = deps.scheduler.sent.find((s) => s.msg.schema === 'orbiter.run-poll')!;
+    deps.scheduler.sent.length = 0;
+    deps.jobs.set((poll.msg as { databricksRunId: number }).databricksRunId, 'TERMINATED', 'SUCCESS');
+    await handleControl(poll.msg, deps);
+    // One slot freed: exactly one deferred flush is released now (not at its fallback time), the oldest.
+    const released = deps.scheduler.take();
+    expect(released).toEqual([expect.objectContaining({ schema: 'orbiter.dispatch-flush', bucket: T0 - (T0 % 60_000) + 60_000 })]);
+    await handleControl(released[0]!, deps);
+    expect(deps.jobs.runNowCalls).toBe(2);
+    expect(await deps.batches.deferredBuckets('neows')).toHaveLength(1);
+  });
+
+  it('a flush killed after taking its rows, before run-now, is finished by its replay even when stragglers joined meanwhile', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    for (let i = 0; i < 5; i++) await acceptRunRequest(blobRequest(i), deps);
+    const flush = deps.scheduler.take()[0]!;
+    const runNow = deps.jobs.runNow.bind(deps.jobs);
+    deps.jobs.runNow = async () => {
+      throw new Error('process killed');
+    };
+    await expect(handleControl(flush, deps)).rejects.toThrow('process killed');
+    deps.jobs.runNow = runNow;
+    await acceptRunRequest(blobRequest(99, T0 + 1000), deps); // joins while the flush is unfinished
+    await handleControl(flush, deps); // the redelivery
+    await drain(deps, now, (m) => {
+      if (m.schema === 'orbiter.run-poll') deps.jobs.set(m.databricksRunId, 'TERMINATED', 'SUCCESS');
+    });
+    const runs = [...deps.runs.rows.values()].map((r) => r.record);
+    expect(runs.map((r) => [r.inputs.length, r.state]).sort()).toEqual([
+      [1, 'succeeded'],
+      [5, 'succeeded'],
+    ]);
+    expect(deps.jobs.runs.size).toBe(2);
+    expect(new Set(runs.flatMap((r) => r.inputs.map((i) => i.path))).size).toBe(6);
+  });
+
+  it(`a batch larger than ${MAX_INPUTS_PER_RUN} inputs becomes several runs, none over the cap, nothing lost`, async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    const n = MAX_INPUTS_PER_RUN + 250;
+    for (let i = 0; i < n; i++) await acceptRunRequest(blobRequest(i, T0 + (i % 50)), deps);
+    await drain(deps, now, (m) => {
+      if (m.schema === 'orbiter.run-poll') deps.jobs.set(m.databricksRunId, 'TERMINATED', 'SUCCESS');
+    });
+    const runs = [...deps.runs.rows.values()].map((r) => r.record);
+    expect(runs.map((r) => r.inputs.length).sort((a, b) => b - a)).toEqual([MAX_INPUTS_PER_RUN, 250]);
+    expect(new Set(runs.flatMap((r) => r.inputs.map((i) => i.path))).size).toBe(n);
+  });
 });
+

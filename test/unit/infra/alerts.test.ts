@@ -23,7 +23,9 @@ const RuleSchema = z
     displayName: z.string().min(1),
     description: z.string().min(10),
     severity: z.int().min(0).max(4),
-    query: z.string().min(10),
+    query: z.string().min(10).optional(),
+    /** A platform metric of an Azure resource instead of a query (metricScopes key, metric namespace, metric name). */
+    metric: z.strictObject({ resource: z.enum(['serviceBusNamespace']), namespace: z.string().regex(/^Microsoft\.\w+\/\w+$/), name: z.string().min(1) }).optional(),
     timeAggregation: z.enum(['Count', 'Average', 'Minimum', 'Maximum', 'Total']),
     metricMeasureColumn: z.string().min(1).optional(),
     operator: z.enum(['GreaterThan', 'GreaterThanOrEqual', 'LessThan', 'LessThanOrEqual', 'Equal']),
@@ -34,6 +36,15 @@ const RuleSchema = z
     autoMitigate: z.boolean().optional(),
   })
   .superRefine((r, ctx) => {
+    if ((r.query === undefined) === (r.metric === undefined)) ctx.addIssue({ code: 'custom', path: ['query'], message: 'give exactly one of query (log rule) and metric (metric rule)' });
+    if (r.metric) {
+      // Metric alerts take fixed windows and frequencies, and have no measure column (the metric is the measure).
+      if (!['PT1M', 'PT5M', 'PT15M', 'PT30M', 'PT1H', 'PT6H', 'PT12H', 'P1D'].includes(r.windowSize)) ctx.addIssue({ code: 'custom', path: ['windowSize'], message: 'not a metric alert window' });
+      if (!['PT1M', 'PT5M', 'PT15M', 'PT30M', 'PT1H'].includes(r.evaluationFrequency)) ctx.addIssue({ code: 'custom', path: ['evaluationFrequency'], message: 'not a metric alert frequency' });
+      if (r.timeAggregation === 'Count' || r.metricMeasureColumn) ctx.addIssue({ code: 'custom', path: ['timeAggregation'], message: 'metric rules aggregate the metric itself (Average, Minimum, Maximum or Total)' });
+      return;
+    }
+    const query = r.query ?? '';
     if (r.timeAggregation !== 'Count' && !r.metricMeasureColumn) {
       ctx.addIssue({ code: 'custom', path: ['metricMeasureColumn'], message: `required when timeAggregation is ${r.timeAggregation}` });
     }
@@ -44,11 +55,11 @@ const RuleSchema = z
     const every = minutes(r.evaluationFrequency);
     if (window < 1 || window > 2 * 1440) ctx.addIssue({ code: 'custom', path: ['windowSize'], message: 'must be within PT1M..P2D' });
     if (every > window) ctx.addIssue({ code: 'custom', path: ['evaluationFrequency'], message: 'must not be longer than windowSize' });
-    if (r.metricMeasureColumn && !r.query.includes(r.metricMeasureColumn)) {
+    if (r.metricMeasureColumn && !query.includes(r.metricMeasureColumn)) {
       ctx.addIssue({ code: 'custom', path: ['metricMeasureColumn'], message: 'is not a column the query produces' });
     }
     for (const d of r.dimensions ?? []) {
-      if (!r.query.includes(d)) ctx.addIssue({ code: 'custom', path: ['dimensions'], message: `"${d}" is not a column the query produces` });
+      if (!query.includes(d)) ctx.addIssue({ code: 'custom', path: ['dimensions'], message: `"${d}" is not a column the query produces` });
     }
   });
 
@@ -99,13 +110,18 @@ describe('infra/alerts/alert-rules.json', () => {
 
   it('checks staleness for every contract source', () => {
     const stale = AlertFileSchema.parse(raw).rules.find((r) => r.name === 'stale-source')!;
-    const listed = /dynamic\(\[([^\]]*)\]\)/.exec(stale.query)![1]!.split(',').map((s) => s.trim().replace(/'/g, ''));
+    const listed = /dynamic\(\[([^\]]*)\]\)/.exec(stale.query!)![1]!.split(',').map((s) => s.trim().replace(/'/g, ''));
     expect(listed.sort()).toEqual([...sourceIds].sort());
   });
 
+  it('alerts on dead letters from the Service Bus metric, so broker-moved dead letters count too', () => {
+    const dl = AlertFileSchema.parse(raw).rules.find((r) => r.name === 'dead-lettered-message')!;
+    expect(dl).toMatchObject({ metric: { resource: 'serviceBusNamespace', namespace: 'Microsoft.ServiceBus/namespaces', name: 'DeadletteredMessages' }, dimensions: ['EntityName'], operator: 'GreaterThan', threshold: 0 });
+  });
+
   it('queries Application Insights tables only', () => {
-    for (const rule of AlertFileSchema.parse(raw).rules) {
-      const tables = [...rule.query.matchAll(/(?:^|\n|=\s*)(customEvents|customMetrics|traces|requests|dependencies|exceptions)\b/g)].map((m) => m[1]);
+    for (const rule of AlertFileSchema.parse(raw).rules.filter((r) => r.query)) {
+      const tables = [...rule.query!.matchAll(/(?:^|\n|=\s*)(customEvents|customMetrics|traces|requests|dependencies|exceptions)\b/g)].map((m) => m[1]);
       expect({ rule: rule.name, usesAppInsights: tables.length > 0 }).toEqual({ rule: rule.name, usesAppInsights: true });
     }
   });
@@ -122,9 +138,17 @@ describe('alert deployment', () => {
     expect(call?.conditional).toBe(false);
   });
 
-  it('deploys one scheduled query rule per entry, from the entry, with the action group', () => {
+  it('deploys one scheduled query rule per log entry and one metric alert per metric entry, with the action group', () => {
     const alerts = readBicep('app/alerts.bicep');
-    expect(alerts).toMatch(/resource \w+ 'Microsoft\.Insights\/scheduledQueryRules@[\d-]+' = \[\s*for rule in rules: \{/);
+    expect(alerts).toContain("var logRules = filter(rules, rule => contains(rule, 'query'))");
+    expect(alerts).toContain("var metricRules = filter(rules, rule => contains(rule, 'metric'))");
+    expect(alerts).toMatch(/resource \w+ 'Microsoft\.Insights\/scheduledQueryRules@[\d-]+' = \[\s*for rule in logRules: \{/);
+    expect(alerts).toMatch(/resource \w+ 'Microsoft\.Insights\/metricAlerts@[\d-]+' = \[\s*for rule in metricRules: \{/);
+    for (const field of ['metric.resource', 'metric.namespace', 'metric.name']) expect({ field, used: alerts.includes(`rule.${field}`) }).toEqual({ field, used: true });
+    expect(alerts).toMatch(/actions: \[\s*\{\s*actionGroupId: actionGroup\.id\s*\}\s*\]/);
+    // Every metric rule names a scope main.bicep passes in.
+    const call = moduleCalls(main).find((m) => m.path === 'app/alerts.bicep')!;
+    for (const r of AlertFileSchema.parse(raw).rules.filter((x) => x.metric)) expect(call.params.get('metricScopes')).toContain(`${r.metric!.resource}:`);
     for (const field of ['name', 'displayName', 'description', 'severity', 'query', 'timeAggregation', 'operator', 'threshold', 'windowSize', 'evaluationFrequency']) {
       expect({ field, used: alerts.includes(`rule.${field}`) }).toEqual({ field, used: true });
     }

@@ -210,6 +210,8 @@ describe('resources', () => {
     expect(lake).toContain('isHnsEnabled: true');
     expect(lake).toContain('allowSharedKeyAccess: false');
     expect(lake).toMatch(/prefixMatch: \['raw\/'\]/);
+    expect(lake).toMatch(/prefixMatch: \['events\/manifests\/'\]/); // run input manifests expire (manifestDeleteAfterDays)
+    expect(lake).toContain('concat([rawRule, deadLetterRule, manifestRule]');
     expect(lake).toMatch(/tierToCool: \{\s*daysAfterModificationGreaterThan: rawCoolAfterDays/);
     expect(modules.find((m) => m.symbol === 'lake')!.params.get('rawCoolAfterDays')).toBe('rawCoolAfterDays');
     expect(readBicep('app/host-storage.bicep')).toContain('allowSharedKeyAccess: false');
@@ -218,9 +220,14 @@ describe('resources', () => {
   it('configures Service Bus with duplicate detection, MaxDeliveryCount and dead-lettering on expiry', () => {
     const sb = readBicep('app/servicebus.bicep');
     expect(sb).toContain('disableLocalAuth: true');
-    expect(sb).toContain('requiresDuplicateDetection: true');
-    expect(sb.match(/maxDeliveryCount: maxDeliveryCount/g)).toHaveLength(3); // two queues + subscriptions loop
-    expect(sb.match(/deadLetteringOnMessageExpiration: true/g)).toHaveLength(3);
+    // run-requests, run-status (deterministic control message ids) and run-failures (one entry per failed attempt).
+    expect(sb.match(/requiresDuplicateDetection: true/g)).toHaveLength(3);
+    expect(sb.match(/maxDeliveryCount: maxDeliveryCount/g)).toHaveLength(4); // three queues + subscriptions loop
+    expect(sb.match(/deadLetteringOnMessageExpiration: true/g)).toHaveLength(4);
+    // The app parks failed runs on run-failures and moves them to its dead-letter queue: it needs send and receive.
+    const rbac = readBicep('app/rbac.bicep');
+    expect(rbac).toMatch(/scope: runFailures\s+properties: \{\s+roleDefinitionId: subscriptionResourceId\('Microsoft.Authorization\/roleDefinitions', serviceBusDataSender\)/);
+    expect(rbac).toMatch(/scope: runFailures\s+properties: \{\s+roleDefinitionId: subscriptionResourceId\('Microsoft.Authorization\/roleDefinitions', serviceBusDataReceiver\)/);
   });
 
   it('filters blob events to completed writes in the watched container, with retries and dead-lettering', () => {

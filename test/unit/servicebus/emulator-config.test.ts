@@ -11,7 +11,7 @@ const wrap = (ns: Record<string, unknown>) => ({ UserConfig: { Namespaces: [{ Na
 
 test('the default config declares exactly the shared names, with the agreed settings', () => {
   const defs = loadEmulatorConfigFile(projectConfig);
-  expect(defs.queues.map((q) => q.name).sort()).toEqual([Queues.runRequests, Queues.runStatus].sort());
+  expect(defs.queues.map((q) => q.name).sort()).toEqual([Queues.runRequests, Queues.runStatus, Queues.runFailures].sort());
   expect(defs.topics.map((t) => t.name)).toEqual([Topics.runEvents]);
   expect(defs.topics[0]!.subscriptions.map((s) => s.name).sort()).toEqual([Subscriptions.runEventsMonitor, Subscriptions.runEventsStream].sort());
   const runRequests = defs.queues.find((q) => q.name === Queues.runRequests)!;

@@ -1,0 +1,65 @@
+import { TableClient } from '@azure/data-tables';
+import { TableBatchStore } from '../../../shared/dispatch/batches';
+import { MAX_INPUTS_PER_RUN } from '../../../shared/dispatch/dispatcher';
+import { mutateRun, TableRunStore, type RunRecord } from '../../../shared/runs/runStore';
+import { startTestAzurite } from '../../support/azurite';
+
+/** The dispatcher's Table storage against Azurite: records past one property's 32K characters, deferred batches. */
+describe('dispatch table stores (Azurite)', () => {
+  let azurite: Awaited<ReturnType<typeof startTestAzurite>>;
+  beforeAll(async () => {
+    azurite = await startTestAzurite();
+  });
+  afterAll(async () => {
+    await azurite?.stop();
+  });
+
+  const record = (runId: string, inputs: number): RunRecord => ({
+    runId,
+    dataset: 'neows',
+    jobName: 'orbiter-neows-pipeline',
+    state: 'requested',
+    origin: 'blob-landed',
+    inputs: Array.from({ length: inputs }, (_, i) => ({ container: 'raw', path: `neows/feed/2026/11/24/2026-11-24_2026-11-24.${String(i).padStart(4, '0')}.${'ab'.repeat(8)}.json`, etag: `"0x8DD${i}"` })),
+    parameters: { note: 'Café — ünïcode survives chunking' },
+    idempotencyToken: 'a'.repeat(64),
+    correlationId: 'corr',
+    attempt: 1,
+    requestedAt: '2026-11-24T10:00:00.000Z',
+    updatedAt: '2026-11-24T10:00:00.000Z',
+  });
+
+  it('stores, updates and lists a run with the most inputs a run may have (several properties)', async () => {
+    const runs = new TableRunStore(TableClient.fromConnectionString(azurite.connectionString, 'RunsBig', { allowInsecureConnection: true }));
+    const big = record('neows-big', MAX_INPUTS_PER_RUN);
+    expect(JSON.stringify(big).length).toBeGreaterThan(100_000); // more than three 32K-character properties
+    const { created } = await runs.createIfAbsent(big);
+    expect(created).toBe(true);
+    expect((await runs.get('neows-big'))!.record).toEqual(big);
+    const updated = await mutateRun(runs, 'neows-big', (r) => ({ ...r, state: 'dispatched', inputs: r.inputs.slice(0, 3) }));
+    expect(updated!.inputs).toHaveLength(3);
+    // Shrinking drops the parts it no longer needs (Replace), and reads stay exact.
+    expect((await runs.get('neows-big'))!.record).toEqual({ ...big, state: 'dispatched', inputs: big.inputs.slice(0, 3) });
+    expect((await runs.list({ dataset: 'neows', state: 'dispatched' })).runs.map((r) => r.runId)).toEqual(['neows-big']);
+  });
+
+  it('refuses a record too large for one entity with an error naming the run', async () => {
+    const runs = new TableRunStore(TableClient.fromConnectionString(azurite.connectionString, 'RunsHuge', { allowInsecureConnection: true }));
+    await expect(runs.createIfAbsent(record('neows-huge', 10_000))).rejects.toThrow(/run neows-huge is too large to record .*10000 inputs/);
+  });
+
+  it('keeps deferred batches per dataset, oldest first', async () => {
+    const batches = new TableBatchStore(TableClient.fromConnectionString(azurite.connectionString, 'BatchesDeferred', { allowInsecureConnection: true }));
+    await batches.markDeferred('neows', 1_700_000_060_000);
+    await batches.markDeferred('neows', 1_700_000_000_000);
+    await batches.markDeferred('neows', 1_700_000_000_000);
+    await batches.markDeferred('apod', 5);
+    expect(await batches.deferredBuckets('neows')).toEqual([1_700_000_000_000, 1_700_000_060_000]);
+    await batches.clearDeferred('neows', 1_700_000_000_000);
+    await batches.clearDeferred('neows', 42); // absent: no error
+    expect(await batches.deferredBuckets('neows')).toEqual([1_700_000_060_000]);
+    expect(await batches.deferredBuckets('apod')).toEqual([5]);
+    // The deferred list is not a batch: it never shows up among a bucket's items.
+    expect(await batches.items('neows', 1_700_000_060_000)).toEqual([]);
+  });
+});
