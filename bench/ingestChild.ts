@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { get } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -6,10 +7,11 @@ import { Containers } from '../shared/names';
 
 /**
  * One ingestion measurement in a fresh process, so its peak RSS is the landing path's alone:
- * `node ingestChild.js '{"mode":"plain"|"spool"|"copy","url":...,"conn":...,"name":...}'` prints one JSON line.
+ * `node ingestChild.js '{"mode":"plain"|"spool"|"copy"|"read","url":...,"conn":...,"name":...}'` prints one JSON line
+ * ('read' only reads and hashes the body: the part a content-addressed landing cannot overlap with its upload).
  */
 interface Args {
-  mode: 'plain' | 'spool' | 'copy';
+  mode: 'plain' | 'spool' | 'copy' | 'read';
   url: string;
   conn: string;
   name: string;
@@ -29,7 +31,15 @@ async function main(): Promise<void> {
   const t0 = process.hrtime.bigint();
   const res = await fetchStream(a.url);
   let out: Record<string, unknown>;
-  if (a.mode === 'plain') {
+  if (a.mode === 'read') {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+    out = { blobName: '', bytes, sha256: hash.digest('hex') };
+  } else if (a.mode === 'plain') {
     // The baseline: the SDK's own streaming upload of the same response, no hashing, no copy.
     const r = await raw.getBlockBlobClient(a.name).uploadStream(res, a.bufferSize, a.maxConcurrency, { blobHTTPHeaders: { blobContentType: 'application/json' } });
     out = { blobName: a.name, etag: r.etag };

@@ -1,5 +1,5 @@
 import type { InvocationContext, Timer } from '@azure/functions';
-import { runIngestionCycle, type CycleSummary } from '../shared/ingest/ingestCycle';
+import type { CycleSummary } from '../shared/ingest/ingestCycle';
 import { IngestionFailedError } from '../shared/ingest/errors';
 import { contextLogger } from '../shared/logger';
 import type { TimerFunction } from './definition';
@@ -7,6 +7,9 @@ import { runtime } from './runtime';
 
 /** Timer: pull every configured NASA stream's new windows into the raw zone. */
 export async function ingestNasaHandler(_timer: Timer, context: InvocationContext): Promise<CycleSummary> {
+  // Required here, not at import: the cycle pulls in axios and the NASA sources, which only this timer needs (cold start).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runIngestionCycle } = require('../shared/ingest/ingestCycle') as typeof import('../shared/ingest/ingestCycle');
   const { config, storage, telemetry } = runtime();
   const summary = await telemetry.withSpan('ingest.cycle', () =>
     runIngestionCycle({ config, storage, logger: contextLogger(context), onThrottled: (url) => telemetry.nasaThrottled({ source: url }) }),

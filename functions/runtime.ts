@@ -1,20 +1,35 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ServiceBusClient, ServiceBusReceiver, ServiceBusSender } from '@azure/service-bus';
-import { createServiceBusClient } from '../shared/bus/clients';
-import { JobIdResolver, loadJobCatalog, type JobCatalog } from '../shared/catalog';
+import type { JobCatalog, JobIdResolver } from '../shared/catalog';
 import { loadConfig, type OrbiterConfig } from '../shared/config';
-import { createTokenProvider, DatabricksJobsClient } from '../shared/databricks';
-import { BusControlScheduler, DeadLetterFailureParking, lakeRootFor, LakeTopicCompletionSink } from '../shared/dispatch/adapters';
-import { TableBatchStore } from '../shared/dispatch/batches';
-import { BlobManifestStore } from '../shared/dispatch/manifests';
+import type { DatabricksJobsClient } from '../shared/databricks';
 import type { DispatchDeps } from '../shared/dispatch/dispatcher';
 import { OrbiterError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { Containers, Queues, Tables, Topics } from '../shared/names';
-import { TableRunStore } from '../shared/runs/runStore';
-import { createTelemetry, type Telemetry } from '../shared/telemetry';
-import { azureCredential, createStorageClients, type StorageClients } from '../shared/storage/clients';
+import type { TableRunStore } from '../shared/runs/runStore';
+import type { Telemetry } from '../shared/telemetry';
+import type { StorageClients } from '../shared/storage/clients';
+
+/*
+ * The Azure SDKs (storage, tables, identity, Service Bus), axios and the OpenTelemetry distro cost most of the app's
+ * import time, and a given function needs only some of them: the modules that use them are required on first use,
+ * not when the host loads the app (cold start). Each require is a literal path, so bundlers still include them.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const lazy = {
+  storage: () => require('../shared/storage/clients') as typeof import('../shared/storage/clients'),
+  bus: () => require('../shared/bus/clients') as typeof import('../shared/bus/clients'),
+  catalog: () => require('../shared/catalog') as typeof import('../shared/catalog'),
+  databricks: () => require('../shared/databricks') as typeof import('../shared/databricks'),
+  adapters: () => require('../shared/dispatch/adapters') as typeof import('../shared/dispatch/adapters'),
+  batches: () => require('../shared/dispatch/batches') as typeof import('../shared/dispatch/batches'),
+  manifests: () => require('../shared/dispatch/manifests') as typeof import('../shared/dispatch/manifests'),
+  runStore: () => require('../shared/runs/runStore') as typeof import('../shared/runs/runStore'),
+  telemetry: () => require('../shared/telemetry') as typeof import('../shared/telemetry'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The app's root folder (the nearest one with host.json), where config/ ships with the package. */
 function findAppRoot(from: string): string {
@@ -37,17 +52,21 @@ export class Runtime {
   private catalogP: Promise<JobCatalog> | undefined;
   private resolver: Promise<JobIdResolver> | undefined;
   readonly storage: StorageClients;
-  readonly runs: TableRunStore;
+  private runStore: TableRunStore | undefined;
   private telemetryInstance: Telemetry | undefined;
 
   constructor(readonly config: OrbiterConfig) {
-    this.storage = createStorageClients(config);
-    this.runs = new TableRunStore(this.storage.table(Tables.runs));
+    this.storage = lazy.storage().createStorageClients(config);
+  }
+
+  get runs(): TableRunStore {
+    this.runStore ??= new (lazy.runStore().TableRunStore)(this.storage.table(Tables.runs));
+    return this.runStore;
   }
 
   /** Application Insights in Azure, JSON lines locally (ORBITER_TELEMETRY_DIR), otherwise nothing. */
   get telemetry(): Telemetry {
-    this.telemetryInstance ??= createTelemetry({
+    this.telemetryInstance ??= lazy.telemetry().createTelemetry({
       connectionString: this.config.APPLICATIONINSIGHTS_CONNECTION_STRING,
       localDir: this.config.ORBITER_TELEMETRY_DIR,
       serviceName: 'orbiter-functions',
@@ -56,7 +75,7 @@ export class Runtime {
   }
 
   get bus(): ServiceBusClient {
-    this.busClient ??= createServiceBusClient(this.config);
+    this.busClient ??= lazy.bus().createServiceBusClient(this.config);
     return this.busClient;
   }
 
@@ -78,7 +97,7 @@ export class Runtime {
 
   catalog(): Promise<JobCatalog> {
     const p = this.config.JOB_CATALOG_PATH;
-    this.catalogP ??= loadJobCatalog(isAbsolute(p) ? p : resolve(appRoot, p));
+    this.catalogP ??= lazy.catalog().loadJobCatalog(isAbsolute(p) ? p : resolve(appRoot, p));
     return this.catalogP;
   }
 
@@ -86,10 +105,11 @@ export class Runtime {
     this.jobsClient ??= (async () => {
       const host = this.config.DATABRICKS_HOST;
       if (!host) throw new OrbiterError('ConfigInvalid', 'DATABRICKS_HOST is not set: the dispatcher has no workspace to call');
+      const { createTokenProvider, DatabricksJobsClient } = lazy.databricks();
       const tokenProvider = await createTokenProvider(
         this.config.DATABRICKS_AUTH === 'pat'
           ? { auth: 'pat', token: this.config.DATABRICKS_TOKEN ?? '' }
-          : { auth: 'entra', credential: azureCredential(this.config) },
+          : { auth: 'entra', credential: lazy.storage().azureCredential(this.config) },
       );
       return new DatabricksJobsClient({ host, tokenProvider });
     })();
@@ -100,23 +120,24 @@ export class Runtime {
     if (this.config.JOBS_LAKE_ROOT) return this.config.JOBS_LAKE_ROOT;
     const uri = this.config.OrbiterLake__blobServiceUri;
     const account = uri ? new URL(uri).hostname.split('.')[0]! : (/AccountName=([^;]+)/i.exec(this.config.OrbiterLake ?? '')?.[1] ?? 'devstoreaccount1');
-    return lakeRootFor(account);
+    return lazy.adapters().lakeRootFor(account);
   }
 
   async dispatchDeps(logger: Logger): Promise<DispatchDeps> {
     const [jobs, catalog] = await Promise.all([this.jobs(), this.catalog()]);
-    this.resolver ??= Promise.resolve(new JobIdResolver(jobs, catalog));
+    this.resolver ??= Promise.resolve(new (lazy.catalog().JobIdResolver)(jobs, catalog));
     const resolver = await this.resolver;
+    const { BusControlScheduler, DeadLetterFailureParking, LakeTopicCompletionSink } = lazy.adapters();
     return {
       runs: this.runs,
-      batches: new TableBatchStore(this.storage.table(Tables.batches)),
+      batches: new (lazy.batches().TableBatchStore)(this.storage.table(Tables.batches)),
       jobs,
       resolveJobId: (dataset) => resolver.resolve(dataset),
       catalog,
       scheduler: new BusControlScheduler(this.sender(Queues.runStatus)),
       completions: new LakeTopicCompletionSink(this.storage.blobs.getContainerClient(Containers.events), this.sender(Topics.runEvents)),
       failures: new DeadLetterFailureParking(this.sender(Queues.runFailures), this.parkingReceiver()),
-      manifests: new BlobManifestStore(this.storage.blobs.getContainerClient(Containers.events)),
+      manifests: new (lazy.manifests().BlobManifestStore)(this.storage.blobs.getContainerClient(Containers.events)),
       lakeRoot: this.lakeRoot(),
       now: () => new Date(),
       logger,

@@ -46,9 +46,12 @@ export interface RawLakeStreamOptions {
  * known, and blocks can only be committed to the blob they were staged on, so the bytes must wait somewhere:
  * - 'spool' (default): hashed while written to a local temp file (page cache, not heap), then uploaded in parallel
  *   blocks straight to the final name; one upload, no server-side copy.
- * - 'copy': hashed while uploaded to a staging blob, then copied server-side to the final name (nothing local, but
- *   the service copies the bytes once more: Azurite rewrites them — and answered 500 to a 1 GiB copy in the bench —,
- *   Azure copies asynchronously).
+ * - 'copy': hashed while uploaded to a staging blob, then copied server-side to the final name (nothing local, and
+ *   reading overlaps uploading; Azurite copies by reference, Azure inside the service, asynchronously). Not for the
+ *   raw zone as deployed: its Event Grid subscription passes PutBlob/PutBlockList/FlushWithClose, not CopyBlob, and on
+ *   a hierarchical-namespace account a copy that does not finish at once raises BlobCreated when it starts.
+ * Spool cannot start uploading before the last byte is read (the price of the name: read time + upload time, against
+ * the plain upload's max of the two); copy can, at the price of a staging blob and the caveats above.
  * Either way the final write is conditional (If-None-Match: *), so it has RawLake.land's idempotency: the same bytes
  * never land twice, changed bytes land beside the old version; temp files and staging blobs are always removed.
  */
@@ -97,7 +100,9 @@ export class RawLakeStream {
         },
       });
       try {
-        await pipeline(req.body, tap, createWriteStream(file));
+        // A block-sized write buffer: chunks queue while one write is in flight and go out together (writev), instead
+        // of one thread-pool write per 16–64 KiB chunk, which made writing the spool cost ~60 % more than reading the body.
+        await pipeline(req.body, tap, createWriteStream(file, { highWaterMark: this.options.bufferSize ?? 8 * 1024 * 1024 }));
       } catch (err) {
         throw new OrbiterError('LakeWriteFailed', `could not read ${req.source}/${req.stream} ${req.window.start}_${req.window.end}`, { cause: err, retryable: true });
       }
@@ -107,8 +112,12 @@ export class RawLakeStream {
       try {
         // Cheap fast path for an unchanged payload; the conditional commit below still decides races.
         if (await target.exists()) return { blobName, written: false, bytes, sha256 };
+        const blockSize = this.options.bufferSize ?? 8 * 1024 * 1024;
         const res = await target.uploadFile(file, {
-          blockSize: this.options.bufferSize ?? 8 * 1024 * 1024,
+          blockSize,
+          // The SDK would send anything up to 256 MiB as one sequential Put Blob; past one block, parallel blocks (one
+          // retried alone if it fails) are faster. The commit (Put Block List) is still the one conditional, atomic write.
+          maxSingleShotSize: blockSize,
           concurrency: this.options.maxConcurrency ?? 4,
           conditions: { ifNoneMatch: '*' },
           blobHTTPHeaders: { blobContentType: 'application/json' },
@@ -167,7 +176,7 @@ export class RawLakeStream {
 
 /** Server-side copy staging → final name, only if the final name is free; returns the new blob's ETag. */
 async function copyOnce(from: BlockBlobClient, to: BlockBlobClient, metadata: Record<string, string>): Promise<string | undefined> {
-  const poller = await to.beginCopyFromURL(await sourceUrl(from), { conditions: { ifNoneMatch: '*' }, metadata, intervalInMs: 200 });
+  const poller = await to.beginCopyFromURL(await sourceUrl(from, to), { conditions: { ifNoneMatch: '*' }, metadata, intervalInMs: 200 });
   const res = await poller.pollUntilDone();
   if (res.copyStatus && res.copyStatus !== 'success') {
     throw new OrbiterError('LakeWriteFailed', `copy to ${to.name} ended ${res.copyStatus}`, { retryable: true });
@@ -175,11 +184,17 @@ async function copyOnce(from: BlockBlobClient, to: BlockBlobClient, metadata: Re
   return (await to.getProperties()).etag;
 }
 
-/** Same-account copies are authorised by the destination's credential in Azure; Azurite wants a SAS for shared key. */
-async function sourceUrl(from: BlockBlobClient): Promise<string> {
+/**
+ * A source in the destination's account is authorised by the destination's credential (Azure and Azurite alike), so
+ * its plain URL is used: with a SAS, Azurite validates the source by reading the whole blob into memory first (a
+ * second pass over every byte, and a 500 for a 1 GiB body). Another account needs a SAS.
+ */
+async function sourceUrl(from: BlockBlobClient, to: BlockBlobClient): Promise<string> {
+  if (from.accountName === to.accountName && new URL(from.url).origin === new URL(to.url).origin) return from.url;
   try {
     return await from.generateSasUrl({ permissions: BlobSASPermissions.parse('r'), expiresOn: new Date(Date.now() + 3600_000) });
   } catch {
     return from.url; // identity credential: no SAS without a user delegation key, and none is needed in the same account
   }
 }
+

@@ -1,0 +1,44 @@
+/**
+ * Cold start: the Functions host imports every function definition before the first invocation, so the heavy clients
+ * must be required on first use (functions/runtime.ts, the handlers), never at import. A top-level import of one of
+ * these packages anywhere under functions/all.ts fails this test.
+ */
+const deferred = ['@azure/service-bus', '@azure/storage-blob', '@azure/identity', '@azure/monitor-opentelemetry', 'axios'];
+
+describe('importing the function app', () => {
+  it('loads none of the heavy clients until a handler needs them', () => {
+    const loaded: string[] = [];
+    jest.isolateModules(() => {
+      for (const m of deferred) {
+        jest.doMock(m, () => {
+          loaded.push(m);
+          return jest.requireActual(m);
+        });
+      }
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { allFunctions } = require('../../functions/all') as typeof import('../../functions/all');
+      expect(allFunctions.length).toBeGreaterThan(0);
+    });
+    expect(loaded).toEqual([]);
+  });
+
+  it('loads them once the composition root builds a client (the mock really observes requires)', () => {
+    const loaded: string[] = [];
+    jest.isolateModules(() => {
+      for (const m of deferred) {
+        jest.doMock(m, () => {
+          loaded.push(m);
+          return jest.requireActual(m);
+        });
+      }
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { Runtime } = require('../../functions/runtime') as typeof import('../../functions/runtime');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { loadConfig } = require('../../shared/config') as typeof import('../../shared/config');
+      const rt = new Runtime(loadConfig({ OrbiterLake: 'UseDevelopmentStorage=true', ServiceBusConnection: 'Endpoint=sb://localhost;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true' }));
+      expect(rt.storage.blobs.accountName).toBe('devstoreaccount1');
+      expect(rt.bus).toBeDefined();
+    });
+    expect(loaded).toEqual(expect.arrayContaining(['@azure/storage-blob', '@azure/identity', '@azure/service-bus']));
+  });
+});
