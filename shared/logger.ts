@@ -1,4 +1,3 @@
-import pino from 'pino';
 
 /** The four-method logger every shared/ module takes; structured metadata, never secrets. */
 export interface Logger {
@@ -12,6 +11,8 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 
 /** A pino-backed logger for processes we own (local stack, CLI). Functions log through InvocationContext instead. */
 export function createPinoLogger(level: string = process.env['LOG_LEVEL'] ?? 'info', name = 'orbiter'): Logger {
+  // Required on first use: function handlers log through their context, so the app's import never loads pino.
+  const { pino } = require('pino') as typeof import('pino');
   const p = pino({ name, level }, pino.destination(2));
   return {
     debug: (m, meta) => p.debug(meta ?? {}, m),

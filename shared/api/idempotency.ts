@@ -1,5 +1,6 @@
 import { Tables } from '../names';
-import { RestError, type TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
+import { restStatus } from '../storage/restStatus';
 
 /** Table of Idempotency-Key records. */
 export const IDEMPOTENCY_TABLE = Tables.apiIdempotency;
@@ -32,7 +33,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
       const e = await this.table.getEntity<{ fingerprint: string; runIds: string; createdAt: string }>(keyHash, 'key');
       return { fingerprint: e.fingerprint, runIds: JSON.parse(e.runIds) as string[], createdAt: e.createdAt };
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 404) return undefined;
+      if (restStatus(err) === 404) return undefined;
       throw err;
     }
   }
@@ -43,7 +44,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
       await this.table.createEntity({ partitionKey: keyHash, rowKey: 'key', fingerprint: entry.fingerprint, runIds: JSON.stringify(entry.runIds), createdAt: entry.createdAt });
       return true;
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 409) return false;
+      if (restStatus(err) === 409) return false;
       throw err;
     }
   }

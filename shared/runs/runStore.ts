@@ -1,4 +1,5 @@
-import { RestError, type TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
+import { restStatus } from '../storage/restStatus';
 import { z } from 'zod';
 import { OrbiterError } from '../errors';
 import { runInput } from '../messages/runRequest';
@@ -141,7 +142,7 @@ export class TableRunStore implements RunStore {
       const e = await this.table.getEntity<RunEntity>(runId, 'run');
       return { record: decodeRunEntity(e), etag: e.etag };
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 404) return undefined;
+      if (restStatus(err) === 404) return undefined;
       throw err;
     }
   }
@@ -153,7 +154,7 @@ export class TableRunStore implements RunStore {
       const res = await this.table.createEntity(encode(parsed));
       return { created: true, run: { record: parsed, etag: res.etag ?? '' } };
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 409) {
+      if (restStatus(err) === 409) {
         const existing = await this.get(record.runId);
         if (existing) return { created: false, run: existing };
       }
@@ -168,7 +169,7 @@ export class TableRunStore implements RunStore {
       const res = await this.table.updateEntity(encode(parsed), 'Replace', { etag });
       return { record: parsed, etag: res.etag ?? '' };
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 412) {
+      if (restStatus(err) === 412) {
         throw new OrbiterError('RunConflict', `run ${record.runId} was changed concurrently`, { retryable: true, cause: err });
       }
       throw err;

@@ -3,7 +3,7 @@
  * must be required on first use (functions/runtime.ts, the handlers), never at import. A top-level import of one of
  * these packages anywhere under functions/all.ts fails this test.
  */
-const deferred = ['@azure/service-bus', '@azure/storage-blob', '@azure/identity', '@azure/monitor-opentelemetry', 'axios'];
+const deferred = ['@azure/service-bus', '@azure/storage-blob', '@azure/identity', '@azure/monitor-opentelemetry', '@azure/data-tables', 'axios', 'pino'];
 
 describe('importing the function app', () => {
   it('loads none of the heavy clients until a handler needs them', () => {
