@@ -314,6 +314,9 @@ export async function dispatchRun(record: RunRecord, deps: DispatchDeps, attempt
   const { run_id } = await deps.jobs.runNow({ job_id: jobId, job_parameters: params, idempotency_token: token });
   const run = await deps.jobs.getRun(run_id);
   const now = deps.now();
+  // The poll chain starts before the record says dispatched: a replayed flush skips a dispatched record, so a crash
+  // in between must not leave a run that nobody polls (it would also hold a maxRunsInFlight slot forever).
+  await schedulePoll(deps, { runId: record.runId, databricksRunId: run_id, attempt, polls: 0 });
   const updated = await mutateRun(deps.runs, record.runId, (r) =>
     r.state === 'cancelled' && !r.databricksRunId
       ? undefined
@@ -338,7 +341,6 @@ export async function dispatchRun(record: RunRecord, deps: DispatchDeps, attempt
   const latencyMs = updated?.firstLandedAt ? now.getTime() - Date.parse(updated.firstLandedAt) : undefined;
   deps.onEvent?.({ name: 'run.dispatched', runId: record.runId, dataset: record.dataset, ...(latencyMs !== undefined ? { latencyMs } : {}) });
   deps.logger.info('run dispatched', { runId: record.runId, databricksRunId: run_id, attempt, latencyMs });
-  await schedulePoll(deps, { runId: record.runId, databricksRunId: run_id, attempt, polls: 0 });
 }
 
 async function schedulePoll(deps: DispatchDeps, p: Omit<PollMessage, 'schema' | 'version'>): Promise<void> {
@@ -490,8 +492,9 @@ export async function retryRun(msg: RetryMessage, deps: DispatchDeps): Promise<v
     await deps.jobs.repairRun({ run_id: r.databricksRunId, rerun_all_failed_tasks: true, ...(latest ? { latest_repair_id: latest } : {}) });
   }
   const now = deps.now().toISOString();
-  await mutateRun(deps.runs, r.runId, (x) => ({ ...x, attempt: msg.attempt, state: 'dispatched', updatedAt: now }));
+  // Poll first, as in dispatchRun: once the record carries the new attempt a redelivered retry does nothing.
   await schedulePoll(deps, { runId: r.runId, databricksRunId: r.databricksRunId, attempt: msg.attempt, polls: 0 });
+  await mutateRun(deps.runs, r.runId, (x) => ({ ...x, attempt: msg.attempt, state: 'dispatched', updatedAt: now }));
 }
 
 /**

@@ -77,6 +77,8 @@ describe('dispatcher', () => {
     deps.runs.failNextUpdate = true;
     await expect(handleControl(flush, deps)).rejects.toThrow('process killed');
     expect(deps.jobs.runs.size).toBe(1);
+    // The run is already being polled: a record that later says dispatched always has a poll chain.
+    expect(deps.scheduler.sent.map((x) => x.msg.schema)).toEqual(['orbiter.run-poll']);
     // The message was not completed, so it is delivered again.
     await handleControl(flush, deps);
     expect(deps.jobs.runs.size).toBe(1);
