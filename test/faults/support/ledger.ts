@@ -1,0 +1,260 @@
+import Long from 'long';
+import axios from 'axios';
+import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import { Containers, Queues, Subscriptions, Tables, Topics } from '../../../shared/names';
+import { runRecordSchema, terminalRunStates, type RunRecord } from '../../../shared/runs/runStore';
+import type { FaultStack } from './faultStack';
+import { fileKey, manifestFiles } from './runner';
+
+/**
+ * Everything the suite asserts on, read from the peers themselves: the files in raw/, the Databricks emulator's
+ * runs (with the input manifest and orbiter_run_id each was started with), the OrbiterRuns table, dead-letter
+ * queues, the queues' remaining messages (scheduled ones included) and the completion events.
+ */
+export interface DatabricksRunView {
+  runId: number;
+  jobName: string;
+  orbiterRunId: string;
+  files: string[];
+  lifeCycle: string;
+  result?: string;
+}
+
+export interface DeadLetter {
+  queue: string;
+  messageId: string;
+  reason: string;
+  description: string;
+  deliveryCount: number;
+  body: unknown;
+  files: string[];
+}
+
+export interface Snapshot {
+  at: number;
+  landed: string[];
+  runs: DatabricksRunView[];
+  records: RunRecord[];
+  deadLetters: DeadLetter[];
+  /** Messages still in run-requests / run-status (active, locked or scheduled). */
+  pending: Record<string, number>;
+  completionBlobs: string[];
+}
+
+/** Every message of an entity, from its first sequence number (the SDK otherwise continues after its last peek). */
+export async function peekAll(receiver: ServiceBusReceiver, limit = 2000): Promise<ServiceBusReceivedMessage[]> {
+  const out: ServiceBusReceivedMessage[] = [];
+  let from = Long.ZERO;
+  while (out.length < limit) {
+    const batch = await receiver.peekMessages(100, { fromSequenceNumber: from });
+    if (batch.length === 0) break;
+    out.push(...batch);
+    const last = batch[batch.length - 1]!.sequenceNumber;
+    if (!last) break;
+    from = last.add(1);
+  }
+  return out;
+}
+
+async function peekEntity(bus: ServiceBusClient, queue: string, deadLetter: boolean): Promise<ServiceBusReceivedMessage[]> {
+  const r = bus.createReceiver(queue, deadLetter ? { subQueueType: 'deadLetter' } : {});
+  try {
+    return await peekAll(r);
+  } finally {
+    await r.close();
+  }
+}
+
+function inputFiles(body: unknown): string[] {
+  const inputs = (body as { inputs?: { container?: string; path?: string; etag?: string }[] } | null)?.inputs;
+  return Array.isArray(inputs) ? inputs.map((i) => fileKey(String(i.container), String(i.path), String(i.etag))) : [];
+}
+
+/** Queues whose dead letters count as an accounted-for file (run-failures once the dispatcher parks failed runs). */
+export const deadLetterQueues = [Queues.runRequests, Queues.runStatus, 'run-failures'];
+
+export async function databricksRuns(stack: FaultStack): Promise<DatabricksRunView[]> {
+  const out: DatabricksRunView[] = [];
+  let token: string | undefined;
+  for (;;) {
+    const res = await axios.get<{ runs?: { run_id: number; run_name?: string; state?: { life_cycle_state?: string; result_state?: string }; job_parameters?: { name: string; value?: string }[] }[]; has_more?: boolean; next_page_token?: string }>(
+      `${stack.databricks.url}/api/2.2/jobs/runs/list`,
+      { params: { limit: 25, ...(token ? { page_token: token } : {}) }, headers: { authorization: 'Bearer faults-observer' } },
+    );
+    for (const r of res.data.runs ?? []) {
+      const p = Object.fromEntries((r.job_parameters ?? []).map((x) => [x.name, x.value ?? '']));
+      out.push({
+        runId: r.run_id,
+        jobName: r.run_name ?? '',
+        orbiterRunId: p['orbiter_run_id'] ?? '',
+        files: manifestFiles(p['input_manifest']),
+        lifeCycle: r.state?.life_cycle_state ?? '',
+        ...(r.state?.result_state ? { result: r.state.result_state } : {}),
+      });
+    }
+    if (!res.data.has_more || !res.data.next_page_token) return out;
+    token = res.data.next_page_token;
+  }
+}
+
+export async function runRecords(stack: FaultStack): Promise<RunRecord[]> {
+  const out: RunRecord[] = [];
+  try {
+    for await (const e of stack.storage.table(Tables.runs).listEntities<{ record?: string }>()) if (e.record) out.push(runRecordSchema.parse(JSON.parse(e.record)));
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+  }
+  return out;
+}
+
+export async function deadLetters(stack: FaultStack): Promise<DeadLetter[]> {
+  const out: DeadLetter[] = [];
+  for (const q of deadLetterQueues) {
+    let msgs: ServiceBusReceivedMessage[];
+    try {
+      msgs = await peekEntity(stack.bus, q, true);
+    } catch (err) {
+      if (q === 'run-failures') continue; // not configured (yet)
+      throw err;
+    }
+    for (const m of msgs) {
+      out.push({
+        queue: q,
+        messageId: String(m.messageId ?? ''),
+        reason: m.deadLetterReason ?? '',
+        description: m.deadLetterErrorDescription ?? '',
+        deliveryCount: m.deliveryCount ?? 0,
+        body: m.body,
+        files: inputFiles(m.body),
+      });
+    }
+  }
+  return out;
+}
+
+export async function landedFiles(stack: FaultStack): Promise<string[]> {
+  const out: string[] = [];
+  for await (const b of stack.storage.blobs.getContainerClient(Containers.raw).listBlobsFlat()) out.push(fileKey(Containers.raw, b.name, b.properties.etag ?? ''));
+  return out.sort();
+}
+
+export async function snapshot(stack: FaultStack): Promise<Snapshot> {
+  const pending: Record<string, number> = {};
+  // One after the other: the emulator's management link serves one request at a time per connection.
+  for (const q of [Queues.runRequests, Queues.runStatus]) pending[q] = (await peekEntity(stack.bus, q, false)).length;
+  const completionBlobs: string[] = [];
+  for await (const b of stack.storage.blobs.getContainerClient(Containers.events).listBlobsFlat({ prefix: 'run-completions/' })) completionBlobs.push(b.name);
+  return {
+    at: Date.now(),
+    landed: await landedFiles(stack),
+    runs: await databricksRuns(stack),
+    records: await runRecords(stack),
+    deadLetters: await deadLetters(stack),
+    pending,
+    completionBlobs,
+  };
+}
+
+/** Nothing left to happen: queues drained, every file in a finished run or a dead-letter queue, every record final. */
+export function quiescent(s: Snapshot, expectedFiles: number): boolean {
+  if (s.landed.length < expectedFiles) return false;
+  if (Object.values(s.pending).some((n) => n > 0)) return false;
+  if (s.runs.some((r) => !['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR'].includes(r.lifeCycle))) return false;
+  if (s.records.some((r) => !terminalRunStates.includes(r.state))) return false;
+  const done = new Set([...s.runs.filter((r) => r.result === 'SUCCESS').flatMap((r) => r.files), ...s.deadLetters.flatMap((d) => d.files)]);
+  return s.landed.every((f) => done.has(f));
+}
+
+/**
+ * Polls until the system is quiescent twice in a row (a second look catches a late duplicate), or the deadline
+ * passes; returns the last snapshot either way so the invariants can say what is wrong.
+ */
+export async function settle(stack: FaultStack, o: { expectedFiles: number; timeoutMs: number; intervalMs?: number }): Promise<Snapshot & { settled: boolean }> {
+  const deadline = Date.now() + o.timeoutMs;
+  let calm = 0;
+  let last: Snapshot | undefined;
+  for (;;) {
+    try {
+      last = await snapshot(stack);
+      calm = quiescent(last, o.expectedFiles) ? calm + 1 : 0;
+      if (calm >= 2) return { ...last, settled: true };
+    } catch {
+      calm = 0; // a peer is restarting: look again
+    }
+    if (Date.now() > deadline) return { ...(last ?? (await snapshot(stack))), settled: false };
+    await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
+  }
+}
+
+/**
+ * The suite's contract, per landed file: exactly one successful Databricks run, or a dead-letter queue with a
+ * reason — never both, never neither, never two runs, never two Orbiter runs. Per run: a final record that names
+ * the Databricks run that really succeeded, and exactly one completion event in the lake.
+ */
+export function violations(s: Snapshot): string[] {
+  const out: string[] = [];
+  const runsOf = (f: string): DatabricksRunView[] => s.runs.filter((r) => r.files.includes(f));
+  const describe = (rs: DatabricksRunView[]): string => rs.map((r) => `${r.runId}(${r.orbiterRunId} ${r.lifeCycle}/${r.result ?? '-'})`).join(', ');
+  for (const f of s.landed) {
+    const all = runsOf(f);
+    const ok = all.filter((r) => r.result === 'SUCCESS');
+    const dead = s.deadLetters.filter((d) => d.files.includes(f));
+    if (ok.length > 1) out.push(`${f} ran successfully ${ok.length} times: ${describe(ok)}`);
+    if (ok.length === 0 && dead.length === 0) {
+      const recs = s.records.filter((r) => r.inputs.some((i) => fileKey(i.container, i.path, i.etag) === f));
+      out.push(`${f} is lost: no successful run, no dead letter (runs: ${describe(all) || 'none'}; records: ${recs.map((r) => `${r.runId}=${r.state}`).join(', ') || 'none'})`);
+    }
+    if (ok.length > 0 && dead.length > 0) out.push(`${f} ran and was also dead-lettered (${dead.map((d) => d.queue).join(', ')})`);
+    for (const d of dead) if (!d.reason) out.push(`${f} dead-lettered on ${d.queue} without a reason`);
+    const orbiterRuns = new Set(all.map((r) => r.orbiterRunId));
+    if (orbiterRuns.size > 1) out.push(`${f} was dispatched under ${orbiterRuns.size} Orbiter runs: ${[...orbiterRuns].join(', ')}`);
+  }
+  for (const r of s.runs) {
+    if (r.files.length === 0) out.push(`Databricks run ${r.runId} (${r.orbiterRunId}) has no input manifest: its files cannot be attributed`);
+    const rec = s.records.find((x) => x.runId === r.orbiterRunId);
+    if (!rec) out.push(`Databricks run ${r.runId} names Orbiter run ${r.orbiterRunId}, which has no record`);
+    else if (r.result === 'SUCCESS' && (rec.state !== 'succeeded' || rec.databricksRunId !== r.runId)) {
+      out.push(`Databricks run ${r.runId} succeeded but record ${rec.runId} says ${rec.state} (Databricks run ${rec.databricksRunId ?? 'none'})`);
+    }
+  }
+  for (const rec of s.records) {
+    if (!terminalRunStates.includes(rec.state)) out.push(`record ${rec.runId} is stuck in ${rec.state} (Databricks run ${rec.databricksRunId ?? 'none'})`);
+    if (rec.state === 'succeeded') {
+      const events = s.completionBlobs.filter((b) => b.endsWith(`/${rec.runId}.a${rec.attempt}.json`));
+      if (events.length !== 1) out.push(`record ${rec.runId} succeeded with ${events.length} completion events in the lake (want 1)`);
+    }
+  }
+  for (const [q, n] of Object.entries(s.pending)) if (n > 0) out.push(`${n} messages still on ${q}`);
+  return out;
+}
+
+/** Completion messages on topic run-events (monitor subscription), by Orbiter run id. */
+export async function completionMessages(stack: FaultStack): Promise<Map<string, number>> {
+  const r = stack.bus.createReceiver(Topics.runEvents, Subscriptions.runEventsMonitor);
+  try {
+    const counts = new Map<string, number>();
+    for (const m of await peekAll(r)) {
+      const id = String((m.body as { orbiter_run_id?: string } | null)?.orbiter_run_id ?? '');
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
+  } finally {
+    await r.close();
+  }
+}
+
+/** A short, readable account of a snapshot for failure messages. */
+export function summary(s: Snapshot): string {
+  return JSON.stringify(
+    {
+      landed: s.landed.length,
+      runs: s.runs.map((r) => ({ id: r.runId, orbiter: r.orbiterRunId, files: r.files.length, state: `${r.lifeCycle}/${r.result ?? '-'}` })),
+      records: s.records.map((r) => ({ id: r.runId, state: r.state, dbx: r.databricksRunId, inputs: r.inputs.length })),
+      deadLetters: s.deadLetters.map((d) => ({ queue: d.queue, id: d.messageId, reason: d.reason, files: d.files.length })),
+      pending: s.pending,
+      completions: s.completionBlobs.length,
+    },
+    null,
+    1,
+  );
+}
