@@ -39,6 +39,8 @@ export interface Snapshot {
   /** Messages still in run-requests / run-status (active, locked or scheduled). */
   pending: Record<string, number>;
   completionBlobs: string[];
+  /** Completion messages on topic run-events (subscription monitor), by Orbiter run id. */
+  published: Record<string, number>;
 }
 
 /** Every message of an entity, from its first sequence number (the SDK otherwise continues after its last peek). */
@@ -138,20 +140,33 @@ export async function landedFiles(stack: FaultStack): Promise<string[]> {
   return out.sort();
 }
 
-export async function snapshot(stack: FaultStack): Promise<Snapshot> {
+/** Which datasets a scenario owns: its snapshot ignores the others, so one scenario's failure cannot leak into the next. */
+export type Scope = readonly string[] | undefined;
+
+const datasetOfMessage = (body: unknown): string => {
+  const b = (body ?? {}) as { dataset?: unknown; runId?: unknown };
+  if (typeof b.dataset === 'string') return b.dataset;
+  return typeof b.runId === 'string' ? b.runId.split('-')[0]! : '';
+};
+const datasetOfFile = (f: string): string => f.split('/')[1] ?? '';
+
+export async function snapshot(stack: FaultStack, scope?: Scope): Promise<Snapshot> {
+  const mine = (dataset: string): boolean => !scope || scope.includes(dataset);
   const pending: Record<string, number> = {};
   // One after the other: the emulator's management link serves one request at a time per connection.
-  for (const q of [Queues.runRequests, Queues.runStatus]) pending[q] = (await peekEntity(stack.bus, q, false)).length;
+  for (const q of [Queues.runRequests, Queues.runStatus]) pending[q] = (await peekEntity(stack.bus, q, false)).filter((m) => mine(datasetOfMessage(m.body))).length;
   const completionBlobs: string[] = [];
   for await (const b of stack.storage.blobs.getContainerClient(Containers.events).listBlobsFlat({ prefix: 'run-completions/' })) completionBlobs.push(b.name);
+  const records = (await runRecords(stack)).filter((r) => mine(r.dataset));
   return {
     at: Date.now(),
-    landed: await landedFiles(stack),
-    runs: await databricksRuns(stack),
-    records: await runRecords(stack),
-    deadLetters: await deadLetters(stack),
+    landed: (await landedFiles(stack)).filter((f) => mine(datasetOfFile(f))),
+    runs: (await databricksRuns(stack)).filter((r) => mine(r.jobName.replace(/^orbiter-|-pipeline$/g, ''))),
+    records,
+    deadLetters: (await deadLetters(stack)).filter((d) => mine(datasetOfMessage(d.body)) || d.files.some((f) => mine(datasetOfFile(f)))),
     pending,
-    completionBlobs,
+    completionBlobs: completionBlobs.filter((b) => records.some((r) => b.includes(`/${r.runId}.a`))),
+    published: Object.fromEntries([...(await completionMessages(stack))].filter(([id]) => records.some((r) => r.runId === id))),
   };
 }
 
@@ -169,19 +184,19 @@ export function quiescent(s: Snapshot, expectedFiles: number): boolean {
  * Polls until the system is quiescent twice in a row (a second look catches a late duplicate), or the deadline
  * passes; returns the last snapshot either way so the invariants can say what is wrong.
  */
-export async function settle(stack: FaultStack, o: { expectedFiles: number; timeoutMs: number; intervalMs?: number }): Promise<Snapshot & { settled: boolean }> {
+export async function settle(stack: FaultStack, o: { expectedFiles: number; timeoutMs: number; intervalMs?: number; scope?: Scope }): Promise<Snapshot & { settled: boolean }> {
   const deadline = Date.now() + o.timeoutMs;
   let calm = 0;
   let last: Snapshot | undefined;
   for (;;) {
     try {
-      last = await snapshot(stack);
+      last = await snapshot(stack, o.scope);
       calm = quiescent(last, o.expectedFiles) ? calm + 1 : 0;
       if (calm >= 2) return { ...last, settled: true };
     } catch {
       calm = 0; // a peer is restarting: look again
     }
-    if (Date.now() > deadline) return { ...(last ?? (await snapshot(stack))), settled: false };
+    if (Date.now() > deadline) return { ...(last ?? (await snapshot(stack, o.scope))), settled: false };
     await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
   }
 }
@@ -222,6 +237,8 @@ export function violations(s: Snapshot): string[] {
     if (rec.state === 'succeeded') {
       const events = s.completionBlobs.filter((b) => b.endsWith(`/${rec.runId}.a${rec.attempt}.json`));
       if (events.length !== 1) out.push(`record ${rec.runId} succeeded with ${events.length} completion events in the lake (want 1)`);
+      // The topic is not de-duplicated (consumers key on the MessageId), so at least one, not exactly one.
+      if (!s.published[rec.runId]) out.push(`record ${rec.runId} succeeded but no completion event was published on ${Topics.runEvents}`);
     }
   }
   for (const [q, n] of Object.entries(s.pending)) if (n > 0) out.push(`${n} messages still on ${q}`);

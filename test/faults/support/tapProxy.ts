@@ -31,6 +31,8 @@ export type TapAction =
   | { kind: 'delay'; ms: number }
   /** Close the connection without forwarding: the peer never saw the request. */
   | { kind: 'drop' }
+  /** Run `then` and drop the connection without forwarding (e.g. kill the caller just before the call lands). */
+  | { kind: 'before'; then: () => Promise<void> }
   /** Forward, then decide what the caller gets once the peer has answered (it did process the request). */
   | { kind: 'after'; then: (up: Upstream) => Promise<AfterAction> | AfterAction };
 
@@ -89,8 +91,12 @@ export async function startTapProxy(target: string, opts: { port?: number } = {}
         calls.push(call);
         const deliver = (up: Upstream): void => {
           call.outcome = up.status;
-          const headers = { ...up.headers, 'content-length': String(up.body.length) };
-          delete headers['transfer-encoding'];
+          // The body was buffered: a chunked answer gets a length; otherwise the peer's headers stand (HEAD included).
+          const headers = { ...up.headers };
+          if (headers['transfer-encoding']) {
+            delete headers['transfer-encoding'];
+            headers['content-length'] = String(up.body.length);
+          }
           res.writeHead(up.status, headers);
           res.end(up.body);
         };
@@ -112,6 +118,9 @@ export async function startTapProxy(target: string, opts: { port?: number } = {}
             case 'respond':
               return respond(action.status, action.body, action.headers);
             case 'drop':
+              return drop();
+            case 'before':
+              await action.then();
               return drop();
             case 'delay':
               await new Promise((w) => setTimeout(w, action.ms));
