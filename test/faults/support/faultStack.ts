@@ -8,7 +8,7 @@ import { loadConfig } from '../../../shared/config';
 import { createStorageClients, type StorageClients } from '../../../shared/storage/clients';
 import { startDatabricksEmulator, type DatabricksEmulator } from '../../../local/databricks/emulator';
 import { dedupe, emptyCorpus, loadFixtures } from '../../../local/nasa-replay/corpus';
-import { startReplayServer, type ReplayServer } from '../../../local/nasa-replay/server';
+import { startReplayServer, type Fault, type ReplayServer } from '../../../local/nasa-replay/server';
 import { azuriteConnectionString, startAzurite, type AzuriteHandle } from '../../../local/stack/azurite';
 import { BlobWatcher } from '../../../local/stack/blobWatcher';
 import { freePort } from '../../../local/stack/ports';
@@ -43,6 +43,8 @@ export interface FaultStackOptions {
   settings?: Record<string, string>;
   /** Edits the job catalog the host uses (default: retry backoffs shortened to seconds). */
   catalog?: (c: Record<string, unknown>) => Record<string, unknown>;
+  /** NASA faults armed on the replay server before the host (and its timers) start. */
+  nasaFaults?: Fault[];
   /** Blob watcher poll interval (ms). */
   watchIntervalMs?: number;
 }
@@ -163,6 +165,7 @@ export async function startFaultStack(o: FaultStackOptions): Promise<FaultStack>
     loadFixtures(corpus, join(o.repoRoot, 'test', 'fixtures', 'nasa'));
     const replay = await startReplayServer(dedupe(corpus));
     stops.push(() => replay.close());
+    for (const f of o.nasaFaults ?? []) replay.addFault(f);
 
     const catalogPath = join(dataDir, 'job-catalog.json');
     const catalog = JSON.parse(readFileSync(join(o.repoRoot, 'config', 'job-catalog.json'), 'utf8')) as Record<string, unknown>;

@@ -109,6 +109,23 @@ export async function runRecords(stack: FaultStack): Promise<RunRecord[]> {
   return out;
 }
 
+/**
+ * A dead-lettered flush (run-status) stands for its batch's files that no run took: they are accounted for there,
+ * and resubmitting the flush would run them.
+ */
+async function flushFiles(stack: FaultStack, body: unknown): Promise<string[]> {
+  const b = (body ?? {}) as { schema?: unknown; dataset?: unknown; bucket?: unknown };
+  if (b.schema !== 'orbiter.dispatch-flush') return [];
+  const out: string[] = [];
+  const filter = `PartitionKey eq '${String(b.dataset)}|${String(b.bucket)}'`;
+  for await (const e of stack.storage.table(Tables.batches).listEntities<{ input?: string; runId?: string }>({ queryOptions: { filter } })) {
+    if (!e.input || e.runId) continue;
+    const i = JSON.parse(e.input) as { container: string; path: string; etag: string };
+    out.push(fileKey(i.container, i.path, i.etag));
+  }
+  return out;
+}
+
 export async function deadLetters(stack: FaultStack): Promise<DeadLetter[]> {
   const out: DeadLetter[] = [];
   for (const q of deadLetterQueues) {
@@ -127,7 +144,7 @@ export async function deadLetters(stack: FaultStack): Promise<DeadLetter[]> {
         description: m.deadLetterErrorDescription ?? '',
         deliveryCount: m.deliveryCount ?? 0,
         body: m.body,
-        files: inputFiles(m.body),
+        files: [...inputFiles(m.body), ...(await flushFiles(stack, m.body))],
       });
     }
   }
