@@ -3,6 +3,7 @@ import axios from 'axios';
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { Containers, Queues, Subscriptions, Tables, Topics } from '../../../shared/names';
 import { runRecordSchema, terminalRunStates, type RunRecord } from '../../../shared/runs/runStore';
+import { BlobWatcher } from '../../../local/stack/blobWatcher';
 import type { FaultStack } from './faultStack';
 import { fileKey, manifestFiles } from './runner';
 
@@ -41,6 +42,8 @@ export interface Snapshot {
   completionBlobs: string[];
   /** Completion messages on topic run-events (subscription monitor), by Orbiter run id. */
   published: Record<string, number>;
+  /** Landed files whose BlobCreated event the host accepted (the Event Grid stand-in's receipts). */
+  delivered: number;
 }
 
 /** Every message of an entity, from its first sequence number (the SDK otherwise continues after its last peek). */
@@ -175,9 +178,21 @@ export async function snapshot(stack: FaultStack, scope?: Scope): Promise<Snapsh
   const completionBlobs: string[] = [];
   for await (const b of stack.storage.blobs.getContainerClient(Containers.events).listBlobsFlat({ prefix: 'run-completions/' })) completionBlobs.push(b.name);
   const records = (await runRecords(stack)).filter((r) => mine(r.dataset));
+  const receipts = new Set<string>();
+  try {
+    for await (const e of stack.storage.table(Tables.blobReceipts).listEntities<{ rowKey: string }>({ queryOptions: { select: ['RowKey'] } })) receipts.add(e.rowKey);
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+  }
+  const landed = (await landedFiles(stack)).filter((f) => mine(datasetOfFile(f)));
   return {
     at: Date.now(),
-    landed: (await landedFiles(stack)).filter((f) => mine(datasetOfFile(f))),
+    landed,
+    delivered: landed.filter((f) => {
+      const at = f.lastIndexOf('@');
+      const slash = f.indexOf('/');
+      return receipts.has(BlobWatcher.receiptKey(f.slice(0, slash), f.slice(slash + 1, at), f.slice(at + 1)));
+    }).length,
     runs: (await databricksRuns(stack)).filter((r) => mine(r.jobName.replace(/^orbiter-|-pipeline$/g, ''))),
     records,
     deadLetters: (await deadLetters(stack)).filter((d) => mine(datasetOfMessage(d.body)) || d.files.some((f) => mine(datasetOfFile(f)))),
@@ -198,20 +213,47 @@ export function quiescent(s: Snapshot, expectedFiles: number): boolean {
 }
 
 /**
- * Polls until the system is quiescent twice in a row (a second look catches a late duplicate), or the deadline
- * passes; returns the last snapshot either way so the invariants can say what is wrong.
+ * Nothing can happen any more although the system is not quiescent: no message left anywhere (a locked or scheduled
+ * one still counts), no Databricks run active, every landed file's event delivered — files still unaccounted for
+ * then stay so (a stuck record, a batch nobody will flush).
  */
-export async function settle(stack: FaultStack, o: { expectedFiles: number; timeoutMs: number; intervalMs?: number; scope?: Scope }): Promise<Snapshot & { settled: boolean }> {
+function stalled(s: Snapshot): boolean {
+  return (
+    Object.values(s.pending).every((n) => n === 0) &&
+    s.runs.every((r) => ['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR'].includes(r.lifeCycle)) &&
+    s.delivered === s.landed.length
+  );
+}
+
+const stateKey = (s: Snapshot): string =>
+  JSON.stringify([s.landed.length, s.delivered, s.pending, s.runs.map((r) => `${r.runId}:${r.lifeCycle}:${r.result ?? ''}`), s.records.map((r) => `${r.runId}:${r.state}`), s.deadLetters.length]);
+
+/**
+ * Polls until the system is quiescent twice in a row (a second look catches a late duplicate), until it has
+ * stalled unchanged for `stallPolls` looks (no point waiting for the deadline), or until the deadline; returns the
+ * last snapshot either way so the invariants can say what is wrong.
+ */
+export async function settle(
+  stack: FaultStack,
+  o: { expectedFiles: number; timeoutMs: number; intervalMs?: number; scope?: Scope; stallPolls?: number },
+): Promise<Snapshot & { settled: boolean }> {
   const deadline = Date.now() + o.timeoutMs;
   let calm = 0;
+  let still = 0;
+  let lastKey = '';
   let last: Snapshot | undefined;
   for (;;) {
     try {
       last = await snapshot(stack, o.scope);
       calm = quiescent(last, o.expectedFiles) ? calm + 1 : 0;
       if (calm >= 2) return { ...last, settled: true };
+      const key = stateKey(last);
+      still = calm === 0 && last.landed.length >= o.expectedFiles && stalled(last) && key === lastKey ? still + 1 : 0;
+      lastKey = key;
+      if (still >= (o.stallPolls ?? 4)) return { ...last, settled: false };
     } catch {
       calm = 0; // a peer is restarting: look again
+      still = 0;
     }
     if (Date.now() > deadline) return { ...(last ?? (await snapshot(stack, o.scope))), settled: false };
     await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
