@@ -111,14 +111,14 @@ describe('faults: functions host killed mid-dispatch', () => {
     await expectExactlyOnce(['fireball'], files.length);
   });
 
-  it('killed between the final record write and the completion event', async () => {
+  it('killed between the final record write and the completion event (fails: dispatcher bug, see report)', async () => {
     const kill = killOn(stack.blobTap!, (r) => r.method === 'PUT' && r.path.includes(`/${Containers.events}/run-completions/`) && r.path.includes('/epic-'), 'before');
     const files = await landFiles(stack, 'epic', 8, 'kill-completion');
     await restartAfter(kill, stack.blobTap!);
     await expectExactlyOnce(['epic'], files.length);
   });
 
-  it('killed between the completion event in the lake and its publication on run-events', async () => {
+  it('killed between the completion event in the lake and its publication on run-events (fails: dispatcher bug, see report)', async () => {
     const kill = killOn(stack.blobTap!, (r) => r.method === 'PUT' && r.path.includes(`/${Containers.events}/run-completions/`) && r.path.includes('/cmr-'), 'after');
     const files = await landFiles(stack, 'cmr', 8, 'kill-publish');
     await restartAfter(kill, stack.blobTap!);
@@ -169,7 +169,7 @@ describe('faults: functions host killed mid-dispatch, no job notifications', () 
     await stack?.stop();
   });
 
-  it('killed between the record write after run-now and scheduling its first poll: the run still completes', async () => {
+  it('killed between the record write after run-now and scheduling its first poll: the run still completes (fails: dispatcher bug, see report)', async () => {
     let fired = false;
     const killed = new Promise<void>((resolveKilled) =>
       stack.tableTap!.setRule((r) => {
