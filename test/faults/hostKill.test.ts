@@ -61,7 +61,7 @@ describe('faults: functions host killed mid-dispatch', () => {
   }
 
   async function expectExactlyOnce(scope: string[], expectedFiles: number): Promise<void> {
-    const s = await settle(stack, { expectedFiles, timeoutMs: 30_000, scope });
+    const s = await settle(stack, { expectedFiles, timeoutMs: 45_000, scope });
     const v = violations(s);
     if (v.length) console.log(`${scope.join(',')}: ${summary(s)}`);
     expect(v).toEqual([]);

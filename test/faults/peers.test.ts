@@ -38,7 +38,7 @@ describe('faults: Azurite and the Service Bus emulator restarted mid-flow', () =
   }
 
   async function expectExactlyOnce(scope: string[], expectedFiles: number): Promise<void> {
-    const s = await settle(stack, { expectedFiles, timeoutMs: 60_000, scope });
+    const s = await settle(stack, { expectedFiles, timeoutMs: 45_000, scope });
     const v = violations(s);
     if (v.length) console.log(`${scope.join(',')}: ${summary(s)}`);
     expect(v).toEqual([]);
@@ -59,14 +59,33 @@ describe('faults: Azurite and the Service Bus emulator restarted mid-flow', () =
     await expectExactlyOnce(['apod', 'neows'], first.length + after.length);
   });
 
-  it('Service Bus emulator killed and restarted from its journal while runs are being dispatched', async () => {
-    const busy = onFirstRunNow('donki');
+  it('Service Bus emulator killed (while a flush is between run-now and its bookkeeping), down for 6 s, restarted from its journal (fails: dispatcher bugs, see report)', async () => {
+    // The first donki run-now reaches Databricks; the broker dies before the dispatcher sees the answer, so the
+    // flush's poll scheduling and settlement, and every request in flight, meet a dead broker.
+    let down = 0;
+    const killed = new Promise<void>((resolveKilled) =>
+      stack.jobsTap.setRule((r) => {
+        if (down || !(r.path.endsWith('/jobs/run-now') && r.body.toString().includes('"source":"donki"'))) return undefined;
+        down = Date.now();
+        return {
+          kind: 'after',
+          then: async () => {
+            await stack.serviceBus.kill();
+            resolveKilled();
+            return { kind: 'deliver' };
+          },
+        };
+      }),
+    );
     const first = [...(await landFiles(stack, 'donki', 10, 'sb-before')), ...(await landFiles(stack, 'eonet', 10, 'sb-before'))];
-    await busy;
-    await stack.serviceBus.kill();
+    await killed;
+    stack.jobsTap.setRule(undefined);
     expect(await portAnswers(Number(/sb:\/\/[^:;]+:(\d+)/.exec(stack.serviceBusConnection)?.[1]))).toBe(false);
+    // Files keep landing during the outage; the broker comes back after 6 s.
+    const during = [...(await landFiles(stack, 'donki', 3, 'sb-during')), ...(await landFiles(stack, 'eonet', 3, 'sb-during'))];
+    await waitFor('a 6 s broker outage', () => Date.now() - down >= 6000, 30_000, 100);
     await stack.serviceBus.start();
-    const after = [...(await landFiles(stack, 'donki', 5, 'sb-after')), ...(await landFiles(stack, 'eonet', 5, 'sb-after'))];
-    await expectExactlyOnce(['donki', 'eonet'], first.length + after.length);
+    const after = [...(await landFiles(stack, 'donki', 3, 'sb-after')), ...(await landFiles(stack, 'eonet', 3, 'sb-after'))];
+    await expectExactlyOnce(['donki', 'eonet'], first.length + during.length + after.length);
   });
 });
