@@ -44,6 +44,8 @@ export interface Snapshot {
   published: Record<string, number>;
   /** Landed files whose BlobCreated event the host accepted (the Event Grid stand-in's receipts). */
   delivered: number;
+  /** Where each accepted file sits in OrbiterBatches: its batch, the run that took it, the batch's flush marker. */
+  batches: Record<string, { batch: string; runId?: string; flush: string }>;
 }
 
 /** Every message of an entity, from its first sequence number (the SDK otherwise continues after its last peek). */
@@ -185,9 +187,26 @@ export async function snapshot(stack: FaultStack, scope?: Scope): Promise<Snapsh
     if ((err as { statusCode?: number }).statusCode !== 404) throw err;
   }
   const landed = (await landedFiles(stack)).filter((f) => mine(datasetOfFile(f)));
+  const batches: Snapshot['batches'] = {};
+  const markers = new Map<string, string>();
+  try {
+    for await (const e of stack.storage.table(Tables.batches).listEntities<{ input?: string; runId?: string; state?: string }>()) {
+      const pk = String(e.partitionKey);
+      if (!mine(pk.split('|')[0]!)) continue;
+      if (e.rowKey === '~flush') markers.set(pk, String(e.state));
+      else if (e.input) {
+        const i = JSON.parse(e.input) as { container: string; path: string; etag: string };
+        batches[fileKey(i.container, i.path, i.etag)] = { batch: pk, ...(e.runId ? { runId: e.runId } : {}), flush: '' };
+      }
+    }
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+  }
+  for (const b of Object.values(batches)) b.flush = markers.get(b.batch) ?? 'none';
   return {
     at: Date.now(),
     landed,
+    batches,
     delivered: landed.filter((f) => {
       const at = f.lastIndexOf('@');
       const slash = f.indexOf('/');
@@ -276,7 +295,9 @@ export function violations(s: Snapshot): string[] {
     if (ok.length > 1) out.push(`${f} ran successfully ${ok.length} times: ${describe(ok)}`);
     if (ok.length === 0 && dead.length === 0) {
       const recs = s.records.filter((r) => r.inputs.some((i) => fileKey(i.container, i.path, i.etag) === f));
-      out.push(`${f} is lost: no successful run, no dead letter (runs: ${describe(all) || 'none'}; records: ${recs.map((r) => `${r.runId}=${r.state}`).join(', ') || 'none'})`);
+      const b = s.batches[f];
+      const where = b ? `batch ${b.batch}, ${b.runId ? `taken by ${b.runId}` : 'unassigned'}, flush marker ${b.flush}` : 'never accepted into a batch';
+      out.push(`${f} is lost: no successful run, no dead letter (${where}; runs: ${describe(all) || 'none'}; records: ${recs.map((r) => `${r.runId}=${r.state}`).join(', ') || 'none'})`);
     }
     if (ok.length > 0 && dead.length > 0) out.push(`${f} ran and was also dead-lettered (${dead.map((d) => d.queue).join(', ')})`);
     for (const d of dead) if (!d.reason) out.push(`${f} dead-lettered on ${d.queue} without a reason`);
