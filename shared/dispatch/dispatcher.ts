@@ -318,11 +318,13 @@ export async function dispatchRun(record: RunRecord, deps: DispatchDeps, attempt
   // in between must not leave a run that nobody polls (it would also hold a maxRunsInFlight slot forever).
   await schedulePoll(deps, { runId: record.runId, databricksRunId: run_id, attempt, polls: 0 });
   const updated = await mutateRun(deps.runs, record.runId, (r) =>
-    r.state === 'cancelled' && !r.databricksRunId
+    // Cancelled before dispatch, or already moved on by the poll chain started above (it can win the race when this
+    // write is slow): never move a record backwards.
+    (r.state === 'cancelled' && !r.databricksRunId) || terminalRunStates.includes(r.state) || (r.databricksRunId === run_id && r.attempt === attempt)
       ? undefined
       : {
           ...r,
-          state: isTerminal(run) ? r.state : run.state?.life_cycle_state === 'RUNNING' ? 'running' : 'dispatched',
+          state: isTerminal(run) ? r.state : run.state?.life_cycle_state === 'RUNNING' || r.state === 'running' ? 'running' : 'dispatched',
           attempt,
           idempotencyToken: token,
           databricksRunId: run_id,
@@ -415,6 +417,10 @@ export async function pollRun(msg: PollMessage, deps: DispatchDeps): Promise<voi
   const final = await mutateRun(deps.runs, msg.runId, (r) => ({
     ...r,
     state,
+    // The poll can finish a run before dispatchRun's own record write lands.
+    databricksRunId: r.databricksRunId ?? msg.databricksRunId,
+    ...(!r.databricksRunUrl && run.run_page_url ? { databricksRunUrl: run.run_page_url } : {}),
+    dispatchedAt: r.dispatchedAt ?? now,
     lifeCycleState: run.state?.life_cycle_state,
     ...(run.state?.result_state ? { resultState: run.state.result_state } : {}),
     ...(terminationCode ? { terminationCode } : {}),

@@ -2,7 +2,7 @@ import Long from 'long';
 import axios from 'axios';
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { Containers, Queues, Subscriptions, Tables, Topics } from '../../../shared/names';
-import { runRecordSchema, terminalRunStates, type RunRecord } from '../../../shared/runs/runStore';
+import { decodeRunEntity, terminalRunStates, type RunRecord } from '../../../shared/runs/runStore';
 import { BlobWatcher } from '../../../local/stack/blobWatcher';
 import type { FaultStack } from './faultStack';
 import { fileKey, manifestFiles } from './runner';
@@ -107,7 +107,7 @@ export async function databricksRuns(stack: FaultStack): Promise<DatabricksRunVi
 export async function runRecords(stack: FaultStack): Promise<RunRecord[]> {
   const out: RunRecord[] = [];
   try {
-    for await (const e of stack.storage.table(Tables.runs).listEntities<{ record?: string }>()) if (e.record) out.push(runRecordSchema.parse(JSON.parse(e.record)));
+    for await (const e of stack.storage.table(Tables.runs).listEntities<{ record?: string }>()) if (e.record) out.push(decodeRunEntity(e));
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode !== 404) throw err;
   }

@@ -353,5 +353,30 @@ describe('dispatcher', () => {
     expect(runs.map((r) => r.inputs.length).sort((a, b) => b - a)).toEqual([MAX_INPUTS_PER_RUN, 250]);
     expect(new Set(runs.flatMap((r) => r.inputs.map((i) => i.path))).size).toBe(n);
   });
+
+  it('a poll that finishes the run before dispatchRun records it is not undone by that late record write', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await acceptRunRequest(blobRequest(1), deps);
+    const flush = deps.scheduler.take()[0]!;
+    const update = deps.runs.update.bind(deps.runs);
+    let raced = false;
+    deps.runs.update = async (rec, etag) => {
+      if (!raced && rec.state === 'dispatched') {
+        // Storage is slow: the poll chain, already scheduled, runs to the end before this write lands.
+        raced = true;
+        const poll = deps.scheduler.take().find((m) => m.schema === 'orbiter.run-poll');
+        if (poll?.schema !== 'orbiter.run-poll') throw new Error('expected a poll');
+        deps.jobs.set(poll.databricksRunId, 'TERMINATED', 'SUCCESS');
+        await handleControl(poll, deps);
+      }
+      return update(rec, etag);
+    };
+    await handleControl(flush, deps);
+    expect(raced).toBe(true);
+    const rec = [...deps.runs.rows.values()][0]!.record;
+    expect(rec).toMatchObject({ state: 'succeeded', databricksRunId: [...deps.jobs.runs.keys()][0], databricksRunUrl: expect.stringMatching(/^http:\/\/dbx\/run\//) });
+    expect(deps.completions.published.size).toBe(1);
+  });
 });
 
