@@ -78,7 +78,7 @@ describe('faults: functions host killed mid-dispatch', () => {
     await expectExactlyOnce(['apod'], files.length);
   });
 
-  it('killed between claiming a batch flush and scheduling it (fails: dispatcher bug, see report)', async () => {
+  it('killed between claiming a batch flush and scheduling it', async () => {
     const kill = killOn(stack.tableTap!, (r) => r.method === 'POST' && r.path.endsWith(`/${Tables.batches}`) && r.body.toString().includes('~flush') && r.body.toString().includes('meteorites|'));
     const files = await landFiles(stack, 'meteorites', 6, 'kill-claim');
     await restartAfter(kill, stack.tableTap!);
@@ -113,21 +113,21 @@ describe('faults: functions host killed mid-dispatch', () => {
     await expectExactlyOnce(['fireball'], files.length);
   });
 
-  it('killed between the final record write and the completion event (fails: dispatcher bug, see report)', async () => {
+  it('killed between the final record write and the completion event', async () => {
     const kill = killOn(stack.blobTap!, (r) => r.method === 'PUT' && r.path.includes(`/${Containers.events}/run-completions/`) && r.path.includes('/epic-'), 'before');
     const files = await landFiles(stack, 'epic', 8, 'kill-completion');
     await restartAfter(kill, stack.blobTap!);
     await expectExactlyOnce(['epic'], files.length);
   });
 
-  it('killed between the completion event in the lake and its publication on run-events (fails: dispatcher bug, see report)', async () => {
+  it('killed between the completion event in the lake and its publication on run-events', async () => {
     const kill = killOn(stack.blobTap!, (r) => r.method === 'PUT' && r.path.includes(`/${Containers.events}/run-completions/`) && r.path.includes('/cmr-'), 'after');
     const files = await landFiles(stack, 'cmr', 8, 'kill-publish');
     await restartAfter(kill, stack.blobTap!);
     await expectExactlyOnce(['cmr'], files.length);
   });
 
-  it('killed during a flush while a request of the same window is still on its way: the replayed flush must not run the files again (fails: dispatcher bug, see report)', async () => {
+  it('killed during a flush while a request of the same window is still on its way: the replayed flush must not run the files again', async () => {
     const kill = killOn(stack.jobsTap, (r) => r.path.endsWith('/jobs/run-now') && r.body.toString().includes('"source":"donki"'));
     const files = await landFiles(stack, 'donki', 6, 'kill-straggler');
     await Promise.race([kill.fired, new Promise((_, reject) => setTimeout(() => reject(new Error('the kill point was never reached')), 60_000))]);
@@ -171,7 +171,7 @@ describe('faults: functions host killed mid-dispatch, no job notifications', () 
     await stack?.stop();
   });
 
-  it('killed between the record write after run-now and scheduling its first poll: the run still completes (fails: dispatcher bug, see report)', async () => {
+  it('killed between the record write after run-now and scheduling its first poll: the run still completes', async () => {
     let fired = false;
     const killed = new Promise<void>((resolveKilled) =>
       stack.tableTap!.setRule((r) => {

@@ -59,7 +59,7 @@ describe('faults: Azurite and the Service Bus emulator restarted mid-flow', () =
     await expectExactlyOnce(['apod', 'neows'], first.length + after.length);
   });
 
-  it('Service Bus emulator killed (while a flush is between run-now and its bookkeeping), down for 6 s, restarted from its journal (fails: dispatcher bugs, see report)', async () => {
+  it('Service Bus emulator killed (while a flush is between run-now and its bookkeeping), down for 6 s, restarted from its journal', async () => {
     // The first donki run-now reaches Databricks; the broker dies before the dispatcher sees the answer, so the
     // flush's poll scheduling and settlement, and every request in flight, meet a dead broker.
     let down = 0;
