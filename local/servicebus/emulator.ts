@@ -93,6 +93,7 @@ export async function startServiceBusEmulator(opts: ServiceBusEmulatorOptions): 
         clearInterval(sweep);
         await broker.close();
         journal.close();
+        await group?.closed;
       })()),
   };
 }
