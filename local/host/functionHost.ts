@@ -234,16 +234,16 @@ export class FunctionHost {
       },
       { autoCompleteMessages: false, maxConcurrentCalls: maxBatch * slots },
     );
-    return {
-      stop: async () => {
-        stopped = true;
-        await subscription.close().catch(() => undefined);
-        // Received but never handed to the function: give them back at once rather than waiting for lock expiry.
-        const left = pending;
-        pending = [];
-        await Promise.all(left.map((b) => settle(b.msg, () => receiver.abandonMessage(b.msg)).finally(b.settled)));
-      },
+    let stopping: Promise<void> | undefined;
+    const stop = async (): Promise<void> => {
+      stopped = true;
+      await subscription.close().catch(() => undefined);
+      // Received but never handed to the function: give them back at once rather than waiting for lock expiry.
+      const left = pending;
+      pending = [];
+      await Promise.all(left.map((b) => settle(b.msg, () => receiver.abandonMessage(b.msg)).finally(b.settled)));
     };
+    return { stop: () => (stopping ??= stop()) };
   }
 
   private async invoke(
@@ -354,8 +354,9 @@ export class FunctionHost {
       let content: Buffer;
       let props;
       try {
-        props = await blob.getProperties();
-        content = await blob.downloadToBuffer();
+        // One GET: the content and the properties of the same version (two calls could straddle an overwrite).
+        props = await blob.download();
+        content = await readStream(props.readableStreamBody);
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) continue; // deleted since: nothing to process
         throw err;
@@ -407,6 +408,12 @@ function serviceBusBatchMetadata(msgs: ServiceBusReceivedMessage[]): Record<stri
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+async function readStream(stream: NodeJS.ReadableStream | undefined): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  if (stream) for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
