@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Agent } from 'node:http';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import axios from 'axios';
@@ -40,6 +41,8 @@ export class BlobWatcher {
   private workers = 0;
   private readonly idle = new Set<() => void>();
   private scanning: Promise<void> | undefined;
+  /** Kept-alive connections to the host: a burst is thousands of notifications. */
+  private readonly agent = new Agent({ keepAlive: true });
   private loaded = false;
   private stopped = false;
 
@@ -92,6 +95,7 @@ export class BlobWatcher {
     }
     if (this.workers > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
     await this.writeReceipts().catch((err: unknown) => this.opts.logger.warn('blob watcher receipts not written', { error: ensureError(err).message }));
+    this.agent.destroy();
   }
 
   /** One pass over every watched container, waiting for its deliveries; returns how many notifications were delivered. */
@@ -161,6 +165,7 @@ export class BlobWatcher {
         headers: { 'aeg-event-type': 'Notification', 'content-type': 'application/json' },
         validateStatus: () => true,
         timeout: 120_000,
+        httpAgent: this.agent,
       });
       if (res.status >= 200 && res.status < 300) return true;
       this.opts.logger.warn('blob event not accepted; will retry', { blob: name, status: res.status });
