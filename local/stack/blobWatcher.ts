@@ -69,8 +69,10 @@ export class BlobWatcher {
    * landing while a burst is being delivered are picked up by the next poll instead of waiting for the whole burst.
    */
   start(): void {
+    const interval = this.opts.intervalMs ?? 500;
     const tick = (): void => {
       if (this.stopped) return;
+      const started = Date.now();
       this.scanning = this.findNew()
         .then((found) => {
           for (const p of found) void this.enqueue(p);
@@ -78,7 +80,8 @@ export class BlobWatcher {
         })
         .catch((err: unknown) => this.opts.logger.warn('blob watcher scan failed', { error: ensureError(err).message }))
         .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs ?? 500);
+          // A poll every `interval` from start to start (a slow listing eats into the wait, never below a fifth of it).
+          if (!this.stopped) this.timer = setTimeout(tick, Math.max(interval / 5, interval - (Date.now() - started)));
         });
     };
     tick();
