@@ -172,6 +172,7 @@ export class FunctionHost {
     const slots = Math.max(1, this.opts.maxConcurrentBatches ?? 2);
     let pending: { msg: ServiceBusReceivedMessage; settled: () => void }[] = [];
     let running = 0;
+    const runs = new Set<Promise<void>>();
     let scheduled = false;
     let stopped = false;
     const settle = async (msg: ServiceBusReceivedMessage, how: () => Promise<void>): Promise<void> => {
@@ -208,12 +209,13 @@ export class FunctionHost {
         const batch = pending.slice(0, maxBatch);
         pending = pending.slice(batch.length);
         running++;
-        this.track(
-          runBatch(batch).finally(() => {
-            running--;
-            if (pending.length > 0) schedule();
-          }),
-        );
+        const run = runBatch(batch).finally(() => {
+          running--;
+          runs.delete(run);
+          if (pending.length > 0) schedule();
+        });
+        runs.add(run);
+        this.track(run);
       }
     };
     const schedule = (): void => {
@@ -242,6 +244,8 @@ export class FunctionHost {
       const left = pending;
       pending = [];
       await Promise.all(left.map((b) => settle(b.msg, () => receiver.abandonMessage(b.msg)).finally(b.settled)));
+      // Batches being handled finish and settle while the receiver is still open.
+      await Promise.allSettled([...runs]);
     };
     return { stop: () => (stopping ??= stop()) };
   }
