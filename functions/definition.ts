@@ -9,6 +9,16 @@ export type HttpHandler = (request: HttpRequest, context: InvocationContext) => 
 export type BlobHandler = (blob: Buffer, context: InvocationContext) => Promise<unknown>;
 export type ServiceBusHandler = (message: unknown, context: InvocationContext) => Promise<unknown>;
 
+/**
+ * What a batch handler reports about single members: messages no retry can fix, to be dead-lettered with a reason.
+ * Every other member of the batch is completed. Throwing instead fails (abandons) the whole batch.
+ */
+export interface ServiceBusBatchResult {
+  deadLetter?: { index: number; reason: string; description: string }[];
+}
+/** `cardinality: 'many'`: the handler gets every message body of one delivered batch, in order. */
+export type ServiceBusBatchHandler = (messages: unknown[], context: InvocationContext) => Promise<ServiceBusBatchResult | void>;
+
 export interface TimerFunction {
   kind: 'timer';
   name: string;
@@ -39,12 +49,29 @@ export interface BlobFunction {
   handler: BlobHandler;
 }
 
-export interface ServiceBusQueueFunction {
+interface ServiceBusQueueTriggerBase {
   kind: 'serviceBusQueue';
   name: string;
   queueName: string;
   connection: string;
+}
+
+/** One message per invocation: complete on success, abandon on error. */
+export interface ServiceBusQueueSingleFunction extends ServiceBusQueueTriggerBase {
+  cardinality?: 'one';
   handler: ServiceBusHandler;
 }
+
+/**
+ * A batch per invocation (up to host.json `maxMessageBatchSize`; trigger metadata as arrays, e.g.
+ * `deliveryCountArray`, `messageIdArray`): members the handler reports are dead-lettered, the others completed;
+ * an error abandons the whole batch, so every member must be safe to process again.
+ */
+export interface ServiceBusQueueBatchFunction extends ServiceBusQueueTriggerBase {
+  cardinality: 'many';
+  handler: ServiceBusBatchHandler;
+}
+
+export type ServiceBusQueueFunction = ServiceBusQueueSingleFunction | ServiceBusQueueBatchFunction;
 
 export type FunctionDefinition = TimerFunction | HttpFunction | BlobFunction | ServiceBusQueueFunction;

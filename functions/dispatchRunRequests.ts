@@ -1,22 +1,34 @@
 import type { InvocationContext } from '@azure/functions';
-import { acceptRunRequest } from '../shared/dispatch/dispatcher';
+import { acceptRunRequests, validateRunRequests } from '../shared/dispatch/accept';
 import { contextLogger } from '../shared/logger';
-import { runRequestV1 } from '../shared/messages/runRequest';
 import { Connections, Queues } from '../shared/names';
-import type { ServiceBusQueueFunction } from './definition';
+import type { ServiceBusBatchResult, ServiceBusQueueBatchFunction } from './definition';
 import { runtime } from './runtime';
 
-/** Service Bus (run-requests): validate, then batch for coalescing or dispatch directly. Never waits on Databricks. */
-export async function dispatchRunRequestsHandler(message: unknown, context: InvocationContext): Promise<void> {
-  // A message that is not a valid run request fails every delivery and ends in the dead-letter queue.
-  const request = runRequestV1.parse(message);
-  await acceptRunRequest(request, await runtime().dispatchDeps(contextLogger(context)));
+/**
+ * Service Bus (run-requests), a batch per invocation: validate each message, then add landed blobs to their
+ * coalescing batches (grouped by dataset and window) or dispatch Run API requests directly. Never waits on Databricks.
+ * Messages that can never be valid are reported for the dead-letter queue and do not hold up the others; any other
+ * error fails the whole batch, which is safe to redeliver (every write is idempotent).
+ */
+export async function dispatchRunRequestsHandler(messages: unknown[], context: InvocationContext): Promise<ServiceBusBatchResult> {
+  const log = contextLogger(context);
+  const deps = await runtime().dispatchDeps(log);
+  const { valid, rejected } = validateRunRequests(messages, deps.catalog);
+  const deliveryCounts = (context.triggerMetadata?.['deliveryCountArray'] as unknown[] | undefined) ?? [];
+  for (const r of rejected) log.error('run request rejected for the dead-letter queue', { index: r.index, reason: r.reason, description: r.description });
+  await acceptRunRequests(
+    valid.map(({ index, request }) => ({ request, redelivered: Number(deliveryCounts[index] ?? 1) > 1 })),
+    deps,
+  );
+  return { deadLetter: rejected };
 }
 
-export const dispatchRunRequests: ServiceBusQueueFunction = {
+export const dispatchRunRequests: ServiceBusQueueBatchFunction = {
   kind: 'serviceBusQueue',
   name: 'dispatchRunRequests',
   queueName: Queues.runRequests,
   connection: Connections.serviceBus,
+  cardinality: 'many',
   handler: dispatchRunRequestsHandler,
 };

@@ -7,7 +7,7 @@ import type { OrbiterConfig } from '../../shared/config';
 import { ensureError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { StorageClients } from '../../shared/storage/clients';
-import type { BlobFunction, FunctionDefinition, HttpFunction, ServiceBusQueueFunction, TimerFunction } from '../../functions/definition';
+import type { BlobFunction, FunctionDefinition, HttpFunction, ServiceBusBatchResult, ServiceBusQueueBatchFunction, ServiceBusQueueFunction, TimerFunction } from '../../functions/definition';
 import { completedWriteApis, eventGridBatch, parseBlobSubject } from './eventGrid';
 import { makeContext } from './invocation';
 import { compileRoute, type CompiledRoute } from './routes';
@@ -25,8 +25,12 @@ export interface HostOptions {
   timers?: boolean;
   /** Start Service Bus triggers (needs ServiceBusConnection). */
   serviceBus?: boolean;
-  /** From host.json extensions.serviceBus. */
+  /** From host.json extensions.serviceBus: single-message functions invoked at once (default 16). */
   maxConcurrentCalls?: number;
+  /** From host.json extensions.serviceBus: most messages per invocation of a `cardinality: 'many'` function (default 1000). */
+  maxMessageBatchSize?: number;
+  /** Batches of one batch function in flight at once (default 2: the next batch is received while one runs). */
+  maxConcurrentBatches?: number;
   maxBodyBytes?: number;
 }
 
@@ -35,6 +39,9 @@ export interface InvocationOutcome {
   result?: unknown;
   error?: Error;
   durationMs: number;
+  /** Batch invocations: messages delivered, and how many of them the handler had dead-lettered. */
+  messages?: number;
+  deadLettered?: number;
 }
 
 /**
@@ -46,6 +53,7 @@ export class FunctionHost {
   private server: Server | undefined;
   private readonly crons: Cron[] = [];
   private readonly receivers: ServiceBusReceiver[] = [];
+  private readonly batchers: { stop(): Promise<void> }[] = [];
   private bus: ServiceBusClient | undefined;
   private readonly routes: { def: HttpFunction; route: CompiledRoute }[];
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -88,6 +96,7 @@ export class FunctionHost {
 
   async stop(): Promise<void> {
     for (const c of this.crons) c.stop();
+    for (const b of this.batchers) await b.stop();
     for (const r of this.receivers) await r.close().catch(() => undefined);
     await this.bus?.close().catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
@@ -131,6 +140,10 @@ export class FunctionHost {
     for (const def of this.opts.definitions.filter((d): d is ServiceBusQueueFunction => d.kind === 'serviceBusQueue')) {
       const receiver = this.bus.createReceiver(def.queueName, { receiveMode: 'peekLock' });
       this.receivers.push(receiver);
+      if (def.cardinality === 'many') {
+        this.batchers.push(this.subscribeBatch(def, receiver));
+        continue;
+      }
       receiver.subscribe(
         {
           processMessage: async (msg) => {
@@ -148,10 +161,100 @@ export class FunctionHost {
     }
   }
 
+  /**
+   * `cardinality: 'many'`: messages stream in (credit = batch size × batches in flight) and are handed over in
+   * batches of whatever has arrived, up to maxMessageBatchSize; while every batch slot is busy, arrivals wait and
+   * form the next, larger batch. After the invocation each message is settled: members the handler reported are
+   * dead-lettered with its reason, the others completed; a failed invocation abandons the whole batch.
+   */
+  private subscribeBatch(def: ServiceBusQueueBatchFunction, receiver: ServiceBusReceiver): { stop(): Promise<void> } {
+    const maxBatch = Math.max(1, this.opts.maxMessageBatchSize ?? 1000);
+    const slots = Math.max(1, this.opts.maxConcurrentBatches ?? 2);
+    let pending: { msg: ServiceBusReceivedMessage; settled: () => void }[] = [];
+    let running = 0;
+    const runs = new Set<Promise<void>>();
+    let scheduled = false;
+    let stopped = false;
+    const settle = async (msg: ServiceBusReceivedMessage, how: () => Promise<void>): Promise<void> => {
+      // A lost lock means the message comes back: harmless, every handler write is idempotent.
+      await how().catch((err: unknown) => this.opts.logger.warn('service bus settlement failed', { fn: def.name, messageId: String(msg.messageId), error: ensureError(err).message }));
+    };
+    const runBatch = async (batch: typeof pending): Promise<void> => {
+      const msgs = batch.map((b) => b.msg);
+      try {
+        const outcome = await this.invoke(
+          def.name,
+          serviceBusBatchMetadata(msgs),
+          (ctx) => def.handler(msgs.map((m) => m.body), ctx),
+          (o) => ({ ...o, messages: msgs.length, deadLettered: o.ok ? ((o.result as ServiceBusBatchResult | undefined)?.deadLetter?.length ?? 0) : 0 }),
+        );
+        if (!outcome.ok) {
+          await Promise.all(msgs.map((m) => settle(m, () => receiver.abandonMessage(m))));
+          return;
+        }
+        const rejected = new Map(((outcome.result as ServiceBusBatchResult | undefined)?.deadLetter ?? []).map((r) => [r.index, r]));
+        await Promise.all(
+          msgs.map((m, i) => {
+            const r = rejected.get(i);
+            return settle(m, () => (r ? receiver.deadLetterMessage(m, { deadLetterReason: r.reason, deadLetterErrorDescription: r.description }) : receiver.completeMessage(m)));
+          }),
+        );
+      } finally {
+        for (const b of batch) b.settled();
+      }
+    };
+    const dispatch = (): void => {
+      scheduled = false;
+      while (!stopped && running < slots && pending.length > 0) {
+        const batch = pending.slice(0, maxBatch);
+        pending = pending.slice(batch.length);
+        running++;
+        const run = runBatch(batch).finally(() => {
+          running--;
+          runs.delete(run);
+          if (pending.length > 0) schedule();
+        });
+        runs.add(run);
+        this.track(run);
+      }
+    };
+    const schedule = (): void => {
+      if (scheduled || stopped) return;
+      scheduled = true;
+      setImmediate(dispatch);
+    };
+    const subscription = receiver.subscribe(
+      {
+        processMessage: (msg) =>
+          new Promise<void>((resolve) => {
+            pending.push({ msg, settled: resolve });
+            schedule();
+          }),
+        processError: async (args) => {
+          this.opts.logger.warn('service bus receiver error', { fn: def.name, error: args.error.message });
+        },
+      },
+      { autoCompleteMessages: false, maxConcurrentCalls: maxBatch * slots },
+    );
+    let stopping: Promise<void> | undefined;
+    const stop = async (): Promise<void> => {
+      stopped = true;
+      await subscription.close().catch(() => undefined);
+      // Received but never handed to the function: give them back at once rather than waiting for lock expiry.
+      const left = pending;
+      pending = [];
+      await Promise.all(left.map((b) => settle(b.msg, () => receiver.abandonMessage(b.msg)).finally(b.settled)));
+      // Batches being handled finish and settle while the receiver is still open.
+      await Promise.allSettled([...runs]);
+    };
+    return { stop: () => (stopping ??= stop()) };
+  }
+
   private async invoke(
     name: string,
     triggerMetadata: Record<string, unknown>,
     run: (ctx: ReturnType<typeof makeContext>) => Promise<unknown>,
+    annotate: (o: InvocationOutcome) => InvocationOutcome = (o) => o,
   ): Promise<InvocationOutcome> {
     const ctx = makeContext(name, this.opts.logger, triggerMetadata);
     const started = Date.now();
@@ -164,6 +267,7 @@ export class FunctionHost {
       this.opts.logger.error(`Executed 'Functions.${name}' (Failed)`, { error: error.message });
       outcome = { ok: false, error, durationMs: Date.now() - started };
     }
+    outcome = annotate(outcome);
     this.invocations.push({ name, outcome });
     return outcome;
   }
@@ -254,8 +358,9 @@ export class FunctionHost {
       let content: Buffer;
       let props;
       try {
-        props = await blob.getProperties();
-        content = await blob.downloadToBuffer();
+        // One GET: the content and the properties of the same version (two calls could straddle an overwrite).
+        props = await blob.download();
+        content = await readStream(props.readableStreamBody);
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) continue; // deleted since: nothing to process
         throw err;
@@ -285,7 +390,8 @@ function serviceBusMetadata(msg: ServiceBusReceivedMessage): Record<string, unkn
     correlationId: msg.correlationId,
     subject: msg.subject,
     contentType: msg.contentType,
-    deliveryCount: msg.deliveryCount,
+    // The Functions host counts this delivery (1 on the first); the AMQP header counts earlier attempts only.
+    deliveryCount: (msg.deliveryCount ?? 0) + 1,
     enqueuedTimeUtc: msg.enqueuedTimeUtc?.toISOString(),
     expiresAtUtc: msg.expiresAtUtc?.toISOString(),
     lockedUntilUtc: msg.lockedUntilUtc?.toISOString(),
@@ -295,9 +401,23 @@ function serviceBusMetadata(msg: ServiceBusReceivedMessage): Record<string, unkn
   };
 }
 
+/** Batch trigger metadata as the Functions host binds it: one `<name>Array` per property, in message order. */
+function serviceBusBatchMetadata(msgs: ServiceBusReceivedMessage[]): Record<string, unknown> {
+  const each = msgs.map(serviceBusMetadata);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(each[0] ?? {})) out[`${key}Array`] = each.map((m) => m[key]);
+  return out;
+}
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+async function readStream(stream: NodeJS.ReadableStream | undefined): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  if (stream) for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {

@@ -65,6 +65,13 @@ export interface BrokerOptions {
   namespace: ServiceBusNamespace;
   logger: Logger;
   maxMessageSize?: number;
+  /**
+   * Runs an acknowledgement once the state it acknowledges is durable (group commit: one fsync per turn of the
+   * event loop). Default: at once, for a memory-only broker or a journal that syncs on every commit.
+   */
+  whenDurable?: (ack: () => void) => void;
+  /** Makes committed state durable now (receiveAndDelete removes a message durably before sending it). */
+  flushNow?: () => void;
 }
 
 export class AmqpBroker {
@@ -73,6 +80,8 @@ export class AmqpBroker {
   private readonly management: ManagementNode;
   private readonly logger: Logger;
   private readonly maxMessageSize: number;
+  private readonly whenDurable: (ack: () => void) => void;
+  private readonly flushNow: () => void;
   private readonly consumers = new Map<string, Consumer[]>();
   private readonly byLink = new WeakMap<Sender, Consumer>();
   private readonly deliveryLocks = new WeakMap<object, { queue: MessageQueue; lockToken: string }>();
@@ -87,6 +96,8 @@ export class AmqpBroker {
     this.ns = opts.namespace;
     this.logger = opts.logger;
     this.maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.whenDurable = opts.whenDurable ?? ((ack) => ack());
+    this.flushNow = opts.flushNow ?? (() => {});
     this.management = new ManagementNode(this.ns);
     // autoaccept off: every incoming transfer gets an explicit outcome (P5); modified must not double as released (P4).
     this.container = rhea.create_container({ id: 'orbiter-servicebus-emulator', autoaccept: false, treat_modified_as_released: false } as never);
@@ -259,7 +270,7 @@ export class AmqpBroker {
       }
       throw e;
     }
-    delivery.accept();
+    this.whenDurable(() => delivery.accept());
   }
 
   /** put-token: any token is accepted for an existing entity; unknown entities get the 404 the SDK maps to MessagingEntityNotFound. */
@@ -296,7 +307,9 @@ export class AmqpBroker {
     }
     const msg = { correlation_id: req.message_id, application_properties: applicationProperties } as Message;
     if (body !== undefined) msg.body = body;
-    sender.send(msg);
+    this.whenDurable(() => {
+      if (sender.is_open()) sender.send(msg);
+    });
   }
 
   private pumpLink(link: Sender): void {
@@ -331,6 +344,7 @@ export class AmqpBroker {
           const d = consumer.link.send(payload, lockTokenToTag(msg.lockToken!), 0);
           this.deliveryLocks.set(d, { queue: consumer.queue, lockToken: msg.lockToken! });
         } else {
+          this.flushNow(); // removed durably before it leaves
           consumer.link.send(encodeForClient(msg), lockTokenToTag(randomUUID()), 0);
         }
         start = idx + 1;
@@ -390,9 +404,11 @@ export class AmqpBroker {
               description: 'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
             },
           });
-    delivery.update(true, reply.described());
-    // Mark settled on both sides so rhea drops it from the session buffer (otherwise it stalls at 2048, P2).
-    delivery.remote_settled = true;
+    this.whenDurable(() => {
+      delivery.update(true, reply.described());
+      // Mark settled on both sides so rhea drops it from the session buffer (otherwise it stalls at 2048, P2).
+      delivery.remote_settled = true;
+    });
   }
 
   private removeConsumer(link: Sender): void {

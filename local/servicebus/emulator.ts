@@ -5,7 +5,7 @@
 import { silentLogger, type Logger } from '../../shared/logger';
 import { AmqpBroker, DEFAULT_MAX_MESSAGE_SIZE } from './broker';
 import { loadEmulatorConfigFile, parseEmulatorConfig, type EmulatorConfig, type NamespaceDef } from './emulator-config';
-import { memoryJournal, type Journal, type RestoredState } from './journal';
+import { GroupCommitJournal, memoryJournal, type Journal, type RestoredState } from './journal';
 import { ServiceBusNamespace } from './namespace';
 import { FileJournal } from './persistence';
 import { systemClock, type Clock } from './queue';
@@ -42,10 +42,11 @@ export async function startServiceBusEmulator(opts: ServiceBusEmulatorOptions): 
   const clock = opts.clock ?? systemClock;
   const defs: NamespaceDef = typeof opts.config === 'string' ? loadEmulatorConfigFile(opts.config) : parseEmulatorConfig(opts.config);
   let journal: Journal = memoryJournal;
+  let group: GroupCommitJournal | undefined;
   let restored: RestoredState | undefined;
   if (opts.dataDir !== undefined) {
     const opened = FileJournal.open(opts.dataDir, () => clock.now());
-    journal = opened.journal;
+    journal = group = new GroupCommitJournal(opened.journal);
     restored = opened.state;
   }
   let broker: AmqpBroker | undefined;
@@ -56,7 +57,12 @@ export async function startServiceBusEmulator(opts: ServiceBusEmulatorOptions): 
     onAvailable: (q) => broker?.notifyAvailable(q),
     warn: (m, meta) => logger.warn(m, meta),
   });
-  broker = new AmqpBroker({ namespace: ns, logger, maxMessageSize: opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE });
+  broker = new AmqpBroker({
+    namespace: ns,
+    logger,
+    maxMessageSize: opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+    ...(group ? { whenDurable: (ack: () => void) => group.whenDurable(ack), flushNow: () => group.flush() } : {}),
+  });
   let port: number;
   try {
     port = await broker.listen(opts.port ?? 0);
@@ -87,6 +93,7 @@ export async function startServiceBusEmulator(opts: ServiceBusEmulatorOptions): 
         clearInterval(sweep);
         await broker.close();
         journal.close();
+        await group?.closed;
       })()),
   };
 }

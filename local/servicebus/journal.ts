@@ -13,6 +13,8 @@ export interface Journal {
   recordMessageId(entityKey: string, messageId: string, expiresAt: number): void;
   /** Makes everything recorded so far durable. */
   commit(): void;
+  /** Same, calling back once durable instead of blocking (journals that can sync off the event loop). */
+  commitAsync?(done: (err: Error | null) => void): void;
   close(): void;
 }
 
@@ -35,4 +37,126 @@ export interface RestoredState {
 
 export function emptyRestoredState(): RestoredState {
   return { messages: new Map(), sequences: new Map(), messageIds: new Map() };
+}
+
+/**
+ * Group commit over a durable journal: `commit()` only marks the work as due; at the end of the current turn of the
+ * event loop one fsync covers every operation so far (a client settling 500 messages at once costs one fsync, not
+ * 500), run off the event loop when the journal can, while later operations gather for the next one. The broker
+ * acknowledges through `whenDurable`, so nothing is acknowledged before it is on disk.
+ */
+export class GroupCommitJournal implements Journal {
+  private due = false;
+  private scheduled = false;
+  private inFlight = false;
+  private closing = false;
+  private waiting: (() => void)[] = [];
+  private markClosed: () => void = () => {};
+  /** Resolves once the inner journal is closed (after an fsync that was in flight at close()). */
+  readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
+
+  constructor(
+    private readonly inner: Journal,
+    /** A failed fsync: durability is gone, so the broker must not go on acknowledging. */
+    private readonly onError: (err: Error) => void = (err) => {
+      throw err;
+    },
+  ) {}
+
+  putMessage(entityKey: string, message: StoredMessage): void {
+    this.inner.putMessage(entityKey, message);
+  }
+  deleteMessage(entityKey: string, seq: number): void {
+    this.inner.deleteMessage(entityKey, seq);
+  }
+  setSequence(entityKey: string, seq: number): void {
+    this.inner.setSequence(entityKey, seq);
+  }
+  recordMessageId(entityKey: string, messageId: string, expiresAt: number): void {
+    this.inner.recordMessageId(entityKey, messageId, expiresAt);
+  }
+
+  commit(): void {
+    this.due = true;
+    this.schedule();
+  }
+
+  /** Runs `fn` once everything committed so far is durable: at once if nothing is due, else after the group fsync. */
+  whenDurable(fn: () => void): void {
+    if (!this.due && !this.inFlight) {
+      fn();
+      return;
+    }
+    this.waiting.push(fn);
+    this.schedule();
+  }
+
+  /** Makes everything committed so far durable now, blocking (for operations that must not wait). */
+  flush(): void {
+    this.due = false;
+    this.inner.commit();
+    run(this.takeWaiting());
+  }
+
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.inFlight) return; // the fsync in flight closes the journal when it lands
+    this.flush();
+    this.inner.close();
+    this.markClosed();
+  }
+
+  private takeWaiting(): (() => void)[] {
+    const w = this.waiting;
+    this.waiting = [];
+    return w;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight || this.closing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startFlush();
+    });
+  }
+
+  private startFlush(): void {
+    if (this.inFlight || this.closing || (!this.due && this.waiting.length === 0)) return;
+    if (!this.inner.commitAsync) {
+      this.flush();
+      return;
+    }
+    this.due = false;
+    const acks = this.takeWaiting();
+    this.inFlight = true;
+    this.inner.commitAsync((err) => {
+      this.inFlight = false;
+      if (this.closing) {
+        this.flush();
+        this.inner.close();
+        this.markClosed();
+        if (!err) run(acks);
+        return;
+      }
+      if (err) {
+        this.onError(err);
+        return;
+      }
+      run(acks);
+      // Whatever gathered while this fsync ran goes in the next one.
+      if (this.due || this.waiting.length > 0) this.schedule();
+    });
+  }
+}
+
+function run(acks: (() => void)[]): void {
+  for (const fn of acks) {
+    try {
+      fn();
+    } catch {
+      // An acknowledgement to a peer that went away: nothing left to tell it.
+    }
+  }
 }

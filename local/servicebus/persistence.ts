@@ -105,6 +105,8 @@ export class FileJournal implements Journal {
   private readonly dirtySequences = new Map<string, number>();
   private appendedSinceCompaction = 0;
   private closed = false;
+  /** fsyncs in flight (commitAsync). */
+  private syncing = 0;
 
   private constructor(
     private readonly dir: string,
@@ -171,16 +173,44 @@ export class FileJournal implements Journal {
   }
 
   commit(): void {
-    if (this.closed || (this.pending.length === 0 && this.dirtySequences.size === 0)) return;
+    if (!this.append()) return;
+    fs.fsyncSync(this.fd);
+    this.compactIfDue();
+  }
+
+  /**
+   * Appends what is pending now and calls back once it is on disk: the fsync runs on libuv's thread pool, so the
+   * event loop (and a broker sharing the process with its clients) keeps going meanwhile.
+   */
+  commitAsync(done: (err: Error | null) => void): void {
+    if (!this.append()) {
+      done(null);
+      return;
+    }
+    this.syncing++;
+    fs.fsync(this.fd, (err) => {
+      this.syncing--;
+      if (!err) this.compactIfDue();
+      done(err);
+    });
+  }
+
+  /** Writes pending records to the log (page cache); false when there was nothing to write. */
+  private append(): boolean {
+    if (this.closed || (this.pending.length === 0 && this.dirtySequences.size === 0)) return false;
     // Sequence high-water marks go first so a replay never hands out a number twice.
     const lines = [...this.dirtySequences].map(([k, s]) => JSON.stringify({ t: 'seq', k, s } satisfies LogRecord));
     lines.push(...this.pending, COMMIT);
     this.pending = [];
     this.dirtySequences.clear();
     fs.writeSync(this.fd, lines.join('\n') + '\n');
-    fs.fsyncSync(this.fd);
     this.appendedSinceCompaction += lines.length;
-    if (this.appendedSinceCompaction > 10_000 && this.appendedSinceCompaction > 4 * this.liveCount()) this.compact();
+    return true;
+  }
+
+  private compactIfDue(): void {
+    // Never while an fsync is in flight: compaction swaps the file descriptor under it.
+    if (this.syncing === 0 && this.appendedSinceCompaction > 10_000 && this.appendedSinceCompaction > 4 * this.liveCount()) this.compact();
   }
 
   close(): void {

@@ -151,7 +151,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     stops.push(() => resetRuntime());
 
     const hostJson = JSON.parse(readFileSync(join(o.repoRoot, 'host.json'), 'utf8')) as {
-      extensions?: { serviceBus?: { maxConcurrentCalls?: number } };
+      extensions?: { serviceBus?: { maxConcurrentCalls?: number; maxMessageBatchSize?: number } };
     };
     const storage = createStorageClients(config);
     const host = new FunctionHost({
@@ -165,6 +165,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       timers: o.timers,
       serviceBus: allFunctions.some((d) => d.kind === 'serviceBusQueue'),
       ...(hostJson.extensions?.serviceBus?.maxConcurrentCalls ? { maxConcurrentCalls: hostJson.extensions.serviceBus.maxConcurrentCalls } : {}),
+      ...(hostJson.extensions?.serviceBus?.maxMessageBatchSize ? { maxMessageBatchSize: hostJson.extensions.serviceBus.maxMessageBatchSize } : {}),
     });
     await host.start();
     stops.push(() => host.stop());

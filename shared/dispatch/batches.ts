@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RestError, type TableClient } from '@azure/data-tables';
+import { RestError, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { RunInput } from '../messages/runRequest';
 
 /**
@@ -21,6 +21,8 @@ export type FlushState = 'scheduled' | 'done';
 
 export interface BatchStore {
   add(dataset: string, bucket: number, item: Omit<BatchItem, 'key' | 'runId'>): Promise<void>;
+  /** Same as `add` for many items of one batch, in as few storage calls as the store allows. */
+  addMany(dataset: string, bucket: number, items: Omit<BatchItem, 'key' | 'runId'>[]): Promise<void>;
   items(dataset: string, bucket: number): Promise<BatchItem[]>;
   assign(dataset: string, bucket: number, keys: string[], runId: string): Promise<void>;
   /** The batch's flush marker: absent until a flush is scheduled, `done` once a flush has run. */
@@ -58,18 +60,26 @@ export class TableBatchStore implements BatchStore {
   async add(dataset: string, bucket: number, item: Omit<BatchItem, 'key' | 'runId'>): Promise<void> {
     await this.ensure();
     // Merge keeps a runId already stamped on the row when a request is redelivered after its flush.
-    await this.table.upsertEntity(
-      {
-        partitionKey: pk(dataset, bucket),
-        rowKey: inputKey(item.input),
-        input: JSON.stringify(item.input),
-        requestId: item.requestId,
-        correlationId: item.correlationId,
-        ...(item.traceparent ? { traceparent: item.traceparent } : {}),
-        ...(item.landedAt ? { landedAt: item.landedAt } : {}),
-      },
-      'Merge',
-    );
+    await this.table.upsertEntity(rowFor(dataset, bucket, item), 'Merge');
+  }
+
+  async addMany(dataset: string, bucket: number, items: Omit<BatchItem, 'key' | 'runId'>[]): Promise<void> {
+    await this.ensure();
+    // One row per input: a transaction may not touch an entity twice, so duplicates (the same input in two
+    // requests of one delivery) collapse to the last one, which is what sequential upserts would have left.
+    const rows = new Map<string, ReturnType<typeof rowFor>>();
+    for (const item of items) {
+      const row = rowFor(dataset, bucket, item);
+      rows.set(row.rowKey, row);
+    }
+    const all = [...rows.values()];
+    // Entity group transactions: one partition (this batch), at most 100 upsert-merges each, all or nothing.
+    // A redelivery rewrites the same rows; Merge keeps a runId already stamped by a flush.
+    const chunks: TransactionAction[][] = [];
+    for (let i = 0; i < all.length; i += MAX_TRANSACTION_ACTIONS) {
+      chunks.push(all.slice(i, i + MAX_TRANSACTION_ACTIONS).map((row): TransactionAction => ['upsert', row, 'Merge']));
+    }
+    await Promise.all(chunks.map((actions) => this.table.submitTransaction(actions)));
   }
 
   async items(dataset: string, bucket: number): Promise<BatchItem[]> {
@@ -92,7 +102,13 @@ export class TableBatchStore implements BatchStore {
 
   async assign(dataset: string, bucket: number, keys: string[], runId: string): Promise<void> {
     await this.ensure();
-    for (const k of keys) await this.table.updateEntity({ partitionKey: pk(dataset, bucket), rowKey: k, runId }, 'Merge');
+    // Stamped in transactions of up to 100 rows (one partition) instead of one call per row.
+    const unique = [...new Set(keys)];
+    const chunks: TransactionAction[][] = [];
+    for (let i = 0; i < unique.length; i += MAX_TRANSACTION_ACTIONS) {
+      chunks.push(unique.slice(i, i + MAX_TRANSACTION_ACTIONS).map((k): TransactionAction => ['update', { partitionKey: pk(dataset, bucket), rowKey: k, runId }, 'Merge']));
+    }
+    await Promise.all(chunks.map((actions) => this.table.submitTransaction(actions)));
   }
 
   async flushState(dataset: string, bucket: number): Promise<FlushState | undefined> {
@@ -143,4 +159,19 @@ export class TableBatchStore implements BatchStore {
     for await (const e of this.table.listEntities<{ bucket?: number }>({ queryOptions: { filter } })) out.push(Number(e.bucket ?? e.rowKey));
     return out.sort((a, b) => a - b);
   }
+}
+
+/** Table storage's limit on the operations of one entity group transaction. */
+export const MAX_TRANSACTION_ACTIONS = 100;
+
+function rowFor(dataset: string, bucket: number, item: Omit<BatchItem, 'key' | 'runId'>) {
+  return {
+    partitionKey: pk(dataset, bucket),
+    rowKey: inputKey(item.input),
+    input: JSON.stringify(item.input),
+    requestId: item.requestId,
+    correlationId: item.correlationId,
+    ...(item.traceparent ? { traceparent: item.traceparent } : {}),
+    ...(item.landedAt ? { landedAt: item.landedAt } : {}),
+  };
 }

@@ -87,63 +87,15 @@ export const MAX_INPUTS_PER_RUN = 1000;
 /** Job parameters have a size limit; a manifest above this is passed by reference (a blob in `events`). */
 const MAX_MANIFEST_CHARS = 8000;
 
-// ---------------------------------------------------------------------------------------------------------------
-// run-requests
-
-/**
- * One message from run-requests. A request with a runId (the Run API) is dispatched as it is; a landed blob is added
- * to its dataset's batch for the coalescing window, and the batch's flush is scheduled. Either way the handler
- * finishes in a few storage calls and never waits for Databricks.
- */
-export async function acceptRunRequest(req: RunRequest, deps: DispatchDeps): Promise<void> {
-  const entry = getCatalogDataset(deps.catalog, req.dataset);
-  if (req.runId) {
-    const { run } = await deps.runs.createIfAbsent(newRecord(req.runId, req, entry.job.name, req.inputs, deps));
-    if (run.record.state === 'requested') await dispatchRun(run.record, deps);
-    return;
-  }
-  const windowMs = windowMsFor(deps, entry.coalescingWindowSeconds);
-  // The bucket comes from the request's own time, so a redelivery lands in the same batch.
-  const at = Date.parse(req.requestedAt);
-  const bucket = windowMs === 0 ? at : Math.floor(at / windowMs) * windowMs;
-  for (const input of req.inputs) {
-    await deps.batches.add(req.dataset, bucket, {
-      input,
-      requestId: req.requestId,
-      correlationId: req.correlationId,
-      ...(req.traceparent ? { traceparent: req.traceparent } : {}),
-      ...(req.landedAt ? { landedAt: req.landedAt } : { landedAt: req.requestedAt }),
-    });
-  }
-  // One flush per batch: the first request schedules it for the window's end plus a grace for stragglers; a request
-  // arriving after the flush ran schedules a follow-up for itself (it becomes a run of its own, never lost).
-  const state = await deps.batches.flushState(req.dataset, bucket);
-  if (state === 'scheduled') return;
-  if (state === undefined && (await deps.batches.claimFlush(req.dataset, bucket))) {
-    const at = new Date(Math.max(deps.now().getTime(), bucket + windowMs + graceMs(windowMs)));
-    await deps.scheduler.schedule({ schema: 'orbiter.dispatch-flush', version: 1, dataset: req.dataset, bucket }, at, `flush-${req.dataset}-${bucket}`);
-    return;
-  }
-  if ((await deps.batches.flushState(req.dataset, bucket)) === 'done') {
-    await deps.scheduler.schedule(
-      { schema: 'orbiter.dispatch-flush', version: 1, dataset: req.dataset, bucket },
-      deps.now(),
-      `flush-${req.dataset}-${bucket}-late-${req.requestId}`,
-    );
-  }
-}
-
-/** Time after a window's end during which late requests still join its batch. */
-function graceMs(windowMs: number): number {
-  return Math.min(2000, Math.max(250, windowMs / 4));
-}
+// run-requests: see accept.ts
+export { acceptRunRequest, acceptRunRequests, validateRunRequests, type AcceptedRequest, type RejectedMessage } from './accept';
 
 /** A dataset's coalescing window in ms, with the deployment-wide cap applied. */
-function windowMsFor(deps: DispatchDeps, seconds: number): number {
+export function windowMsFor(deps: DispatchDeps, seconds: number): number {
   return Math.max(0, Math.min(seconds, deps.maxCoalescingSeconds ?? Infinity) * 1000);
 }
 
-function newRecord(
+export function newRecord(
   runId: string,
   req: Pick<RunRequest, 'origin' | 'parameters' | 'correlationId' | 'traceparent' | 'requestedAt'> & { dataset: string }, jobName: string, inputs: RunRecord['inputs'], deps: DispatchDeps, firstLandedAt?: string): RunRecord {
   const now = deps.now().toISOString();

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
 import axios from 'axios';
-import type { BlobFunction, FunctionDefinition, HttpFunction, ServiceBusQueueFunction, TimerFunction } from '../../functions/definition';
+import type { BlobFunction, FunctionDefinition, HttpFunction, ServiceBusQueueBatchFunction, ServiceBusQueueFunction, TimerFunction } from '../../functions/definition';
 import { loadConfig } from '../../shared/config';
 import { silentLogger } from '../../shared/logger';
 import { Tables } from '../../shared/names';
@@ -48,14 +48,30 @@ describe('local functions host', () => {
         if (failSb && (m as { fail?: boolean }).fail) throw new Error('poison');
       },
     } satisfies ServiceBusQueueFunction,
+    {
+      kind: 'serviceBusQueue', name: 'onBatch', queueName: 'run-requests', connection: 'ServiceBusConnection', cardinality: 'many',
+      handler: async (bodies, c) => {
+        const meta = c.triggerMetadata ?? {};
+        batches.push({ bodies: bodies as { i: number; bad?: boolean; boom?: boolean }[], ids: meta['messageIdArray'] as string[], counts: meta['deliveryCountArray'] as number[] });
+        const typed = bodies as { i: number; bad?: boolean; boom?: boolean }[];
+        // Fails the first delivery of a batch holding a "boom" member: the whole batch must come back.
+        if (typed.some((b) => b.boom) && !boomed) {
+          boomed = true;
+          throw new Error('transient');
+        }
+        return { deadLetter: typed.flatMap((b, index) => (b.bad ? [{ index, reason: 'InvalidThing', description: `member ${b.i} is not valid` }] : [])) };
+      },
+    } satisfies ServiceBusQueueBatchFunction,
   ];
+  const batches: { bodies: { i: number; bad?: boolean; boom?: boolean }[]; ids: string[]; counts: number[] }[] = [];
+  let boomed = false;
 
   beforeAll(async () => {
     azurite = await startTestAzurite();
     sb = await startServiceBusEmulator({ port: 0, config: resolve(__dirname, '..', '..', 'local', 'servicebus', 'config.json') });
     const settings = { OrbiterLake: azurite.connectionString, ServiceBusConnection: sb.connectionString, TICK_SCHEDULE: '*/1 * * * * *' };
     const config = loadConfig(settings);
-    host = new FunctionHost({ definitions: defs, config, settings, storage: createStorageClients(config), functionKey: KEY, logger: silentLogger, port: await freePort(), timers: true, serviceBus: true, maxConcurrentCalls: 2 });
+    host = new FunctionHost({ definitions: defs, config, settings, storage: createStorageClients(config), functionKey: KEY, logger: silentLogger, port: await freePort(), timers: true, serviceBus: true, maxConcurrentCalls: 2, maxMessageBatchSize: 16 });
     await host.start();
   }, 60_000);
 
@@ -125,9 +141,9 @@ describe('local functions host', () => {
       const sender = client.createSender('run-status');
       await sender.sendMessages([{ body: { ok: 1 }, messageId: 'm-ok', applicationProperties: { a: 'b' } }, { body: { fail: true }, messageId: 'm-bad' }]);
       await until('ok message', () => seen.find((s) => s.fn === 'onMsg' && (s.arg as { ok?: number }).ok === 1));
-      // The JS SDK exposes the raw AMQP delivery count: 0 on a first delivery.
+      // As the Functions host reports it: 1 on a first delivery (the AMQP header counts earlier attempts only).
       const okMeta = seen.find((s) => (s.arg as { ok?: number }).ok === 1)!.meta;
-      expect(okMeta).toMatchObject({ messageId: 'm-ok', deliveryCount: 0, applicationProperties: { a: 'b' } });
+      expect(okMeta).toMatchObject({ messageId: 'm-ok', deliveryCount: 1, applicationProperties: { a: 'b' } });
       const dlq = client.createReceiver('run-status', { subQueueType: 'deadLetter' });
       const [dead] = await until('dead letter', async () => {
         const m = await dlq.receiveMessages(1, { maxWaitTimeInMs: 500 });
@@ -139,6 +155,51 @@ describe('local functions host', () => {
       await dlq.completeMessage(dead!);
       const peek = await client.createReceiver('run-status').peekMessages(10);
       expect(peek).toHaveLength(0); // the good one was completed
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('cardinality many: batches of at most maxMessageBatchSize; reported members dead-lettered, the rest completed; a failure abandons the whole batch', async () => {
+    const client = new ServiceBusClient(sb.connectionString);
+    try {
+      const n = 40;
+      const bodies = Array.from({ length: n }, (_, i) => ({ i, ...(i === 7 || i === 23 ? { bad: true } : {}), ...(i === 30 ? { boom: true } : {}) }));
+      await client.createSender('run-requests').sendMessages(bodies.map((body) => ({ body, messageId: `b-${body.i}` })));
+      const okMembers = (): Set<number> => {
+        const done = new Set<number>();
+        for (const b of batches) for (const x of b.bodies) done.add(x.i);
+        return done;
+      };
+      await until('every member handled', () => (okMembers().size === n && batches.some((b) => b.counts.some((c) => c === 2)) ? true : undefined), 30_000);
+      expect(Math.max(...batches.map((b) => b.bodies.length))).toBeLessThanOrEqual(16);
+      // Trigger metadata arrays line up with the bodies.
+      for (const b of batches) expect(b.ids).toEqual(b.bodies.map((x) => `b-${x.i}`));
+      // The failed batch came back whole, as a second delivery of each of its members.
+      const failed = batches.find((b) => b.bodies.some((x) => x.boom))!;
+      const again = batches.filter((b) => b !== failed && b.bodies.some((x) => x.boom));
+      expect(again.length).toBeGreaterThanOrEqual(1);
+      const redelivered = new Set(again.flatMap((b) => b.bodies.filter((_, k) => b.counts[k] === 2).map((x) => x.i)));
+      for (const x of failed.bodies) expect(redelivered.has(x.i)).toBe(true);
+
+      const dlq = client.createReceiver('run-requests', { subQueueType: 'deadLetter' });
+      const dead: { messageId?: unknown; deadLetterReason?: string | undefined; deadLetterErrorDescription?: string | undefined }[] = [];
+      await until('two dead letters', async () => {
+        for (const m of await dlq.receiveMessages(10, { maxWaitTimeInMs: 300 })) {
+          dead.push(m);
+          await dlq.completeMessage(m);
+        }
+        return dead.length >= 2 ? true : undefined;
+      }, 15_000);
+      expect(dead.map((d) => [d.messageId, d.deadLetterReason, d.deadLetterErrorDescription]).sort()).toEqual([
+        ['b-23', 'InvalidThing', 'member 23 is not valid'],
+        ['b-7', 'InvalidThing', 'member 7 is not valid'],
+      ]);
+      await until('queue empty', async () => ((await client.createReceiver('run-requests').peekMessages(50)).length === 0 ? true : undefined), 10_000);
+      const inv = host.invocations.filter((i) => i.name === 'onBatch');
+      expect(inv.filter((i) => !i.outcome.ok)).toHaveLength(1);
+      expect(inv.filter((i) => i.outcome.ok).reduce((k, i) => k + (i.outcome.messages ?? 0), 0)).toBeGreaterThanOrEqual(n);
+      expect(inv.reduce((k, i) => k + (i.outcome.deadLettered ?? 0), 0)).toBe(2);
     } finally {
       await client.close();
     }

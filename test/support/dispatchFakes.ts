@@ -66,6 +66,12 @@ export class MemoryBatchStore implements BatchStore {
     const key = inputKey(item.input);
     p.set(key, { ...item, key, ...(p.get(key)?.runId ? { runId: p.get(key)!.runId } : {}) });
   }
+  /** Calls of addMany (one per delivered group), to check that a batch is written in one go. */
+  addManyCalls = 0;
+  async addMany(dataset: string, bucket: number, items: Omit<BatchItem, 'key' | 'runId'>[]) {
+    this.addManyCalls++;
+    for (const item of items) await this.add(dataset, bucket, item);
+  }
   async items(dataset: string, bucket: number) {
     return [...(this.rows.get(`${dataset}|${bucket}`)?.values() ?? [])];
   }

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { getCatalogDataset, type JobCatalog } from '../catalog';
+import { ensureError } from '../errors';
+import { runRequestV1, type RunRequest } from '../messages/runRequest';
+import type { BatchItem } from './batches';
+import { dispatchRun, newRecord, windowMsFor, type DispatchDeps } from './dispatcher';
+import type { FlushMessage } from './messages';
+
+// ---------------------------------------------------------------------------------------------------------------
+// run-requests: accepting landed-blob requests into coalescing batches, and Run API requests as runs of their own.
+
+/** One request of a delivered batch. */
+export interface AcceptedRequest {
+  request: RunRequest;
+  /** Delivered before (the Functions host's delivery count > 1): an earlier attempt may have stopped half-way. */
+  redelivered?: boolean;
+}
+
+/** A message that can never be accepted, whatever the retries: it belongs in the dead-letter queue. */
+export interface RejectedMessage {
+  index: number;
+  reason: 'InvalidRunRequest' | 'UnknownDataset';
+  description: string;
+}
+
+/**
+ * Splits delivered message bodies into run requests and messages that no retry can fix (schema violations, a
+ * dataset missing from the job catalog). Rejections are per message, so one bad message never holds up the others.
+ */
+export function validateRunRequests(bodies: readonly unknown[], catalog: JobCatalog): { valid: { index: number; request: RunRequest }[]; rejected: RejectedMessage[] } {
+  const valid: { index: number; request: RunRequest }[] = [];
+  const rejected: RejectedMessage[] = [];
+  bodies.forEach((body, index) => {
+    const parsed = runRequestV1.safeParse(body);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+      rejected.push({ index, reason: 'InvalidRunRequest', description: `not a valid orbiter.run-request v1: ${issues.join('; ')}`.slice(0, 1024) });
+      return;
+    }
+    if (!catalog.datasets[parsed.data.dataset]) {
+      rejected.push({ index, reason: 'UnknownDataset', description: `dataset "${parsed.data.dataset}" is not in the job catalog` });
+      return;
+    }
+    valid.push({ index, request: parsed.data });
+  });
+  return { valid, rejected };
+}
+
+/** One message from run-requests (see acceptRunRequests). */
+export async function acceptRunRequest(req: RunRequest, deps: DispatchDeps): Promise<void> {
+  await acceptRunRequests([{ request: req }], deps);
+}
+
+/**
+ * A delivered batch of run requests. A request with a runId (the Run API) is dispatched as it is; landed blobs are
+ * grouped by (dataset, coalescing bucket): each group's inputs are written to its batch in Table transactions and its
+ * flush state is checked (and claimed) once. The handler finishes in a few storage calls and never waits for Databricks.
+ *
+ * Redelivery is harmless: rows are keyed by input (the same rows are rewritten), the bucket comes from each request's
+ * own time (the same batch), and a flush or run is never created twice (marker row, run ids from the input set).
+ * On any error the whole call fails after every group has been tried, so the host abandons the whole delivery.
+ */
+export async function acceptRunRequests(requests: readonly AcceptedRequest[], deps: DispatchDeps): Promise<void> {
+  const groups = new Map<string, Group>();
+  const direct: RunRequest[] = [];
+  for (const { request: req, redelivered } of requests) {
+    const entry = getCatalogDataset(deps.catalog, req.dataset);
+    if (req.runId) {
+      direct.push(req);
+      continue;
+    }
+    const windowMs = windowMsFor(deps, entry.coalescingWindowSeconds);
+    // The bucket comes from the request's own time, so a redelivery lands in the same batch.
+    const at = Date.parse(req.requestedAt);
+    const bucket = windowMs === 0 ? at : Math.floor(at / windowMs) * windowMs;
+    const key = `${req.dataset}|${bucket}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { dataset: req.dataset, bucket, windowMs, items: [], requestIds: [], redelivered: false }));
+    g.requestIds.push(req.requestId);
+    g.redelivered ||= redelivered === true;
+    for (const input of req.inputs) {
+      g.items.push({
+        input,
+        requestId: req.requestId,
+        correlationId: req.correlationId,
+        ...(req.traceparent ? { traceparent: req.traceparent } : {}),
+        ...(req.landedAt ? { landedAt: req.landedAt } : { landedAt: req.requestedAt }),
+      });
+    }
+  }
+  const outcomes = await Promise.allSettled([
+    ...[...groups.values()].map((g) => acceptGroup(g, deps)),
+    ...direct.map((req) => acceptDirect(req, deps)),
+  ]);
+  const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => ensureError(o.reason));
+  if (failures.length === 1) throw failures[0]!;
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} of ${outcomes.length} run request groups failed: ${failures[0]!.message}`);
+}
+
+interface Group {
+  dataset: string;
+  bucket: number;
+  windowMs: number;
+  items: Omit<BatchItem, 'key' | 'runId'>[];
+  requestIds: string[];
+  redelivered: boolean;
+}
+
+/** A Run API request: its run record already names the run; dispatch it unless that happened already. */
+async function acceptDirect(req: RunRequest, deps: DispatchDeps): Promise<void> {
+  const entry = getCatalogDataset(deps.catalog, req.dataset);
+  const { run } = await deps.runs.createIfAbsent(newRecord(req.runId!, req, entry.job.name, req.inputs, deps));
+  if (run.record.state === 'requested') await dispatchRun(run.record, deps);
+}
+
+async function acceptGroup(g: Group, deps: DispatchDeps): Promise<void> {
+  if (g.items.length > 0) await deps.batches.addMany(g.dataset, g.bucket, g.items);
+  const flush: FlushMessage = { schema: 'orbiter.dispatch-flush', version: 1, dataset: g.dataset, bucket: g.bucket };
+  const due = (): Date => new Date(Math.max(deps.now().getTime(), g.bucket + g.windowMs + graceMs(g.windowMs)));
+  // Names the follow-up flushes of this group: the request id for one request (as before), a digest for many.
+  const tag = g.requestIds.length === 1 ? g.requestIds[0]! : createHash('sha256').update([...g.requestIds].sort().join('\n')).digest('hex').slice(0, 16);
+  // One flush per batch: the first request schedules it for the window's end plus a grace for stragglers; requests
+  // arriving after the flush ran schedule one follow-up per delivered group (they become a run, never lost).
+  const state = await deps.batches.flushState(g.dataset, g.bucket);
+  if (state === 'scheduled') {
+    // An earlier delivery may have claimed the marker and failed before scheduling the flush: schedule it again.
+    // A second flush of the same batch is harmless (it finds the same unassigned set, or nothing).
+    if (g.redelivered) await deps.scheduler.schedule(flush, due(), `flush-${g.dataset}-${g.bucket}-redelivered-${tag}`);
+    return;
+  }
+  if (state === undefined && (await deps.batches.claimFlush(g.dataset, g.bucket))) {
+    await deps.scheduler.schedule(flush, due(), `flush-${g.dataset}-${g.bucket}`);
+    return;
+  }
+  if ((await deps.batches.flushState(g.dataset, g.bucket)) === 'done') {
+    await deps.scheduler.schedule(flush, deps.now(), `flush-${g.dataset}-${g.bucket}-late-${tag}`);
+  }
+}
+
+/** Time after a window's end during which late requests still join its batch. */
+function graceMs(windowMs: number): number {
+  return Math.min(2000, Math.max(250, windowMs / 4));
+}

@@ -1,0 +1,154 @@
+/** The batch path of run-requests: grouping, one flush per batch, redelivery, invalid members. */
+import { acceptRunRequest, acceptRunRequests, validateRunRequests } from '../../../shared/dispatch/accept';
+import { handleControl } from '../../../shared/dispatch/dispatcher';
+import type { ControlMessage } from '../../../shared/dispatch/messages';
+import type { RunRequest } from '../../../shared/messages/runRequest';
+import { fakeDeps, testCatalog } from '../../support/dispatchFakes';
+
+const T0 = Date.parse('2026-11-24T10:00:05Z');
+
+function blobRequest(i: number, at = T0, dataset: RunRequest['dataset'] = 'neows'): RunRequest {
+  return {
+    schema: 'orbiter.run-request',
+    version: 1,
+    requestId: `req-${dataset}-${i}`,
+    dataset,
+    origin: 'blob-landed',
+    inputs: [{ container: 'raw', path: `${dataset}/x/2024/05/25/file-${i}.json`, etag: `"0x${i}"` }],
+    parameters: {},
+    correlationId: `corr-${i}`,
+    requestedAt: new Date(at).toISOString(),
+    landedAt: new Date(at - 100).toISOString(),
+  };
+}
+
+const flushes = (deps: ReturnType<typeof fakeDeps>) => deps.scheduler.sent.filter((s) => s.msg.schema === 'orbiter.dispatch-flush');
+
+/** Delivers every scheduled flush (in time order, advancing the clock) until none is left; polls are dropped. */
+async function drain(deps: ReturnType<typeof fakeDeps>, now: { t: number }): Promise<void> {
+  for (let guard = 0; guard < 1000; guard++) {
+    const sent = deps.scheduler.sent;
+    sent.sort((a, b) => a.at.getTime() - b.at.getTime());
+    const i = sent.findIndex((s) => s.msg.schema === 'orbiter.dispatch-flush');
+    if (i < 0) return;
+    const [next] = sent.splice(i, 1);
+    now.t = Math.max(now.t, next!.at.getTime());
+    await handleControl(next!.msg as ControlMessage, deps);
+  }
+  throw new Error('flushes did not settle');
+}
+
+describe('acceptRunRequests (a delivered batch)', () => {
+  it('groups mixed datasets and windows: one write and one flush per (dataset, bucket)', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    const windowMs = 60_000; // the test catalog's window
+    const batch = [
+      ...Array.from({ length: 150 }, (_, i) => blobRequest(i, T0 + i)),
+      ...Array.from({ length: 20 }, (_, i) => blobRequest(i, T0 + i, 'apod')),
+      ...Array.from({ length: 5 }, (_, i) => blobRequest(1000 + i, T0 + windowMs + i)), // next window
+    ];
+    await acceptRunRequests(batch.map((request) => ({ request })), deps);
+    expect(deps.batches.addManyCalls).toBe(3);
+    const f = flushes(deps).map((s) => s.id).sort();
+    expect(f).toHaveLength(3);
+    expect(new Set(f).size).toBe(3);
+    await drain(deps, now);
+    const runs = [...deps.runs.rows.values()].map((r) => r.record);
+    expect(runs.map((r) => [r.dataset, r.inputs.length]).sort()).toEqual([
+      ['apod', 20],
+      ['neows', 150],
+      ['neows', 5],
+    ]);
+  });
+
+  it('a redelivered batch writes the same rows and still ends in one run per batch', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    const batch = Array.from({ length: 30 }, (_, i) => ({ request: blobRequest(i, T0 + i) }));
+    await acceptRunRequests(batch, deps);
+    // The host abandoned it (say a later write failed) and delivers it again.
+    await acceptRunRequests(batch.map((b) => ({ ...b, redelivered: true })), deps);
+    expect((await deps.batches.items('neows', Math.floor(T0 / 60_000) * 60_000)).length).toBe(30);
+    // The redelivery cannot know whether the first attempt scheduled the flush it claimed: it schedules one more.
+    expect(flushes(deps)).toHaveLength(2);
+    await drain(deps, now);
+    expect(deps.runs.rows.size).toBe(1);
+    expect(deps.jobs.runs.size).toBe(1);
+    expect([...deps.runs.rows.values()][0]!.record.inputs).toHaveLength(30);
+  });
+
+  it('a first attempt that claimed the flush but died before scheduling it is repaired by the redelivery', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    const batch = Array.from({ length: 3 }, (_, i) => ({ request: blobRequest(i, T0 + i) }));
+    const schedule = deps.scheduler.schedule.bind(deps.scheduler);
+    deps.scheduler.schedule = async () => {
+      throw new Error('bus unavailable');
+    };
+    await expect(acceptRunRequests(batch, deps)).rejects.toThrow('bus unavailable');
+    deps.scheduler.schedule = schedule;
+    await acceptRunRequests(batch.map((b) => ({ ...b, redelivered: true })), deps);
+    await drain(deps, now);
+    expect([...deps.runs.rows.values()].map((r) => r.record.inputs.length)).toEqual([3]);
+  });
+
+  it('requests that arrive after their batch was flushed get one follow-up flush per delivered group, not one each', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await acceptRunRequest(blobRequest(0), deps);
+    await drain(deps, now);
+    expect(deps.runs.rows.size).toBe(1);
+    await acceptRunRequests(Array.from({ length: 40 }, (_, i) => ({ request: blobRequest(100 + i, T0 + 10 + i) })), deps);
+    expect(flushes(deps)).toHaveLength(1);
+    expect(flushes(deps)[0]!.id).toMatch(/-late-[0-9a-f]{16}$/);
+    await drain(deps, now);
+    expect([...deps.runs.rows.values()].map((r) => r.record.inputs.length).sort((a, b) => a - b)).toEqual([1, 40]);
+  });
+
+  it('Run API requests in a batch are dispatched one run each, beside the coalesced ones', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await acceptRunRequests(
+      [
+        { request: blobRequest(1) },
+        { request: { ...blobRequest(2), origin: 'api', runId: 'api-a' } },
+        { request: { ...blobRequest(3), origin: 'api', runId: 'api-b' } },
+      ],
+      deps,
+    );
+    expect(deps.jobs.runNowCalls).toBe(2);
+    expect([...deps.runs.rows.keys()].sort()).toEqual(['api-a', 'api-b']);
+    expect(flushes(deps)).toHaveLength(1);
+  });
+
+  it('a failing group fails the whole call, after the other groups were written (the host abandons the batch)', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    const addMany = deps.batches.addMany.bind(deps.batches);
+    deps.batches.addMany = async (dataset, bucket, items) => {
+      if (dataset === 'apod') throw new Error('table unavailable');
+      return addMany(dataset, bucket, items);
+    };
+    await expect(acceptRunRequests([{ request: blobRequest(1) }, { request: blobRequest(2, T0, 'apod') }], deps)).rejects.toThrow('table unavailable');
+    expect(deps.batches.rows.size).toBe(1); // neows was written; a redelivery rewrites it harmlessly
+  });
+});
+
+describe('validateRunRequests', () => {
+  it('rejects members no retry can fix, with a reason each, and keeps the valid ones in order', () => {
+    const bodies = [blobRequest(1), { schema: 'orbiter.run-request', version: 2 }, 'not json at all', blobRequest(2, T0, 'donki'), blobRequest(3, T0, 'apod')];
+    const { valid, rejected } = validateRunRequests(bodies, testCatalog);
+    expect(valid.map((v) => [v.index, v.request.requestId])).toEqual([
+      [0, 'req-neows-1'],
+      [4, 'req-apod-3'],
+    ]);
+    expect(rejected.map((r) => [r.index, r.reason])).toEqual([
+      [1, 'InvalidRunRequest'],
+      [2, 'InvalidRunRequest'],
+      [3, 'UnknownDataset'],
+    ]);
+    expect(rejected[0]!.description).toMatch(/^not a valid orbiter.run-request v1: .*version/);
+    expect(rejected[2]!.description).toBe('dataset "donki" is not in the job catalog');
+  });
+});

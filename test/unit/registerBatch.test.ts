@@ -1,0 +1,41 @@
+/** Registration of a batch (cardinality many) Service Bus function with the Azure Functions programming model. */
+import { InvocationContext, type app as azureApp } from '@azure/functions';
+import type { ServiceBusQueueBatchFunction } from '../../functions/definition';
+import { dispatchRunRequests } from '../../functions/dispatchRunRequests';
+import { azureBatchHandler, registerWithAzure } from '../../functions/register';
+
+function fakeApp() {
+  const registered: { name: string; options: Record<string, unknown> }[] = [];
+  const app = { serviceBusQueue: (name: string, options: Record<string, unknown>) => void registered.push({ name, options }) } as unknown as typeof azureApp;
+  return { app, registered };
+}
+
+const ctx = (meta: Record<string, unknown>) => new InvocationContext({ invocationId: 'i', functionName: 'f', triggerMetadata: meta, logHandler: () => undefined });
+
+describe('batch Service Bus functions in Azure', () => {
+  it('dispatchRunRequests is registered with cardinality many', () => {
+    const { app, registered } = fakeApp();
+    registerWithAzure(app, [dispatchRunRequests]);
+    expect(registered).toHaveLength(1);
+    expect(registered[0]!.options).toMatchObject({ queueName: 'run-requests', connection: 'ServiceBusConnection', cardinality: 'many' });
+  });
+
+  it('a batch whose members were all accepted completes; rejected members fail it, naming each one', async () => {
+    const seen: unknown[][] = [];
+    const def: ServiceBusQueueBatchFunction = {
+      kind: 'serviceBusQueue',
+      name: 'b',
+      queueName: 'q',
+      connection: 'c',
+      cardinality: 'many',
+      handler: async (bodies) => {
+        seen.push(bodies);
+        return { deadLetter: bodies.flatMap((b, index) => ((b as { bad?: boolean }).bad ? [{ index, reason: 'InvalidRunRequest', description: 'bad body' }] : [])) };
+      },
+    };
+    const handler = azureBatchHandler(def);
+    await expect(handler([{ a: 1 }, { a: 2 }], ctx({ messageIdArray: ['m1', 'm2'] }))).resolves.toBeUndefined();
+    await expect(handler([{ a: 1 }, { bad: true }], ctx({ messageIdArray: ['m1', 'm2'] }))).rejects.toThrow(/1 of 2 messages cannot be processed: m2 \(InvalidRunRequest: bad body\)/);
+    expect(seen).toHaveLength(2); // the valid member was handed over (and accepted) before the batch failed
+  });
+});
