@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import { acceptRunRequests, validateRunRequests } from '../shared/dispatch/accept';
 import { contextLogger } from '../shared/logger';
@@ -8,20 +9,27 @@ import { runtime } from './runtime';
 /**
  * Service Bus (run-requests), a batch per invocation: validate each message, then add landed blobs to their
  * coalescing batches (grouped by dataset and window) or dispatch Run API requests directly. Never waits on Databricks.
- * Messages that can never be valid are reported for the dead-letter queue and do not hold up the others; any other
- * error fails the whole batch, which is safe to redeliver (every write is idempotent).
+ * Messages that can never be valid go to run-failures' dead-letter queue with the reason (the same path in Azure,
+ * where a batch can only be settled as a whole, and locally) and do not hold up the others; any other error fails
+ * the whole batch, which is safe to redeliver (every write is idempotent).
  */
 export async function dispatchRunRequestsHandler(messages: unknown[], context: InvocationContext): Promise<ServiceBusBatchResult> {
   const log = contextLogger(context);
   const deps = await runtime().dispatchDeps(log);
   const { valid, rejected } = validateRunRequests(messages, deps.catalog);
   const deliveryCounts = (context.triggerMetadata?.['deliveryCountArray'] as unknown[] | undefined) ?? [];
-  for (const r of rejected) log.error('run request rejected for the dead-letter queue', { index: r.index, reason: r.reason, description: r.description });
+  const ids = (context.triggerMetadata?.['messageIdArray'] as unknown[] | undefined) ?? [];
+  for (const r of rejected) {
+    const body = messages[r.index];
+    const id = ids[r.index] !== undefined ? String(ids[r.index]) : createHash('sha256').update(JSON.stringify(body) ?? String(body)).digest('hex').slice(0, 32);
+    log.error('run request rejected: parked in the dead-letter queue of run-failures', { messageId: id, reason: r.reason, description: r.description });
+    await deps.failures.parkMessage({ messageId: `rejected-${id}`, body, reason: r.reason, description: r.description });
+  }
   await acceptRunRequests(
     valid.map(({ index, request }) => ({ request, redelivered: Number(deliveryCounts[index] ?? 1) > 1 })),
     deps,
   );
-  return { deadLetter: rejected };
+  return { deadLetter: [] };
 }
 
 export const dispatchRunRequests: ServiceBusQueueBatchFunction = {

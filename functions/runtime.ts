@@ -4,7 +4,7 @@ import type { ServiceBusClient, ServiceBusReceiver, ServiceBusSender } from '@az
 import type { JobCatalog, JobIdResolver } from '../shared/catalog';
 import { loadConfig, type OrbiterConfig } from '../shared/config';
 import type { DatabricksJobsClient } from '../shared/databricks';
-import type { DispatchDeps } from '../shared/dispatch/dispatcher';
+import type { DispatchDeps, FailureParking } from '../shared/dispatch/dispatcher';
 import { OrbiterError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { Containers, Queues, Tables, Topics } from '../shared/names';
@@ -48,6 +48,7 @@ export class Runtime {
   private busClient: ServiceBusClient | undefined;
   private readonly senders = new Map<string, ServiceBusSender>();
   private failuresReceiver: ServiceBusReceiver | undefined;
+  private parking: FailureParking | undefined;
   private jobsClient: Promise<DatabricksJobsClient> | undefined;
   private catalogP: Promise<JobCatalog> | undefined;
   private resolver: Promise<JobIdResolver> | undefined;
@@ -136,7 +137,8 @@ export class Runtime {
       catalog,
       scheduler: new BusControlScheduler(this.sender(Queues.runStatus)),
       completions: new LakeTopicCompletionSink(this.storage.blobs.getContainerClient(Containers.events), this.sender(Topics.runEvents)),
-      failures: new DeadLetterFailureParking(this.sender(Queues.runFailures), this.parkingReceiver()),
+      // One per process: it serialises its use of the one receiver (concurrent receives on a receiver are refused).
+      failures: (this.parking ??= new DeadLetterFailureParking(this.sender(Queues.runFailures), this.parkingReceiver())),
       manifests: new (lazy.manifests().BlobManifestStore)(this.storage.blobs.getContainerClient(Containers.events)),
       lakeRoot: this.lakeRoot(),
       now: () => new Date(),
@@ -158,6 +160,7 @@ export class Runtime {
     await this.telemetryInstance?.flush().catch(() => undefined);
     await this.failuresReceiver?.close();
     this.failuresReceiver = undefined;
+    this.parking = undefined;
     for (const s of this.senders.values()) await s.close();
     this.senders.clear();
     await this.busClient?.close();

@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import type { ServiceBusReceiver, ServiceBusSender } from '@azure/service-bus';
+import type { ServiceBusMessage, ServiceBusReceiver, ServiceBusSender } from '@azure/service-bus';
 import { OrbiterError } from '../errors';
 import { completionBlobName, completionEventV1, type CompletionEvent } from './completionEvent';
 import type { CompletionSink, ControlScheduler, FailureParking, ParkedRun } from './dispatcher';
@@ -71,7 +71,7 @@ export class DeadLetterFailureParking implements FailureParking {
   ) {}
 
   async park(p: ParkedRun): Promise<void> {
-    await this.sender.sendMessages({
+    await this.parkOne({
       messageId: `failed-${p.request.runId ?? p.request.requestId}-a${p.attempt}`,
       body: p.request,
       contentType: 'application/json',
@@ -86,6 +86,31 @@ export class DeadLetterFailureParking implements FailureParking {
         ...(p.request.traceparent ? { traceparent: p.request.traceparent } : {}),
       },
     });
+  }
+
+  async parkMessage(m: { messageId: string; body: unknown; reason: string; description: string }): Promise<void> {
+    await this.parkOne({
+      messageId: m.messageId.slice(0, 128),
+      body: m.body,
+      subject: 'orbiter.message-rejected',
+      applicationProperties: { deadLetterReason: m.reason, deadLetterDescription: m.description.slice(0, 4000) },
+    });
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** One park at a time: a Service Bus receiver refuses a second receive while one is in progress. */
+  private parkOne(message: ServiceBusMessage): Promise<void> {
+    const next = this.queue.then(
+      () => this.sendAndDeadLetter(message),
+      () => this.sendAndDeadLetter(message),
+    );
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async sendAndDeadLetter(message: ServiceBusMessage): Promise<void> {
+    await this.sender.sendMessages(message);
     // The first receive waits for the message just sent; later ones only sweep what is already there.
     for (let wait = 3000; ; wait = 200) {
       const batch = await this.receiver.receiveMessages(50, { maxWaitTimeInMs: wait });

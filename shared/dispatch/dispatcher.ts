@@ -43,6 +43,8 @@ export interface ParkedRun {
 export interface FailureParking {
   /** Puts the run in a dead-letter queue with its reason. Idempotent per (run, attempt). */
   park(p: ParkedRun): Promise<void>;
+  /** Puts a message that can never be processed (not a valid run request) in the same dead-letter queue, as it came. */
+  parkMessage(m: { messageId: string; body: unknown; reason: string; description: string }): Promise<void>;
 }
 
 export type DispatchEvent =

@@ -21,7 +21,7 @@ describe('faults: poison messages and duplicate blob events', () => {
     await stack?.stop();
   });
 
-  it('a poison run request is dead-lettered with a reason after MaxDeliveryCount and blocks nothing', async () => {
+  it('a poison run request is dead-lettered with its reason at once (run-failures) and blocks nothing', async () => {
     const sender = stack.bus.createSender(Queues.runRequests);
     try {
       // Not JSON at all, and JSON that is not a run request.
@@ -37,12 +37,15 @@ describe('faults: poison messages and duplicate blob events', () => {
     const s = await settle(stack, { expectedFiles: files.length, timeoutMs: 90_000 });
     expect(violations(s)).toEqual([]);
     expect(s.settled).toBe(true);
-    const poison = s.deadLetters.filter((d) => d.queue === Queues.runRequests);
-    expect(poison.map((d) => d.messageId).sort()).toEqual(['poison-shape', 'poison-text']);
+    // Rejected at the first delivery (no retry can fix them), parked with the reason in run-failures' dead-letter queue.
+    expect(s.deadLetters.filter((d) => d.queue === Queues.runRequests)).toEqual([]);
+    const poison = s.deadLetters.filter((d) => d.queue === Queues.runFailures);
+    expect(poison.map((d) => d.messageId).sort()).toEqual(['rejected-poison-shape', 'rejected-poison-text']);
     for (const d of poison) {
-      expect(d.reason).toBe('MaxDeliveryCountExceeded');
-      expect(d.deliveryCount).toBeGreaterThanOrEqual(5); // run-requests' MaxDeliveryCount
+      expect(d.reason).toBe('InvalidRunRequest');
+      expect(d.description.length).toBeGreaterThan(10);
     }
+    expect(poison.find((d) => d.messageId === 'rejected-poison-shape')!.body).toEqual({ schema: 'orbiter.run-request', version: 1, dataset: 'pluto', inputs: 'none' });
     // Every landed file ran, exactly once (violations() checks the "exactly").
     expect(new Set(s.runs.filter((r) => r.result === 'SUCCESS').flatMap((r) => r.files))).toEqual(new Set(files.map((f) => f.key)));
   });

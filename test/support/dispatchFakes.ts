@@ -100,6 +100,10 @@ export class MemoryParking implements FailureParking {
     const id = `${p.request.runId}-a${p.attempt}`;
     if (!this.parked.has(id)) this.parked.set(id, p);
   }
+  readonly rejected = new Map<string, { messageId: string; body: unknown; reason: string; description: string }>();
+  async parkMessage(m: { messageId: string; body: unknown; reason: string; description: string }) {
+    if (!this.rejected.has(m.messageId)) this.rejected.set(m.messageId, m);
+  }
 }
 
 export class FakeJobs implements JobsApi {
