@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: type check, jest (unit + integration against real Azurite and the local emulators), and the
-# notebooks' pytest suite on real PySpark + Delta. Ends with one "N passed, N failed" line over everything.
+# The whole test suite: type check, jest (unit + integration against real Azurite and the local emulators), the fault
+# suite (test/faults: killed host, restarted peers, Jobs API and NASA faults, poison messages), and the notebooks'
+# pytest suite on real PySpark + Delta. Ends with one "N passed, N failed" line over everything.
+# ORBITER_SKIP_FAULTS=1 / ORBITER_SKIP_PYTHON=1 leave those parts out.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -27,6 +29,16 @@ read -r js_pass js_fail js_skip < <(node -e '
   console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites || 0), r.numPendingTests);
 ' 2>/dev/null || echo "0 1 0")
 
+fa_pass=0; fa_fail=0; fa_skip=0
+if [ "${ORBITER_SKIP_FAULTS:-0}" != "1" ]; then
+  echo "== jest (faults)"
+  npx jest --selectProjects faults --ci --forceExit --maxWorkers=2 --json --outputFile=.orbiter/test-results/faults.json || status=1
+  read -r fa_pass fa_fail fa_skip < <(node -e '
+    const r = JSON.parse(require("fs").readFileSync(".orbiter/test-results/faults.json", "utf8"));
+    console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites || 0), r.numPendingTests);
+  ' 2>/dev/null || echo "0 1 0")
+fi
+
 py_pass=0; py_fail=0; py_skip=0
 if [ -x scripts/test-python.sh ] && [ "${ORBITER_SKIP_PYTHON:-0}" != "1" ]; then
   echo "== pytest (notebooks)"
@@ -39,9 +51,9 @@ if [ -x scripts/test-python.sh ] && [ "${ORBITER_SKIP_PYTHON:-0}" != "1" ]; then
   [ -n "$last" ] || { echo "pytest printed no result line"; status=1; }
 fi
 
-passed=$(( js_pass + py_pass )); failed=$(( js_fail + py_fail )); skipped=$(( js_skip + py_skip ))
+passed=$(( js_pass + fa_pass + py_pass )); failed=$(( js_fail + fa_fail + py_fail )); skipped=$(( js_skip + fa_skip + py_skip ))
 [ "$failed" -eq 0 ] || status=1
 [ "$passed" -gt 0 ] || status=1
-echo "jest: ${js_pass} passed, ${js_fail} failed; pytest: ${py_pass} passed, ${py_fail} failed"
+echo "jest: ${js_pass} passed, ${js_fail} failed; faults: ${fa_pass} passed, ${fa_fail} failed; pytest: ${py_pass} passed, ${py_fail} failed"
 echo "total: ${passed} passed, ${failed} failed, ${skipped} skipped"
 exit $status
