@@ -76,6 +76,7 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
       let looked = 0;
       // Messages not asked for stay locked until the end, so the loop does not receive them again; then abandoned.
       const skipped: Awaited<ReturnType<typeof receiver.receiveMessages>> = [];
+      const unrunnable: string[] = [];
       try {
         // Peek-lock each message, send the copy, then complete it: a crash in between leaves a duplicate, never a loss.
         while (looked < o.max) {
@@ -87,8 +88,20 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
               skipped.push(m);
               continue;
             }
+            let body: unknown = m.body;
+            if (q === Queues.runFailures) {
+              try {
+                body = asNewRun(m.body);
+              } catch (err) {
+                // A rejected message (not a run request) cannot become a run: it stays where it is, and the rest go on.
+                unrunnable.push(String(m.messageId));
+                skipped.push(m);
+                io.err(`left in the dead-letter queue: ${String(m.messageId)} (${m.deadLetterReason ?? 'unknown'}): ${(err as Error).message}`);
+                continue;
+              }
+            }
             const copy: ServiceBusMessage = {
-              body: q === Queues.runFailures ? asNewRun(m.body) : m.body,
+              body,
               // A new message id: run-requests has duplicate detection, which would silently drop a copy under the old id
               // within its window. The dispatcher is idempotent on the run id in the body, not on the message id.
               messageId: resubmitId(m.messageId),
@@ -114,6 +127,7 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
         await bus.close();
       }
       io.out(`${moved} message(s) resubmitted to ${target}`);
+      if (unrunnable.length) throw new CliError(`${unrunnable.length} message(s) are not run requests and stay dead-lettered: ${unrunnable.join(', ')}`, ExitCode.failure);
       if (wanted && moved < wanted.size) throw new CliError(`${wanted.size - moved} message id(s) not found in the dead-letter queue`, ExitCode.notFound);
     });
 }

@@ -94,16 +94,23 @@ describe('orbiter dlq and events tail against the Service Bus emulator', () => {
     const p = { request, attempt: 3, reason: 'RunFailed', description: 'CLOUD_FAILURE: 3 of 3 attempts used; attempt 3 ended CLOUD_FAILURE/X: boom' };
     await parking.park(p);
     await parking.park(p); // a replayed poll: deduplicated, still one dead letter
+    await parking.parkMessage({ messageId: 'rejected-junk', body: 'not a run request', reason: 'InvalidRunRequest', description: '(body): expected object' });
     await Promise.all([sender.close(), receiver.close()]);
 
     const list = io(env);
     expect(await runCli(['dlq', 'list', '--queue', Queues.runFailures, '--json'], list.io)).toBe(ExitCode.ok);
-    expect(list.out).toHaveLength(1);
-    expect(JSON.parse(list.out[0]!)).toMatchObject({ messageId: 'failed-neows-20261124T100000-abc-a3', deadLetterReason: 'RunFailed', deadLetterDescription: p.description });
+    expect(list.out).toHaveLength(2);
+    expect(list.out.map((l) => JSON.parse(l)).find((m) => m.messageId === 'rejected-junk')).toMatchObject({ deadLetterReason: 'InvalidRunRequest' });
+    expect(list.out.map((l) => JSON.parse(l)).find((m) => m.messageId !== 'rejected-junk')).toMatchObject({ messageId: 'failed-neows-20261124T100000-abc-a3', deadLetterReason: 'RunFailed', deadLetterDescription: p.description });
 
     const re = io(env);
-    expect(await runCli(['dlq', 'resubmit', '--queue', Queues.runFailures, '--all'], re.io)).toBe(ExitCode.ok);
+    // The failed run goes back as a new run; the rejected message cannot, stays dead-lettered, and the exit code says so.
+    expect(await runCli(['dlq', 'resubmit', '--queue', Queues.runFailures, '--all'], re.io)).toBe(ExitCode.failure);
     expect(re.out).toEqual([`1 message(s) resubmitted to ${Queues.runRequests}`]);
+    expect(re.err.join('\n')).toMatch(/left in the dead-letter queue: rejected-junk \(InvalidRunRequest\)/);
+    const left = io(env);
+    await runCli(['dlq', 'list', '--queue', Queues.runFailures, '--json'], left.io);
+    expect(left.out.map((l) => JSON.parse(l).messageId)).toEqual(['rejected-junk']);
     const main = bus.createReceiver(Queues.runRequests);
     const [back] = await main.receiveMessages(1, { maxWaitTimeInMs: 5000 });
     await main.completeMessage(back!);
