@@ -1,6 +1,6 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { z } from 'zod';
-import { defaultBackoff, parseRetryAfter, withRetry, type BackoffPolicy } from '../http/retry';
+import { defaultBackoff, NETWORK_ERROR_CODES, parseRetryAfter, withRetry, type BackoffPolicy } from '../http/retry';
 import { silentLogger, type Logger } from '../logger';
 import type { TokenProvider } from './auth';
 import { DatabricksApiError, type DatabricksFailureKind } from './errors';
@@ -70,7 +70,6 @@ interface CallSpec<S extends z.ZodType> {
   replaySafe: boolean;
 }
 
-const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ERR_NETWORK']);
 const TIMEOUT_ERROR_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
 
 export function normaliseHost(host: string): string {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { buildJobParameters, decideRetry, getCatalogDataset, type JobCatalog } from '../catalog';
 import type { Run } from '../databricks/schemas';
 import { OrbiterError } from '../errors';
+import { NETWORK_ERROR_CODES, retryDelayMs, type BackoffPolicy } from '../http/retry';
 import type { Logger } from '../logger';
 import { Queues } from '../names';
 import type { RunRequest } from '../messages/runRequest';
@@ -122,8 +123,11 @@ export function newRecord(
 // ---------------------------------------------------------------------------------------------------------------
 // run-status (control)
 
-/** Transient failures a control message outlives by being rescheduled (about 3 hours at the 5-minute cap). */
-const MAX_CONTROL_FAILURES = 40;
+/**
+ * Rescheduling of a control message after a transient failure: the clients' own backoff (full jitter, Retry-After
+ * honoured) from 2 s to 5 min, 40 times (hours of outage) before the message is left to the queue's dead-lettering.
+ */
+const controlBackoff: BackoffPolicy = { maxRetries: 40, baseDelayMs: 2000, maxDelayMs: 300_000 };
 
 export async function handleControl(msg: ControlMessage, deps: DispatchDeps): Promise<void> {
   try {
@@ -139,8 +143,8 @@ export async function handleControl(msg: ControlMessage, deps: DispatchDeps): Pr
     // Redelivery alone would spend the queue's few deliveries in seconds and dead-letter the flush or poll, stranding
     // its batch or run during a Jobs API or storage outage: transient failures are rescheduled with backoff instead.
     const failures = (msg.failures ?? 0) + 1;
-    if (!isTransient(err) || failures > MAX_CONTROL_FAILURES) throw err;
-    const delayMs = Math.min(300_000, 2000 * 2 ** Math.min(failures - 1, 10));
+    if (!isTransient(err) || failures > controlBackoff.maxRetries) throw err;
+    const delayMs = retryDelayMs(failures, controlBackoff, (err as { retryAfterMs?: number } | null)?.retryAfterMs);
     const at = new Date(deps.now().getTime() + delayMs);
     deps.logger.warn('control message failed transiently; rescheduled', { schema: msg.schema, failures, delayMs, error: String((err as Error)?.message ?? err) });
     await deps.scheduler.schedule({ ...msg, failures }, at, `${msg.schema}-${controlKey(msg)}-f${failures}-${at.getTime()}`);
@@ -159,7 +163,8 @@ export function isTransient(err: unknown): boolean {
   const e = err as { retryable?: unknown; statusCode?: unknown; code?: unknown } | null;
   if (e?.retryable === true) return true;
   if (typeof e?.statusCode === 'number') return e.statusCode === 408 || e.statusCode === 429 || e.statusCode >= 500;
-  return typeof e?.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'REQUEST_SEND_ERROR'].includes(e.code);
+  // REQUEST_SEND_ERROR: the Azure SDKs' wrapper of a failed connection.
+  return typeof e?.code === 'string' && (NETWORK_ERROR_CODES.has(e.code) || e.code === 'REQUEST_SEND_ERROR');
 }
 
 /**

@@ -11,6 +11,9 @@ export interface BackoffPolicy {
 
 export const defaultBackoff: BackoffPolicy = { maxRetries: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
 
+/** Node and SDK error codes of a connection that failed or broke: worth retrying whatever the request. */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ERR_NETWORK']);
+
 /** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). Returns ms, or undefined if absent/invalid. */
 export function parseRetryAfter(header: unknown, nowMs: number = Date.now()): number | undefined {
   if (header === undefined || header === null) return undefined;
