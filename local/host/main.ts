@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { allFunctions } from '../../functions/all';
@@ -12,8 +11,9 @@ import { Containers, Tables } from '../../shared/names';
 import { createStorageClients } from '../../shared/storage/clients';
 import { findRepoRoot } from '../databricks/repoRoot';
 import { BlobWatcher } from '../stack/blobWatcher';
-import { mergeSettings, readLocalSettings } from '../stack/settings';
+import { mergeSettings, readLocalSettings, readSettingsFile } from '../stack/settings';
 import { FunctionHost } from './functionHost';
+import { serviceBusHostOptions } from './hostJson';
 import { resolveFunctionKey } from './functionKey';
 
 /**
@@ -43,11 +43,6 @@ export interface LocalHost {
   stop(): Promise<void>;
 }
 
-function readSettingsFile(file: string): Record<string, string> {
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, unknown> };
-  return Object.fromEntries(Object.entries(parsed.Values ?? {}).map(([k, v]) => [k, String(v)]));
-}
-
 export async function startLocalHost(o: LocalHostOptions): Promise<LocalHost> {
   const fileSettings = o.settingsFile ? readSettingsFile(o.settingsFile) : readLocalSettings(o.repoRoot);
   const settings = mergeSettings({ FUNCTIONS_WORKER_RUNTIME: 'node' }, fileSettings, o.env, undefined);
@@ -56,7 +51,6 @@ export async function startLocalHost(o: LocalHostOptions): Promise<LocalHost> {
   for (const [k, v] of Object.entries(settings)) process.env[k] = v;
   await resetRuntime();
   const { key } = resolveFunctionKey(settings['ORBITER_FUNCTION_KEY'], join(o.dataDir, 'function-key'));
-  const hostJson = JSON.parse(readFileSync(join(o.repoRoot, 'host.json'), 'utf8')) as { extensions?: { serviceBus?: { maxConcurrentCalls?: number } } };
   const storage = createStorageClients(config);
   for (const c of Object.values(Containers)) await storage.blobs.getContainerClient(c).createIfNotExists();
   const host = new FunctionHost({
@@ -69,7 +63,7 @@ export async function startLocalHost(o: LocalHostOptions): Promise<LocalHost> {
     port: o.port,
     timers: o.timers,
     serviceBus: Boolean(config.ServiceBusConnection || config.ServiceBusConnection__fullyQualifiedNamespace),
-    ...(hostJson.extensions?.serviceBus?.maxConcurrentCalls ? { maxConcurrentCalls: hostJson.extensions.serviceBus.maxConcurrentCalls } : {}),
+    ...serviceBusHostOptions(o.repoRoot),
   });
   await host.start();
   let watcher: BlobWatcher | undefined;

@@ -7,9 +7,13 @@ const localSettingsFile = z.object({ IsEncrypted: z.boolean().optional(), Values
 /** local.settings.json `Values`, as `func start` reads them (the file is git-ignored; an example is committed). */
 export function readLocalSettings(repoRoot: string): Record<string, string> {
   const file = join(repoRoot, 'local.settings.json');
-  if (!existsSync(file)) return {};
+  return existsSync(file) ? readSettingsFile(file) : {};
+}
+
+/** The `Values` of a file in local.settings.json's shape, validated. */
+export function readSettingsFile(file: string): Record<string, string> {
   const parsed = localSettingsFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`local.settings.json: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data.Values;
 }
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allFunctions } from '../../functions/all';
 import type { BlobFunction } from '../../functions/definition';
@@ -8,6 +7,7 @@ import { Containers, Tables } from '../../shared/names';
 import type { Logger } from '../../shared/logger';
 import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
 import { FunctionHost } from '../host/functionHost';
+import { serviceBusHostOptions } from '../host/hostJson';
 import { resolveFunctionKey } from '../host/functionKey';
 import { dedupe, emptyCorpus, loadFixtures, loadSamples } from '../nasa-replay/corpus';
 import { startReplayServer, type ReplayServer } from '../nasa-replay/server';
@@ -150,9 +150,6 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await resetRuntime();
     stops.push(() => resetRuntime());
 
-    const hostJson = JSON.parse(readFileSync(join(o.repoRoot, 'host.json'), 'utf8')) as {
-      extensions?: { serviceBus?: { maxConcurrentCalls?: number; maxMessageBatchSize?: number } };
-    };
     const storage = createStorageClients(config);
     const host = new FunctionHost({
       definitions: allFunctions,
@@ -164,8 +161,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       port: o.hostPort,
       timers: o.timers,
       serviceBus: allFunctions.some((d) => d.kind === 'serviceBusQueue'),
-      ...(hostJson.extensions?.serviceBus?.maxConcurrentCalls ? { maxConcurrentCalls: hostJson.extensions.serviceBus.maxConcurrentCalls } : {}),
-      ...(hostJson.extensions?.serviceBus?.maxMessageBatchSize ? { maxMessageBatchSize: hostJson.extensions.serviceBus.maxMessageBatchSize } : {}),
+      ...serviceBusHostOptions(o.repoRoot),
     });
     await host.start();
     stops.push(() => host.stop());
