@@ -4,7 +4,7 @@ import { runRequestForBlob } from '../../shared/runs/runRequestForBlob';
 import { sendRunRequest } from '../../shared/runs/sendRunRequest';
 import { startFaultStack, type FaultStack } from './support/faultStack';
 import { landFiles, waitFor } from './support/files';
-import { databricksRuns, runRecords, settle, summary, violations } from './support/ledger';
+import { databricksRuns, expectExactlyOnce, runRecords, settle, summary, violations } from './support/ledger';
 import { ScriptedRunner } from './support/runner';
 import type { TapProxy, TapRequest } from './support/tapProxy';
 
@@ -60,14 +60,6 @@ describe('faults: functions host killed mid-dispatch', () => {
     await stack.host.start();
   }
 
-  async function expectExactlyOnce(scope: string[], expectedFiles: number): Promise<void> {
-    const s = await settle(stack, { expectedFiles, timeoutMs: 45_000, scope });
-    const v = violations(s);
-    if (v.length) console.log(`${scope.join(',')}: ${summary(s)}`);
-    expect(v).toEqual([]);
-    expect(s.settled).toBe(true);
-  }
-
   // Several requests are accepted concurrently, so the kill may also land between another request's flush claim and
   // its scheduling (the next scenario's kill point).
   it('killed while run requests are being accepted (right after the first batch-row write)', async () => {
@@ -79,14 +71,14 @@ describe('faults: functions host killed mid-dispatch', () => {
     const kill = killOn(stack.tableTap!, (r) => rowWrite(r) && ++rows === 1);
     const files = await landFiles(stack, 'apod', 20, 'kill-accept', { spacingMs: 20 });
     await restartAfter(kill, stack.tableTap!);
-    await expectExactlyOnce(['apod'], files.length);
+    await expectExactlyOnce(stack, ['apod'], files.length);
   });
 
   it('killed between claiming a batch flush and scheduling it', async () => {
     const kill = killOn(stack.tableTap!, (r) => r.method === 'POST' && r.path.endsWith(`/${Tables.batches}`) && r.body.toString().includes('~flush') && r.body.toString().includes('meteorites|'));
     const files = await landFiles(stack, 'meteorites', 6, 'kill-claim');
     await restartAfter(kill, stack.tableTap!);
-    await expectExactlyOnce(['meteorites'], files.length);
+    await expectExactlyOnce(stack, ['meteorites'], files.length);
   });
 
   it('killed between run-now and the run record write: the replayed flush gets the same Databricks run back', async () => {
@@ -98,7 +90,7 @@ describe('faults: functions host killed mid-dispatch', () => {
     const recs = (await runRecords(stack)).filter((r) => r.dataset === 'neows');
     expect(dbx).toHaveLength(1);
     expect(recs.map((r) => [r.runId, r.state, r.databricksRunId])).toEqual([[dbx[0]!.orbiterRunId, 'requested', undefined]]);
-    await expectExactlyOnce(['neows'], files.length);
+    await expectExactlyOnce(stack, ['neows'], files.length);
     expect((await databricksRuns(stack)).filter((r) => r.jobName === 'orbiter-neows-pipeline').map((r) => r.runId)).toEqual([dbx[0]!.runId]);
   });
 
@@ -107,28 +99,28 @@ describe('faults: functions host killed mid-dispatch', () => {
     const kill = killOn(stack.jobsTap, (r) => r.path.endsWith('/jobs/runs/get') && ++gets === 2);
     const files = await landFiles(stack, 'eonet', 10, 'kill-poll');
     await restartAfter(kill, stack.jobsTap);
-    await expectExactlyOnce(['eonet'], files.length);
+    await expectExactlyOnce(stack, ['eonet'], files.length);
   });
 
   it('killed between the record write after run-now (dispatched/running) and scheduling its first poll', async () => {
     const kill = killOn(stack.tableTap!, (r) => r.path.includes(Tables.runs) && r.path.includes('fireball-') && r.method !== 'GET' && r.body.toString().includes('databricksRunId'));
     const files = await landFiles(stack, 'fireball', 8, 'kill-dispatched');
     await restartAfter(kill, stack.tableTap!);
-    await expectExactlyOnce(['fireball'], files.length);
+    await expectExactlyOnce(stack, ['fireball'], files.length);
   });
 
   it('killed between the final record write and the completion event', async () => {
     const kill = killOn(stack.blobTap!, (r) => r.method === 'PUT' && r.path.includes(`/${Containers.events}/run-completions/`) && r.path.includes('/epic-'), 'before');
     const files = await landFiles(stack, 'epic', 8, 'kill-completion');
     await restartAfter(kill, stack.blobTap!);
-    await expectExactlyOnce(['epic'], files.length);
+    await expectExactlyOnce(stack, ['epic'], files.length);
   });
 
   it('killed between the completion event in the lake and its publication on run-events', async () => {
     const kill = killOn(stack.blobTap!, (r) => r.method === 'PUT' && r.path.includes(`/${Containers.events}/run-completions/`) && r.path.includes('/cmr-'), 'after');
     const files = await landFiles(stack, 'cmr', 8, 'kill-publish');
     await restartAfter(kill, stack.blobTap!);
-    await expectExactlyOnce(['cmr'], files.length);
+    await expectExactlyOnce(stack, ['cmr'], files.length);
   });
 
   it('killed during a flush while a request of the same window is still on its way: the replayed flush must not run the files again', async () => {
@@ -155,7 +147,7 @@ describe('faults: functions host killed mid-dispatch', () => {
     await sendRunRequest(sender, decision.messageId, decision.request);
     await sender.close();
     await stack.host.start();
-    await expectExactlyOnce(['donki'], files.length + 1);
+    await expectExactlyOnce(stack, ['donki'], files.length + 1);
   });
 });
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { startFaultStack, type FaultStack } from './support/faultStack';
 import { landFiles } from './support/files';
-import { settle, summary, violations } from './support/ledger';
+import { expectExactlyOnce } from './support/ledger';
 import { ScriptedRunner } from './support/runner';
 import { serverError, throttled, type TapAction } from './support/tapProxy';
 
@@ -23,14 +23,6 @@ describe('faults: Jobs API storms and timeouts', () => {
   afterAll(async () => {
     await stack?.stop();
   });
-
-  async function expectExactlyOnce(scope: string[], expectedFiles: number, timeoutMs = 60_000): Promise<void> {
-    const s = await settle(stack, { expectedFiles, timeoutMs, scope });
-    const v = violations(s);
-    if (v.length) console.log(`${scope.join(',')}: ${summary(s)}`);
-    expect(v).toEqual([]);
-    expect(s.settled).toBe(true);
-  }
 
   it('429 and 500 storms, connections dropped after run-now was processed, and a run-now answer held past the client timeout', async () => {
     const seen = new Map<string, number>();
@@ -66,7 +58,7 @@ describe('faults: Jobs API storms and timeouts', () => {
         ...(await landFiles(stack, 'eonet', 10, 'storm')),
         ...(await landFiles(stack, 'epic', 6, 'timeout')),
       ];
-      await expectExactlyOnce(['apod', 'neows', 'eonet', 'epic'], files.length, 90_000);
+      await expectExactlyOnce(stack, ['apod', 'neows', 'eonet', 'epic'], files.length, 90_000);
       // The storm really hit every kind of call.
       for (const [k, v] of Object.entries(injected)) expect([k, v > 0]).toEqual([k, true]);
     } finally {
@@ -87,6 +79,6 @@ describe('faults: Jobs API storms and timeouts', () => {
       else await new Promise((r) => setTimeout(r, 200));
     }
     stack.jobsTap.setRule(undefined);
-    await expectExactlyOnce(['donki'], files.length);
+    await expectExactlyOnce(stack, ['donki'], files.length, 60_000);
   });
 });

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { portAnswers } from '../../local/stack/ports';
 import { startFaultStack, type FaultStack } from './support/faultStack';
 import { landFiles, waitFor } from './support/files';
-import { settle, summary, violations } from './support/ledger';
+import { expectExactlyOnce } from './support/ledger';
 import { ScriptedRunner } from './support/runner';
 
 jest.setTimeout(180_000);
@@ -37,14 +37,6 @@ describe('faults: Azurite and the Service Bus emulator restarted mid-flow', () =
     });
   }
 
-  async function expectExactlyOnce(scope: string[], expectedFiles: number): Promise<void> {
-    const s = await settle(stack, { expectedFiles, timeoutMs: 45_000, scope });
-    const v = violations(s);
-    if (v.length) console.log(`${scope.join(',')}: ${summary(s)}`);
-    expect(v).toEqual([]);
-    expect(s.settled).toBe(true);
-  }
-
   it('Azurite restarted (same data folder) while runs are being dispatched', async () => {
     const busy = onFirstRunNow('apod');
     const first = [...(await landFiles(stack, 'apod', 10, 'azurite-before')), ...(await landFiles(stack, 'neows', 10, 'azurite-before'))];
@@ -56,7 +48,7 @@ describe('faults: Azurite and the Service Bus emulator restarted mid-flow', () =
     await waitFor('the host to hit the storage outage', () => failedCalls() >= 3 && Date.now() - down >= 2000, 60_000, 100);
     await stack.azurite.restart();
     const after = [...(await landFiles(stack, 'apod', 5, 'azurite-after')), ...(await landFiles(stack, 'neows', 5, 'azurite-after'))];
-    await expectExactlyOnce(['apod', 'neows'], first.length + after.length);
+    await expectExactlyOnce(stack, ['apod', 'neows'], first.length + after.length);
   });
 
   it('Service Bus emulator killed (while a flush is between run-now and its bookkeeping), down for 6 s, restarted from its journal', async () => {
@@ -86,6 +78,6 @@ describe('faults: Azurite and the Service Bus emulator restarted mid-flow', () =
     await waitFor('a 6 s broker outage', () => Date.now() - down >= 6000, 30_000, 100);
     await stack.serviceBus.start();
     const after = [...(await landFiles(stack, 'donki', 3, 'sb-after')), ...(await landFiles(stack, 'eonet', 3, 'sb-after'))];
-    await expectExactlyOnce(['donki', 'eonet'], first.length + during.length + after.length);
+    await expectExactlyOnce(stack, ['donki', 'eonet'], first.length + during.length + after.length);
   });
 });

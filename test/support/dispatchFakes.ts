@@ -6,6 +6,7 @@ import { manifestBlobName, type ManifestFile, type ManifestRef, type ManifestSto
 import type { ControlMessage } from '../../shared/dispatch/messages';
 import type { Run } from '../../shared/databricks/schemas';
 import { OrbiterError } from '../../shared/errors';
+import type { RunRequest } from '../../shared/messages/runRequest';
 import { silentLogger } from '../../shared/logger';
 import { Containers } from '../../shared/names';
 import { runRecordSchema, type RunQuery, type RunRecord, type RunStore, type StoredRun } from '../../shared/runs/runStore';
@@ -222,3 +223,22 @@ export function fakeDeps(now: { t: number }) {
   };
   return deps satisfies DispatchDeps;
 }
+
+export const T0 = Date.parse('2026-11-24T10:00:05Z');
+
+/** A landed-blob run request for input `i`, requested at `at` (its blob landed 100 ms earlier). */
+export function blobRequest(i: number, at = T0, dataset: RunRequest['dataset'] = 'neows'): RunRequest {
+  return {
+    schema: 'orbiter.run-request',
+    version: 1,
+    requestId: `req-${dataset}-${i}`,
+    dataset,
+    origin: 'blob-landed',
+    inputs: [{ container: 'raw', path: `${dataset}/feed/2024/05/25/file-${i}.json`, etag: `"0x${i}"` }],
+    parameters: {},
+    correlationId: `corr-${i}`,
+    requestedAt: new Date(at).toISOString(),
+    landedAt: new Date(at - 100).toISOString(),
+  };
+}
+

@@ -1,9 +1,9 @@
-import Long from 'long';
 import axios from 'axios';
-import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
 import { Containers, Queues, Subscriptions, Tables, Topics } from '../../../shared/names';
 import { decodeRunEntity, terminalRunStates, type RunRecord } from '../../../shared/runs/runStore';
 import { BlobWatcher } from '../../../local/stack/blobWatcher';
+import { peekAll } from '../../../local/alerts/data';
 import type { FaultStack } from './faultStack';
 import { fileKey, manifestFiles } from './runner';
 
@@ -48,25 +48,10 @@ export interface Snapshot {
   batches: Record<string, { batch: string; runId?: string; flush: string }>;
 }
 
-/** Every message of an entity, from its first sequence number (the SDK otherwise continues after its last peek). */
-export async function peekAll(receiver: ServiceBusReceiver, limit = 2000): Promise<ServiceBusReceivedMessage[]> {
-  const out: ServiceBusReceivedMessage[] = [];
-  let from = Long.ZERO;
-  while (out.length < limit) {
-    const batch = await receiver.peekMessages(100, { fromSequenceNumber: from });
-    if (batch.length === 0) break;
-    out.push(...batch);
-    const last = batch[batch.length - 1]!.sequenceNumber;
-    if (!last) break;
-    from = last.add(1);
-  }
-  return out;
-}
-
 async function peekEntity(bus: ServiceBusClient, queue: string, deadLetter: boolean): Promise<ServiceBusReceivedMessage[]> {
   const r = bus.createReceiver(queue, deadLetter ? { subQueueType: 'deadLetter' } : {});
   try {
-    return await peekAll(r);
+    return await peekAll(r, 2000);
   } finally {
     await r.close();
   }
@@ -77,8 +62,8 @@ function inputFiles(body: unknown): string[] {
   return Array.isArray(inputs) ? inputs.map((i) => fileKey(String(i.container), String(i.path), String(i.etag))) : [];
 }
 
-/** Queues whose dead letters count as an accounted-for file (run-failures once the dispatcher parks failed runs). */
-export const deadLetterQueues = [Queues.runRequests, Queues.runStatus, 'run-failures'];
+/** Queues whose dead letters count as an accounted-for file (run-failures: runs that failed for good, invalid requests). */
+export const deadLetterQueues = [Queues.runRequests, Queues.runStatus, Queues.runFailures];
 
 export async function databricksRuns(stack: FaultStack): Promise<DatabricksRunView[]> {
   const out: DatabricksRunView[] = [];
@@ -134,13 +119,7 @@ async function flushFiles(stack: FaultStack, body: unknown): Promise<string[]> {
 export async function deadLetters(stack: FaultStack): Promise<DeadLetter[]> {
   const out: DeadLetter[] = [];
   for (const q of deadLetterQueues) {
-    let msgs: ServiceBusReceivedMessage[];
-    try {
-      msgs = await peekEntity(stack.bus, q, true);
-    } catch (err) {
-      if (q === 'run-failures') continue; // not configured (yet)
-      throw err;
-    }
+    const msgs = await peekEntity(stack.bus, q, true);
     for (const m of msgs) {
       out.push({
         queue: q,
@@ -330,7 +309,7 @@ export async function completionMessages(stack: FaultStack): Promise<Map<string,
   const r = stack.bus.createReceiver(Topics.runEvents, Subscriptions.runEventsMonitor);
   try {
     const counts = new Map<string, number>();
-    for (const m of await peekAll(r)) {
+    for (const m of await peekAll(r, 2000)) {
       const id = String((m.body as { orbiter_run_id?: string } | null)?.orbiter_run_id ?? '');
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
@@ -354,4 +333,13 @@ export function summary(s: Snapshot): string {
     null,
     1,
   );
+}
+
+/** The suite's assertion: the scoped files settle, and the contract (`violations`) holds; the snapshot is printed if not. */
+export async function expectExactlyOnce(stack: FaultStack, scope: string[], expectedFiles: number, timeoutMs = 45_000): Promise<void> {
+  const s = await settle(stack, { expectedFiles, timeoutMs, scope });
+  const v = violations(s);
+  if (v.length) console.log(`${scope.join(',')}: ${summary(s)}`);
+  expect(v).toEqual([]);
+  expect(s.settled).toBe(true);
 }

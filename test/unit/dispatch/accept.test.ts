@@ -2,25 +2,7 @@
 import { acceptRunRequest, acceptRunRequests, validateRunRequests } from '../../../shared/dispatch/accept';
 import { handleControl } from '../../../shared/dispatch/dispatcher';
 import type { ControlMessage } from '../../../shared/dispatch/messages';
-import type { RunRequest } from '../../../shared/messages/runRequest';
-import { fakeDeps, testCatalog } from '../../support/dispatchFakes';
-
-const T0 = Date.parse('2026-11-24T10:00:05Z');
-
-function blobRequest(i: number, at = T0, dataset: RunRequest['dataset'] = 'neows'): RunRequest {
-  return {
-    schema: 'orbiter.run-request',
-    version: 1,
-    requestId: `req-${dataset}-${i}`,
-    dataset,
-    origin: 'blob-landed',
-    inputs: [{ container: 'raw', path: `${dataset}/x/2024/05/25/file-${i}.json`, etag: `"0x${i}"` }],
-    parameters: {},
-    correlationId: `corr-${i}`,
-    requestedAt: new Date(at).toISOString(),
-    landedAt: new Date(at - 100).toISOString(),
-  };
-}
+import { fakeDeps, testCatalog, blobRequest, T0 } from '../../support/dispatchFakes';
 
 const flushes = (deps: ReturnType<typeof fakeDeps>) => deps.scheduler.sent.filter((s) => s.msg.schema === 'orbiter.dispatch-flush');
 

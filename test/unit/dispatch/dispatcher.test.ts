@@ -1,26 +1,8 @@
 import { acceptRunRequest, handleControl, idempotencyToken, MAX_INPUTS_PER_RUN, onJobNotification } from '../../../shared/dispatch/dispatcher';
 import type { ControlMessage } from '../../../shared/dispatch/messages';
-import type { RunRequest } from '../../../shared/messages/runRequest';
 import { OrbiterError } from '../../../shared/errors';
 import { parseJobCatalog } from '../../../shared/catalog';
-import { fakeDeps, testCatalogInput } from '../../support/dispatchFakes';
-
-const T0 = Date.parse('2026-11-24T10:00:05Z');
-
-function blobRequest(i: number, at = T0, dataset: RunRequest['dataset'] = 'neows'): RunRequest {
-  return {
-    schema: 'orbiter.run-request',
-    version: 1,
-    requestId: `req-${dataset}-${i}`,
-    dataset,
-    origin: 'blob-landed',
-    inputs: [{ container: 'raw', path: `${dataset}/feed/2024/05/25/file-${i}.json`, etag: `"0x${i}"` }],
-    parameters: {},
-    correlationId: `corr-${i}`,
-    requestedAt: new Date(at).toISOString(),
-    landedAt: new Date(at - 100).toISOString(),
-  };
-}
+import { fakeDeps, testCatalogInput, blobRequest, T0 } from '../../support/dispatchFakes';
 
 /** Delivers every due control message (as the broker would) until none is left, advancing the clock. */
 async function drain(deps: ReturnType<typeof fakeDeps>, now: { t: number }, onEach?: (m: ControlMessage) => void): Promise<void> {
