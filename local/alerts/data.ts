@@ -69,7 +69,7 @@ export function deadLetterSummary(m: ServiceBusReceivedMessage): DeadLetterSumma
  * Peeks (never receives) up to `limit` messages, always from the start of the entity: without an explicit
  * fromSequenceNumber the SDK continues after the last message peeked on that entity by any receiver of the client.
  */
-async function peekAll(r: ServiceBusReceiver, limit: number): Promise<ServiceBusReceivedMessage[]> {
+export async function peekAll(r: ServiceBusReceiver, limit: number): Promise<ServiceBusReceivedMessage[]> {
   const out: ServiceBusReceivedMessage[] = [];
   let from = Long.ZERO;
   while (out.length < limit) {
