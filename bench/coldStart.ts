@@ -4,7 +4,18 @@ import { join } from 'node:path';
 import { check, round, summarize, type BenchContext, type BenchResult } from './support/stats';
 
 /** What the composition root and the handlers require on first use rather than at import (functions/runtime.ts `lazy`, ingestNasa). */
-const deferred = ['shared/storage/clients', 'shared/runs/runStore', 'shared/bus/clients', 'shared/databricks', 'shared/catalog', 'shared/dispatch/adapters', 'shared/dispatch/batches', 'shared/dispatch/manifests', 'shared/telemetry', 'shared/ingest/ingestCycle'];
+const deferred = [
+  'shared/storage/clients',
+  'shared/runs/runStore',
+  'shared/bus/clients',
+  'shared/databricks',
+  'shared/catalog',
+  'shared/dispatch/adapters',
+  'shared/dispatch/batches',
+  'shared/dispatch/manifests',
+  'shared/telemetry',
+  'shared/ingest/ingestCycle',
+];
 
 /**
  * 6. Cold start: import time of the built function app (dist/functions/index.js, the Azure entry: it calls
@@ -52,12 +63,26 @@ export async function coldStart(ctx: BenchContext): Promise<BenchResult> {
   }
   // Where the time goes: each top-level dependency required alone in a fresh process (they share transitive
   // modules, so the parts overlap and do not add up).
-  const modules = ['@azure/functions', '@azure/identity', '@azure/service-bus', '@azure/storage-blob', '@azure/data-tables', 'axios', 'zod', 'pino', 'yaml'];
+  const modules = [
+    '@azure/functions',
+    '@azure/identity',
+    '@azure/service-bus',
+    '@azure/storage-blob',
+    '@azure/data-tables',
+    'axios',
+    'zod',
+    'pino',
+    'yaml',
+  ];
   const perModule: Record<string, number> = {};
   for (const m of modules) {
     const times: number[] = [];
     for (let i = 0; i < (ctx.quick ? 2 : 3); i++) {
-      const r = spawnSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(m)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], { cwd: ctx.repoRoot, encoding: 'utf8' });
+      const r = spawnSync(
+        process.execPath,
+        ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(m)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`],
+        { cwd: ctx.repoRoot, encoding: 'utf8' },
+      );
       if (r.status === 0) times.push(Number(r.stdout));
     }
     perModule[m] = round(summarize(times).p50, 0);
@@ -65,7 +90,11 @@ export async function coldStart(ctx: BenchContext): Promise<BenchResult> {
   const t0 = process.hrtime.bigint();
   spawnSync(process.execPath, ['-e', '0']);
   const bareNodeMs = round(Number(process.hrtime.bigint() - t0) / 1e6, 0);
-  const top = Object.entries(perModule).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([m, ms]) => `${m} ${ms} ms`).join(', ');
+  const top = Object.entries(perModule)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([m, ms]) => `${m} ${ms} ms`)
+    .join(', ');
   const imp = summarize(imports);
   const wall = summarize(walls);
   return {
@@ -82,7 +111,10 @@ export async function coldStart(ctx: BenchContext): Promise<BenchResult> {
       rssMiB: summarize(rss),
       stderr: [...warnings].slice(0, 10),
     },
-    goals: [check('cold start: import of dist/functions/index.js (p50)', round(imp.p50, 0), '<=', 300, 'ms'), check('cold start: whole process incl. Node start (p50)', round(wall.p50, 0), '<=', 300, 'ms')],
+    goals: [
+      check('cold start: import of dist/functions/index.js (p50)', round(imp.p50, 0), '<=', 300, 'ms'),
+      check('cold start: whole process incl. Node start (p50)', round(wall.p50, 0), '<=', 300, 'ms'),
+    ],
     notes: [
       'Outside the Functions host, @azure/functions app.* only records the registrations (no worker channel): the import cost is module loading plus registration.',
       `Heaviest dependencies alone (p50 of fresh processes): ${top}; a bare \`node -e 0\` takes ${bareNodeMs} ms. The Azure SDKs, axios and the NASA sources are required on first use (functions/runtime.ts), so the import loads ${modulesAtImport} modules (zod and the function definitions); loading the deferred ones afterwards took ${round(summarize(laterMs).p50, 0)} ms (p50), paid by the first invocation that needs them.`,

@@ -41,7 +41,9 @@ async function main(): Promise<void> {
     out = { blobName: '', bytes, sha256: hash.digest('hex') };
   } else if (a.mode === 'plain') {
     // The baseline: the SDK's own streaming upload of the same response, no hashing, no copy.
-    const r = await raw.getBlockBlobClient(a.name).uploadStream(res, a.bufferSize, a.maxConcurrency, { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    const r = await raw
+      .getBlockBlobClient(a.name)
+      .uploadStream(res, a.bufferSize, a.maxConcurrency, { blobHTTPHeaders: { blobContentType: 'application/json' } });
     out = { blobName: a.name, etag: r.etag };
   } else {
     const lake = new RawLakeStream(raw, 'bench', { strategy: a.mode, bufferSize: a.bufferSize, maxConcurrency: a.maxConcurrency });

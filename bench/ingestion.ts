@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { startAzurite } from '../local/stack/azurite';
+import { startAzurite } from '@orbiter/local-stack/azurite';
 import { Containers } from '../shared/names';
-import { freePort } from '../local/stack/ports';
+import { freePort } from '@orbiter/local-stack/ports';
 import { check, round, type BenchContext, type BenchResult } from './support/stats';
 
 const MiB = 2 ** 20;
@@ -37,12 +37,20 @@ async function startPayloadServer(bytes: number): Promise<{ url: string; server:
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/payload`, server };
 }
 
-function child(repoRoot: string, args: Record<string, unknown>): Promise<{ ms: number; maxRssMiB: number; blobName: string; written?: boolean; bytes?: number }> {
+function child(
+  repoRoot: string,
+  args: Record<string, unknown>,
+): Promise<{ ms: number; maxRssMiB: number; blobName: string; written?: boolean; bytes?: number }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(repoRoot, 'dist', 'bench', 'ingestChild.js'), JSON.stringify(args)], { maxBuffer: 1 << 20, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`ingest child failed: ${stderr || err.message}`));
-      resolve(JSON.parse(stdout.trim().split('\n').pop()!) as never);
-    });
+    execFile(
+      process.execPath,
+      [join(repoRoot, 'dist', 'bench', 'ingestChild.js'), JSON.stringify(args)],
+      { maxBuffer: 1 << 20, timeout: 30 * 60_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`ingest child failed: ${stderr || err.message}`));
+        resolve(JSON.parse(stdout.trim().split('\n').pop()!) as never);
+      },
+    );
   });
 }
 
@@ -60,7 +68,13 @@ export async function ingestion(ctx: BenchContext): Promise<BenchResult> {
   const bufferSize = 8 * MiB;
   const maxConcurrency = 4;
   const dataDir = mkdtempSync(join(tmpdir(), 'orbiter-bench-ingest-'));
-  const azurite = await startAzurite({ repoRoot: ctx.repoRoot, dataDir, blobPort: await freePort(), queuePort: await freePort(), tablePort: await freePort() });
+  const azurite = await startAzurite({
+    repoRoot: ctx.repoRoot,
+    dataDir,
+    blobPort: await freePort(),
+    queuePort: await freePort(),
+    tablePort: await freePort(),
+  });
   const { url, server } = await startPayloadServer(sizeMiB * MiB);
   const raw = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(Containers.raw);
   try {
@@ -72,8 +86,16 @@ export async function ingestion(ctx: BenchContext): Promise<BenchResult> {
       for (const mode of rep % 2 === 0 ? modes : [...modes].reverse()) {
         ctx.log(`ingestion: ${mode} ${sizeMiB} MiB (rep ${rep + 1}/${reps})`);
         try {
-          const r = await child(ctx.repoRoot, { mode, url: `${url}?seed=${rep}`, conn: azurite.connectionString, name: `bench/plain-${rep}.json`, bufferSize, maxConcurrency });
-          if ((mode === 'spool' || mode === 'copy') && r.written === false) throw new Error('stream landing found the payload already landed: the repetition measured nothing');
+          const r = await child(ctx.repoRoot, {
+            mode,
+            url: `${url}?seed=${rep}`,
+            conn: azurite.connectionString,
+            name: `bench/plain-${rep}.json`,
+            bufferSize,
+            maxConcurrency,
+          });
+          if ((mode === 'spool' || mode === 'copy') && r.written === false)
+            throw new Error('stream landing found the payload already landed: the repetition measured nothing');
           runs.push({ mode, rep, ms: round(r.ms, 0), mibPerS: round(sizeMiB / (r.ms / 1000)), maxRssMiB: round(r.maxRssMiB) });
         } catch (err) {
           // One strategy failing must not hide the others' figures.
@@ -93,7 +115,22 @@ export async function ingestion(ctx: BenchContext): Promise<BenchResult> {
     const spoolBound = 1 / (1 + best('plain') / best('read'));
     return {
       name: 'ingestion',
-      figures: { sizeMiB, repetitions: reps, bufferSize, maxConcurrency, runs, errors, plainMiBPerS: best('plain'), spoolMiBPerS: best('spool'), copyMiBPerS: best('copy'), readMiBPerS: best('read'), ratio: round(ratio, 3), copyRatio: round(copyRatio, 3), spoolBoundRatio: round(spoolBound, 3), peakRssMiB: { plain: peak('plain'), spool: peak('spool'), copy: peak('copy') } },
+      figures: {
+        sizeMiB,
+        repetitions: reps,
+        bufferSize,
+        maxConcurrency,
+        runs,
+        errors,
+        plainMiBPerS: best('plain'),
+        spoolMiBPerS: best('spool'),
+        copyMiBPerS: best('copy'),
+        readMiBPerS: best('read'),
+        ratio: round(ratio, 3),
+        copyRatio: round(copyRatio, 3),
+        spoolBoundRatio: round(spoolBound, 3),
+        peakRssMiB: { plain: peak('plain'), spool: peak('spool'), copy: peak('copy') },
+      },
       goals: [
         check(`landStream (spool) / plain upload throughput, ${sizeMiB} MiB`, round(ratio, 3), '>=', 0.9, '×'),
         check('landStream (spool) peak RSS', peak('spool'), '<=', 200, 'MiB'),

@@ -20,12 +20,28 @@ const benches: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
 };
 
 function machine(): Record<string, unknown> {
-  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform, loadavg: loadavg().map((l) => Math.round(l * 100) / 100) };
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: process.platform,
+    loadavg: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
 }
 
 function table(results: BenchResult[], failed: { name: string; error: string }[]): string {
   const rows: string[][] = [['bench', 'figure', 'value', 'goal', 'ratio', 'met']];
-  for (const r of results) for (const g of r.goals) rows.push([r.name, g.metric, `${g.value} ${g.unit}`, `${g.op} ${g.goal} ${g.unit}`, Number.isFinite(g.ratio) ? g.ratio.toFixed(2) : String(g.ratio), g.met ? 'yes' : 'NO']);
+  for (const r of results)
+    for (const g of r.goals)
+      rows.push([
+        r.name,
+        g.metric,
+        `${g.value} ${g.unit}`,
+        `${g.op} ${g.goal} ${g.unit}`,
+        Number.isFinite(g.ratio) ? g.ratio.toFixed(2) : String(g.ratio),
+        g.met ? 'yes' : 'NO',
+      ]);
   for (const f of failed) rows.push([f.name, `FAILED: ${f.error.slice(0, 80)}`, '', '', '', 'NO']);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
@@ -45,7 +61,12 @@ async function main(): Promise<void> {
     })
     .parse();
   const opts = program.opts<{ only?: string; quick: boolean; files?: number }>();
-  const names = opts.only ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(benches);
+  const names = opts.only
+    ? opts.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : Object.keys(benches);
   const unknown = names.filter((n) => !benches[n]);
   if (unknown.length) throw new Error(`unknown benchmark(s): ${unknown.join(', ')} (known: ${Object.keys(benches).join(', ')})`);
 
@@ -74,7 +95,9 @@ async function main(): Promise<void> {
   const doc = { at, quick: opts.quick, machineAtStart: before, machineAtEnd: machine(), results, failed };
   writeFileSync(file, JSON.stringify(doc, null, 2));
   writeFileSync(join(out, 'latest.json'), JSON.stringify(doc, null, 2));
-  console.log(`\nOrbiter benchmarks ${at}${opts.quick ? ' (quick)' : ''} — ${before['cpus']} cores, ${before['memGiB']} GiB, load avg at start ${(before['loadavg'] as number[]).join(' / ')}\n`);
+  console.log(
+    `\nOrbiter benchmarks ${at}${opts.quick ? ' (quick)' : ''} — ${String(before['cpus'])} cores, ${String(before['memGiB'])} GiB, load avg at start ${(before['loadavg'] as number[]).join(' / ')}\n`,
+  );
   console.log(table(results, failed));
   console.log(`\nresults: ${file}`);
   // Clients (Service Bus links, keep-alive agents) may linger after the stacks stop; the figures are written.

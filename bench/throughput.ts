@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
 import { Containers, Queues } from '../shared/names';
-import type { Stack } from '../local/stack/stack';
+import type { Stack } from '@orbiter/local-stack/stack';
 import { runRequestV1, type RunRequest } from '../shared/messages/runRequest';
 import { NoWorkRunner } from './support/fakeRunner';
 import { invocationCounts, startBenchStack } from './support/benchStack';
@@ -99,7 +99,14 @@ export async function throughput(ctx: BenchContext): Promise<BenchResult> {
   const n = ctx.files ?? (ctx.quick ? 500 : 5000);
   const apiN = ctx.quick ? 40 : 100;
   const tag = randomUUID().slice(0, 8);
-  const bench = await startBenchStack({ repoRoot: ctx.repoRoot, runner: new NoWorkRunner(), coalescingCapSeconds: 1, pollInitialMs: 500, pollMaxMs: 2000, throttleRunNow: (k) => k % 4 === 0 });
+  const bench = await startBenchStack({
+    repoRoot: ctx.repoRoot,
+    runner: new NoWorkRunner(),
+    coalescingCapSeconds: 1,
+    pollInitialMs: 500,
+    pollMaxMs: 2000,
+    throttleRunNow: (k) => k % 4 === 0,
+  });
   const bus = new ServiceBusClient(bench.stack.serviceBus.connectionString);
   const sender = bus.createSender(Queues.runRequests);
   try {
@@ -111,20 +118,38 @@ export async function throughput(ctx: BenchContext): Promise<BenchResult> {
     const t0 = Date.now();
     await sendAll(sender, msgs);
     const sentMs = Date.now() - t0;
-    await waitFor('every request accepted by the dispatcher', () => (messagesAccepted(stack, 'dispatchRunRequests') - base >= n ? true : undefined), 60_000 + n * 20, 20);
+    await waitFor(
+      'every request accepted by the dispatcher',
+      () => (messagesAccepted(stack, 'dispatchRunRequests') - base >= n ? true : undefined),
+      60_000 + n * 20,
+      20,
+    );
     const acceptMs = Date.now() - t0;
-    await waitFor('every request in a dispatched run', async () => {
-      const runs = await allRuns(stack);
-      return runs.filter((r) => r.dispatchedAt).reduce((k, r) => k + r.inputs.length, 0) >= n ? true : undefined;
-    }, 120_000 + n * 50, 250);
+    await waitFor(
+      'every request in a dispatched run',
+      async () => {
+        const runs = await allRuns(stack);
+        return runs.filter((r) => r.dispatchedAt).reduce((k, r) => k + r.inputs.length, 0) >= n ? true : undefined;
+      },
+      120_000 + n * 50,
+      250,
+    );
     const dispatchedMs = Date.now() - t0;
     const runsPhase1 = (await allRuns(stack)).length;
 
     // Phase 2: Run API requests (one run-now each): bounded by the client's run-now budget, not by Orbiter.
     ctx.log(`throughput: sending ${apiN} Run API requests (one run-now each)`);
     const t1 = Date.now();
-    await sendAll(sender, Array.from({ length: apiN }, (_, i) => apiRequest(i, tag)));
-    await waitFor('every API run dispatched', async () => ((await allRuns(stack)).filter((r) => r.origin === 'api' && r.dispatchedAt).length >= apiN ? true : undefined), 120_000 + apiN * 200, 250);
+    await sendAll(
+      sender,
+      Array.from({ length: apiN }, (_, i) => apiRequest(i, tag)),
+    );
+    await waitFor(
+      'every API run dispatched',
+      async () => ((await allRuns(stack)).filter((r) => r.origin === 'api' && r.dispatchedAt).length >= apiN ? true : undefined),
+      120_000 + apiN * 200,
+      250,
+    );
     const apiMs = Date.now() - t1;
 
     const failures = ['dispatchRunRequests', 'runControl'].map((f) => ({ f, ...invocationCounts(stack, f) }));

@@ -10,7 +10,8 @@ function dispatchTimes(runs: RunRecord[], names: Iterable<string>): Map<string, 
   const byPath = new Map<string, number>();
   for (const r of runs) {
     if (!r.dispatchedAt) continue;
-    for (const i of r.inputs) if (i.container === Containers.raw) byPath.set(i.path, Math.min(byPath.get(i.path) ?? Infinity, Date.parse(r.dispatchedAt)));
+    for (const i of r.inputs)
+      if (i.container === Containers.raw) byPath.set(i.path, Math.min(byPath.get(i.path) ?? Infinity, Date.parse(r.dispatchedAt)));
   }
   for (const n of names) if (!byPath.has(n)) return undefined;
   return byPath;
@@ -18,8 +19,23 @@ function dispatchTimes(runs: RunRecord[], names: Iterable<string>): Map<string, 
 
 type Delivery = 'watcher' | 'push';
 
-async function triggerScenario(ctx: BenchContext, delivery: Delivery, burstN: number, spacedN: number, spacingMs: number, capSeconds: number, watchMs: number) {
-  const bench = await startBenchStack({ repoRoot: ctx.repoRoot, runner: new NoWorkRunner(), coalescingCapSeconds: capSeconds, pollInitialMs: 200, pollMaxMs: 1000, watchIntervalMs: watchMs });
+async function triggerScenario(
+  ctx: BenchContext,
+  delivery: Delivery,
+  burstN: number,
+  spacedN: number,
+  spacingMs: number,
+  capSeconds: number,
+  watchMs: number,
+) {
+  const bench = await startBenchStack({
+    repoRoot: ctx.repoRoot,
+    runner: new NoWorkRunner(),
+    coalescingCapSeconds: capSeconds,
+    pollInitialMs: 200,
+    pollMaxMs: 1000,
+    watchIntervalMs: watchMs,
+  });
   const deliveries = watchDeliveries(bench.stack);
   try {
     const { stack } = bench;
@@ -32,7 +48,12 @@ async function triggerScenario(ctx: BenchContext, delivery: Delivery, burstN: nu
     ctx.log(`trigger/${delivery}: uploading a burst of ${burstN} blobs`);
     const burstUp = await uploadAll(raw, burst, 32, push);
     const burstUploadSpanMs = Math.max(...burstUp.values()) - Math.min(...burstUp.values());
-    const burstDone = await waitFor('every burst blob in a dispatched run', async () => dispatchTimes(await allRuns(stack), burstUp.keys()), 120_000 + burstN * 500, 500);
+    const burstDone = await waitFor(
+      'every burst blob in a dispatched run',
+      async () => dispatchTimes(await allRuns(stack), burstUp.keys()),
+      120_000 + burstN * 500,
+      500,
+    );
 
     // Spaced: one blob every spacingMs (another dataset, so its runs are not queued behind the burst's).
     ctx.log(`trigger/${delivery}: uploading ${spacedN} blobs ${spacingMs} ms apart`);
@@ -43,7 +64,12 @@ async function triggerScenario(ctx: BenchContext, delivery: Delivery, burstN: nu
       for (const [k, v] of await uploadAll(raw, [b], 1, push)) spacedUp.set(k, v);
       await sleep(Math.max(0, spacingMs - (Date.now() - t0)));
     }
-    const spacedDone = await waitFor('every spaced blob in a dispatched run', async () => dispatchTimes(await allRuns(stack), spacedUp.keys()), 120_000 + spacedN * 500, 250);
+    const spacedDone = await waitFor(
+      'every spaced blob in a dispatched run',
+      async () => dispatchTimes(await allRuns(stack), spacedUp.keys()),
+      120_000 + spacedN * 500,
+      250,
+    );
 
     const lat = (up: Map<string, number>, done: Map<string, number>) => [...up].map(([n, t]) => done.get(n)! - t);
     const toRequest = (up: Map<string, number>) => [...up].map(([n, t]) => (deliveries.seen.get(n) ?? NaN) - t).filter(Number.isFinite);
@@ -106,7 +132,13 @@ export async function cost(ctx: BenchContext): Promise<BenchResult> {
   const n = ctx.files ?? (ctx.quick ? 200 : 1000);
   const capSeconds = ctx.quick ? 5 : 10;
   const datasets = ['apod', 'donki', 'eonet', 'neows'] as const;
-  const bench = await startBenchStack({ repoRoot: ctx.repoRoot, runner: new NoWorkRunner(), coalescingCapSeconds: capSeconds, pollInitialMs: 200, pollMaxMs: 1000 });
+  const bench = await startBenchStack({
+    repoRoot: ctx.repoRoot,
+    runner: new NoWorkRunner(),
+    coalescingCapSeconds: capSeconds,
+    pollInitialMs: 200,
+    pollMaxMs: 1000,
+  });
   try {
     const { stack } = bench;
     stack.watcher.start();
@@ -117,7 +149,9 @@ export async function cost(ctx: BenchContext): Promise<BenchResult> {
     // the uncapped catalog window, up to 300 s), not waited for.
     const waitMs = ctx.quick ? 90_000 : 240_000;
     const uploadedAt = Date.now();
-    const done = await waitFor('every blob in a dispatched run', async () => dispatchTimes(await allRuns(stack), up.keys()), waitMs, 500).catch(() => undefined);
+    const done = await waitFor('every blob in a dispatched run', async () => dispatchTimes(await allRuns(stack), up.keys()), waitMs, 500).catch(
+      () => undefined,
+    );
     const allDispatchedAfterMs = done !== undefined ? Date.now() - uploadedAt : undefined;
     const runs = await allRuns(stack);
     const dispatchedInputs = new Set(runs.filter((r) => r.dispatchedAt).flatMap((r) => r.inputs.map((i) => i.path)));
@@ -126,12 +160,29 @@ export async function cost(ctx: BenchContext): Promise<BenchResult> {
     const rows = await batchRows(stack);
     const windows = new Set(rows.map((r) => r.partition));
     const perDataset = Object.fromEntries(
-      datasets.map((d) => [d, { runs: runs.filter((r) => r.dataset === d).length, windows: [...windows].filter((w) => w.startsWith(`${d}|`)).length }]),
+      datasets.map((d) => [
+        d,
+        { runs: runs.filter((r) => r.dataset === d).length, windows: [...windows].filter((w) => w.startsWith(`${d}|`)).length },
+      ]),
     );
     const runNowCalls = bench.proxy.runNowAt.length;
     return {
       name: 'cost',
-      figures: { files: n, datasets: datasets.length, coalescingCapSeconds: capSeconds, allDispatchedWithinWait: done !== undefined, allDispatchedAfterMs, waitMs, undispatched, inputsPerRun, runs: runs.length, windowsTouched: windows.size, runNowCalls, runsPer1000Files: round((runs.length * 1000) / n, 2), perDataset },
+      figures: {
+        files: n,
+        datasets: datasets.length,
+        coalescingCapSeconds: capSeconds,
+        allDispatchedWithinWait: done !== undefined,
+        allDispatchedAfterMs,
+        waitMs,
+        undispatched,
+        inputsPerRun,
+        runs: runs.length,
+        windowsTouched: windows.size,
+        runNowCalls,
+        runsPer1000Files: round((runs.length * 1000) / n, 2),
+        perDataset,
+      },
       goals: [
         check('runs per (job, coalescing window) touched', round(runs.length / windows.size, 3), '<=', 1, 'runs/window'),
         check(`files not in a dispatched run ${waitMs / 1000} s after the burst`, undispatched, '<=', 0, 'files'),

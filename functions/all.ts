@@ -12,4 +12,16 @@ import { landedBlob } from './landedBlob';
 import { runControl } from './runControl';
 
 /** Every function of the app, in one list: the Azure entry and the local host both read it. */
-export const allFunctions: readonly FunctionDefinition[] = [ingestNasa, landedBlob, dispatchRunRequests, runControl, databricksWebhook, runsCreate, runsList, runsGet, runsCancel, health, openapi];
+export const allFunctions: readonly FunctionDefinition[] = [
+  ingestNasa,
+  landedBlob,
+  dispatchRunRequests,
+  runControl,
+  databricksWebhook,
+  runsCreate,
+  runsList,
+  runsGet,
+  runsCancel,
+  health,
+  openapi,
+];

@@ -6,7 +6,13 @@ import type { HttpFunction } from './definition';
 import { runtime } from './runtime';
 
 /** Databricks job notification payload (webhook destination; ids arrive as strings): only the run id is used. */
-const numericId = z.union([z.number().int().positive(), z.string().regex(/^\d{1,18}$/).transform(Number)]);
+const numericId = z.union([
+  z.number().int().positive(),
+  z
+    .string()
+    .regex(/^\d{1,18}$/)
+    .transform(Number),
+]);
 export const jobNotification = z.looseObject({
   event_type: z.string().regex(/^jobs\.[a-z_]+$/),
   run: z.looseObject({ run_id: numericId }),

@@ -21,8 +21,18 @@ export async function dispatchRunRequestsHandler(messages: unknown[], context: I
   const ids = (context.triggerMetadata?.['messageIdArray'] as unknown[] | undefined) ?? [];
   for (const r of rejected) {
     const body = messages[r.index];
-    const id = ids[r.index] !== undefined ? String(ids[r.index]) : createHash('sha256').update(JSON.stringify(body) ?? String(body)).digest('hex').slice(0, 32);
-    log.error('run request rejected: parked in the dead-letter queue of run-failures', { messageId: id, reason: r.reason, description: r.description });
+    const id =
+      ids[r.index] !== undefined
+        ? String(ids[r.index])
+        : createHash('sha256')
+            .update(JSON.stringify(body) ?? String(body))
+            .digest('hex')
+            .slice(0, 32);
+    log.error('run request rejected: parked in the dead-letter queue of run-failures', {
+      messageId: id,
+      reason: r.reason,
+      description: r.description,
+    });
     await deps.failures.parkMessage({ messageId: `rejected-${id}`, body, reason: r.reason, description: r.description });
   }
   await acceptRunRequests(

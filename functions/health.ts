@@ -39,4 +39,11 @@ export function healthHandler(request: HttpRequest, context: InvocationContext):
   });
 }
 
-export const health: HttpFunction = { kind: 'http', name: 'health', route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: healthHandler };
+export const health: HttpFunction = {
+  kind: 'http',
+  name: 'health',
+  route: 'health',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: healthHandler,
+};

@@ -8,7 +8,7 @@ import { runtime } from './runtime';
 /** Timer: pull every configured NASA stream's new windows into the raw zone. */
 export async function ingestNasaHandler(_timer: Timer, context: InvocationContext): Promise<CycleSummary> {
   // Required here, not at import: the cycle pulls in axios and the NASA sources, which only this timer needs (cold start).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const { runIngestionCycle } = require('../shared/ingest/ingestCycle') as typeof import('../shared/ingest/ingestCycle');
   const { config, storage, telemetry } = runtime();
   const summary = await telemetry.withSpan('ingest.cycle', () =>

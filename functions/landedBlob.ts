@@ -18,7 +18,14 @@ export async function landedBlobHandler(blob: Buffer, context: InvocationContext
   // One trace per landed file: continue the event's trace context, or start one here.
   const traceparent = typeof meta['traceparent'] === 'string' ? meta['traceparent'] : createTraceparent();
   const decision = runRequestForBlob(
-    { container: Containers.raw, name, content: blob, etag, ...(traceparent ? { traceparent } : {}), ...(landedAt ? { landedAt: new Date(landedAt).toISOString() } : {}) },
+    {
+      container: Containers.raw,
+      name,
+      content: blob,
+      etag,
+      ...(traceparent ? { traceparent } : {}),
+      ...(landedAt ? { landedAt: new Date(landedAt).toISOString() } : {}),
+    },
     new Date(),
   );
   const log = contextLogger(context);

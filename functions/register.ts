@@ -23,7 +23,12 @@ export function registerWithAzure(app: typeof azureApp, defs: readonly FunctionD
         break;
       case 'serviceBusQueue':
         if (def.cardinality === 'many') {
-          app.serviceBusQueue(def.name, { queueName: def.queueName, connection: def.connection, cardinality: 'many', handler: azureBatchHandler(def) });
+          app.serviceBusQueue(def.name, {
+            queueName: def.queueName,
+            connection: def.connection,
+            cardinality: 'many',
+            handler: azureBatchHandler(def),
+          });
         } else {
           app.serviceBusQueue(def.name, { queueName: def.queueName, connection: def.connection, handler: def.handler });
         }
@@ -46,8 +51,12 @@ export function azureBatchHandler(def: ServiceBusQueueBatchFunction): (messages:
     if (rejected.length === 0) return;
     const ids = (context.triggerMetadata?.['messageIdArray'] as unknown[] | undefined) ?? [];
     const named = rejected.map((r) => `${String(ids[r.index] ?? `#${r.index}`)} (${r.reason}: ${r.description})`);
-    throw new OrbiterError('MessageInvalid', `${rejected.length} of ${bodies.length} messages cannot be processed: ${named.join('; ')}`.slice(0, 4000), {
-      details: { rejected: rejected.map((r) => ({ messageId: ids[r.index], reason: r.reason })) },
-    });
+    throw new OrbiterError(
+      'MessageInvalid',
+      `${rejected.length} of ${bodies.length} messages cannot be processed: ${named.join('; ')}`.slice(0, 4000),
+      {
+        details: { rejected: rejected.map((r) => ({ messageId: ids[r.index], reason: r.reason })) },
+      },
+    );
   };
 }

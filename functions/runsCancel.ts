@@ -15,4 +15,11 @@ export function runsCancelHandler(request: HttpRequest, context: InvocationConte
   });
 }
 
-export const runsCancel: HttpFunction = { kind: 'http', name: 'runsCancel', route: 'runs/{id}/cancel', methods: ['POST'], authLevel: runApiAuthLevel, handler: runsCancelHandler };
+export const runsCancel: HttpFunction = {
+  kind: 'http',
+  name: 'runsCancel',
+  route: 'runs/{id}/cancel',
+  methods: ['POST'],
+  authLevel: runApiAuthLevel,
+  handler: runsCancelHandler,
+};

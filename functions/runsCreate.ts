@@ -25,4 +25,11 @@ export function runsCreateHandler(request: HttpRequest, context: InvocationConte
   });
 }
 
-export const runsCreate: HttpFunction = { kind: 'http', name: 'runsCreate', route: 'runs', methods: ['POST'], authLevel: runApiAuthLevel, handler: runsCreateHandler };
+export const runsCreate: HttpFunction = {
+  kind: 'http',
+  name: 'runsCreate',
+  route: 'runs',
+  methods: ['POST'],
+  authLevel: runApiAuthLevel,
+  handler: runsCreateHandler,
+};

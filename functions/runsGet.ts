@@ -14,4 +14,11 @@ export function runsGetHandler(request: HttpRequest, context: InvocationContext)
   });
 }
 
-export const runsGet: HttpFunction = { kind: 'http', name: 'runsGet', route: 'runs/{id}', methods: ['GET'], authLevel: runApiAuthLevel, handler: runsGetHandler };
+export const runsGet: HttpFunction = {
+  kind: 'http',
+  name: 'runsGet',
+  route: 'runs/{id}',
+  methods: ['GET'],
+  authLevel: runApiAuthLevel,
+  handler: runsGetHandler,
+};

@@ -14,4 +14,11 @@ export function runsListHandler(request: HttpRequest, context: InvocationContext
   });
 }
 
-export const runsList: HttpFunction = { kind: 'http', name: 'runsList', route: 'runs', methods: ['GET'], authLevel: runApiAuthLevel, handler: runsListHandler };
+export const runsList: HttpFunction = {
+  kind: 'http',
+  name: 'runsList',
+  route: 'runs',
+  methods: ['GET'],
+  authLevel: runApiAuthLevel,
+  handler: runsListHandler,
+};

@@ -17,7 +17,7 @@ import type { StorageClients } from '../shared/storage/clients';
  * import time, and a given function needs only some of them: the modules that use them are required on first use,
  * not when the host loads the app (cold start). Each require is a literal path, so bundlers still include them.
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
+
 const lazy = {
   storage: () => require('../shared/storage/clients') as typeof import('../shared/storage/clients'),
   bus: () => require('../shared/bus/clients') as typeof import('../shared/bus/clients'),
@@ -29,7 +29,6 @@ const lazy = {
   runStore: () => require('../shared/runs/runStore') as typeof import('../shared/runs/runStore'),
   telemetry: () => require('../shared/telemetry') as typeof import('../shared/telemetry'),
 };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The app's root folder (the nearest one with host.json), where config/ ships with the package. */
 function findAppRoot(from: string): string {
@@ -120,7 +119,9 @@ export class Runtime {
   lakeRoot(): string {
     if (this.config.JOBS_LAKE_ROOT) return this.config.JOBS_LAKE_ROOT;
     const uri = this.config.OrbiterLake__blobServiceUri;
-    const account = uri ? new URL(uri).hostname.split('.')[0]! : (/AccountName=([^;]+)/i.exec(this.config.OrbiterLake ?? '')?.[1] ?? 'devstoreaccount1');
+    const account = uri
+      ? new URL(uri).hostname.split('.')[0]!
+      : (/AccountName=([^;]+)/i.exec(this.config.OrbiterLake ?? '')?.[1] ?? 'devstoreaccount1');
     return lazy.adapters().lakeRootFor(account);
   }
 
@@ -148,9 +149,17 @@ export class Runtime {
       onEvent: (e) => {
         const t = this.telemetry;
         if (e.name === 'run.requested') t.runRequested({ dataset: e.dataset, runId: e.runId });
-        else if (e.name === 'run.dispatched') t.runDispatched({ dataset: e.dataset, runId: e.runId, ...(e.latencyMs !== undefined ? { latencyMs: e.latencyMs } : {}) });
+        else if (e.name === 'run.dispatched')
+          t.runDispatched({ dataset: e.dataset, runId: e.runId, ...(e.latencyMs !== undefined ? { latencyMs: e.latencyMs } : {}) });
         else if (e.name === 'run.parked') t.deadLettered({ entity: e.entity, reason: e.reason, messageId: e.runId });
-        else t.runCompleted({ dataset: e.dataset, runId: e.runId, jobName: e.jobName, resultState: e.resultState, ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) });
+        else
+          t.runCompleted({
+            dataset: e.dataset,
+            runId: e.runId,
+            jobName: e.jobName,
+            resultState: e.resultState,
+            ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}),
+          });
       },
       ...(this.config.COALESCING_WINDOW_MAX_SECONDS !== undefined ? { maxCoalescingSeconds: this.config.COALESCING_WINDOW_MAX_SECONDS } : {}),
     };

@@ -10,13 +10,17 @@ mkdir -p .orbiter/test-results
 status=0
 
 echo "== type check"
-npx tsc -p tsconfig.json --noEmit || status=1
+npx tsc -p tsconfig.check.json || status=1
 
 # The Databricks emulator's real-runner tests and the notebooks need the pinned Python env (idempotent, fast when done).
 if [ "${ORBITER_SKIP_PYTHON:-0}" != "1" ]; then
   echo "== python env"
   bash scripts/setup-python.sh || status=1
 fi
+
+# Lint, format and import-cycle gates (ruff needs the Python env above).
+echo "== lint"
+bash scripts/lint.sh || status=1
 
 # The dashboard test drives Debian's headless Chromium (installed once, idempotent).
 echo "== browser"

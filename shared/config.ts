@@ -34,61 +34,82 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }
 
 const sourceList = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.union([z.literal('all'), z.enum(sourceIds)])).min(1, 'name at least one source or "all"'))
   .transform((list): SourceId[] => (list.includes('all') ? [...sourceIds] : [...new Set(list as SourceId[])]));
 
 const intFromString = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-export const configSchema = z
-  .object({
-    OrbiterLake: z.string().min(1).optional().describe('Lake storage connection string (local/Azurite)'),
-    OrbiterLake__blobServiceUri: httpUrl.optional().describe('Lake blob endpoint (Azure, identity-based)'),
-    OrbiterLake__tableServiceUri: httpUrl.optional().describe('Table endpoint for watermarks and run records'),
-    OrbiterLake__credential: z.literal('managedidentity').optional(),
-    OrbiterLake__clientId: z.string().optional().describe('User-assigned identity client id'),
-    ServiceBusConnection: z.string().min(1).optional().describe('Service Bus connection string (local emulator)'),
-    ServiceBusConnection__fullyQualifiedNamespace: z.string().min(1).optional(),
-    NASA_MODE: z.enum(['live', 'replay']).default('live').describe('replay: the local stack serves recorded responses'),
-    NASA_API_KEY: z.string().min(1).default('DEMO_KEY').describe('api.nasa.gov key (Key Vault reference in Azure)'),
-    NASA_API_BASE_URL: httpUrl.default('https://api.nasa.gov'),
-    EPIC_API_BASE_URL: httpUrl.default('https://epic.gsfc.nasa.gov/api'),
-    EONET_API_BASE_URL: httpUrl.default('https://eonet.gsfc.nasa.gov/api/v3'),
-    JPL_SSD_API_BASE_URL: httpUrl.default('https://ssd-api.jpl.nasa.gov'),
-    METEORITES_API_URL: httpUrl.default('https://data.nasa.gov/resource/gh4g-9sfh.json'),
-    CMR_API_BASE_URL: httpUrl.default('https://cmr.earthdata.nasa.gov/search'),
-    CMR_COLLECTION_SHORT_NAME: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('MYD021KM'),
-    CMR_PAGE_SIZE: intFromString(1, 2000).default(500),
-    METEORITES_PAGE_SIZE: intFromString(1, 50_000).default(1000),
-    INGEST_SCHEDULE: ncrontab.default('0 0 */6 * * *').describe('Timer schedule of the ingestion function'),
-    INGEST_START_DATE: isoDate.optional().describe('First window start when a source has no watermark (default: 7 days ago)'),
-    INGEST_SOURCES: sourceList.default([...sourceIds]),
-    INGEST_MAX_WINDOWS_PER_RUN: intFromString(1, 1000).default(10).describe('Bounds one cycle; backlog continues next cycle'),
-    HTTP_TIMEOUT_MS: intFromString(100, 600_000).default(30_000),
-    HTTP_MAX_RETRIES: intFromString(0, 20).default(5),
-    DATABRICKS_HOST: httpUrl.optional(),
-    DATABRICKS_AUTH: z.enum(['pat', 'entra']).default('entra'),
-    DATABRICKS_TOKEN: z.string().optional().describe('Personal access token (local only)'),
-    JOB_CATALOG_PATH: z.string().default('config/job-catalog.json'),
-    JOBS_LAKE_ROOT: z
-      .string()
-      .regex(/^(abfss:\/\/\{zone\}@[a-z0-9]+\.dfs\.core\.windows\.net|\/.+)$/, 'expected abfss://{zone}@<account>.dfs.core.windows.net or an absolute path')
-      .optional()
-      .describe('lake_root job parameter (default: derived from the lake account)'),
-    COALESCING_WINDOW_MAX_SECONDS: z.coerce.number().min(0).max(3600).optional().describe('caps every job catalog coalescing window (the local stack uses 2 s)'),
-    DISPATCH_POLL_INITIAL_MS: intFromString(100, 600_000).default(2000).describe('first runs/get poll after run-now'),
-    DISPATCH_POLL_MAX_MS: intFromString(100, 3_600_000).default(60_000).describe('slowest runs/get poll interval'),
-    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
-    ORBITER_TELEMETRY_DIR: z.string().optional().describe('Local telemetry as JSON lines (the local stack sets .orbiter/telemetry)'),
-    ORBITER_FUNCTION_KEY: z.string().min(16).optional().describe('Local host function key (Azure manages keys itself)'),
-    API_AUTH_MODE: z.enum(['function-key', 'entra']).default('function-key').describe('Run API auth: function keys, or Entra ID app roles via App Service authentication'),
-  });
+export const configSchema = z.object({
+  OrbiterLake: z.string().min(1).optional().describe('Lake storage connection string (local/Azurite)'),
+  OrbiterLake__blobServiceUri: httpUrl.optional().describe('Lake blob endpoint (Azure, identity-based)'),
+  OrbiterLake__tableServiceUri: httpUrl.optional().describe('Table endpoint for watermarks and run records'),
+  OrbiterLake__credential: z.literal('managedidentity').optional(),
+  OrbiterLake__clientId: z.string().optional().describe('User-assigned identity client id'),
+  ServiceBusConnection: z.string().min(1).optional().describe('Service Bus connection string (local emulator)'),
+  ServiceBusConnection__fullyQualifiedNamespace: z.string().min(1).optional(),
+  NASA_MODE: z.enum(['live', 'replay']).default('live').describe('replay: the local stack serves recorded responses'),
+  NASA_API_KEY: z.string().min(1).default('DEMO_KEY').describe('api.nasa.gov key (Key Vault reference in Azure)'),
+  NASA_API_BASE_URL: httpUrl.default('https://api.nasa.gov'),
+  EPIC_API_BASE_URL: httpUrl.default('https://epic.gsfc.nasa.gov/api'),
+  EONET_API_BASE_URL: httpUrl.default('https://eonet.gsfc.nasa.gov/api/v3'),
+  JPL_SSD_API_BASE_URL: httpUrl.default('https://ssd-api.jpl.nasa.gov'),
+  METEORITES_API_URL: httpUrl.default('https://data.nasa.gov/resource/gh4g-9sfh.json'),
+  CMR_API_BASE_URL: httpUrl.default('https://cmr.earthdata.nasa.gov/search'),
+  CMR_COLLECTION_SHORT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default('MYD021KM'),
+  CMR_PAGE_SIZE: intFromString(1, 2000).default(500),
+  METEORITES_PAGE_SIZE: intFromString(1, 50_000).default(1000),
+  INGEST_SCHEDULE: ncrontab.default('0 0 */6 * * *').describe('Timer schedule of the ingestion function'),
+  INGEST_START_DATE: isoDate.optional().describe('First window start when a source has no watermark (default: 7 days ago)'),
+  INGEST_SOURCES: sourceList.default([...sourceIds]),
+  INGEST_MAX_WINDOWS_PER_RUN: intFromString(1, 1000).default(10).describe('Bounds one cycle; backlog continues next cycle'),
+  HTTP_TIMEOUT_MS: intFromString(100, 600_000).default(30_000),
+  HTTP_MAX_RETRIES: intFromString(0, 20).default(5),
+  DATABRICKS_HOST: httpUrl.optional(),
+  DATABRICKS_AUTH: z.enum(['pat', 'entra']).default('entra'),
+  DATABRICKS_TOKEN: z.string().optional().describe('Personal access token (local only)'),
+  JOB_CATALOG_PATH: z.string().default('config/job-catalog.json'),
+  JOBS_LAKE_ROOT: z
+    .string()
+    .regex(
+      /^(abfss:\/\/\{zone\}@[a-z0-9]+\.dfs\.core\.windows\.net|\/.+)$/,
+      'expected abfss://{zone}@<account>.dfs.core.windows.net or an absolute path',
+    )
+    .optional()
+    .describe('lake_root job parameter (default: derived from the lake account)'),
+  COALESCING_WINDOW_MAX_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(3600)
+    .optional()
+    .describe('caps every job catalog coalescing window (the local stack uses 2 s)'),
+  DISPATCH_POLL_INITIAL_MS: intFromString(100, 600_000).default(2000).describe('first runs/get poll after run-now'),
+  DISPATCH_POLL_MAX_MS: intFromString(100, 3_600_000).default(60_000).describe('slowest runs/get poll interval'),
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
+  ORBITER_TELEMETRY_DIR: z.string().optional().describe('Local telemetry as JSON lines (the local stack sets .orbiter/telemetry)'),
+  ORBITER_FUNCTION_KEY: z.string().min(16).optional().describe('Local host function key (Azure manages keys itself)'),
+  API_AUTH_MODE: z
+    .enum(['function-key', 'entra'])
+    .default('function-key')
+    .describe('Run API auth: function keys, or Entra ID app roles via App Service authentication'),
+});
 
 /** Rules across settings, checked on the raw values so they are reported together with per-setting errors. */
 function crossChecks(env: Record<string, string>): { path: string; message: string }[] {
   const out: { path: string; message: string }[] = [];
   if (!env['OrbiterLake'] && !env['OrbiterLake__blobServiceUri']) {
-    out.push({ path: Connections.lake, message: `set ${Connections.lake} (connection string) or ${Connections.lake}__blobServiceUri (identity-based)` });
+    out.push({
+      path: Connections.lake,
+      message: `set ${Connections.lake} (connection string) or ${Connections.lake}__blobServiceUri (identity-based)`,
+    });
   }
   if (env['DATABRICKS_AUTH'] === 'pat' && env['DATABRICKS_HOST'] && !env['DATABRICKS_TOKEN']) {
     out.push({ path: 'DATABRICKS_TOKEN', message: 'required when DATABRICKS_AUTH=pat' });

@@ -1,4 +1,3 @@
-
 /** The four-method logger every shared/ module takes; structured metadata, never secrets. */
 export interface Logger {
   debug(msg: string, meta?: Record<string, unknown>): void;

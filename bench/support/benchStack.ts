@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resetRuntime } from '../../functions/runtime';
 import { createPinoLogger, silentLogger } from '../../shared/logger';
-import { startDatabricksEmulator, type DatabricksEmulator } from '../../local/databricks/emulator';
-import type { NotebookRunner } from '../../local/databricks/notebookRunner';
-import { startStack, type Stack } from '../../local/stack/stack';
-import { freeStackPorts } from '../../local/stack/ports';
+import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
+import type { NotebookRunner } from '@orbiter/databricks-emulator/notebookRunner';
+import { startStack, type Stack } from '@orbiter/local-stack/stack';
+import { freeStackPorts } from '@orbiter/local-stack/ports';
 import { startJobsProxy, type JobsProxy } from './jobsProxy';
 
 export interface BenchStack {

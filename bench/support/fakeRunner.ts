@@ -1,4 +1,4 @@
-import type { NotebookRunner, NotebookRunRequest, NotebookRunResult } from '../../local/databricks/notebookRunner';
+import type { NotebookRunner, NotebookRunRequest, NotebookRunResult } from '@orbiter/databricks-emulator/notebookRunner';
 
 /**
  * A notebook runner that does no work (no Spark), so the benchmarks measure Orbiter, not PySpark. Optionally each
@@ -6,7 +6,9 @@ import type { NotebookRunner, NotebookRunRequest, NotebookRunResult } from '../.
  */
 export class NoWorkRunner implements NotebookRunner {
   tasks = 0;
-  constructor(private readonly opts: { durationMs?: (req: NotebookRunRequest) => number; onEnd?: (req: NotebookRunRequest, at: number) => void } = {}) {}
+  constructor(
+    private readonly opts: { durationMs?: (req: NotebookRunRequest) => number; onEnd?: (req: NotebookRunRequest, at: number) => void } = {},
+  ) {}
 
   async run(req: NotebookRunRequest): Promise<NotebookRunResult> {
     this.tasks++;

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 import { Containers, Tables } from '../../shared/names';
 import { decodeRunEntity, type RunRecord } from '../../shared/runs/runStore';
-import type { Stack } from '../../local/stack/stack';
+import type { Stack } from '@orbiter/local-stack/stack';
 import { rawBlobName } from '../../shared/lake/rawBlobName';
 import axios from 'axios';
-import { blobCreatedEvent } from '../../local/host/eventGrid';
+import { blobCreatedEvent } from '@orbiter/functions-host/eventGrid';
 
 /** Every run record in OrbiterRuns (read straight from the table: the benches look at the whole set). */
 export async function allRuns(stack: Stack): Promise<RunRecord[]> {
@@ -36,8 +36,21 @@ export async function batchRows(stack: Stack): Promise<{ partition: string; path
 }
 
 /** A small raw blob with a valid content-addressed name for `dataset`; unique content per (tag, i). */
-export function benchBlob(dataset: 'apod' | 'donki' | 'eonet' | 'neows' | 'epic' | 'fireball' | 'meteorites' | 'cmr', tag: string, i: number): { name: string; body: Buffer } {
-  const streams = { apod: 'apod', donki: 'FLR', eonet: 'events', neows: 'feed', epic: 'natural', fireball: 'fireball', meteorites: 'landings', cmr: 'granules' } as const;
+export function benchBlob(
+  dataset: 'apod' | 'donki' | 'eonet' | 'neows' | 'epic' | 'fireball' | 'meteorites' | 'cmr',
+  tag: string,
+  i: number,
+): { name: string; body: Buffer } {
+  const streams = {
+    apod: 'apod',
+    donki: 'FLR',
+    eonet: 'events',
+    neows: 'feed',
+    epic: 'natural',
+    fireball: 'fireball',
+    meteorites: 'landings',
+    cmr: 'granules',
+  } as const;
   const body = Buffer.from(JSON.stringify([{ bench: tag, i, at: Date.now() }]));
   const sha = createHash('sha256').update(body).digest('hex');
   return { name: rawBlobName(dataset, streams[dataset], { start: '2024-05-25', end: '2024-05-31' }, sha, i + 1), body };

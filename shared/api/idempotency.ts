@@ -41,7 +41,13 @@ export class TableIdempotencyStore implements IdempotencyStore {
   async create(keyHash: string, entry: IdempotencyEntry): Promise<boolean> {
     await this.ensure();
     try {
-      await this.table.createEntity({ partitionKey: keyHash, rowKey: 'key', fingerprint: entry.fingerprint, runIds: JSON.stringify(entry.runIds), createdAt: entry.createdAt });
+      await this.table.createEntity({
+        partitionKey: keyHash,
+        rowKey: 'key',
+        fingerprint: entry.fingerprint,
+        runIds: JSON.stringify(entry.runIds),
+        createdAt: entry.createdAt,
+      });
       return true;
     } catch (err) {
       if (restStatus(err) === 409) return false;

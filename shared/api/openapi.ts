@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { ORBITER_VERSION } from '../version';
 import { ApiRoles } from './auth';
 import { problemSchema } from './problem';
-import { cancelRunResponse, createRunBody, createRunResponse, healthResponse, listRunsQuery, listRunsResponse, runIdSchema, runView } from './schemas';
+import {
+  cancelRunResponse,
+  createRunBody,
+  createRunResponse,
+  healthResponse,
+  listRunsQuery,
+  listRunsResponse,
+  runIdSchema,
+  runView,
+} from './schemas';
 
 type Json = Record<string, unknown>;
 
@@ -20,7 +29,9 @@ function components(): Record<string, Json> {
     const id = (s.meta() as { id?: string } | undefined)?.id;
     if (id) reg.add(s, { id });
   }
-  const out = z.toJSONSchema(reg, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Json> };
+  const out = z.toJSONSchema(reg, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as {
+    schemas: Record<string, Json>;
+  };
   for (const v of Object.values(out.schemas)) {
     delete v['$schema'];
     delete v['id'];
@@ -59,7 +70,11 @@ export function buildOpenApi(serverUrl = '/'): Json {
           parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 } }],
           requestBody: { required: true, content: { 'application/json': { schema: ref('CreateRunRequest') } } },
           responses: {
-            '202': { description: 'accepted', headers: { Location: { schema: { type: 'string' } } }, content: { 'application/json': { schema: ref('CreateRunResponse') } } },
+            '202': {
+              description: 'accepted',
+              headers: { Location: { schema: { type: 'string' } } },
+              content: { 'application/json': { schema: ref('CreateRunResponse') } },
+            },
             ...problems(400, 401, 403, 409, 413, 415, 422),
           },
         },
@@ -68,7 +83,10 @@ export function buildOpenApi(serverUrl = '/'): Json {
           summary: 'List runs, newest data first per page, with a cursor',
           security: secured(ApiRoles.read),
           parameters: queryParams,
-          responses: { '200': { description: 'a page of runs', content: { 'application/json': { schema: ref('RunList') } } }, ...problems(400, 401, 403) },
+          responses: {
+            '200': { description: 'a page of runs', content: { 'application/json': { schema: ref('RunList') } } },
+            ...problems(400, 401, 403),
+          },
         },
       },
       '/api/runs/{id}': {
@@ -111,7 +129,12 @@ export function buildOpenApi(serverUrl = '/'): Json {
         entra: {
           type: 'oauth2',
           description: `Microsoft Entra ID through App Service authentication; app roles ${ApiRoles.read} and ${ApiRoles.request}`,
-          flows: { clientCredentials: { tokenUrl: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token', scopes: { [ApiRoles.read]: 'read runs', [ApiRoles.request]: 'request and cancel runs' } } },
+          flows: {
+            clientCredentials: {
+              tokenUrl: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token',
+              scopes: { [ApiRoles.read]: 'read runs', [ApiRoles.request]: 'request and cancel runs' },
+            },
+          },
         },
       },
     },

@@ -60,7 +60,14 @@ export function validationError(error: z.ZodError, prefix = '', status = 400): A
   return new ApiError(status, 'validation', `invalid request: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`.slice(0, 2000), errors);
 }
 
-export function problemResponse(status: number, slug: string, detail: string, instance: string, errors: FieldError[] = [], headers: Record<string, string> = {}): HttpResponseInit {
+export function problemResponse(
+  status: number,
+  slug: string,
+  detail: string,
+  instance: string,
+  errors: FieldError[] = [],
+  headers: Record<string, string> = {},
+): HttpResponseInit {
   const body: Problem = {
     type: slug === 'about:blank' ? 'about:blank' : `urn:orbiter:problem:${slug}`,
     title: titles[status] ?? 'Error',

@@ -26,14 +26,22 @@ export function originOf(request: Pick<HttpRequest, 'url'>): string {
  */
 export async function readJsonBody(request: HttpRequest, maxBytes: number = ApiLimits.maxBodyBytes): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (Number.isFinite(declared) && declared > maxBytes) throw new ApiError(413, 'body-too-large', `request body exceeds ${maxBytes} bytes`, [{ field: '(body)', message: `at most ${maxBytes} bytes` }]);
+  if (Number.isFinite(declared) && declared > maxBytes)
+    throw new ApiError(413, 'body-too-large', `request body exceeds ${maxBytes} bytes`, [{ field: '(body)', message: `at most ${maxBytes} bytes` }]);
   const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.length > maxBytes) throw new ApiError(413, 'body-too-large', `request body exceeds ${maxBytes} bytes`, [{ field: '(body)', message: `at most ${maxBytes} bytes` }]);
+  if (bytes.length > maxBytes)
+    throw new ApiError(413, 'body-too-large', `request body exceeds ${maxBytes} bytes`, [{ field: '(body)', message: `at most ${maxBytes} bytes` }]);
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new ApiError(415, 'unsupported-media-type', 'expected content-type application/json', [{ field: 'content-type', message: 'must be application/json' }], {
-      'accept-post': 'application/json',
-    });
+    throw new ApiError(
+      415,
+      'unsupported-media-type',
+      'expected content-type application/json',
+      [{ field: 'content-type', message: 'must be application/json' }],
+      {
+        'accept-post': 'application/json',
+      },
+    );
   }
   if (bytes.length === 0) throw badRequest('a JSON body is required', [{ field: '(body)', message: 'required' }]);
   let text: string;

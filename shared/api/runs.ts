@@ -59,7 +59,8 @@ function resolveDataset(catalog: JobCatalog, dataset: string | undefined, job: s
   if (job !== undefined) {
     const byJob = Object.values(catalog.datasets).find((d) => d.job.name === job);
     if (!byJob) throw badRequest(`job "${job}" is not in the job catalog`, [{ field: 'job', message: 'unknown job' }]);
-    if (dataset !== undefined && dataset !== byJob.dataset) throw badRequest('dataset and job disagree', [{ field: 'job', message: `is the job of dataset ${byJob.dataset}` }]);
+    if (dataset !== undefined && dataset !== byJob.dataset)
+      throw badRequest('dataset and job disagree', [{ field: 'job', message: `is the job of dataset ${byJob.dataset}` }]);
     return byJob;
   }
   const entry = catalog.datasets[dataset ?? ''];
@@ -85,7 +86,7 @@ export async function createRuns(body: unknown, ctx: RequestContext, deps: RunAp
   const params = userParametersSchema(entry).safeParse(b.parameters ?? {});
   if (!params.success) throw validationError(params.error, 'parameters');
   const parameters: Record<string, string> = {};
-  for (const [k, v] of Object.entries(params.data as Record<string, unknown>)) if (v !== undefined) parameters[k] = String(v);
+  for (const [k, v] of Object.entries(params.data)) if (v !== undefined) parameters[k] = String(v);
 
   const today = deps.now().toISOString().slice(0, 10);
   let windows: Window[] | undefined;
@@ -93,7 +94,8 @@ export async function createRuns(body: unknown, ctx: RequestContext, deps: RunAp
     if (b.from > b.to) throw badRequest('from is after to', [{ field: 'from', message: 'must not be after to' }]);
     if (b.to > today) throw badRequest('to is in the future', [{ field: 'to', message: `must not be after today (${today})` }]);
     const days = daysBetween(b.from, b.to);
-    if (days > ApiLimits.maxRangeDays) throw badRequest(`range of ${days} days is too long`, [{ field: 'to', message: `at most ${ApiLimits.maxRangeDays} days from from` }]);
+    if (days > ApiLimits.maxRangeDays)
+      throw badRequest(`range of ${days} days is too long`, [{ field: 'to', message: `at most ${ApiLimits.maxRangeDays} days from from` }]);
     windows = planWindows(b.from, b.to, backfillWindowDays(dataset));
     if (windows.length > ApiLimits.maxWindows) {
       throw badRequest(`range needs ${windows.length} runs of ${backfillWindowDays(dataset)} day(s); at most ${ApiLimits.maxWindows}`, [
@@ -103,15 +105,24 @@ export async function createRuns(body: unknown, ctx: RequestContext, deps: RunAp
   }
   const inputErrors: { field: string; message: string }[] = [];
   (b.inputs ?? []).forEach((inp, i) => {
-    if (!inp.path.startsWith(`${dataset}/`)) inputErrors.push({ field: `inputs.${i}.path`, message: `must be under ${dataset}/ in the raw container` });
+    if (!inp.path.startsWith(`${dataset}/`))
+      inputErrors.push({ field: `inputs.${i}.path`, message: `must be under ${dataset}/ in the raw container` });
   });
   if (inputErrors.length > 0) throw badRequest('inputs outside the dataset', inputErrors);
 
   const fingerprint = sha256(
-    JSON.stringify({ dataset, parameters: Object.entries(parameters).sort(), inputs: (b.inputs ?? []).map((i) => [i.path, normEtag(i.etag)]), from: b.from, to: b.to }),
+    JSON.stringify({
+      dataset,
+      parameters: Object.entries(parameters).sort(),
+      inputs: (b.inputs ?? []).map((i) => [i.path, normEtag(i.etag)]),
+      from: b.from,
+      to: b.to,
+    }),
   );
   const origin = windows ? 'backfill' : 'api';
-  const base = key ? `${origin === 'api' ? 'api' : 'bf'}-${sha256(`orbiter-run-api|${key}`).slice(0, 32)}` : `${origin === 'api' ? 'api' : 'bf'}-${deps.newId?.() ?? randomUUID()}`;
+  const base = key
+    ? `${origin === 'api' ? 'api' : 'bf'}-${sha256(`orbiter-run-api|${key}`).slice(0, 32)}`
+    : `${origin === 'api' ? 'api' : 'bf'}-${deps.newId?.() ?? randomUUID()}`;
 
   // A replayed key must carry the same request; the answer is then the runs the first request created.
   const keyHash = key ? sha256(`orbiter-run-api|${key}`) : undefined;
@@ -132,15 +143,19 @@ export async function createRuns(body: unknown, ctx: RequestContext, deps: RunAp
     plan = windows.map((w, i) => ({ runId: `${base}-${w.start.replace(/-/g, '')}`, inputs: byWindow[i]!, window: w }));
     skippedWindows = plan.filter((p) => p.inputs.length === 0).map((p) => p.window!);
     plan = plan.filter((p) => p.inputs.length > 0);
-    if (replayOf) plan = plan.filter((p) => replayOf!.includes(p.runId));
-    else if (plan.length === 0) throw new ApiError(422, 'no-data', `no landed ${dataset} data between ${b.from} and ${b.to}`, [{ field: 'from', message: 'no raw data in the range' }]);
+    if (replayOf) plan = plan.filter((p) => replayOf.includes(p.runId));
+    else if (plan.length === 0)
+      throw new ApiError(422, 'no-data', `no landed ${dataset} data between ${b.from} and ${b.to}`, [
+        { field: 'from', message: 'no raw data in the range' },
+      ]);
   } else {
     const inputs: RunInput[] = [];
     if (!replayOf) {
       for (const [i, inp] of (b.inputs ?? []).entries()) {
         const etag = await deps.raw.etagOf(inp.path);
         if (etag === undefined) inputErrors.push({ field: `inputs.${i}.path`, message: 'no such blob in the raw container' });
-        else if (normEtag(etag) !== normEtag(inp.etag)) inputErrors.push({ field: `inputs.${i}.etag`, message: 'does not match the blob (it changed since)' });
+        else if (normEtag(etag) !== normEtag(inp.etag))
+          inputErrors.push({ field: `inputs.${i}.etag`, message: 'does not match the blob (it changed since)' });
         else inputs.push({ container: 'raw', path: inp.path, etag });
       }
       if (inputErrors.length > 0) throw new ApiError(422, 'inputs-not-found', 'inputs do not match the raw zone', inputErrors);
@@ -199,9 +214,18 @@ export async function createRuns(body: unknown, ctx: RequestContext, deps: RunAp
         requestedAt: run.record.requestedAt,
       });
     }
-    runs.push({ runId: p.runId, statusUrl: statusUrl(ctx.baseUrl, p.runId), state: run.record.state, inputs: run.record.inputs.length, ...(p.window ? { window: p.window } : {}) });
+    runs.push({
+      runId: p.runId,
+      statusUrl: statusUrl(ctx.baseUrl, p.runId),
+      state: run.record.state,
+      inputs: run.record.inputs.length,
+      ...(p.window ? { window: p.window } : {}),
+    });
   }
-  if (runs.length === 0) throw new ApiError(409, 'idempotency-key-conflict', 'the runs of this Idempotency-Key could not be found', [{ field: 'header.Idempotency-Key', message: 'reuse only for the same request' }]);
+  if (runs.length === 0)
+    throw new ApiError(409, 'idempotency-key-conflict', 'the runs of this Idempotency-Key could not be found', [
+      { field: 'header.Idempotency-Key', message: 'reuse only for the same request' },
+    ]);
   return {
     status: 202,
     body: { runId: runs[0]!.runId, statusUrl: runs[0]!.statusUrl, runs, ...(windows ? { skippedWindows } : {}) },
@@ -225,9 +249,12 @@ async function collectWindowInputs(raw: RawZone, dataset: SourceId, windows: Win
       const i = windows.findIndex((w) => d >= w.start && d <= w.end);
       if (i < 0) continue;
       if (out[i]!.length >= ApiLimits.maxInputsPerWindow) {
-        throw new ApiError(422, 'window-too-large', `window ${windows[i]!.start}..${windows[i]!.end} has more than ${ApiLimits.maxInputsPerWindow} blobs`, [
-          { field: 'from', message: 'choose a shorter range' },
-        ]);
+        throw new ApiError(
+          422,
+          'window-too-large',
+          `window ${windows[i]!.start}..${windows[i]!.end} has more than ${ApiLimits.maxInputsPerWindow} blobs`,
+          [{ field: 'from', message: 'choose a shorter range' }],
+        );
       }
       out[i]!.push({ container: 'raw', path: b.name, etag: b.etag });
     }
@@ -275,7 +302,13 @@ export async function getRun(id: string | undefined, baseUrl: string, deps: Pick
 }
 
 /** The table's continuation token, as an opaque URL-safe cursor; a tampered cursor is a 400, not a storage error. */
-const tokenShape = z.strictObject({ nextPartitionKey: z.string().regex(/^[\x20-\x7e]{1,1024}$/), nextRowKey: z.string().regex(/^[\x20-\x7e]{1,1024}$/).optional() });
+const tokenShape = z.strictObject({
+  nextPartitionKey: z.string().regex(/^[\x20-\x7e]{1,1024}$/),
+  nextRowKey: z
+    .string()
+    .regex(/^[\x20-\x7e]{1,1024}$/)
+    .optional(),
+});
 export const encodeCursor = (token: string): string => Buffer.from(token, 'base64').toString('base64url');
 export function decodeCursor(cursor: string): string {
   try {
@@ -343,12 +376,19 @@ export async function cancelRun(
     return undefined;
   });
   const rec = after ?? stored.record;
-  if (outcome === 'terminal') throw new ApiError(409, 'run-finished', `run ${runId} already finished (${rec.state})`, [{ field: 'id', message: `run is ${rec.state}` }]);
+  if (outcome === 'terminal')
+    throw new ApiError(409, 'run-finished', `run ${runId} already finished (${rec.state})`, [{ field: 'id', message: `run is ${rec.state}` }]);
   if (outcome === 'cancelled') return { status: 200, body: { runId, state: rec.state, cancelRequested: false, statusUrl: url } };
   if (rec.databricksRunId === undefined) {
-    throw new ApiError(409, 'run-not-cancellable', `run ${runId} is ${rec.state} but has no Databricks run yet; retry shortly`, [{ field: 'id', message: 'not yet cancellable' }], {
-      'retry-after': '2',
-    });
+    throw new ApiError(
+      409,
+      'run-not-cancellable',
+      `run ${runId} is ${rec.state} but has no Databricks run yet; retry shortly`,
+      [{ field: 'id', message: 'not yet cancellable' }],
+      {
+        'retry-after': '2',
+      },
+    );
   }
   const jobs = await deps.jobs();
   await jobs.cancelRun(rec.databricksRunId);

@@ -39,13 +39,20 @@ const blobPath = z
 export const runInputBody = z.strictObject({
   container: z.literal('raw').describe('inputs are always raw-zone blobs'),
   path: blobPath.describe('blob name inside the raw container, under <dataset>/'),
-  etag: z.string().regex(/^(W\/)?"?[A-Za-z0-9._-]{1,128}"?$/, 'expected a blob ETag').describe('the exact blob version to process'),
+  etag: z
+    .string()
+    .regex(/^(W\/)?"?[A-Za-z0-9._-]{1,128}"?$/, 'expected a blob ETag')
+    .describe('the exact blob version to process'),
 });
 
 export const createRunBody = z
   .strictObject({
     dataset: z.enum(sourceIds).optional().describe('dataset (= source) whose pipeline job runs'),
-    job: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, 'expected a job name').optional().describe('alternatively, the Databricks job name from the job catalog'),
+    job: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,200}$/, 'expected a job name')
+      .optional()
+      .describe('alternatively, the Databricks job name from the job catalog'),
     parameters: z
       .record(z.string().max(64), z.union([z.string().max(1024), z.number(), z.boolean()]))
       .optional()
@@ -59,7 +66,8 @@ export const createRunBody = z
     if ((b.from === undefined) !== (b.to === undefined)) {
       ctx.addIssue({ code: 'custom', path: [b.from === undefined ? 'from' : 'to'], message: 'from and to go together' });
     }
-    if (b.from !== undefined && b.inputs !== undefined) ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'give either inputs or a date range (from/to), not both' });
+    if (b.from !== undefined && b.inputs !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'give either inputs or a date range (from/to), not both' });
   })
   .meta({ id: 'CreateRunRequest' });
 export type CreateRunBody = z.infer<typeof createRunBody>;
@@ -119,11 +127,17 @@ export type RunView = z.infer<typeof runView>;
 export const listRunsQuery = z
   .strictObject({
     dataset: z.enum(sourceIds).optional(),
-    job: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, 'expected a job name').optional(),
+    job: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,200}$/, 'expected a job name')
+      .optional(),
     state: z.enum(runStates).optional(),
     since: z
       .string()
-      .refine((s) => /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(s) && !Number.isNaN(Date.parse(s)), 'expected an ISO date or date-time')
+      .refine(
+        (s) => /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(s) && !Number.isNaN(Date.parse(s)),
+        'expected an ISO date or date-time',
+      )
       .optional()
       .describe('runs requested at or after this time'),
     limit: z
@@ -132,7 +146,11 @@ export const listRunsQuery = z
       .transform(Number)
       .pipe(z.int().min(1).max(ApiLimits.maxPageSize))
       .optional(),
-    cursor: z.string().max(4096).regex(/^[A-Za-z0-9_-]+$/, 'expected an opaque cursor from a previous page').optional(),
+    cursor: z
+      .string()
+      .max(4096)
+      .regex(/^[A-Za-z0-9_-]+$/, 'expected an opaque cursor from a previous page')
+      .optional(),
     code: z.string().optional(),
   })
   .meta({ id: 'ListRunsQuery' });

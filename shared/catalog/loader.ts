@@ -38,7 +38,8 @@ export function parseJobCatalog(raw: unknown, source = '(inline)'): JobCatalog {
     }
     const value = parsed.data;
     for (const name of REQUIRED_JOB_PARAMETERS) {
-      if (!(name in value.jobParameters)) issues.push({ path: `datasets.${dataset}.jobParameters.${name}`, message: 'is required by the notebook contract' });
+      if (!(name in value.jobParameters))
+        issues.push({ path: `datasets.${dataset}.jobParameters.${name}`, message: 'is required by the notebook contract' });
     }
     value.userParameters.forEach((p, i) => {
       if (p.name in value.jobParameters) {

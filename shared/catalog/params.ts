@@ -75,7 +75,7 @@ export function buildJobParameters(entry: CatalogDataset, inputs: JobParameterIn
     throw new OrbiterError('InvalidArgument', `Invalid parameters for dataset ${entry.dataset}: ${list}`, { details: { dataset: entry.dataset } });
   }
   for (const p of entry.userParameters) {
-    const v = (user.data as Record<string, unknown>)[p.name] ?? p.default;
+    const v = user.data[p.name] ?? p.default;
     if (v !== undefined) out[p.name] = String(v);
   }
   return out;

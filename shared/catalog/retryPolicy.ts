@@ -1,8 +1,7 @@
 import type { RetryPolicy } from './schema';
 
 export type RetryDecision =
-  | { retry: false; reason: string }
-  | { retry: true; strategy: RetryPolicy['strategy']; delayMs: number; nextAttempt: number };
+  { retry: false; reason: string } | { retry: true; strategy: RetryPolicy['strategy']; delayMs: number; nextAttempt: number };
 
 /**
  * Whether a finished run with this termination type should run again. `attempt` is the 1-based number of the

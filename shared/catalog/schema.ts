@@ -12,10 +12,7 @@ export const RETRYABLE_TERMINATION_TYPES = ['CLOUD_FAILURE', 'INTERNAL_ERROR'] a
 
 const jobParameterName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a parameter name ([A-Za-z_][A-Za-z0-9_]*, ≤ 64 chars)');
 
-export const ParameterMappingSchema = z.union([
-  z.strictObject({ from: z.enum(PARAMETER_SOURCES) }),
-  z.strictObject({ value: z.string() }),
-]);
+export const ParameterMappingSchema = z.union([z.strictObject({ from: z.enum(PARAMETER_SOURCES) }), z.strictObject({ value: z.string() })]);
 
 /** A parameter callers may set through the HTTP API; described so a zod schema can be built from it. */
 export const UserParameterSchema = z
@@ -50,7 +47,11 @@ export const RetryPolicySchema = z.strictObject({
       if (key === 'CLIENT_ERROR') {
         ctx.addIssue({ code: 'custom', path: [key], message: 'CLIENT_ERROR is never retried: the run failed because of its own code or input' });
       } else if (!(RETRYABLE_TERMINATION_TYPES as readonly string[]).includes(key)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `is not a retryable termination type (allowed: ${RETRYABLE_TERMINATION_TYPES.join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `is not a retryable termination type (allowed: ${RETRYABLE_TERMINATION_TYPES.join(', ')})`,
+        });
       }
     }
   }),

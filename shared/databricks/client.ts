@@ -108,7 +108,15 @@ export class DatabricksJobsClient {
 
   listJobs(params: ListJobsParams = {}, opts?: CallOptions): Promise<ListJobsResponse> {
     return this.call(
-      { operation: 'jobs/list', method: 'GET', path: '/api/2.2/jobs/list', query: { ...params }, schema: ListJobsResponseSchema, rateClass: 'other', replaySafe: true },
+      {
+        operation: 'jobs/list',
+        method: 'GET',
+        path: '/api/2.2/jobs/list',
+        query: { ...params },
+        schema: ListJobsResponseSchema,
+        rateClass: 'other',
+        replaySafe: true,
+      },
       opts,
     );
   }
@@ -127,7 +135,15 @@ export class DatabricksJobsClient {
 
   getJob(jobId: number, opts?: CallOptions): Promise<Job> {
     return this.call(
-      { operation: 'jobs/get', method: 'GET', path: '/api/2.2/jobs/get', query: { job_id: jobId }, schema: JobSchema, rateClass: 'other', replaySafe: true },
+      {
+        operation: 'jobs/get',
+        method: 'GET',
+        path: '/api/2.2/jobs/get',
+        query: { job_id: jobId },
+        schema: JobSchema,
+        rateClass: 'other',
+        replaySafe: true,
+      },
       opts,
     );
   }
@@ -155,9 +171,21 @@ export class DatabricksJobsClient {
     );
   }
 
-  getRun(runId: number, params: { include_history?: boolean; include_resolved_values?: boolean; page_token?: string } = {}, opts?: CallOptions): Promise<Run> {
+  getRun(
+    runId: number,
+    params: { include_history?: boolean; include_resolved_values?: boolean; page_token?: string } = {},
+    opts?: CallOptions,
+  ): Promise<Run> {
     return this.call(
-      { operation: 'jobs/runs/get', method: 'GET', path: '/api/2.2/jobs/runs/get', query: { run_id: runId, ...params }, schema: RunSchema, rateClass: 'runsGet', replaySafe: true },
+      {
+        operation: 'jobs/runs/get',
+        method: 'GET',
+        path: '/api/2.2/jobs/runs/get',
+        query: { run_id: runId, ...params },
+        schema: RunSchema,
+        rateClass: 'runsGet',
+        replaySafe: true,
+      },
       opts,
     );
   }
@@ -167,7 +195,15 @@ export class DatabricksJobsClient {
       throw new RangeError(`runs/list limit must be 1..${MAX_RUNS_LIST_LIMIT} (got ${params.limit})`);
     }
     return this.call(
-      { operation: 'jobs/runs/list', method: 'GET', path: '/api/2.2/jobs/runs/list', query: { ...params }, schema: ListRunsResponseSchema, rateClass: 'other', replaySafe: true },
+      {
+        operation: 'jobs/runs/list',
+        method: 'GET',
+        path: '/api/2.2/jobs/runs/list',
+        query: { ...params },
+        schema: ListRunsResponseSchema,
+        rateClass: 'other',
+        replaySafe: true,
+      },
       opts,
     );
   }
@@ -175,7 +211,15 @@ export class DatabricksJobsClient {
   /** Asks Databricks to cancel; the run reaches TERMINATED/CANCELED later (poll runs/get). */
   async cancelRun(runId: number, opts?: CallOptions): Promise<void> {
     await this.call(
-      { operation: 'jobs/runs/cancel', method: 'POST', path: '/api/2.2/jobs/runs/cancel', body: { run_id: runId }, schema: EmptyResponseSchema, rateClass: 'other', replaySafe: true },
+      {
+        operation: 'jobs/runs/cancel',
+        method: 'POST',
+        path: '/api/2.2/jobs/runs/cancel',
+        body: { run_id: runId },
+        schema: EmptyResponseSchema,
+        rateClass: 'other',
+        replaySafe: true,
+      },
       opts,
     );
   }
@@ -183,7 +227,15 @@ export class DatabricksJobsClient {
   /** Output of one task run (use the task's run_id from runs/get `tasks[]` for multi-task jobs). */
   getRunOutput(runId: number, opts?: CallOptions): Promise<RunOutput> {
     return this.call(
-      { operation: 'jobs/runs/get-output', method: 'GET', path: '/api/2.2/jobs/runs/get-output', query: { run_id: runId }, schema: RunOutputSchema, rateClass: 'runsGet', replaySafe: true },
+      {
+        operation: 'jobs/runs/get-output',
+        method: 'GET',
+        path: '/api/2.2/jobs/runs/get-output',
+        query: { run_id: runId },
+        schema: RunOutputSchema,
+        rateClass: 'runsGet',
+        replaySafe: true,
+      },
       opts,
     );
   }
@@ -243,7 +295,14 @@ export class DatabricksJobsClient {
       );
     } catch (err) {
       if (opts.abortSignal?.aborted && !(err instanceof DatabricksApiError && err.kind === 'aborted')) {
-        throw new DatabricksApiError({ code: 'JobsApiError', kind: 'aborted', message: `${spec.operation} aborted`, retryable: false, operation: spec.operation, cause: err });
+        throw new DatabricksApiError({
+          code: 'JobsApiError',
+          kind: 'aborted',
+          message: `${spec.operation} aborted`,
+          retryable: false,
+          operation: spec.operation,
+          cause: err,
+        });
       }
       throw err;
     }
@@ -252,7 +311,11 @@ export class DatabricksJobsClient {
   private async send<S extends z.ZodType>(spec: CallSpec<S>, token: string, opts: CallOptions): Promise<z.output<S>> {
     const timeoutSignal = AbortSignal.timeout(opts.timeoutMs ?? this.timeoutMs);
     const signal = opts.abortSignal ? AbortSignal.any([opts.abortSignal, timeoutSignal]) : timeoutSignal;
-    const fail = (kind: DatabricksFailureKind, message: string, extra: Partial<ConstructorParameters<typeof DatabricksApiError>[0]> = {}): DatabricksApiError =>
+    const fail = (
+      kind: DatabricksFailureKind,
+      message: string,
+      extra: Partial<ConstructorParameters<typeof DatabricksApiError>[0]> = {},
+    ): DatabricksApiError =>
       new DatabricksApiError({
         code: 'JobsApiError',
         kind,
@@ -298,7 +361,11 @@ export class DatabricksJobsClient {
       const parsed = spec.schema.safeParse(body);
       if (!parsed.success) {
         const where = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-        throw fail('unexpected-response', `response does not match the Jobs API 2.2 shape (${where})`, { status, retryable: false, cause: parsed.error });
+        throw fail('unexpected-response', `response does not match the Jobs API 2.2 shape (${where})`, {
+          status,
+          retryable: false,
+          cause: parsed.error,
+        });
       }
       return parsed.data;
     }
@@ -310,16 +377,47 @@ export class DatabricksJobsClient {
     const message = `HTTP ${status}${dbCode ? ` ${dbCode}` : ''}: ${dbMessage}`;
     const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
     if (status === 429) {
-      throw new DatabricksApiError({ code: 'JobsApiThrottled', kind: 'throttled', message: `${spec.operation}: ${message}`, retryable: true, operation: spec.operation, ...extra, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+      throw new DatabricksApiError({
+        code: 'JobsApiThrottled',
+        kind: 'throttled',
+        message: `${spec.operation}: ${message}`,
+        retryable: true,
+        operation: spec.operation,
+        ...extra,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      });
     }
     if (status >= 500) throw fail('server', message, { ...extra, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
-    if (status === 401) throw new DatabricksApiError({ code: 'Unauthorized', kind: 'auth', message: `${spec.operation}: ${message}`, retryable: false, operation: spec.operation, ...extra });
-    if (status === 403) throw new DatabricksApiError({ code: 'Forbidden', kind: 'auth', message: `${spec.operation}: ${message}`, retryable: false, operation: spec.operation, ...extra });
+    if (status === 401)
+      throw new DatabricksApiError({
+        code: 'Unauthorized',
+        kind: 'auth',
+        message: `${spec.operation}: ${message}`,
+        retryable: false,
+        operation: spec.operation,
+        ...extra,
+      });
+    if (status === 403)
+      throw new DatabricksApiError({
+        code: 'Forbidden',
+        kind: 'auth',
+        message: `${spec.operation}: ${message}`,
+        retryable: false,
+        operation: spec.operation,
+        ...extra,
+      });
     // Jobs API answers a missing job/run with 400 INVALID_PARAMETER_VALUE "Job 123 does not exist."; the official
     // SDK maps exactly that to ResourceDoesNotExist (databricks/databricks-sdk-py#591), and so do we, for gets only.
     const missingOnGet = status === 400 && dbCode === 'INVALID_PARAMETER_VALUE' && spec.method === 'GET' && /\bdoes not exist\b/i.test(dbMessage);
     if (status === 404 || dbCode === 'RESOURCE_DOES_NOT_EXIST' || missingOnGet) {
-      throw new DatabricksApiError({ code: 'NotFound', kind: 'not-found', message: `${spec.operation}: ${message}`, retryable: false, operation: spec.operation, ...extra });
+      throw new DatabricksApiError({
+        code: 'NotFound',
+        kind: 'not-found',
+        message: `${spec.operation}: ${message}`,
+        retryable: false,
+        operation: spec.operation,
+        ...extra,
+      });
     }
     throw fail('bad-request', message, { ...extra, retryable: false });
   }

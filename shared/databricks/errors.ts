@@ -2,16 +2,7 @@ import { OrbiterError, type OrbiterErrorCode } from '../errors';
 
 /** What went wrong on the wire; `code` stays one of Orbiter's codes, `kind` refines it for logs and tests. */
 export type DatabricksFailureKind =
-  | 'throttled'
-  | 'server'
-  | 'timeout'
-  | 'network'
-  | 'malformed-response'
-  | 'unexpected-response'
-  | 'auth'
-  | 'not-found'
-  | 'bad-request'
-  | 'aborted';
+  'throttled' | 'server' | 'timeout' | 'network' | 'malformed-response' | 'unexpected-response' | 'auth' | 'not-found' | 'bad-request' | 'aborted';
 
 export interface DatabricksApiErrorInit {
   code: OrbiterErrorCode;

@@ -27,7 +27,10 @@ export interface RejectedMessage {
  * Splits delivered message bodies into run requests and messages that no retry can fix (schema violations, a
  * dataset missing from the job catalog). Rejections are per message, so one bad message never holds up the others.
  */
-export function validateRunRequests(bodies: readonly unknown[], catalog: JobCatalog): { valid: { index: number; request: RunRequest }[]; rejected: RejectedMessage[] } {
+export function validateRunRequests(
+  bodies: readonly unknown[],
+  catalog: JobCatalog,
+): { valid: { index: number; request: RunRequest }[]; rejected: RejectedMessage[] } {
   const valid: { index: number; request: RunRequest }[] = [];
   const rejected: RejectedMessage[] = [];
   bodies.forEach((body, index) => {
@@ -94,7 +97,8 @@ export async function acceptRunRequests(requests: readonly AcceptedRequest[], de
   ]);
   const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => ensureError(o.reason));
   if (failures.length === 1) throw failures[0]!;
-  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} of ${outcomes.length} run request groups failed: ${failures[0]!.message}`);
+  if (failures.length > 1)
+    throw new AggregateError(failures, `${failures.length} of ${outcomes.length} run request groups failed: ${failures[0]!.message}`);
 }
 
 interface Group {
@@ -118,7 +122,13 @@ async function acceptGroup(g: Group, deps: DispatchDeps): Promise<void> {
   const flush: FlushMessage = { schema: 'orbiter.dispatch-flush', version: 1, dataset: g.dataset, bucket: g.bucket };
   const due = (): Date => new Date(Math.max(deps.now().getTime(), g.bucket + g.windowMs + graceMs(g.windowMs)));
   // Names the follow-up flushes of this group: the request id for one request (as before), a digest for many.
-  const tag = g.requestIds.length === 1 ? g.requestIds[0]! : createHash('sha256').update([...g.requestIds].sort().join('\n')).digest('hex').slice(0, 16);
+  const tag =
+    g.requestIds.length === 1
+      ? g.requestIds[0]!
+      : createHash('sha256')
+          .update([...g.requestIds].sort().join('\n'))
+          .digest('hex')
+          .slice(0, 16);
   // One flush per batch: the first request schedules it for the window's end plus a grace for stragglers; requests
   // arriving after the flush ran schedule one follow-up per delivered group (they become a run, never lost).
   const state = await deps.batches.flushState(g.dataset, g.bucket);

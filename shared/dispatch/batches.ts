@@ -106,7 +106,11 @@ export class TableBatchStore implements BatchStore {
     const unique = [...new Set(keys)];
     const chunks: TransactionAction[][] = [];
     for (let i = 0; i < unique.length; i += MAX_TRANSACTION_ACTIONS) {
-      chunks.push(unique.slice(i, i + MAX_TRANSACTION_ACTIONS).map((k): TransactionAction => ['update', { partitionKey: pk(dataset, bucket), rowKey: k, runId }, 'Merge']));
+      chunks.push(
+        unique
+          .slice(i, i + MAX_TRANSACTION_ACTIONS)
+          .map((k): TransactionAction => ['update', { partitionKey: pk(dataset, bucket), rowKey: k, runId }, 'Merge']),
+      );
     }
     await Promise.all(chunks.map((actions) => this.table.submitTransaction(actions)));
   }

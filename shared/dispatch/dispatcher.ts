@@ -91,7 +91,6 @@ export const MAX_INPUTS_PER_RUN = 1000;
 const MAX_MANIFEST_CHARS = 8000;
 
 // run-requests: see accept.ts
-export { acceptRunRequest, acceptRunRequests, validateRunRequests, type AcceptedRequest, type RejectedMessage } from './accept';
 
 /** A dataset's coalescing window in ms, with the deployment-wide cap applied. */
 export function windowMsFor(deps: DispatchDeps, seconds: number): number {
@@ -100,7 +99,12 @@ export function windowMsFor(deps: DispatchDeps, seconds: number): number {
 
 export function newRecord(
   runId: string,
-  req: Pick<RunRequest, 'origin' | 'parameters' | 'correlationId' | 'traceparent' | 'requestedAt'> & { dataset: string }, jobName: string, inputs: RunRecord['inputs'], deps: DispatchDeps, firstLandedAt?: string): RunRecord {
+  req: Pick<RunRequest, 'origin' | 'parameters' | 'correlationId' | 'traceparent' | 'requestedAt'> & { dataset: string },
+  jobName: string,
+  inputs: RunRecord['inputs'],
+  deps: DispatchDeps,
+  firstLandedAt?: string,
+): RunRecord {
   const now = deps.now().toISOString();
   return {
     runId,
@@ -146,7 +150,12 @@ export async function handleControl(msg: ControlMessage, deps: DispatchDeps): Pr
     if (!isTransient(err) || failures > controlBackoff.maxRetries) throw err;
     const delayMs = retryDelayMs(failures, controlBackoff, (err as { retryAfterMs?: number } | null)?.retryAfterMs);
     const at = new Date(deps.now().getTime() + delayMs);
-    deps.logger.warn('control message failed transiently; rescheduled', { schema: msg.schema, failures, delayMs, error: String((err as Error)?.message ?? err) });
+    deps.logger.warn('control message failed transiently; rescheduled', {
+      schema: msg.schema,
+      failures,
+      delayMs,
+      error: String((err as Error)?.message ?? err),
+    });
     await deps.scheduler.schedule({ ...msg, failures }, at, `${msg.schema}-${controlKey(msg)}-f${failures}-${at.getTime()}`);
   }
 }
@@ -199,7 +208,10 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
     return;
   }
   const first = items[0]!;
-  const firstLandedAt = items.map((i) => i.landedAt).filter((x): x is string => !!x).sort()[0];
+  const firstLandedAt = items
+    .map((i) => i.landedAt)
+    .filter((x): x is string => !!x)
+    .sort()[0];
   const { run, created } = await deps.runs.createIfAbsent(
     newRecord(
       runId,
@@ -249,7 +261,11 @@ async function releaseDeferred(dataset: string, deps: DispatchDeps): Promise<voi
   const free = entry.maxRunsInFlight - (await runsInFlight(dataset, entry.maxRunsInFlight, deps));
   const now = deps.now();
   for (const bucket of buckets.slice(0, Math.max(0, free))) {
-    await deps.scheduler.schedule({ schema: 'orbiter.dispatch-flush', version: 1, dataset, bucket }, now, `flush-${dataset}-${bucket}-released-${now.getTime()}`);
+    await deps.scheduler.schedule(
+      { schema: 'orbiter.dispatch-flush', version: 1, dataset, bucket },
+      now,
+      `flush-${dataset}-${bucket}-released-${now.getTime()}`,
+    );
   }
 }
 
@@ -333,14 +349,24 @@ export async function pollRun(msg: PollMessage, deps: DispatchDeps): Promise<voi
   // A newer attempt supersedes this poll chain; a finished run whose completion went out needs nothing more. A terminal
   // record without `completionPublishedAt` is a finish cut short (process died): it is completed again below.
   if (stored.record.attempt > msg.attempt) return;
-  if (terminalRunStates.includes(stored.record.state) && (stored.record.completionPublishedAt || stored.record.databricksRunId !== msg.databricksRunId)) return;
+  if (
+    terminalRunStates.includes(stored.record.state) &&
+    (stored.record.completionPublishedAt || stored.record.databricksRunId !== msg.databricksRunId)
+  )
+    return;
   const run = await deps.jobs.getRun(msg.databricksRunId);
   const now = deps.now().toISOString();
   if (!isTerminal(run)) {
     const lc = run.state?.life_cycle_state ?? '';
     await mutateRun(deps.runs, msg.runId, (r) =>
       lc === 'RUNNING' && r.state !== 'running'
-        ? { ...r, state: 'running', lifeCycleState: lc, startedAt: r.startedAt ?? (run.start_time ? new Date(run.start_time).toISOString() : now), updatedAt: now }
+        ? {
+            ...r,
+            state: 'running',
+            lifeCycleState: lc,
+            startedAt: r.startedAt ?? (run.start_time ? new Date(run.start_time).toISOString() : now),
+            updatedAt: now,
+          }
         : r.lifeCycleState !== lc
           ? { ...r, lifeCycleState: lc, updatedAt: now }
           : undefined,
@@ -358,17 +384,31 @@ export async function pollRun(msg: PollMessage, deps: DispatchDeps): Promise<voi
     const entry = getCatalogDataset(deps.catalog, stored.record.dataset);
     const decision = decideRetry(entry.retryPolicy, terminationType, msg.attempt);
     if (decision.retry) {
-      await mutateRun(deps.runs, msg.runId, (r) => ({ ...r, error: `attempt ${msg.attempt} failed (${terminationType}): ${error}; retrying`, updatedAt: now }));
+      await mutateRun(deps.runs, msg.runId, (r) => ({
+        ...r,
+        error: `attempt ${msg.attempt} failed (${terminationType}): ${error}; retrying`,
+        updatedAt: now,
+      }));
       await deps.scheduler.schedule(
         { schema: 'orbiter.run-retry', version: 1, runId: msg.runId, attempt: decision.nextAttempt, strategy: decision.strategy },
         new Date(deps.now().getTime() + decision.delayMs),
         `retry-${msg.runId}-a${decision.nextAttempt}`,
       );
-      deps.logger.warn('run failed; retry scheduled', { runId: msg.runId, terminationType, nextAttempt: decision.nextAttempt, delayMs: decision.delayMs });
+      deps.logger.warn('run failed; retry scheduled', {
+        runId: msg.runId,
+        terminationType,
+        nextAttempt: decision.nextAttempt,
+        delayMs: decision.delayMs,
+      });
       return;
     }
     // Failed for good: the run goes to the dead-letter queue first, so a crash below can only repeat this (deduplicated).
-    await parkFailedRun(stored.record, msg.attempt, `${decision.reason}; attempt ${msg.attempt} ended ${terminationType ?? 'FAILED'}${terminationCode ? `/${terminationCode}` : ''}: ${error}`, deps);
+    await parkFailedRun(
+      stored.record,
+      msg.attempt,
+      `${decision.reason}; attempt ${msg.attempt} ended ${terminationType ?? 'FAILED'}${terminationCode ? `/${terminationCode}` : ''}: ${error}`,
+      deps,
+    );
   }
 
   const startedAt = run.start_time ? new Date(run.start_time).toISOString() : (stored.record.startedAt ?? null);
@@ -412,9 +452,19 @@ export async function pollRun(msg: PollMessage, deps: DispatchDeps): Promise<voi
   // Both idempotent (the blob is written if absent, the message id is deduplicated), then the record says it is done.
   await deps.completions.write(event);
   await deps.completions.publish(event);
-  const done = await mutateRun(deps.runs, msg.runId, (r) => (r.completionPublishedAt ? undefined : { ...r, completionPublishedAt: deps.now().toISOString() }));
+  const done = await mutateRun(deps.runs, msg.runId, (r) =>
+    r.completionPublishedAt ? undefined : { ...r, completionPublishedAt: deps.now().toISOString() },
+  );
   if (done?.completionPublishedAt && stored.record.completionPublishedAt === undefined) {
-    deps.onEvent?.({ name: 'run.completed', runId: rec.runId, dataset: rec.dataset, state, resultState: event.result_state, jobName: rec.jobName, ...(event.duration_ms !== null ? { durationMs: event.duration_ms } : {}) });
+    deps.onEvent?.({
+      name: 'run.completed',
+      runId: rec.runId,
+      dataset: rec.dataset,
+      state,
+      resultState: event.result_state,
+      jobName: rec.jobName,
+      ...(event.duration_ms !== null ? { durationMs: event.duration_ms } : {}),
+    });
   }
   deps.logger.info('run completed', { runId: rec.runId, state, databricksRunId: msg.databricksRunId });
   // A finished run frees a slot: flushes deferred by maxRunsInFlight go now instead of waiting out their delay.
@@ -453,7 +503,10 @@ export async function retryRun(msg: RetryMessage, deps: DispatchDeps): Promise<v
   const run = await deps.jobs.getRun(r.databricksRunId);
   // A redelivered retry finds the run already repairing: only the polling must continue.
   if (isTerminal(run)) {
-    const latest = run.repair_history?.filter((h) => h.type === 'REPAIR').map((h) => h.id ?? 0).sort((a, b) => b - a)[0];
+    const latest = run.repair_history
+      ?.filter((h) => h.type === 'REPAIR')
+      .map((h) => h.id ?? 0)
+      .sort((a, b) => b - a)[0];
     await deps.jobs.repairRun({ run_id: r.databricksRunId, rerun_all_failed_tasks: true, ...(latest ? { latest_repair_id: latest } : {}) });
   }
   const now = deps.now().toISOString();

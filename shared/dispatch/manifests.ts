@@ -21,7 +21,8 @@ export const ManifestRefParameterSchema = z.strictObject({ ref: ManifestRefSchem
 /** Where a run's manifest lives in the events container: one name per run, so a rewrite replaces it in place. */
 export function manifestBlobName(dataset: string, runId: string): string {
   for (const part of [dataset, runId]) {
-    if (!part || part.includes('/') || part === '.' || part === '..') throw new OrbiterError('InvalidArgument', `not usable in a manifest blob name: ${JSON.stringify(part)}`);
+    if (!part || part.includes('/') || part === '.' || part === '..')
+      throw new OrbiterError('InvalidArgument', `not usable in a manifest blob name: ${JSON.stringify(part)}`);
   }
   return `${ManifestsPrefix}/${dataset}/${runId}.json`;
 }
@@ -61,7 +62,11 @@ export class BlobManifestStore implements ManifestStore {
  * The job parameters with every parameter the catalog maps from the input manifest set to the reference form
  * (buildJobParameters only knows the inline form).
  */
-export function withManifestRef(params: Record<string, string>, entry: Pick<CatalogDataset, 'jobParameters'>, ref: ManifestRef): Record<string, string> {
+export function withManifestRef(
+  params: Record<string, string>,
+  entry: Pick<CatalogDataset, 'jobParameters'>,
+  ref: ManifestRef,
+): Record<string, string> {
   const value = JSON.stringify(ManifestRefParameterSchema.parse({ ref }));
   const out = { ...params };
   for (const [name, mapping] of Object.entries(entry.jobParameters)) {

@@ -19,7 +19,8 @@ export interface ParsedRawBlobName {
   sha16: string;
 }
 
-const pattern = /^([a-z0-9-]+)\/([A-Za-z0-9_-]+)\/\d{4}\/\d{2}\/\d{2}\/(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})(?:\.p(\d{4,}))?\.([0-9a-f]{16})\.json$/;
+const pattern =
+  /^([a-z0-9-]+)\/([A-Za-z0-9_-]+)\/\d{4}\/\d{2}\/\d{2}\/(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})(?:\.p(\d{4,}))?\.([0-9a-f]{16})\.json$/;
 
 /** Blobs that anyone else drops into raw/ may not follow the layout; those return undefined. */
 export function parseRawBlobName(name: string): ParsedRawBlobName | undefined {

@@ -104,7 +104,10 @@ export class RawLakeStream {
         // of one thread-pool write per 16–64 KiB chunk, which made writing the spool cost ~60 % more than reading the body.
         await pipeline(req.body, tap, createWriteStream(file, { highWaterMark: this.options.bufferSize ?? 8 * 1024 * 1024 }));
       } catch (err) {
-        throw new OrbiterError('LakeWriteFailed', `could not read ${req.source}/${req.stream} ${req.window.start}_${req.window.end}`, { cause: err, retryable: true });
+        throw new OrbiterError('LakeWriteFailed', `could not read ${req.source}/${req.stream} ${req.window.start}_${req.window.end}`, {
+          cause: err,
+          retryable: true,
+        });
       }
       const sha256 = hash.digest('hex');
       const blobName = rawBlobName(req.source, req.stream, req.window, sha256, req.page);
@@ -155,7 +158,10 @@ export class RawLakeStream {
           blobHTTPHeaders: { blobContentType: 'application/json' },
         });
       } catch (err) {
-        throw new OrbiterError('LakeWriteFailed', `could not stage ${req.source}/${req.stream} ${req.window.start}_${req.window.end}`, { cause: err, retryable: true });
+        throw new OrbiterError('LakeWriteFailed', `could not stage ${req.source}/${req.stream} ${req.window.start}_${req.window.end}`, {
+          cause: err,
+          retryable: true,
+        });
       }
       const sha256 = hash.digest('hex');
       const blobName = rawBlobName(req.source, req.stream, req.window, sha256, req.page);
@@ -197,4 +203,3 @@ async function sourceUrl(from: BlockBlobClient, to: BlockBlobClient): Promise<st
     return from.url; // identity credential: no SAS without a user delegation key, and none is needed in the same account
   }
 }
-

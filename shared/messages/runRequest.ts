@@ -6,7 +6,10 @@ export const runInput = z.object({
   container: z.string().min(3).max(63),
   path: z.string().min(1).max(1024),
   etag: z.string().min(1),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   size: z.number().int().nonnegative().optional(),
 });
 export type RunInput = z.infer<typeof runInput>;
@@ -24,7 +27,10 @@ export const runRequestV1 = z.object({
    * Set by producers that already created the run record (the Run API): the dispatcher runs exactly this run,
    * without coalescing. Absent for landed blobs, which are coalesced per job and window.
    */
-  runId: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).optional(),
+  runId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/)
+    .optional(),
   /** When the input landed (blob-landed), for landed → run-now latency. */
   landedAt: z.iso.datetime().optional(),
   inputs: z.array(runInput).max(10_000),
@@ -32,7 +38,10 @@ export const runRequestV1 = z.object({
   /** Extra job parameters, already checked against the job catalog by the producer. */
   parameters: z.record(z.string(), z.string()).default({}),
   correlationId: z.string().min(1).max(128),
-  traceparent: z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/).optional(),
+  traceparent: z
+    .string()
+    .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+    .optional(),
   requestedAt: z.iso.datetime(),
 });
 export type RunRequest = z.infer<typeof runRequestV1>;

@@ -50,7 +50,7 @@ export class NasaHttp {
           headers: options.headers,
           signal: this.opts.signal,
         });
-        const headers = lowerHeaders(res.headers as Record<string, unknown>);
+        const headers = lowerHeaders(res.headers);
         const body = Buffer.from(res.data);
         this.noteRateLimit(headers, safeUrl);
         if (res.status >= 200 && res.status < 300) return { status: res.status, headers, body, url: safeUrl };

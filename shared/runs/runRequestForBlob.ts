@@ -23,7 +23,10 @@ export function runRequestForBlob(blob: LandedBlob, now: Date): RunRequestDecisi
   if (blob.content.length === 0) return { kind: 'ignored', reason: `${blob.container}/${blob.name} is empty` };
   const dataset = blob.name.split('/')[0] ?? '';
   if (!(sourceIds as readonly string[]).includes(dataset)) {
-    return { kind: 'ignored', reason: `${blob.container}/${blob.name}: first path segment "${dataset}" is not a known dataset (${sourceIds.join(', ')})` };
+    return {
+      kind: 'ignored',
+      reason: `${blob.container}/${blob.name}: first path segment "${dataset}" is not a known dataset (${sourceIds.join(', ')})`,
+    };
   }
   const sha256 = createHash('sha256').update(blob.content).digest('hex');
   const key = createHash('sha256').update(`${blob.container}/${blob.name}|${sha256}`).digest('hex');

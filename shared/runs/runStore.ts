@@ -97,7 +97,10 @@ const encode = (r: RunRecord): RunEntity => {
   const json = JSON.stringify(r).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const parts = Math.max(1, Math.ceil(json.length / PART_CHARS));
   if (parts > MAX_RECORD_PARTS) {
-    throw new OrbiterError('InvalidArgument', `run ${r.runId} is too large to record (${json.length} characters, ${r.inputs.length} inputs; at most ${MAX_RECORD_PARTS * PART_CHARS})`);
+    throw new OrbiterError(
+      'InvalidArgument',
+      `run ${r.runId} is too large to record (${json.length} characters, ${r.inputs.length} inputs; at most ${MAX_RECORD_PARTS * PART_CHARS})`,
+    );
   }
   const e: RunEntity = {
     partitionKey: r.runId,

@@ -19,7 +19,10 @@ export class AzureTelemetry extends BaseTelemetry {
   private readonly histograms = new Map<string, Histogram>();
   private readonly gauges = new Map<string, Gauge>();
 
-  constructor(private readonly shutdownFn: () => Promise<void>, scope = 'orbiter') {
+  constructor(
+    private readonly shutdownFn: () => Promise<void>,
+    scope = 'orbiter',
+  ) {
     super();
     this.tracer = trace.getTracer(scope);
     this.meter = metrics.getMeter(scope);

@@ -27,9 +27,9 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
   if (o.connectionString) {
     if (!azureStarted) {
       // Loaded lazily: the Azure SDK distro is heavy and unused locally.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+
       const monitor = require('@azure/monitor-opentelemetry') as typeof import('@azure/monitor-opentelemetry');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+
       const { AzureTelemetry } = require('./azure') as typeof import('./azure');
       monitor.useAzureMonitor({ azureMonitorExporterOptions: { connectionString: o.connectionString } });
       azureStarted = new AzureTelemetry(() => monitor.shutdownAzureMonitor(), o.serviceName ?? 'orbiter');

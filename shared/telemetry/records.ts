@@ -28,7 +28,9 @@ export function readTelemetry(dir: string, since?: Date): TelemetryRecord[] {
   const sinceIso = since?.toISOString();
   const sinceDay = sinceIso?.slice(0, 10);
   const out: TelemetryRecord[] = [];
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.jsonl'))
+    .sort()) {
     if (sinceDay && /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(f) && f.slice(0, 10) < sinceDay) continue;
     for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
       if (!line.trim()) continue;

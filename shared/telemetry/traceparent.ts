@@ -55,7 +55,7 @@ export function childTraceparent(parent?: string): string {
 
 /** Service Bus applicationProperties with the traceparent set (a copy; the input is not changed). */
 export function withTraceparent<T extends Record<string, unknown>>(props: T | undefined, traceparent: string): T & { traceparent: string } {
-  return { ...(props ?? ({} as T)), [TraceparentKey]: traceparent } as T & { traceparent: string };
+  return { ...(props ?? ({} as T)), [TraceparentKey]: traceparent };
 }
 
 /** The valid traceparent in applicationProperties or job parameters, if any. */

@@ -66,7 +66,9 @@ describe('faults: functions host killed mid-dispatch', () => {
     // Rows are written one by one or as Table transactions (POST .../$batch, the table named in the body), depending on
     // how the requests were batched by the trigger: count both, never the flush marker.
     const rowWrite = (r: { method: string; path: string; body: Buffer }): boolean =>
-      r.method !== 'GET' && !r.body.toString().includes('~flush') && (r.path.includes(Tables.batches) || (r.path.includes('$batch') && r.body.toString().includes(Tables.batches)));
+      r.method !== 'GET' &&
+      !r.body.toString().includes('~flush') &&
+      (r.path.includes(Tables.batches) || (r.path.includes('$batch') && r.body.toString().includes(Tables.batches)));
     let rows = 0;
     const kill = killOn(stack.tableTap!, (r) => rowWrite(r) && ++rows === 1);
     const files = await landFiles(stack, 'apod', 20, 'kill-accept', { spacingMs: 20 });
@@ -75,7 +77,14 @@ describe('faults: functions host killed mid-dispatch', () => {
   });
 
   it('killed between claiming a batch flush and scheduling it', async () => {
-    const kill = killOn(stack.tableTap!, (r) => r.method === 'POST' && r.path.endsWith(`/${Tables.batches}`) && r.body.toString().includes('~flush') && r.body.toString().includes('meteorites|'));
+    const kill = killOn(
+      stack.tableTap!,
+      (r) =>
+        r.method === 'POST' &&
+        r.path.endsWith(`/${Tables.batches}`) &&
+        r.body.toString().includes('~flush') &&
+        r.body.toString().includes('meteorites|'),
+    );
     const files = await landFiles(stack, 'meteorites', 6, 'kill-claim');
     await restartAfter(kill, stack.tableTap!);
     await expectExactlyOnce(stack, ['meteorites'], files.length);
@@ -103,21 +112,32 @@ describe('faults: functions host killed mid-dispatch', () => {
   });
 
   it('killed between the record write after run-now (dispatched/running) and scheduling its first poll', async () => {
-    const kill = killOn(stack.tableTap!, (r) => r.path.includes(Tables.runs) && r.path.includes('fireball-') && r.method !== 'GET' && r.body.toString().includes('databricksRunId'));
+    const kill = killOn(
+      stack.tableTap!,
+      (r) => r.path.includes(Tables.runs) && r.path.includes('fireball-') && r.method !== 'GET' && r.body.toString().includes('databricksRunId'),
+    );
     const files = await landFiles(stack, 'fireball', 8, 'kill-dispatched');
     await restartAfter(kill, stack.tableTap!);
     await expectExactlyOnce(stack, ['fireball'], files.length);
   });
 
   it('killed between the final record write and the completion event', async () => {
-    const kill = killOn(stack.blobTap!, (r) => r.method === 'PUT' && r.path.includes(`/${Containers.events}/run-completions/`) && r.path.includes('/epic-'), 'before');
+    const kill = killOn(
+      stack.blobTap!,
+      (r) => r.method === 'PUT' && r.path.includes(`/${Containers.events}/run-completions/`) && r.path.includes('/epic-'),
+      'before',
+    );
     const files = await landFiles(stack, 'epic', 8, 'kill-completion');
     await restartAfter(kill, stack.blobTap!);
     await expectExactlyOnce(stack, ['epic'], files.length);
   });
 
   it('killed between the completion event in the lake and its publication on run-events', async () => {
-    const kill = killOn(stack.blobTap!, (r) => r.method === 'PUT' && r.path.includes(`/${Containers.events}/run-completions/`) && r.path.includes('/cmr-'), 'after');
+    const kill = killOn(
+      stack.blobTap!,
+      (r) => r.method === 'PUT' && r.path.includes(`/${Containers.events}/run-completions/`) && r.path.includes('/cmr-'),
+      'after',
+    );
     const files = await landFiles(stack, 'cmr', 8, 'kill-publish');
     await restartAfter(kill, stack.blobTap!);
     await expectExactlyOnce(stack, ['cmr'], files.length);
@@ -133,7 +153,8 @@ describe('faults: functions host killed mid-dispatch', () => {
     const bucket = await waitFor(
       'the donki batch',
       async () => {
-        for await (const e of stack.storage.table(Tables.batches).listEntities<{ partitionKey: string }>()) if (e.partitionKey.startsWith('donki|')) return Number(e.partitionKey.split('|')[1]);
+        for await (const e of stack.storage.table(Tables.batches).listEntities<{ partitionKey: string }>())
+          if (e.partitionKey.startsWith('donki|')) return Number(e.partitionKey.split('|')[1]);
         return undefined;
       },
       10_000,
@@ -141,7 +162,15 @@ describe('faults: functions host killed mid-dispatch', () => {
     // The late file's own event cannot be delivered while the host is down; when it is, after the restart, its
     // request has the same MessageId as the one sent here and the broker drops it as a duplicate.
     const [late] = await landFiles(stack, 'donki', 1, 'kill-straggler-late');
-    const decision = runRequestForBlob({ container: Containers.raw, name: late!.name, content: Buffer.from(JSON.stringify([{ fault: 'kill-straggler-late', i: 0 }])), etag: late!.etag }, new Date(bucket + 100));
+    const decision = runRequestForBlob(
+      {
+        container: Containers.raw,
+        name: late!.name,
+        content: Buffer.from(JSON.stringify([{ fault: 'kill-straggler-late', i: 0 }])),
+        etag: late!.etag,
+      },
+      new Date(bucket + 100),
+    );
     if (decision.kind !== 'request') throw new Error(decision.reason);
     const sender = stack.bus.createSender(Queues.runRequests);
     await sendRunRequest(sender, decision.messageId, decision.request);

@@ -38,15 +38,19 @@ describe('faults: Jobs API storms and timeouts', () => {
       const n = (seen.get(op) ?? 0) + 1;
       seen.set(op, n);
       if (op === 'run-now') {
-        if (n % 4 === 1) return injected.runNow429++, throttled(1);
+        if (n % 4 === 1) return (injected.runNow429++, throttled(1));
         // The workspace created (or found) the run, but the caller sees a 500 / a reset connection.
-        if (n % 4 === 2) return injected.runNow500After++, { kind: 'after', then: () => ({ kind: 'respond', status: 500, body: { error_code: 'INTERNAL_ERROR', message: 'injected' } }) };
-        if (n % 4 === 3) return injected.runNowDropAfter++, { kind: 'after', then: () => ({ kind: 'drop' }) };
+        if (n % 4 === 2)
+          return (
+            injected.runNow500After++,
+            { kind: 'after', then: () => ({ kind: 'respond', status: 500, body: { error_code: 'INTERNAL_ERROR', message: 'injected' } }) }
+          );
+        if (n % 4 === 3) return (injected.runNowDropAfter++, { kind: 'after', then: () => ({ kind: 'drop' }) });
         return undefined;
       }
       if (op === 'runs/get') {
-        if (n % 3 === 1) return injected.get429++, throttled(1);
-        if (n % 3 === 2) return injected.get500++, serverError();
+        if (n % 3 === 1) return (injected.get429++, throttled(1));
+        if (n % 3 === 2) return (injected.get500++, serverError());
       }
       if (op === 'jobs/list' && n % 2 === 1) return throttled(1);
       return undefined;
@@ -68,7 +72,16 @@ describe('faults: Jobs API storms and timeouts', () => {
 
   it('a Jobs API outage of several seconds (every call 503)', async () => {
     let outage = true;
-    stack.jobsTap.setRule(() => (outage ? { kind: 'respond', status: 503, headers: { 'retry-after': '1' }, body: { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'injected outage' } } : undefined));
+    stack.jobsTap.setRule(() =>
+      outage
+        ? {
+            kind: 'respond',
+            status: 503,
+            headers: { 'retry-after': '1' },
+            body: { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'injected outage' },
+          }
+        : undefined,
+    );
     const files = await landFiles(stack, 'donki', 10, 'outage');
     // The outage lasts until the dispatcher has been refused a few times, and at least 6 s.
     const started = Date.now();

@@ -27,7 +27,11 @@ describe('faults: poison messages and duplicate blob events', () => {
       // Not JSON at all, and JSON that is not a run request.
       await sender.sendMessages([
         { messageId: 'poison-text', body: 'this is {not a run request', contentType: 'text/plain' },
-        { messageId: 'poison-shape', body: { schema: 'orbiter.run-request', version: 1, dataset: 'pluto', inputs: 'none' }, contentType: 'application/json' },
+        {
+          messageId: 'poison-shape',
+          body: { schema: 'orbiter.run-request', version: 1, dataset: 'pluto', inputs: 'none' },
+          contentType: 'application/json',
+        },
       ]);
     } finally {
       await sender.close();
@@ -45,7 +49,12 @@ describe('faults: poison messages and duplicate blob events', () => {
       expect(d.reason).toBe('InvalidRunRequest');
       expect(d.description.length).toBeGreaterThan(10);
     }
-    expect(poison.find((d) => d.messageId === 'rejected-poison-shape')!.body).toEqual({ schema: 'orbiter.run-request', version: 1, dataset: 'pluto', inputs: 'none' });
+    expect(poison.find((d) => d.messageId === 'rejected-poison-shape')!.body).toEqual({
+      schema: 'orbiter.run-request',
+      version: 1,
+      dataset: 'pluto',
+      inputs: 'none',
+    });
     // Every landed file ran, exactly once (violations() checks the "exactly").
     expect(new Set(s.runs.filter((r) => r.result === 'SUCCESS').flatMap((r) => r.files))).toEqual(new Set(files.map((f) => f.key)));
   });

@@ -34,7 +34,13 @@ describe('faults: NASA 429s, timeouts, 5xx and malformed JSON', () => {
         { path: '^/DONKI/CME', kind: 'malformed', count: 1 },
         { path: '^/jpl/fireball', kind: 'status', status: 503, count: 8 },
       ],
-      settings: { INGEST_SOURCES: 'apod,donki,fireball', INGEST_SCHEDULE: '*/2 * * * * *', INGEST_MAX_WINDOWS_PER_RUN: '60', HTTP_TIMEOUT_MS: '1500', HTTP_MAX_RETRIES: '3' },
+      settings: {
+        INGEST_SOURCES: 'apod,donki,fireball',
+        INGEST_SCHEDULE: '*/2 * * * * *',
+        INGEST_MAX_WINDOWS_PER_RUN: '60',
+        HTTP_TIMEOUT_MS: '1500',
+        HTTP_MAX_RETRIES: '3',
+      },
     });
   }, 120_000);
   afterAll(async () => {
@@ -77,7 +83,8 @@ describe('faults: NASA 429s, timeouts, 5xx and malformed JSON', () => {
     const landed = await landedFiles(stack);
     expect(landed.some((f) => f.startsWith(`${Containers.raw}/donki/CME/`) && f.includes(`/${failedStart}_`))).toBe(true);
     // The first window of each faulty stream was asked for again and again: fault answers, then the good one.
-    const firstWindowCalls = (p: string): number => stack.replay.requests.filter((r) => r.path === p && Object.values(r.query).some((v) => v.startsWith('2024-05-25'))).length;
+    const firstWindowCalls = (p: string): number =>
+      stack.replay.requests.filter((r) => r.path === p && Object.values(r.query).some((v) => v.startsWith('2024-05-25'))).length;
     expect(firstWindowCalls('/planetary/apod')).toBeGreaterThanOrEqual(4);
     expect(firstWindowCalls('/DONKI/FLR')).toBeGreaterThanOrEqual(3);
     expect(firstWindowCalls('/DONKI/CME')).toBeGreaterThanOrEqual(2);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { portAnswers } from '../../local/stack/ports';
+import { portAnswers } from '@orbiter/local-stack/ports';
 import { startFaultStack, type FaultStack } from './support/faultStack';
 import { landFiles, waitFor } from './support/files';
 import { expectExactlyOnce } from './support/ledger';
@@ -42,7 +42,8 @@ describe('faults: Azurite and the Service Bus emulator restarted mid-flow', () =
     const first = [...(await landFiles(stack, 'apod', 10, 'azurite-before')), ...(await landFiles(stack, 'neows', 10, 'azurite-before'))];
     await busy;
     const down = Date.now();
-    const failedCalls = (): number => [stack.blobTap!, stack.tableTap!].reduce((n, t) => n + t.calls.filter((c) => c.at >= down && c.outcome === 502).length, 0);
+    const failedCalls = (): number =>
+      [stack.blobTap!, stack.tableTap!].reduce((n, t) => n + t.calls.filter((c) => c.at >= down && c.outcome === 502).length, 0);
     await stack.azurite.stop();
     // Down until the host has been refused storage calls a few times (and at least 2 s).
     await waitFor('the host to hit the storage outage', () => failedCalls() >= 3 && Date.now() - down >= 2000, 60_000, 100);

@@ -23,7 +23,11 @@ describe('faults: failing Databricks runs', () => {
       // The first bronze task breaks the runner (INTERNAL_ERROR); the repair's re-run succeeds.
       // donki's notebook always fails (CLIENT_ERROR: never retried).
       outcome: (req) =>
-        req.parameters['source'] === 'donki' ? 'FAILED' : req.taskKey === 'bronze' && req.parameters['source'] === 'apod' && ++bronzeRuns === 1 ? 'RUNNER_ERROR' : 'SUCCESS',
+        req.parameters['source'] === 'donki'
+          ? 'FAILED'
+          : req.taskKey === 'bronze' && req.parameters['source'] === 'apod' && ++bronzeRuns === 1
+            ? 'RUNNER_ERROR'
+            : 'SUCCESS',
     });
     stack = await startFaultStack({ repoRoot, runner });
     stack.watcher.start();
@@ -71,4 +75,3 @@ describe('faults: failing Databricks runs', () => {
     expect(parked.flatMap((d) => d.files).sort()).toEqual(files.map((f) => f.key).sort());
   });
 });
-

@@ -7,9 +7,9 @@ import type { CompletionEvent } from '../../shared/dispatch/completionEvent';
 import type { CycleSummary } from '../../shared/ingest/ingestCycle';
 import { createPinoLogger } from '../../shared/logger';
 import { Containers, Subscriptions, Topics } from '../../shared/names';
-import { startStack, type Stack } from '../../local/stack/stack';
-import { waitForRuns } from '../../local/stack/waitForRuns';
-import { freeStackPorts } from '../../local/stack/ports';
+import { startStack, type Stack } from '@orbiter/local-stack/stack';
+import { waitForRuns } from '@orbiter/local-stack/waitForRuns';
+import { freeStackPorts } from '@orbiter/local-stack/ports';
 
 jest.setTimeout(900_000);
 
@@ -52,14 +52,16 @@ describe('end to end: landing → run request → Databricks run → completion 
       expect(landed).toBeGreaterThan(0);
 
       let delivered = 0;
-      for (let idle = 0; idle < 2; ) {
+      for (let idle = 0; idle < 2;) {
         const n = await stack.watcher.scanOnce();
         delivered += n;
         idle = n === 0 ? idle + 1 : 0;
       }
       expect(delivered).toBe(landed);
       // N landed blobs → N run requests sent.
-      const sent = stack.host.invocations.filter((i) => i.name === 'landedBlob' && (i.outcome.result as { kind?: string } | undefined)?.kind === 'request');
+      const sent = stack.host.invocations.filter(
+        (i) => i.name === 'landedBlob' && (i.outcome.result as { kind?: string } | undefined)?.kind === 'request',
+      );
       expect(sent).toHaveLength(landed);
       // Landing the same content again delivers nothing new.
       expect(await stack.watcher.scanOnce()).toBe(0);

@@ -5,7 +5,7 @@ import { TableWatermarkStore } from '../../shared/ingest/watermarks';
 import { silentLogger } from '../../shared/logger';
 import { Containers, Tables } from '../../shared/names';
 import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
-import { startReplayServer, type ReplayServer } from '../../local/nasa-replay/server';
+import { startReplayServer, type ReplayServer } from '@orbiter/nasa-replay/server';
 import { startTestAzurite } from '../support/azurite';
 import { fixtureCorpus } from '../support/replay';
 
@@ -66,7 +66,13 @@ describe('ingestion into Azurite', () => {
     const blobs = await listBlobs(storage.blobs, Containers.raw);
     expect(blobs.length).toBe(first.streams.reduce((n, s) => n + s.blobsWritten, 0));
     const sample = blobs.find((b) => b.name.startsWith('neows/feed/2024/05/25/'))!;
-    expect(sample.metadata).toMatchObject({ source: 'neows', stream: 'feed', windowstart: '2024-05-25', windowend: '2024-05-31', orbiterversion: '0.1.0' });
+    expect(sample.metadata).toMatchObject({
+      source: 'neows',
+      stream: 'feed',
+      windowstart: '2024-05-25',
+      windowend: '2024-05-31',
+      orbiterversion: '0.1.0',
+    });
     expect(sample.metadata['sha256']).toMatch(/^[0-9a-f]{64}$/);
     expect(Number(sample.metadata['recordcount'])).toBeGreaterThan(0);
     // No API key ever lands in the lake.
@@ -134,7 +140,7 @@ describe('ingestion into Azurite', () => {
         return Object.assign(Object.create(Object.getPrototypeOf(t) as object) as object, t, {
           createEntity: () => Promise.reject(new Error('process killed')),
           updateEntity: () => Promise.reject(new Error('process killed')),
-        }) as typeof t;
+        });
       },
     };
     await expect(runIngestionCycle({ config, storage: crashing, logger: silentLogger, now })).rejects.toThrow('process killed');
@@ -158,7 +164,11 @@ describe('ingestion into Azurite', () => {
     await runIngestionCycle({ config, storage, logger: silentLogger, now, range });
     const other = await startReplayServer({ ...fixtureCorpus(), epic: fixtureCorpus().epic.slice(0, 4) });
     try {
-      const cfg2 = loadConfig({ ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)])), INGEST_SOURCES: 'epic', ...other.settings });
+      const cfg2 = loadConfig({
+        ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)])),
+        INGEST_SOURCES: 'epic',
+        ...other.settings,
+      });
       const s = await runIngestionCycle({ config: cfg2, storage, logger: silentLogger, now, range });
       expect(s.streams[0]!.blobsWritten).toBe(1);
     } finally {

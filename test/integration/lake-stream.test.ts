@@ -63,7 +63,17 @@ describe.each(['spool', 'copy'] as const)('RawLakeStream.landStream (%s)', (stra
     expect((await blob.downloadToBuffer()).equals(body)).toBe(true);
     const props = await blob.getProperties();
     expect(props.etag).toBe(res.etag);
-    expect(props.metadata).toMatchObject({ source: 'cmr', stream: 'granules', windowstart: window.start, windowend: window.end, page: '3', recordcount: '5000', sha256: sha, orbiterversion: 'test-1', ingestedat: now().toISOString() });
+    expect(props.metadata).toMatchObject({
+      source: 'cmr',
+      stream: 'granules',
+      windowstart: window.start,
+      windowend: window.end,
+      page: '3',
+      recordcount: '5000',
+      sha256: sha,
+      orbiterversion: 'test-1',
+      ingestedat: now().toISOString(),
+    });
     // The buffered path names the same bytes identically, so both paths deduplicate against each other.
     const again = await new RawLake(raw, 'test-1', now).land({ source: 'cmr', stream: 'granules', window, page: 3, body, recordCount: 5000 });
     expect(again).toMatchObject({ blobName: res.blobName, written: false });
@@ -105,7 +115,10 @@ describe.each(['spool', 'copy'] as const)('RawLakeStream.landStream (%s)', (stra
     });
     const err = await lake()
       .landStream({ source: 'neows', stream: 'feed', window, body: broken })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(OrbiterError);
     expect(err).toMatchObject({ code: 'LakeWriteFailed', retryable: true });
     expect(await names()).toEqual([]);
@@ -116,7 +129,12 @@ describe('RawLakeStream copy strategy', () => {
   it('stages in another container when told to, leaving raw with only the final blob', async () => {
     const staging = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('staging-test');
     await staging.createIfNotExists();
-    const res = await new RawLakeStream(raw, 'test-1', { strategy: 'copy', staging, now }).landStream({ source: 'donki', stream: 'FLR', window, body: chunked(Buffer.from('[]')) });
+    const res = await new RawLakeStream(raw, 'test-1', { strategy: 'copy', staging, now }).landStream({
+      source: 'donki',
+      stream: 'FLR',
+      window,
+      body: chunked(Buffer.from('[]')),
+    });
     expect(await names()).toEqual([res.blobName]);
     const left: string[] = [];
     for await (const b of staging.listBlobsFlat()) left.push(b.name);

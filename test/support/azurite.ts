@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startAzurite, type AzuriteHandle } from '../../local/stack/azurite';
-import { freePort } from '../../local/stack/ports';
+import { startAzurite, type AzuriteHandle } from '@orbiter/local-stack/azurite';
+import { freePort } from '@orbiter/local-stack/ports';
 
 /** A private Azurite per test file: its own ports and a temp data folder, removed afterwards. */
 export async function startTestAzurite(): Promise<AzuriteHandle & { dataDir: string }> {

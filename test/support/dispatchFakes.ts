@@ -10,7 +10,7 @@ import type { RunRequest } from '../../shared/messages/runRequest';
 import { silentLogger } from '../../shared/logger';
 import { Containers } from '../../shared/names';
 import { runRecordSchema, type RunQuery, type RunRecord, type RunStore, type StoredRun } from '../../shared/runs/runStore';
-import { parseJobCatalog, type JobCatalog } from '../../shared/catalog';
+import { parseJobCatalog } from '../../shared/catalog';
 
 /** Stateful fakes that obey the real rules (ETags, idempotency tokens), not canned answers. */
 export class MemoryRunStore implements RunStore {
@@ -42,7 +42,9 @@ export class MemoryRunStore implements RunStore {
     return [...this.rows.values()].map((r) => r.record).find((r) => r.databricksRunId === id);
   }
   async list(q: RunQuery) {
-    const runs = [...this.rows.values()].map((r) => r.record).filter((r) => (!q.dataset || r.dataset === q.dataset) && (!q.state || r.state === q.state));
+    const runs = [...this.rows.values()]
+      .map((r) => r.record)
+      .filter((r) => (!q.dataset || r.dataset === q.dataset) && (!q.state || r.state === q.state));
     return { runs: runs.slice(0, q.limit ?? 50) };
   }
 }
@@ -90,7 +92,10 @@ export class MemoryBatchStore implements BatchStore {
     this.deferred.delete(`${d}|${b}`);
   }
   async deferredBuckets(d: string) {
-    return [...this.deferred].filter((k) => k.startsWith(`${d}|`)).map((k) => Number(k.split('|')[1])).sort((a, b) => a - b);
+    return [...this.deferred]
+      .filter((k) => k.startsWith(`${d}|`))
+      .map((k) => Number(k.split('|')[1]))
+      .sort((a, b) => a - b);
   }
 }
 
@@ -118,7 +123,14 @@ export class FakeJobs implements JobsApi {
     const existing = req.idempotency_token ? this.byToken.get(req.idempotency_token) : undefined;
     if (existing !== undefined) return { run_id: existing };
     const id = this.next++;
-    this.runs.set(id, { run_id: id, job_id: req.job_id, state: { life_cycle_state: 'PENDING' }, run_page_url: `http://dbx/run/${id}`, ...(req.idempotency_token ? { token: req.idempotency_token } : {}), ...(req.job_parameters ? { params: req.job_parameters } : {}) } as Run);
+    this.runs.set(id, {
+      run_id: id,
+      job_id: req.job_id,
+      state: { life_cycle_state: 'PENDING' },
+      run_page_url: `http://dbx/run/${id}`,
+      ...(req.idempotency_token ? { token: req.idempotency_token } : {}),
+      ...(req.job_parameters ? { params: req.job_parameters } : {}),
+    });
     if (req.idempotency_token) this.byToken.set(req.idempotency_token, id);
     return { run_id: id };
   }
@@ -140,7 +152,7 @@ export class FakeJobs implements JobsApi {
   set(id: number, lc: string, result?: string, termType?: string) {
     const r = this.runs.get(id)!;
     r.state = { life_cycle_state: lc, ...(result ? { result_state: result } : {}) };
-    if (termType) r.status = { state: 'TERMINATED', termination_details: { type: termType, code: 'X', message: 'boom' } } as Run['status'];
+    if (termType) r.status = { state: 'TERMINATED', termination_details: { type: termType, code: 'X', message: 'boom' } };
     if (lc === 'TERMINATED') {
       r.start_time = 1_700_000_000_000;
       r.end_time = 1_700_000_060_000;
@@ -194,7 +206,13 @@ export class MemoryManifestStore implements ManifestStore {
 export const testCatalogInput = {
   version: 1,
   defaults: {
-    jobParameters: { source: { from: 'dataset' }, lake_root: { from: 'lakeRoot' }, input_manifest: { from: 'inputManifest' }, orbiter_run_id: { from: 'runId' }, traceparent: { from: 'traceparent' } },
+    jobParameters: {
+      source: { from: 'dataset' },
+      lake_root: { from: 'lakeRoot' },
+      input_manifest: { from: 'inputManifest' },
+      orbiter_run_id: { from: 'runId' },
+      traceparent: { from: 'traceparent' },
+    },
     userParameters: [],
     coalescingWindowSeconds: 60,
     maxRunsInFlight: 5,
@@ -210,7 +228,7 @@ export function fakeDeps(now: { t: number }) {
     batches: new MemoryBatchStore(),
     jobs: new FakeJobs(),
     resolveJobId: async (d: string) => (d === 'neows' ? 1 : 2),
-    catalog: testCatalog as JobCatalog,
+    catalog: testCatalog,
     scheduler: new CapturingScheduler(),
     completions: new MemorySink(),
     failures: new MemoryParking(),
@@ -241,4 +259,3 @@ export function blobRequest(i: number, at = T0, dataset: RunRequest['dataset'] =
     landedAt: new Date(at - 100).toISOString(),
   };
 }
-

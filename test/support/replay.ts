@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { dedupe, emptyCorpus, loadFixtures, loadSamples, type Corpus } from '../../local/nasa-replay/corpus';
+import { dedupe, emptyCorpus, loadFixtures, loadSamples, type Corpus } from '@orbiter/nasa-replay/corpus';
 
 export const fixturesDir = resolve(__dirname, '..', 'fixtures', 'nasa');
 /** The team's real captures, beside the checkout (absent on some machines). */

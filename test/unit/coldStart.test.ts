@@ -3,7 +3,15 @@
  * must be required on first use (functions/runtime.ts, the handlers), never at import. A top-level import of one of
  * these packages anywhere under functions/all.ts fails this test.
  */
-const deferred = ['@azure/service-bus', '@azure/storage-blob', '@azure/identity', '@azure/monitor-opentelemetry', '@azure/data-tables', 'axios', 'pino'];
+const deferred = [
+  '@azure/service-bus',
+  '@azure/storage-blob',
+  '@azure/identity',
+  '@azure/monitor-opentelemetry',
+  '@azure/data-tables',
+  'axios',
+  'pino',
+];
 
 describe('importing the function app', () => {
   it('loads none of the heavy clients until a handler needs them', () => {
@@ -15,7 +23,7 @@ describe('importing the function app', () => {
           return jest.requireActual(m);
         });
       }
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+
       const { allFunctions } = require('../../functions/all') as typeof import('../../functions/all');
       expect(allFunctions.length).toBeGreaterThan(0);
     });
@@ -31,11 +39,16 @@ describe('importing the function app', () => {
           return jest.requireActual(m);
         });
       }
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+
       const { Runtime } = require('../../functions/runtime') as typeof import('../../functions/runtime');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+
       const { loadConfig } = require('../../shared/config') as typeof import('../../shared/config');
-      const rt = new Runtime(loadConfig({ OrbiterLake: 'UseDevelopmentStorage=true', ServiceBusConnection: 'Endpoint=sb://localhost;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true' }));
+      const rt = new Runtime(
+        loadConfig({
+          OrbiterLake: 'UseDevelopmentStorage=true',
+          ServiceBusConnection: 'Endpoint=sb://localhost;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true',
+        }),
+      );
       expect(rt.storage.blobs.accountName).toBe('devstoreaccount1');
       expect(rt.bus).toBeDefined();
     });

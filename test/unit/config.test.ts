@@ -73,7 +73,7 @@ describe('configuration', () => {
     const c = loadConfig({ [Connections.lake]: 'x', [Connections.serviceBus]: 'y' });
     expect(c.OrbiterLake).toBe('x');
     expect(c.ServiceBusConnection).toBe('y');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     expect(ORBITER_VERSION).toBe((require('../../package.json') as { version: string }).version);
   });
 });

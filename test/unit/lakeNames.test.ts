@@ -2,7 +2,7 @@ import { parseRawBlobName, rawBlobName } from '../../shared/lake/rawBlobName';
 import { redactSecrets } from '../../shared/nasa/redact';
 import { runRequestForBlob } from '../../shared/runs/runRequestForBlob';
 import { runRequestV1 } from '../../shared/messages/runRequest';
-import { compileRoute } from '../../local/host/routes';
+import { compileRoute } from '@orbiter/functions-host/routes';
 
 const sha = 'ab'.repeat(32);
 
@@ -10,7 +10,13 @@ describe('raw blob names', () => {
   it('are content-addressed and round-trip', () => {
     const name = rawBlobName('cmr', 'granules', { start: '2024-05-30', end: '2024-05-30' }, sha, 3);
     expect(name).toBe('cmr/granules/2024/05/30/2024-05-30_2024-05-30.p0003.abababababababab.json');
-    expect(parseRawBlobName(name)).toEqual({ source: 'cmr', stream: 'granules', window: { start: '2024-05-30', end: '2024-05-30' }, page: 3, sha16: 'abababababababab' });
+    expect(parseRawBlobName(name)).toEqual({
+      source: 'cmr',
+      stream: 'granules',
+      window: { start: '2024-05-30', end: '2024-05-30' },
+      page: 3,
+      sha16: 'abababababababab',
+    });
   });
   it('leave foreign names unparsed', () => {
     expect(parseRawBlobName('neows/manual-upload.json')).toBeUndefined();
@@ -28,7 +34,12 @@ describe('redaction', () => {
 
 describe('run request for a landed blob', () => {
   const now = new Date('2026-11-24T10:00:00Z');
-  const blob = { container: 'raw', name: 'neows/feed/2024/05/25/2024-05-25_2024-05-31.0123456789abcdef.json', content: Buffer.from('{"a":1}'), etag: '"0x1"' };
+  const blob = {
+    container: 'raw',
+    name: 'neows/feed/2024/05/25/2024-05-25_2024-05-31.0123456789abcdef.json',
+    content: Buffer.from('{"a":1}'),
+    etag: '"0x1"',
+  };
 
   it('builds a valid v1 message with a deterministic MessageId', () => {
     const a = runRequestForBlob(blob, now);
@@ -47,7 +58,10 @@ describe('run request for a landed blob', () => {
   });
   it('ignores empty blobs and unknown datasets, saying why', () => {
     expect(runRequestForBlob({ ...blob, content: Buffer.alloc(0) }, now)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/empty/) });
-    expect(runRequestForBlob({ ...blob, name: 'mars/x.json' }, now)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/"mars" is not a known dataset/) });
+    expect(runRequestForBlob({ ...blob, name: 'mars/x.json' }, now)).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/"mars" is not a known dataset/),
+    });
   });
 });
 

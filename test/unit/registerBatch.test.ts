@@ -6,11 +6,14 @@ import { azureBatchHandler, registerWithAzure } from '../../functions/register';
 
 function fakeApp() {
   const registered: { name: string; options: Record<string, unknown> }[] = [];
-  const app = { serviceBusQueue: (name: string, options: Record<string, unknown>) => void registered.push({ name, options }) } as unknown as typeof azureApp;
+  const app = {
+    serviceBusQueue: (name: string, options: Record<string, unknown>) => void registered.push({ name, options }),
+  } as unknown as typeof azureApp;
   return { app, registered };
 }
 
-const ctx = (meta: Record<string, unknown>) => new InvocationContext({ invocationId: 'i', functionName: 'f', triggerMetadata: meta, logHandler: () => undefined });
+const ctx = (meta: Record<string, unknown>) =>
+  new InvocationContext({ invocationId: 'i', functionName: 'f', triggerMetadata: meta, logHandler: () => undefined });
 
 describe('batch Service Bus functions in Azure', () => {
   it('dispatchRunRequests is registered with cardinality many', () => {
@@ -30,12 +33,18 @@ describe('batch Service Bus functions in Azure', () => {
       cardinality: 'many',
       handler: async (bodies) => {
         seen.push(bodies);
-        return { deadLetter: bodies.flatMap((b, index) => ((b as { bad?: boolean }).bad ? [{ index, reason: 'InvalidRunRequest', description: 'bad body' }] : [])) };
+        return {
+          deadLetter: bodies.flatMap((b, index) =>
+            (b as { bad?: boolean }).bad ? [{ index, reason: 'InvalidRunRequest', description: 'bad body' }] : [],
+          ),
+        };
       },
     };
     const handler = azureBatchHandler(def);
     await expect(handler([{ a: 1 }, { a: 2 }], ctx({ messageIdArray: ['m1', 'm2'] }))).resolves.toBeUndefined();
-    await expect(handler([{ a: 1 }, { bad: true }], ctx({ messageIdArray: ['m1', 'm2'] }))).rejects.toThrow(/1 of 2 messages cannot be processed: m2 \(InvalidRunRequest: bad body\)/);
+    await expect(handler([{ a: 1 }, { bad: true }], ctx({ messageIdArray: ['m1', 'm2'] }))).rejects.toThrow(
+      /1 of 2 messages cannot be processed: m2 \(InvalidRunRequest: bad body\)/,
+    );
     expect(seen).toHaveLength(2); // the valid member was handed over (and accepted) before the batch failed
   });
 });

@@ -15,7 +15,7 @@ import { epicNatural } from '../../shared/nasa/sources/epic';
 import { fireballs } from '../../shared/nasa/sources/fireball';
 import { meteoriteLandings } from '../../shared/nasa/sources/meteorites';
 import { neowsFeed } from '../../shared/nasa/sources/neows';
-import { startReplayServer, type ReplayServer } from '../../local/nasa-replay/server';
+import { startReplayServer, type ReplayServer } from '@orbiter/nasa-replay/server';
 import { testConfig } from '../support/config';
 import { fixtureCorpus, haveSamples, samplesCorpus, samplesDir } from '../support/replay';
 
@@ -87,7 +87,10 @@ describe('NASA sources against the replay server', () => {
     const ps = await pages(meteoriteLandings, '2024-06-01', '2024-06-01', ctx({ METEORITES_PAGE_SIZE: '5' }));
     expect(ps.map((p) => p.page)).toEqual([1, 2, 3]);
     expect(ps.map((p) => p.recordCount)).toEqual([5, 5, 4]);
-    const offsets = replay.requests.filter((r) => r.path.includes('socrata')).slice(-3).map((r) => r.query['$offset']);
+    const offsets = replay.requests
+      .filter((r) => r.path.includes('socrata'))
+      .slice(-3)
+      .map((r) => r.query['$offset']);
     expect(offsets).toEqual(['0', '5', '10']);
     expect(replay.requests[replay.requests.length - 1]!.query['$order']).toBe(':id');
   });
@@ -98,7 +101,9 @@ describe('NASA sources against the replay server', () => {
     const cmrReqs = replay.requests.filter((r) => r.path.includes('granules')).slice(-4);
     expect(cmrReqs[0]!.headers['cmr-search-after']).toBeUndefined();
     expect(cmrReqs[1]!.headers['cmr-search-after']).toMatch(/^\["2024-05-30T05:05:00.000Z"/);
-    const ids = ps.flatMap((p) => (JSON.parse(p.body.toString()) as { items: { meta: { 'concept-id': string } }[] }).items.map((i) => i.meta['concept-id']));
+    const ids = ps.flatMap((p) =>
+      (JSON.parse(p.body.toString()) as { items: { meta: { 'concept-id': string } }[] }).items.map((i) => i.meta['concept-id']),
+    );
     expect(new Set(ids).size).toBe(6);
   });
 });
@@ -137,7 +142,10 @@ describe('HTTP error handling', () => {
   it('maps a slow upstream to a retryable timeout', async () => {
     replay.addFault({ path: '^/epic/', kind: 'delay', delayMs: 1500, count: 1 });
     const http = new NasaHttp({ apiKey: KEY, timeoutMs: 200, backoff: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 }, logger: silentLogger });
-    await expect(pages(epicNatural, '2024-05-31', '2024-05-31', { ...ctx(), http })).rejects.toMatchObject({ code: 'UpstreamTimeout', retryable: true });
+    await expect(pages(epicNatural, '2024-05-31', '2024-05-31', { ...ctx(), http })).rejects.toMatchObject({
+      code: 'UpstreamTimeout',
+      retryable: true,
+    });
   });
 
   it('a schema change names the field', () => {
@@ -156,7 +164,16 @@ describe('HTTP error handling', () => {
 describe('every stream is wired', () => {
   it('has ten streams across the eight sources', () => {
     expect(allStreams.map((s) => `${s.source}/${s.stream}`)).toEqual([
-      'neows/feed', 'donki/FLR', 'donki/CME', 'donki/GST', 'eonet/events', 'apod/apod', 'epic/natural', 'fireball/fireball', 'meteorites/landings', 'cmr/granules',
+      'neows/feed',
+      'donki/FLR',
+      'donki/CME',
+      'donki/GST',
+      'eonet/events',
+      'apod/apod',
+      'epic/natural',
+      'fireball/fireball',
+      'meteorites/landings',
+      'cmr/granules',
     ]);
   });
 });
@@ -196,7 +213,10 @@ real('real NASA captures (../shared/nasa-samples)', () => {
       expect(feed!.recordCount).toBe(107); // feed_2024-05-25_2024-06-01.json: 107 NEOs
       const [flr] = await pages(donkiFlares, '2024-05-01', '2024-05-30', c);
       expect(flr!.recordCount).toBeGreaterThan(50);
-      const ps = await pages(cmrGranules, '2000-01-01', '2030-01-01', { ...c, endpoints: { ...c.endpoints, cmrPageSize: 2000, cmrCollectionShortName: 'MYD021KM' } });
+      const ps = await pages(cmrGranules, '2000-01-01', '2030-01-01', {
+        ...c,
+        endpoints: { ...c.endpoints, cmrPageSize: 2000, cmrCollectionShortName: 'MYD021KM' },
+      });
       expect(ps[0]!.recordCount).toBe(1);
     } finally {
       await server.close();

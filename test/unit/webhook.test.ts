@@ -2,7 +2,12 @@ import { jobNotification } from '../../functions/databricksWebhook';
 
 describe('Databricks job notification payload', () => {
   it('accepts the real shape, whose ids are strings', () => {
-    const n = jobNotification.parse({ event_type: 'jobs.on_success', workspace_id: '123', run: { run_id: '1001' }, job: { job_id: '7', name: 'orbiter-apod-pipeline' } });
+    const n = jobNotification.parse({
+      event_type: 'jobs.on_success',
+      workspace_id: '123',
+      run: { run_id: '1001' },
+      job: { job_id: '7', name: 'orbiter-apod-pipeline' },
+    });
     expect(n.run.run_id).toBe(1001);
   });
   it('rejects payloads without a usable run id, naming the field', () => {

@@ -17,7 +17,7 @@ function donki(type: 'FLR' | 'CME' | 'GST', schema: z.ZodArray<z.ZodType>): Nasa
       });
       const body = redactBody(res.body, ctx.apiKey);
       // DONKI answers an empty 200 body for an empty window on some paths; treat it as [].
-      const events = parsePayload(body, schema, `DONKI ${type}`, []) as unknown[];
+      const events: unknown[] = parsePayload(body, schema, `DONKI ${type}`, []);
       yield { body: body.length === 0 ? Buffer.from('[]') : body, recordCount: events.length };
     },
   };

@@ -37,18 +37,21 @@ export class ChildService {
     const child = spawn(process.execPath, [this.opts.script, ...this.opts.args], { env: this.opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    child.stderr!.on('data', (d: Buffer) => this.log.write(d));
+    child.stderr.on('data', (d: Buffer) => this.log.write(d));
     const timeoutMs = this.opts.startTimeoutMs ?? 60_000;
     return new Promise<string>((resolve, reject) => {
       let buf = '';
       let ready = false;
-      const timer = setTimeout(() => fail(new Error(`${this.name} did not report ready within ${timeoutMs} ms (log: ${this.opts.logFile})`)), timeoutMs);
+      const timer = setTimeout(
+        () => fail(new Error(`${this.name} did not report ready within ${timeoutMs} ms (log: ${this.opts.logFile})`)),
+        timeoutMs,
+      );
       const fail = (err: Error): void => {
         clearTimeout(timer);
         child.kill('SIGKILL');
         reject(err);
       };
-      child.stdout!.on('data', (d: Buffer) => {
+      child.stdout.on('data', (d: Buffer) => {
         this.log.write(d);
         if (ready) return;
         buf += d.toString();

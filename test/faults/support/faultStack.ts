@@ -6,12 +6,12 @@ import { silentLogger } from '../../../shared/logger';
 import { Containers, Tables } from '../../../shared/names';
 import { loadConfig } from '../../../shared/config';
 import { createStorageClients, type StorageClients } from '../../../shared/storage/clients';
-import { startDatabricksEmulator, type DatabricksEmulator } from '../../../local/databricks/emulator';
-import { dedupe, emptyCorpus, loadFixtures } from '../../../local/nasa-replay/corpus';
-import { startReplayServer, type Fault, type ReplayServer } from '../../../local/nasa-replay/server';
-import { azuriteConnectionString, startAzurite, type AzuriteHandle } from '../../../local/stack/azurite';
-import { BlobWatcher } from '../../../local/stack/blobWatcher';
-import { freePort } from '../../../local/stack/ports';
+import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
+import { dedupe, emptyCorpus, loadFixtures } from '@orbiter/nasa-replay/corpus';
+import { startReplayServer, type Fault, type ReplayServer } from '@orbiter/nasa-replay/server';
+import { azuriteConnectionString, startAzurite, type AzuriteHandle } from '@orbiter/local-stack/azurite';
+import { BlobWatcher } from '@orbiter/functions-host/blobWatcher';
+import { freePort } from '@orbiter/local-stack/ports';
 import { ensureFaultsBuild } from './build';
 import { ChildService } from './child';
 import { ScriptedRunner } from './runner';
@@ -75,12 +75,15 @@ export const FUNCTION_KEY = 'faults-function-key-0123456789';
 
 /** The repo's broker config with every lock shortened (a killed consumer's locks otherwise hold for a minute). */
 function brokerConfig(repoRoot: string, lockDuration: string): unknown {
-  const cfg = JSON.parse(readFileSync(join(repoRoot, 'local', 'servicebus', 'config.json'), 'utf8')) as {
-    UserConfig: { Namespaces: { Queues?: { Properties: Record<string, unknown> }[]; Topics?: { Subscriptions?: { Properties: Record<string, unknown> }[] }[] }[] };
+  const cfg = JSON.parse(readFileSync(join(repoRoot, 'packages', 'servicebus-emulator', 'config.json'), 'utf8')) as {
+    UserConfig: {
+      Namespaces: { Queues?: { Properties: Record<string, unknown> }[]; Topics?: { Subscriptions?: { Properties: Record<string, unknown> }[] }[] }[];
+    };
   };
   for (const ns of cfg.UserConfig.Namespaces) {
     for (const q of ns.Queues ?? []) if ('LockDuration' in q.Properties) q.Properties['LockDuration'] = lockDuration;
-    for (const t of ns.Topics ?? []) for (const s of t.Subscriptions ?? []) if ('LockDuration' in s.Properties) s.Properties['LockDuration'] = lockDuration;
+    for (const t of ns.Topics ?? [])
+      for (const s of t.Subscriptions ?? []) if ('LockDuration' in s.Properties) s.Properties['LockDuration'] = lockDuration;
   }
   return cfg;
 }
@@ -123,7 +126,7 @@ export async function startFaultStack(o: FaultStackOptions): Promise<FaultStack>
     writeFileSync(sbConfig, JSON.stringify(brokerConfig(o.repoRoot, o.lockDuration ?? 'PT5S')));
     const childEnv = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), LOG_LEVEL: process.env['FAULTS_LOG_LEVEL'] ?? 'info' };
     const serviceBus = new ChildService('servicebus', {
-      script: join(build, 'local', 'servicebus', 'main.js'),
+      script: join(build, 'packages', 'servicebus-emulator', 'dist', 'main.js'),
       args: ['--port', String(sbPort), '--config', sbConfig, '--data', join(dataDir, 'servicebus')],
       env: childEnv,
       ready: /^(Endpoint=sb:\S+)$/m,
@@ -157,7 +160,10 @@ export async function startFaultStack(o: FaultStackOptions): Promise<FaultStack>
     if (o.tapStorage) {
       blobTap = await startTapProxy(`http://127.0.0.1:${blobPort}`);
       tableTap = await startTapProxy(`http://127.0.0.1:${tablePort}`);
-      stops.push(() => blobTap!.close(), () => tableTap!.close());
+      stops.push(
+        () => blobTap!.close(),
+        () => tableTap!.close(),
+      );
       hostLake = azuriteConnectionString(blobTap.port, queuePort, tableTap.port);
     }
 
@@ -197,7 +203,7 @@ export async function startFaultStack(o: FaultStackOptions): Promise<FaultStack>
     writeFileSync(settingsFile, JSON.stringify({ IsEncrypted: false, Values: settings }, null, 2));
     mkdirSync(join(dataDir, 'host'), { recursive: true });
     const host = new ChildService('functions host', {
-      script: join(build, 'local', 'host', 'main.js'),
+      script: join(build, 'packages', 'functions-host', 'dist', 'main.js'),
       args: ['--port', String(hostPort), '--settings', settingsFile, '--data-dir', join(dataDir, 'host'), ...(o.timers ? [] : ['--no-timers'])],
       env: childEnv,
       ready: /^FUNCTIONS_HOST=(\S+)$/m,

@@ -1,13 +1,22 @@
 import { createHash } from 'node:crypto';
 import axios from 'axios';
-import { blobCreatedEvent } from '../../../local/host/eventGrid';
+import { blobCreatedEvent } from '@orbiter/functions-host/eventGrid';
 import type { SourceId } from '../../../shared/config';
 import { rawBlobName } from '../../../shared/lake/rawBlobName';
 import { Containers } from '../../../shared/names';
 import type { FaultStack } from './faultStack';
 import { fileKey } from './runner';
 
-const streams: Record<SourceId, string> = { apod: 'apod', donki: 'FLR', eonet: 'events', neows: 'feed', epic: 'natural', fireball: 'fireball', meteorites: 'landings', cmr: 'granules' };
+const streams: Record<SourceId, string> = {
+  apod: 'apod',
+  donki: 'FLR',
+  eonet: 'events',
+  neows: 'feed',
+  epic: 'natural',
+  fireball: 'fireball',
+  meteorites: 'landings',
+  cmr: 'granules',
+};
 
 export interface LandedFile {
   name: string;
@@ -17,7 +26,13 @@ export interface LandedFile {
 }
 
 /** Lands `count` small files for `dataset` in raw/ (content-addressed names, unique content per tag and index). */
-export async function landFiles(stack: FaultStack, dataset: SourceId, count: number, tag: string, opts: { spacingMs?: number } = {}): Promise<LandedFile[]> {
+export async function landFiles(
+  stack: FaultStack,
+  dataset: SourceId,
+  count: number,
+  tag: string,
+  opts: { spacingMs?: number } = {},
+): Promise<LandedFile[]> {
   const raw = stack.storage.blobs.getContainerClient(Containers.raw);
   const out: LandedFile[] = [];
   for (let i = 0; i < count; i++) {
@@ -33,7 +48,13 @@ export async function landFiles(stack: FaultStack, dataset: SourceId, count: num
 
 /** One Event Grid BlobCreated delivery to the host's blobs webhook; resolves with the HTTP status. */
 export async function pushBlobCreated(stack: FaultStack, f: LandedFile): Promise<number> {
-  const event = blobCreatedEvent({ accountUrl: stack.azurite.blobEndpoint, container: Containers.raw, name: f.name, etag: f.etag, contentLength: f.size });
+  const event = blobCreatedEvent({
+    accountUrl: stack.azurite.blobEndpoint,
+    container: Containers.raw,
+    name: f.name,
+    etag: f.etag,
+    contentLength: f.size,
+  });
   const res = await axios.post(`${stack.hostUrl}/runtime/webhooks/blobs`, [event], {
     params: { functionName: 'Host.Functions.landedBlob', code: stack.functionKey },
     headers: { 'aeg-event-type': 'Notification', 'content-type': 'application/json' },
@@ -44,7 +65,12 @@ export async function pushBlobCreated(stack: FaultStack, f: LandedFile): Promise
 }
 
 /** Polls `probe` until it returns something truthy; throws with `what` after `timeoutMs`. Never a fixed sleep. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let v: T | undefined | false;

@@ -2,8 +2,8 @@ import axios from 'axios';
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
 import { Containers, Queues, Subscriptions, Tables, Topics } from '../../../shared/names';
 import { decodeRunEntity, terminalRunStates, type RunRecord } from '../../../shared/runs/runStore';
-import { BlobWatcher } from '../../../local/stack/blobWatcher';
-import { peekAll } from '../../../local/alerts/data';
+import { BlobWatcher } from '@orbiter/functions-host/blobWatcher';
+import { peekAll } from '@orbiter/ops/alerts/data';
 import type { FaultStack } from './faultStack';
 import { fileKey, manifestFiles } from './runner';
 
@@ -69,10 +69,19 @@ export async function databricksRuns(stack: FaultStack): Promise<DatabricksRunVi
   const out: DatabricksRunView[] = [];
   let token: string | undefined;
   for (;;) {
-    const res = await axios.get<{ runs?: { run_id: number; run_name?: string; state?: { life_cycle_state?: string; result_state?: string }; job_parameters?: { name: string; value?: string }[] }[]; has_more?: boolean; next_page_token?: string }>(
-      `${stack.databricks.url}/api/2.2/jobs/runs/list`,
-      { params: { limit: 25, ...(token ? { page_token: token } : {}) }, headers: { authorization: 'Bearer faults-observer' } },
-    );
+    const res = await axios.get<{
+      runs?: {
+        run_id: number;
+        run_name?: string;
+        state?: { life_cycle_state?: string; result_state?: string };
+        job_parameters?: { name: string; value?: string }[];
+      }[];
+      has_more?: boolean;
+      next_page_token?: string;
+    }>(`${stack.databricks.url}/api/2.2/jobs/runs/list`, {
+      params: { limit: 25, ...(token ? { page_token: token } : {}) },
+      headers: { authorization: 'Bearer faults-observer' },
+    });
     for (const r of res.data.runs ?? []) {
       const p = Object.fromEntries((r.job_parameters ?? []).map((x) => [x.name, x.value ?? '']));
       out.push({
@@ -137,7 +146,8 @@ export async function deadLetters(stack: FaultStack): Promise<DeadLetter[]> {
 
 export async function landedFiles(stack: FaultStack): Promise<string[]> {
   const out: string[] = [];
-  for await (const b of stack.storage.blobs.getContainerClient(Containers.raw).listBlobsFlat()) out.push(fileKey(Containers.raw, b.name, b.properties.etag ?? ''));
+  for await (const b of stack.storage.blobs.getContainerClient(Containers.raw).listBlobsFlat())
+    out.push(fileKey(Containers.raw, b.name, b.properties.etag ?? ''));
   return out.sort();
 }
 
@@ -155,13 +165,16 @@ export async function snapshot(stack: FaultStack, scope?: Scope): Promise<Snapsh
   const mine = (dataset: string): boolean => !scope || scope.includes(dataset);
   const pending: Record<string, number> = {};
   // One after the other: the emulator's management link serves one request at a time per connection.
-  for (const q of [Queues.runRequests, Queues.runStatus]) pending[q] = (await peekEntity(stack.bus, q, false)).filter((m) => mine(datasetOfMessage(m.body))).length;
+  for (const q of [Queues.runRequests, Queues.runStatus])
+    pending[q] = (await peekEntity(stack.bus, q, false)).filter((m) => mine(datasetOfMessage(m.body))).length;
   const completionBlobs: string[] = [];
-  for await (const b of stack.storage.blobs.getContainerClient(Containers.events).listBlobsFlat({ prefix: 'run-completions/' })) completionBlobs.push(b.name);
+  for await (const b of stack.storage.blobs.getContainerClient(Containers.events).listBlobsFlat({ prefix: 'run-completions/' }))
+    completionBlobs.push(b.name);
   const records = (await runRecords(stack)).filter((r) => mine(r.dataset));
   const receipts = new Set<string>();
   try {
-    for await (const e of stack.storage.table(Tables.blobReceipts).listEntities<{ rowKey: string }>({ queryOptions: { select: ['RowKey'] } })) receipts.add(e.rowKey);
+    for await (const e of stack.storage.table(Tables.blobReceipts).listEntities<{ rowKey: string }>({ queryOptions: { select: ['RowKey'] } }))
+      receipts.add(e.rowKey);
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode !== 404) throw err;
   }
@@ -224,7 +237,14 @@ function stalled(s: Snapshot): boolean {
 }
 
 const stateKey = (s: Snapshot): string =>
-  JSON.stringify([s.landed.length, s.delivered, s.pending, s.runs.map((r) => `${r.runId}:${r.lifeCycle}:${r.result ?? ''}`), s.records.map((r) => `${r.runId}:${r.state}`), s.deadLetters.length]);
+  JSON.stringify([
+    s.landed.length,
+    s.delivered,
+    s.pending,
+    s.runs.map((r) => `${r.runId}:${r.lifeCycle}:${r.result ?? ''}`),
+    s.records.map((r) => `${r.runId}:${r.state}`),
+    s.deadLetters.length,
+  ]);
 
 /**
  * Polls until the system is quiescent twice in a row (a second look catches a late duplicate), until it has
@@ -275,8 +295,12 @@ export function violations(s: Snapshot): string[] {
     if (ok.length === 0 && dead.length === 0) {
       const recs = s.records.filter((r) => r.inputs.some((i) => fileKey(i.container, i.path, i.etag) === f));
       const b = s.batches[f];
-      const where = b ? `batch ${b.batch}, ${b.runId ? `taken by ${b.runId}` : 'unassigned'}, flush marker ${b.flush}` : 'never accepted into a batch';
-      out.push(`${f} is lost: no successful run, no dead letter (${where}; runs: ${describe(all) || 'none'}; records: ${recs.map((r) => `${r.runId}=${r.state}`).join(', ') || 'none'})`);
+      const where = b
+        ? `batch ${b.batch}, ${b.runId ? `taken by ${b.runId}` : 'unassigned'}, flush marker ${b.flush}`
+        : 'never accepted into a batch';
+      out.push(
+        `${f} is lost: no successful run, no dead letter (${where}; runs: ${describe(all) || 'none'}; records: ${recs.map((r) => `${r.runId}=${r.state}`).join(', ') || 'none'})`,
+      );
     }
     if (ok.length > 0 && dead.length > 0) out.push(`${f} ran and was also dead-lettered (${dead.map((d) => d.queue).join(', ')})`);
     for (const d of dead) if (!d.reason) out.push(`${f} dead-lettered on ${d.queue} without a reason`);
@@ -292,7 +316,8 @@ export function violations(s: Snapshot): string[] {
     }
   }
   for (const rec of s.records) {
-    if (!terminalRunStates.includes(rec.state)) out.push(`record ${rec.runId} is stuck in ${rec.state} (Databricks run ${rec.databricksRunId ?? 'none'})`);
+    if (!terminalRunStates.includes(rec.state))
+      out.push(`record ${rec.runId} is stuck in ${rec.state} (Databricks run ${rec.databricksRunId ?? 'none'})`);
     if (rec.state === 'succeeded') {
       const events = s.completionBlobs.filter((b) => b.endsWith(`/${rec.runId}.a${rec.attempt}.json`));
       if (events.length !== 1) out.push(`record ${rec.runId} succeeded with ${events.length} completion events in the lake (want 1)`);

@@ -1,4 +1,4 @@
-import type { NotebookRunner, NotebookRunRequest, NotebookRunResult } from '../../../local/databricks/notebookRunner';
+import type { NotebookRunner, NotebookRunRequest, NotebookRunResult } from '@orbiter/databricks-emulator/notebookRunner';
 
 /** One notebook task the emulator executed: which Orbiter run, which task, over which input files. */
 export interface TaskExecution {

@@ -86,7 +86,15 @@ export async function startTapProxy(target: string, opts: { port?: number } = {}
     req.on('end', () => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://tap');
-        const r: TapRequest = { n: ++n, method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks), at: Date.now() };
+        const r: TapRequest = {
+          n: ++n,
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: url.searchParams,
+          headers: req.headers,
+          body: Buffer.concat(chunks),
+          at: Date.now(),
+        };
         const call: TapCall = { n: r.n, method: r.method, path: r.path, at: r.at, outcome: 'dropped', injected: false };
         calls.push(call);
         const deliver = (up: Upstream): void => {
@@ -170,4 +178,8 @@ export const throttled = (retryAfterSeconds = 1): TapAction => ({
   body: { error_code: 'REQUEST_LIMIT_EXCEEDED', message: 'Too many requests (injected by the fault suite)' },
 });
 
-export const serverError = (): TapAction => ({ kind: 'respond', status: 500, body: { error_code: 'INTERNAL_ERROR', message: 'injected by the fault suite' } });
+export const serverError = (): TapAction => ({
+  kind: 'respond',
+  status: 500,
+  body: { error_code: 'INTERNAL_ERROR', message: 'injected by the fault suite' },
+});

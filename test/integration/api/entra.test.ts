@@ -17,7 +17,14 @@ afterAll(async () => {
 });
 
 const principal = (...roles: string[]) =>
-  Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'name', role_typ: 'roles', claims: [{ typ: 'name', val: 'ada' }, ...roles.map((val) => ({ typ: 'roles', val }))] })).toString('base64');
+  Buffer.from(
+    JSON.stringify({
+      auth_typ: 'aad',
+      name_typ: 'name',
+      role_typ: 'roles',
+      claims: [{ typ: 'name', val: 'ada' }, ...roles.map((val) => ({ typ: 'roles', val }))],
+    }),
+  ).toString('base64');
 const asCaller = (p?: string) => ({ key: null, headers: { 'content-type': 'application/json', ...(p ? { 'x-ms-client-principal': p } : {}) } });
 
 describe('Run API with Entra ID app roles', () => {

@@ -5,8 +5,8 @@ import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service
 import Long from 'long';
 import { allFunctions } from '../../../functions/all';
 import { resetRuntime } from '../../../functions/runtime';
-import { FunctionHost } from '../../../local/host/functionHost';
-import { startServiceBusEmulator, type ServiceBusEmulator } from '../../../local/servicebus/emulator';
+import { FunctionHost } from '@orbiter/functions-host/functionHost';
+import { startServiceBusEmulator, type ServiceBusEmulator } from '@orbiter/servicebus-emulator/emulator';
 import { loadConfig } from '../../../shared/config';
 import { silentLogger } from '../../../shared/logger';
 import { Containers, Queues, Tables } from '../../../shared/names';
@@ -69,7 +69,11 @@ export interface HttpResult {
  */
 export async function startApiHarness(extraSettings: Record<string, string> = {}): Promise<ApiHarness> {
   const azurite = await startTestAzurite();
-  const serviceBus: ServiceBusEmulator = await startServiceBusEmulator({ port: 0, config: join(repoRoot, 'local', 'servicebus', 'config.json'), sweepIntervalMs: 50 });
+  const serviceBus: ServiceBusEmulator = await startServiceBusEmulator({
+    port: 0,
+    config: join(repoRoot, 'packages', 'servicebus-emulator', 'config.json'),
+    sweepIntervalMs: 50,
+  });
   const databricks = await startFakeDatabricks();
   const settings: Record<string, string> = {
     OrbiterLake: azurite.connectionString,
@@ -87,7 +91,17 @@ export async function startApiHarness(extraSettings: Record<string, string> = {}
   const config = loadConfig(settings);
   const storage = createStorageClients(config);
   await storage.blobs.getContainerClient(Containers.raw).createIfNotExists();
-  const host = new FunctionHost({ definitions: allFunctions, config, settings, storage, functionKey: FUNCTION_KEY, logger: silentLogger, port: 0, timers: false, serviceBus: false });
+  const host = new FunctionHost({
+    definitions: allFunctions,
+    config,
+    settings,
+    storage,
+    functionKey: FUNCTION_KEY,
+    logger: silentLogger,
+    port: 0,
+    timers: false,
+    serviceBus: false,
+  });
   await host.start();
   const bus = new ServiceBusClient(serviceBus.connectionString, { retryOptions: { maxRetries: 1, timeoutInMs: 5000 } });
   const runs = new TableRunStore(storage.table(Tables.runs));

@@ -16,12 +16,35 @@ afterAll(async () => {
 
 const hostileString = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom('..', '../../etc/passwd', '/etc/passwd', 'https://evil.example/x', 'file:///etc/passwd', '\u0000', 'a\r\nX-Injected: 1', "' or 1 eq 1", '${jndi:ldap://x}', '__proto__', '%2e%2e%2f', 'neows/../../x', '\\\\server\\share', '😀', 'constructor'),
+  fc.constantFrom(
+    '..',
+    '../../etc/passwd',
+    '/etc/passwd',
+    'https://evil.example/x',
+    'file:///etc/passwd',
+    '\u0000',
+    'a\r\nX-Injected: 1',
+    "' or 1 eq 1",
+    '${jndi:ldap://x}',
+    '__proto__',
+    '%2e%2e%2f',
+    'neows/../../x',
+    '\\\\server\\share',
+    '😀',
+    'constructor',
+  ),
 );
 const datasetish = fc.oneof(fc.constantFrom('neows', 'donki', 'eonet', 'apod', 'epic', 'fireball', 'meteorites', 'cmr'), hostileString);
-const dateish = fc.oneof(fc.constantFrom('2024-05-01', '2024-02-30', '2030-01-01', '1900-01-01', '2024-5-1', '2024-05-01T00:00:00Z', ''), hostileString);
+const dateish = fc.oneof(
+  fc.constantFrom('2024-05-01', '2024-02-30', '2030-01-01', '1900-01-01', '2024-5-1', '2024-05-01T00:00:00Z', ''),
+  hostileString,
+);
 const inputish = fc.record(
-  { container: fc.oneof(fc.constant('raw'), hostileString), path: fc.oneof(fc.constant('neows/feed/2024/05/25/x.json'), hostileString), etag: fc.oneof(fc.constant('0x1'), hostileString) },
+  {
+    container: fc.oneof(fc.constant('raw'), hostileString),
+    path: fc.oneof(fc.constant('neows/feed/2024/05/25/x.json'), hostileString),
+    etag: fc.oneof(fc.constant('0x1'), hostileString),
+  },
   { requiredKeys: [] },
 );
 /** Bodies that look like requests but break them: wrong types, unknown fields, paths, dates, parameters. */
@@ -44,20 +67,37 @@ const bodyArb = fc.oneof(
   fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a).toString('latin1')),
   fc.constantFrom('', '{', '[[[[[[', 'null', '{"dataset":"neows"', `{"dataset":"neows","inputs":[${'{},'.repeat(300)}{}]}`),
 );
-const segment = fc.oneof(hostileString, fc.constantFrom('runs', 'health', 'openapi.json', 'cancel', '..', '.', '', 'api-x')).map((s) => encodeURIComponent(s));
+const segment = fc
+  .oneof(hostileString, fc.constantFrom('runs', 'health', 'openapi.json', 'cancel', '..', '.', '', 'api-x'))
+  .map((s) => encodeURIComponent(s));
 const pathArb = fc.oneof(
   fc.constantFrom('/api/runs', '/api/runs/', '/api/health', '/api/openapi.json'),
   segment.map((s) => `/api/runs/${s}`),
   segment.map((s) => `/api/runs/${s}/cancel`),
   fc.array(segment, { maxLength: 4 }).map((s) => `/api/${s.join('/')}`),
-  fc.tuple(fc.constantFrom('state', 'dataset', 'since', 'limit', 'cursor', 'job', 'x', 'code'), hostileString).map(([k, v]) => `/api/runs?${k}=${encodeURIComponent(v)}`),
+  fc
+    .tuple(fc.constantFrom('state', 'dataset', 'since', 'limit', 'cursor', 'job', 'x', 'code'), hostileString)
+    .map(([k, v]) => `/api/runs?${k}=${encodeURIComponent(v)}`),
 );
 const headerValue = fc.string({ maxLength: 60 }).filter((s) => /^[\x20-\x7e]*$/.test(s) && s.trim() === s);
 const headersArb = fc.record(
   {
-    'content-type': fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/xml', 'multipart/form-data', 'application/problem+json'), headerValue),
+    'content-type': fc.oneof(
+      fc.constantFrom(
+        'application/json',
+        'application/json; charset=utf-8',
+        'text/plain',
+        'application/xml',
+        'multipart/form-data',
+        'application/problem+json',
+      ),
+      headerValue,
+    ),
     'idempotency-key': headerValue,
-    'x-ms-client-principal': fc.oneof(headerValue, fc.json().map((j) => Buffer.from(j).toString('base64'))),
+    'x-ms-client-principal': fc.oneof(
+      headerValue,
+      fc.json().map((j) => Buffer.from(j).toString('base64')),
+    ),
     traceparent: headerValue,
     'x-correlation-id': headerValue,
   },
@@ -94,7 +134,12 @@ const seed = process.env['FC_SEED'] ? { seed: Number(process.env['FC_SEED']) } :
 describe('Run API under random and hostile input', () => {
   it('POST /api/runs with hostile bodies and headers: never 5xx, nothing requested unless accepted', async () => {
     const stats: Stats = {};
-    const jsonType = fc.oneof(fc.constant('application/json'), fc.constant('application/json'), fc.constant('application/json; charset=utf-8'), headerValue);
+    const jsonType = fc.oneof(
+      fc.constant('application/json'),
+      fc.constant('application/json'),
+      fc.constant('application/json; charset=utf-8'),
+      headerValue,
+    );
     await fc.assert(
       fc.asyncProperty(bodyArb, headersArb, jsonType, async (body, headers, contentType) => {
         tally(stats, await probe('POST', '/api/runs', { ...headers, 'content-type': contentType }, body, FUNCTION_KEY));
@@ -120,7 +165,10 @@ describe('Run API under random and hostile input', () => {
     await fc.assert(
       fc.asyncProperty(headerValue, async (junk) => {
         const before = (await h.messages()).length;
-        const res = await h.call('POST', '/api/runs', { headers: { 'content-type': 'application/json', 'x-correlation-id': junk, traceparent: junk }, body: '{"dataset":"neows"}' });
+        const res = await h.call('POST', '/api/runs', {
+          headers: { 'content-type': 'application/json', 'x-correlation-id': junk, traceparent: junk },
+          body: '{"dataset":"neows"}',
+        });
         expect(res.status).toBe(202);
         expect((await h.messages()).length).toBe(before + 1);
       }),

@@ -11,8 +11,14 @@ afterAll(async () => {
 });
 
 const json = { 'content-type': 'application/json' };
-const post = (body: unknown, headers: Record<string, string> = {}) => h.call('POST', '/api/runs', { headers: { ...json, ...headers }, body: JSON.stringify(body) });
-type Created = { runId: string; statusUrl: string; runs: { runId: string; window?: { start: string; end: string }; inputs: number }[]; skippedWindows?: unknown[] };
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  h.call('POST', '/api/runs', { headers: { ...json, ...headers }, body: JSON.stringify(body) });
+type Created = {
+  runId: string;
+  statusUrl: string;
+  runs: { runId: string; window?: { start: string; end: string }; inputs: number }[];
+  skippedWindows?: unknown[];
+};
 type Problem = { type: string; title: string; status: number; detail: string; instance: string; errors?: { field: string; message: string }[] };
 
 describe('Run API through the local functions host', () => {
@@ -25,7 +31,10 @@ describe('Run API through the local functions host', () => {
     expect((await h.call('GET', `/api/runs?code=${FUNCTION_KEY}`, { key: null })).status).toBe(200);
     const health = await h.call('GET', '/api/health', { key: null });
     expect(health.status).toBe(200);
-    expect(health.json()).toMatchObject({ status: 'ok', checks: { storage: { status: 'ok' }, serviceBus: { status: 'ok' }, databricks: { status: 'ok' } } });
+    expect(health.json()).toMatchObject({
+      status: 'ok',
+      checks: { storage: { status: 'ok' }, serviceBus: { status: 'ok' }, databricks: { status: 'ok' } },
+    });
     expect(health.text).not.toContain('fake-token');
     expect(health.text).not.toContain('127.0.0.1');
     const doc = await h.call('GET', '/api/openapi.json', { key: null });
@@ -68,7 +77,10 @@ describe('Run API through the local functions host', () => {
 
   it('a backfill over landed blobs fans out one run per window', async () => {
     const raw = h.storage.blobs.getContainerClient(Containers.raw);
-    const names = ['fireball/fireball/2024/03/01/2024-03-01_2024-03-30.aaaaaaaaaaaaaaaa.json', 'fireball/fireball/2024/04/05/2024-03-31_2024-04-29.bbbbbbbbbbbbbbbb.json'];
+    const names = [
+      'fireball/fireball/2024/03/01/2024-03-01_2024-03-30.aaaaaaaaaaaaaaaa.json',
+      'fireball/fireball/2024/04/05/2024-03-31_2024-04-29.bbbbbbbbbbbbbbbb.json',
+    ];
     for (const n of names) await raw.getBlockBlobClient(n).upload('[]', 2);
     const res = await post({ dataset: 'fireball', from: '2024-03-01', to: '2024-04-29' });
     expect(res.status).toBe(202);

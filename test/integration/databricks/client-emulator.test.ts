@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import axios from 'axios';
 import { DatabricksApiError, DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from '../../../shared/databricks';
 import { buildJobParameters, JobIdResolver, loadJobCatalog, parseJobCatalog } from '../../../shared/catalog';
-import { startDatabricksEmulator, type DatabricksEmulator } from '../../../local/databricks/emulator';
-import { jobIdFor } from '../../../local/databricks/bundle';
-import { FakeNotebookRunner, waitFor } from '../../fixtures/databricks/fakeRunner';
+import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
+import { jobIdFor } from '@orbiter/databricks-emulator/bundle';
+import { FakeNotebookRunner, waitFor } from '../../../packages/databricks-emulator/test/fixtures/fakeRunner';
 
 jest.setTimeout(60_000);
 
-const BUNDLE = join(__dirname, '..', '..', 'fixtures', 'databricks', 'bundle', 'databricks.yml');
+const BUNDLE = join(__dirname, '..', '..', '..', 'packages', 'databricks-emulator', 'test', 'fixtures', 'bundle', 'databricks.yml');
 
 describe('Jobs API client against the local Databricks emulator', () => {
   let emulator: DatabricksEmulator;
@@ -27,7 +27,11 @@ describe('Jobs API client against the local Databricks emulator', () => {
     dir = mkdtempSync(join(tmpdir(), 'dbx-emu-'));
     runner = new FakeNotebookRunner();
     emulator = await startDatabricksEmulator({ bundlePath: BUNDLE, workDir: join(dir, 'work'), lakeRoot: join(dir, 'lake'), runner });
-    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('dapi-local'), retryPolicy: { maxRetries: 2, baseDelayMs: 5, maxDelayMs: 20 } });
+    client = new DatabricksJobsClient({
+      host: emulator.url,
+      tokenProvider: new PatTokenProvider('dapi-local'),
+      retryPolicy: { maxRetries: 2, baseDelayMs: 5, maxDelayMs: 20 },
+    });
   });
 
   afterEach(async () => {
@@ -36,10 +40,14 @@ describe('Jobs API client against the local Databricks emulator', () => {
   });
 
   const settle = (runId: number): Promise<Run> =>
-    waitFor(async () => {
-      const run = await client.getRun(runId);
-      return isTerminalLifeCycleState(run.state?.life_cycle_state) ? run : undefined;
-    }, 10_000, `run ${runId} to terminate`);
+    waitFor(
+      async () => {
+        const run = await client.getRun(runId);
+        return isTerminalLifeCycleState(run.state?.life_cycle_state) ? run : undefined;
+      },
+      10_000,
+      `run ${runId} to terminate`,
+    );
 
   it('lists jobs (with name filter and paging) and gets one with its tasks', async () => {
     const all = await client.listJobs();
@@ -67,7 +75,13 @@ describe('Jobs API client against the local Databricks emulator', () => {
     const catalog = parseJobCatalog({
       version: 1,
       defaults: {
-        jobParameters: { source: { from: 'dataset' }, lake_root: { from: 'lakeRoot' }, input_manifest: { from: 'inputManifest' }, orbiter_run_id: { from: 'runId' }, traceparent: { from: 'traceparent' } },
+        jobParameters: {
+          source: { from: 'dataset' },
+          lake_root: { from: 'lakeRoot' },
+          input_manifest: { from: 'inputManifest' },
+          orbiter_run_id: { from: 'runId' },
+          traceparent: { from: 'traceparent' },
+        },
         userParameters: [],
         coalescingWindowSeconds: 30,
         maxRunsInFlight: 1,
@@ -99,17 +113,29 @@ describe('Jobs API client against the local Databricks emulator', () => {
     expect(run.job_parameters).toContainEqual({ name: 'orbiter_run_id', default: '', value: 'r-1' });
     expect(runner.calls.map((c) => c.taskKey)).toEqual(['bronze', 'silver', 'gold']);
     const bronze = runner.calls[0]!;
-    expect(bronze.parameters).toMatchObject({ source: 'neows', orbiter_run_id: 'r-1', traceparent: '00-abc-def-01', stage: 'bronze', parent_run: String(run_id) });
+    expect(bronze.parameters).toMatchObject({
+      source: 'neows',
+      orbiter_run_id: 'r-1',
+      traceparent: '00-abc-def-01',
+      stage: 'bronze',
+      parent_run: String(run_id),
+    });
     // abfss://{zone}@... becomes the emulator's lake directory.
     expect(bronze.parameters['lake_root']).toBe(join(dir, 'lake'));
-    expect(bronze.notebookPath).toBe(join(__dirname, '..', '..', 'fixtures', 'databricks', 'bundle', 'notebooks', 'stage.py'));
+    expect(bronze.notebookPath).toBe(
+      join(__dirname, '..', '..', '..', 'packages', 'databricks-emulator', 'test', 'fixtures', 'bundle', 'notebooks', 'stage.py'),
+    );
 
     // get-output is per task run; the multi-task job run itself is refused like Databricks does.
     const gold = run.tasks!.find((t) => t.task_key === 'gold')!;
     const out = await client.getRunOutput(gold.run_id);
     expect(out.notebook_output).toEqual({ result: 'gold', truncated: false });
     expect(out.metadata?.run_id).toBe(gold.run_id);
-    await expect(client.getRunOutput(run_id)).rejects.toMatchObject({ code: 'JobsApiError', kind: 'bad-request', databricksErrorCode: 'INVALID_PARAMETER_VALUE' });
+    await expect(client.getRunOutput(run_id)).rejects.toMatchObject({
+      code: 'JobsApiError',
+      kind: 'bad-request',
+      databricksErrorCode: 'INVALID_PARAMETER_VALUE',
+    });
   });
 
   it('honours idempotency_token: a repeat returns the existing run, even a failed one', async () => {
@@ -130,7 +156,11 @@ describe('Jobs API client against the local Databricks emulator', () => {
 
     expect(() => client.runNow({ job_id: echoId, idempotency_token: 'x'.repeat(65) })).toThrow(RangeError);
     // The emulator enforces the limit too (a client that skips validation gets Databricks' 400).
-    const raw = await axios.post(`${emulator.url}/api/2.2/jobs/run-now`, { job_id: echoId, idempotency_token: 'x'.repeat(65) }, { headers: { Authorization: 'Bearer t' }, validateStatus: () => true });
+    const raw = await axios.post(
+      `${emulator.url}/api/2.2/jobs/run-now`,
+      { job_id: echoId, idempotency_token: 'x'.repeat(65) },
+      { headers: { Authorization: 'Bearer t' }, validateStatus: () => true },
+    );
     expect(raw.status).toBe(400);
     expect(raw.data).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
   });
@@ -219,9 +249,17 @@ describe('Jobs API client against the local Databricks emulator', () => {
     expect(repaired.repair_history?.[1]?.id).toBe(repair_id);
     expect(repaired.tasks?.find((t) => t.task_key === 'silver')?.attempt_number).toBe(1);
     // bronze did not run again; silver and gold did, with the new parameter.
-    expect(runner.calls.map((c) => `${c.taskKey}:${c.parameters['orbiter_run_id']}`)).toEqual(['bronze:fail:silver', 'silver:fail:silver', 'silver:fixed', 'gold:fixed']);
+    expect(runner.calls.map((c) => `${c.taskKey}:${c.parameters['orbiter_run_id']}`)).toEqual([
+      'bronze:fail:silver',
+      'silver:fail:silver',
+      'silver:fixed',
+      'gold:fixed',
+    ]);
 
-    await expect(client.repairRun({ run_id, rerun_tasks: ['gold'] })).rejects.toMatchObject({ kind: 'bad-request', databricksErrorCode: 'INVALID_PARAMETER_VALUE' });
+    await expect(client.repairRun({ run_id, rerun_tasks: ['gold'] })).rejects.toMatchObject({
+      kind: 'bad-request',
+      databricksErrorCode: 'INVALID_PARAMETER_VALUE',
+    });
     const second = await client.repairRun({ run_id, rerun_tasks: ['gold'], latest_repair_id: repair_id });
     expect(second.repair_id).toBeGreaterThan(repair_id);
     expect((await settle(run_id)).repair_history).toHaveLength(3);
@@ -236,7 +274,9 @@ describe('Jobs API client against the local Databricks emulator', () => {
     await expect(client.getJob(424242)).rejects.toMatchObject({ code: 'NotFound', status: 400, databricksErrorCode: 'INVALID_PARAMETER_VALUE' });
     await expect(client.getRun(999_999)).rejects.toMatchObject({ code: 'NotFound' });
     await expect(client.runNow({ job_id: 424242 })).rejects.toMatchObject({ code: 'JobsApiError', kind: 'bad-request', status: 400 });
-    await expect(client.runNow({ job_id: echoId, job_parameters: { nope: 'x' } })).rejects.toMatchObject({ databricksErrorCode: 'INVALID_PARAMETER_VALUE' });
+    await expect(client.runNow({ job_id: echoId, job_parameters: { nope: 'x' } })).rejects.toMatchObject({
+      databricksErrorCode: 'INVALID_PARAMETER_VALUE',
+    });
 
     const anon = await axios.get(`${emulator.url}/api/2.2/jobs/list`, { validateStatus: () => true });
     expect(anon.status).toBe(401);
@@ -251,7 +291,13 @@ describe('emulator task slots', () => {
   it('runs at most maxParallelTasks notebooks at once across runs; a run waiting for a slot can be cancelled', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dbx-slots-'));
     const runner = new FakeNotebookRunner();
-    const emulator = await startDatabricksEmulator({ bundlePath: BUNDLE, workDir: join(dir, 'w'), lakeRoot: join(dir, 'l'), runner, maxParallelTasks: 1 });
+    const emulator = await startDatabricksEmulator({
+      bundlePath: BUNDLE,
+      workDir: join(dir, 'w'),
+      lakeRoot: join(dir, 'l'),
+      runner,
+      maxParallelTasks: 1,
+    });
     try {
       const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('t') });
       const echo = jobIdFor('orbiter-echo');
@@ -290,7 +336,13 @@ describe('emulator job notifications', () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
     const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/runtime/webhooks/databricks`;
     const runner = new FakeNotebookRunner();
-    const emulator = await startDatabricksEmulator({ bundlePath: BUNDLE, workDir: join(dir, 'w'), lakeRoot: join(dir, 'l'), runner, notificationWebhookUrl: hookUrl });
+    const emulator = await startDatabricksEmulator({
+      bundlePath: BUNDLE,
+      workDir: join(dir, 'w'),
+      lakeRoot: join(dir, 'l'),
+      runner,
+      notificationWebhookUrl: hookUrl,
+    });
     try {
       const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('t') });
       const echo = jobIdFor('orbiter-echo');
@@ -330,7 +382,12 @@ describe('the real bundle (infra/bundle/databricks.yml) on the emulator', () => 
     const repo = join(__dirname, '..', '..', '..');
     const dir = mkdtempSync(join(tmpdir(), 'dbx-real-'));
     const runner = new FakeNotebookRunner();
-    const emulator = await startDatabricksEmulator({ bundlePath: join(repo, 'infra', 'bundle', 'databricks.yml'), workDir: join(dir, 'w'), lakeRoot: join(dir, 'lake'), runner });
+    const emulator = await startDatabricksEmulator({
+      bundlePath: join(repo, 'infra', 'bundle', 'databricks.yml'),
+      workDir: join(dir, 'w'),
+      lakeRoot: join(dir, 'lake'),
+      runner,
+    });
     try {
       const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('t') });
       const catalog = await loadJobCatalog(join(repo, 'config', 'job-catalog.json'));
@@ -352,13 +409,23 @@ describe('the real bundle (infra/bundle/databricks.yml) on the emulator', () => 
       expect(run.state?.result_state).toBe('SUCCESS');
       expect(runner.calls.map((c) => c.taskKey)).toEqual(['bronze', 'silver', 'gold']);
       for (const call of runner.calls) {
-        expect(call.parameters).toMatchObject({ source: 'donki', lake_root: join(dir, 'lake'), input_manifest: JSON.stringify(manifest), orbiter_run_id: 'run-42' });
+        expect(call.parameters).toMatchObject({
+          source: 'donki',
+          lake_root: join(dir, 'lake'),
+          input_manifest: JSON.stringify(manifest),
+          orbiter_run_id: 'run-42',
+        });
         expect(call.notebookPath).toBe(join(repo, 'notebooks', `${call.taskKey}.py`));
       }
       // A run started without parameters (schedule, UI) gets the bundle defaults, references resolved.
       const bare = await client.runNow({ job_id: await resolver.resolve('neows') });
       await waitFor(async () => isTerminalLifeCycleState((await client.getRun(bare.run_id)).state?.life_cycle_state));
-      expect(runner.calls.at(-1)!.parameters).toMatchObject({ source: 'neows', orbiter_run_id: `databricks-${bare.run_id}`, input_manifest: '{"files":[]}', lake_root: join(dir, 'lake') });
+      expect(runner.calls.at(-1)!.parameters).toMatchObject({
+        source: 'neows',
+        orbiter_run_id: `databricks-${bare.run_id}`,
+        input_manifest: '{"files":[]}',
+        lake_root: join(dir, 'lake'),
+      });
     } finally {
       await emulator.close();
       rmSync(dir, { recursive: true, force: true });

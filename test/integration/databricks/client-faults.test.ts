@@ -4,10 +4,7 @@ import { DatabricksApiError, DatabricksJobsClient, PatTokenProvider, WorkspaceRa
 
 jest.setTimeout(30_000);
 
-type Step =
-  | { status: number; body?: unknown; raw?: string; headers?: Record<string, string> }
-  | { action: 'reset' }
-  | { action: 'hang' };
+type Step = { status: number; body?: unknown; raw?: string; headers?: Record<string, string> } | { action: 'reset' } | { action: 'hang' };
 
 interface Seen {
   method: string;
@@ -112,44 +109,72 @@ describe('Jobs API client against a scripted server (throttling, failures, bad b
 
   it('gives up after maxRetries with a retryable JobsApiThrottled error carrying Retry-After', async () => {
     server.script(GET, [{ status: 429, body: { error_code: 'REQUEST_LIMIT_EXCEEDED', message: 'no' }, headers: { 'Retry-After': '1' } }]);
-    const err = await client({ retryPolicy: { maxRetries: 2, baseDelayMs: 10, maxDelayMs: 10 } }).getRun(7).catch((e: unknown) => e);
+    const err = await client({ retryPolicy: { maxRetries: 2, baseDelayMs: 10, maxDelayMs: 10 } })
+      .getRun(7)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatabricksApiError);
-    expect(err).toMatchObject({ code: 'JobsApiThrottled', retryable: true, status: 429, retryAfterMs: 1000, databricksErrorCode: 'REQUEST_LIMIT_EXCEEDED' });
+    expect(err).toMatchObject({
+      code: 'JobsApiThrottled',
+      retryable: true,
+      status: 429,
+      retryAfterMs: 1000,
+      databricksErrorCode: 'REQUEST_LIMIT_EXCEEDED',
+    });
     expect(server.count(GET)).toBe(3);
     expect(waits).toEqual([1000, 1000]);
   });
 
   it('retries 5xx on reads and on run-now with an idempotency token, never on run-now without one', async () => {
-    server.script(GET, [{ status: 500, body: { error_code: 'INTERNAL_ERROR', message: 'oops' } }, { status: 503, raw: '<html>bad gateway</html>' }, { status: 200, body: RUN }]);
+    server.script(GET, [
+      { status: 500, body: { error_code: 'INTERNAL_ERROR', message: 'oops' } },
+      { status: 503, raw: '<html>bad gateway</html>' },
+      { status: 200, body: RUN },
+    ]);
     expect((await client().getRun(7)).run_id).toBe(7);
     expect(server.count(GET)).toBe(3);
 
     server.script(RUN_NOW, [{ status: 502, raw: 'upstream' }]);
-    const err = await client().runNow({ job_id: 3 }).catch((e: unknown) => e);
+    const err = await client()
+      .runNow({ job_id: 3 })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'JobsApiError', kind: 'server', status: 502, retryable: true });
     expect(server.count(RUN_NOW)).toBe(1); // a retry could start a second run
 
-    server.script(RUN_NOW, [{ status: 500, body: {} }, { status: 200, body: { run_id: 11, number_in_job: 11 } }]);
+    server.script(RUN_NOW, [
+      { status: 500, body: {} },
+      { status: 200, body: { run_id: 11, number_in_job: 11 } },
+    ]);
     expect(await client().runNow({ job_id: 3, idempotency_token: 'tok-1' })).toEqual({ run_id: 11, number_in_job: 11 });
     expect(server.count(RUN_NOW)).toBe(3);
     expect(JSON.parse(server.seen[server.seen.length - 1]!.body)).toEqual({ job_id: 3, idempotency_token: 'tok-1' });
 
     // 429 proves the request was refused, so even an unprotected run-now may retry.
-    server.script(RUN_NOW, [{ status: 429, body: {} }, { status: 200, body: { run_id: 12 } }]);
+    server.script(RUN_NOW, [
+      { status: 429, body: {} },
+      { status: 200, body: { run_id: 12 } },
+    ]);
     expect((await client().runNow({ job_id: 3 })).run_id).toBe(12);
   });
 
   it('treats malformed JSON as retryable and a wrong shape as not retryable', async () => {
-    server.script(GET, [{ status: 200, raw: '{"run_id": 7, "state": ' }, { status: 200, body: RUN }]);
+    server.script(GET, [
+      { status: 200, raw: '{"run_id": 7, "state": ' },
+      { status: 200, body: RUN },
+    ]);
     expect((await client().getRun(7)).run_id).toBe(7);
     expect(server.count(GET)).toBe(2);
 
     server.script(GET, [{ status: 200, raw: 'not json at all' }]);
-    await expect(client({ retryPolicy: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1 } }).getRun(7)).rejects.toMatchObject({ kind: 'malformed-response', retryable: true });
+    await expect(client({ retryPolicy: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1 } }).getRun(7)).rejects.toMatchObject({
+      kind: 'malformed-response',
+      retryable: true,
+    });
 
     const before = server.count(GET);
     server.script(GET, [{ status: 200, body: { job_id: 3, state: { life_cycle_state: 'RUNNING' } } }]);
-    const err = await client().getRun(7).catch((e: unknown) => e);
+    const err = await client()
+      .getRun(7)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'JobsApiError', kind: 'unexpected-response', retryable: false });
     expect((err as Error).message).toMatch(/run_id/);
     expect(server.count(GET) - before).toBe(1);
@@ -189,7 +214,10 @@ describe('Jobs API client against a scripted server (throttling, failures, bad b
   it('refreshes the token once on 401 when the provider can, then reports Unauthorized', async () => {
     let n = 0;
     const provider: TokenProvider = { getToken: () => Promise.resolve(`token-${++n}`), invalidate: jest.fn() };
-    server.script(GET, [{ status: 401, body: { error_code: 'UNAUTHENTICATED', message: 'expired' } }, { status: 200, body: RUN }]);
+    server.script(GET, [
+      { status: 401, body: { error_code: 'UNAUTHENTICATED', message: 'expired' } },
+      { status: 200, body: RUN },
+    ]);
     expect((await client({ tokenProvider: provider }).getRun(7)).run_id).toBe(7);
     expect(provider.invalidate).toHaveBeenCalledTimes(1);
     expect(server.seen.map((s) => s.auth)).toEqual(['Bearer token-1', 'Bearer token-2']);
@@ -202,7 +230,11 @@ describe('Jobs API client against a scripted server (throttling, failures, bad b
     server.script(RUN_NOW, [{ status: 200, body: { run_id: 1 } }]);
     const budgetWaits: number[] = [];
     let now = 0;
-    const budget = new WorkspaceRateBudget({ runNowPerSecond: 2, now: () => now, sleep: (ms) => (budgetWaits.push(ms), (now += ms), Promise.resolve()) });
+    const budget = new WorkspaceRateBudget({
+      runNowPerSecond: 2,
+      now: () => now,
+      sleep: (ms) => (budgetWaits.push(ms), (now += ms), Promise.resolve()),
+    });
     const c = client({ rateBudget: budget });
     for (let i = 0; i < 4; i++) await c.runNow({ job_id: 3, idempotency_token: `t${i}` });
     expect(budgetWaits).toEqual([500, 500]);

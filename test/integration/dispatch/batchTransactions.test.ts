@@ -45,9 +45,12 @@ describe('TableBatchStore transactions', () => {
     expect(rows).toHaveLength(131);
     expect(rows.filter((r) => r.runId === 'run-1')).toHaveLength(120);
     const stamped = new Set(keys.slice(0, 120));
-    expect(rows.filter((r) => !r.runId).map((r) => r.input.path).sort()).toEqual(
-      [...items.filter((i) => !stamped.has(inputKey(i.input))).map((i) => i.input.path), item(500).input.path].sort(),
-    );
+    expect(
+      rows
+        .filter((r) => !r.runId)
+        .map((r) => r.input.path)
+        .sort(),
+    ).toEqual([...items.filter((i) => !stamped.has(inputKey(i.input))).map((i) => i.input.path), item(500).input.path].sort());
   });
 
   it('batches do not share rows: one partition per dataset and bucket', async () => {

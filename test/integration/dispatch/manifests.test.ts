@@ -20,7 +20,11 @@ describe('blob manifest store (Azurite)', () => {
   });
 
   const files = (n: number, salt = '') =>
-    Array.from({ length: n }, (_, i) => ({ container: 'raw', path: `neows/feed/2026/11/24/2026-11-24_2026-11-24.p${String(i + 1).padStart(4, '0')}.${'cd'.repeat(8)}.json`, etag: `"0x8DD${salt}${i}"` }));
+    Array.from({ length: n }, (_, i) => ({
+      container: 'raw',
+      path: `neows/feed/2026/11/24/2026-11-24_2026-11-24.p${String(i + 1).padStart(4, '0')}.${'cd'.repeat(8)}.json`,
+      etag: `"0x8DD${salt}${i}"`,
+    }));
 
   it('writes {"files":[...]} as JSON under manifests/<dataset>/<runId>.json, once per run however often it is put', async () => {
     const events = service.getContainerClient(Containers.events);

@@ -20,7 +20,11 @@ describe('dispatch table stores (Azurite)', () => {
     jobName: 'orbiter-neows-pipeline',
     state: 'requested',
     origin: 'blob-landed',
-    inputs: Array.from({ length: inputs }, (_, i) => ({ container: 'raw', path: `neows/feed/2026/11/24/2026-11-24_2026-11-24.${String(i).padStart(4, '0')}.${'ab'.repeat(8)}.json`, etag: `"0x8DD${i}"` })),
+    inputs: Array.from({ length: inputs }, (_, i) => ({
+      container: 'raw',
+      path: `neows/feed/2026/11/24/2026-11-24_2026-11-24.${String(i).padStart(4, '0')}.${'ab'.repeat(8)}.json`,
+      etag: `"0x8DD${i}"`,
+    })),
     parameters: { note: 'Café — ünïcode survives chunking' },
     idempotencyToken: 'a'.repeat(64),
     correlationId: 'corr',
@@ -49,7 +53,9 @@ describe('dispatch table stores (Azurite)', () => {
   });
 
   it('keeps deferred batches per dataset, oldest first', async () => {
-    const batches = new TableBatchStore(TableClient.fromConnectionString(azurite.connectionString, 'BatchesDeferred', { allowInsecureConnection: true }));
+    const batches = new TableBatchStore(
+      TableClient.fromConnectionString(azurite.connectionString, 'BatchesDeferred', { allowInsecureConnection: true }),
+    );
     await batches.markDeferred('neows', 1_700_000_060_000);
     await batches.markDeferred('neows', 1_700_000_000_000);
     await batches.markDeferred('neows', 1_700_000_000_000);

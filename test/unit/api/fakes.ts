@@ -7,7 +7,13 @@ import { MemoryRunStore } from '../../support/dispatchFakes';
 export const apiCatalog = parseJobCatalog({
   version: 1,
   defaults: {
-    jobParameters: { source: { from: 'dataset' }, lake_root: { from: 'lakeRoot' }, input_manifest: { from: 'inputManifest' }, orbiter_run_id: { from: 'runId' }, traceparent: { from: 'traceparent' } },
+    jobParameters: {
+      source: { from: 'dataset' },
+      lake_root: { from: 'lakeRoot' },
+      input_manifest: { from: 'inputManifest' },
+      orbiter_run_id: { from: 'runId' },
+      traceparent: { from: 'traceparent' },
+    },
     userParameters: [],
     coalescingWindowSeconds: 60,
     maxRunsInFlight: 1,

@@ -15,7 +15,7 @@ async function problemOf(request: HttpRequest, fn: () => Promise<unknown>) {
     await fn();
     return { status: 204 };
   });
-  const headers = new Headers(res.headers as Record<string, string>);
+  const headers = new Headers(res.headers);
   return { status: res.status!, type: headers.get('content-type'), body: problemSchema.parse(JSON.parse(String(res.body))) };
 }
 
@@ -44,7 +44,12 @@ describe('readJsonBody and problem+json', () => {
   });
 
   it('rejects invalid UTF-8', async () => {
-    const request = new HttpRequest({ method: 'POST', url, headers: { 'content-type': 'application/json' }, body: { bytes: Buffer.from([0x7b, 0xff, 0x7d]) } });
+    const request = new HttpRequest({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json' },
+      body: { bytes: Buffer.from([0x7b, 0xff, 0x7d]) },
+    });
     await expect(readJsonBody(request)).rejects.toMatchObject({ status: 400 });
   });
 
@@ -63,7 +68,9 @@ describe('readJsonBody and problem+json', () => {
 
 describe('authorize', () => {
   const principal = (roles: string[], roleTyp = 'roles') =>
-    Buffer.from(JSON.stringify({ auth_typ: 'aad', role_typ: roleTyp, claims: [{ typ: 'name', val: 'x' }, ...roles.map((r) => ({ typ: roleTyp, val: r }))] })).toString('base64');
+    Buffer.from(
+      JSON.stringify({ auth_typ: 'aad', role_typ: roleTyp, claims: [{ typ: 'name', val: 'x' }, ...roles.map((r) => ({ typ: roleTyp, val: r }))] }),
+    ).toString('base64');
   const withPrincipal = (h?: string) => new HttpRequest({ method: 'GET', url, headers: h ? { 'x-ms-client-principal': h } : {} });
 
   it('function-key mode leaves auth to the host', () => {
@@ -76,7 +83,9 @@ describe('authorize', () => {
     }
     expect(() => authorize(withPrincipal(principal([ApiRoles.read])), 'entra', [ApiRoles.request])).toThrow(expect.objectContaining({ status: 403 }));
     expect(() => authorize(withPrincipal(principal([ApiRoles.request])), 'entra', [ApiRoles.request])).not.toThrow();
-    expect(() => authorize(withPrincipal(principal([ApiRoles.read], 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role')), 'entra', [ApiRoles.read])).not.toThrow();
+    expect(() =>
+      authorize(withPrincipal(principal([ApiRoles.read], 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role')), 'entra', [ApiRoles.read]),
+    ).not.toThrow();
     expect(parseClientPrincipal(principal(['a']))?.claims).toHaveLength(2);
   });
 });
@@ -84,9 +93,15 @@ describe('authorize', () => {
 describe('runHealthChecks', () => {
   it('reports each check; a failure or timeout → 503 with a coarse reason only', async () => {
     const ok = await runHealthChecks({ a: async () => undefined, b: undefined }, '1');
-    expect(ok).toMatchObject({ status: 200, body: { status: 'ok', checks: { a: { status: 'ok' }, b: { status: 'skipped', reason: 'not-configured' } } } });
+    expect(ok).toMatchObject({
+      status: 200,
+      body: { status: 'ok', checks: { a: { status: 'ok' }, b: { status: 'skipped', reason: 'not-configured' } } },
+    });
     const bad = await runHealthChecks(
-      { a: () => Promise.reject(new Error('password=hunter2')), b: (signal) => new Promise((_r, rej) => signal.addEventListener('abort', () => rej(new Error('aborted')))) },
+      {
+        a: () => Promise.reject(new Error('password=hunter2')),
+        b: (signal) => new Promise((_r, rej) => signal.addEventListener('abort', () => rej(new Error('aborted')))),
+      },
       '1',
       50,
     );

@@ -46,7 +46,9 @@ describe('createRuns', () => {
     const changed = await rejection(createRuns({ dataset: 'neows', inputs: [{ container: 'raw', path: blob, etag: '0x9999' }] }, ctx, deps));
     expect(changed.status).toBe(422);
     expect(changed.errors).toEqual([{ field: 'inputs.0.etag', message: expect.any(String) }]);
-    const missing = await rejection(createRuns({ dataset: 'neows', inputs: [{ container: 'raw', path: 'neows/feed/x.json', etag: '0x1' }] }, ctx, deps));
+    const missing = await rejection(
+      createRuns({ dataset: 'neows', inputs: [{ container: 'raw', path: 'neows/feed/x.json', etag: '0x1' }] }, ctx, deps),
+    );
     expect(missing.status).toBe(422);
     expect(missing.errors[0]!.field).toBe('inputs.0.path');
     expect(sent).toHaveLength(1);
@@ -85,7 +87,10 @@ describe('createRuns', () => {
     expect(sent[0]!.request.inputs.map((i) => i.path)).toEqual([Object.keys(blobs)[0]]);
     expect(sent[1]!.request.window).toEqual({ start: '2024-05-03', end: '2024-05-03' });
     // DONKI windows are 30 days, like its ingestion.
-    const d = apiDeps({ 'donki/FLR/2024/05/01/2024-05-01_2024-05-30.aaaaaaaaaaaaaaaa.json': '"d"', 'donki/CME/2024/06/02/2024-05-31_2024-06-09.aaaaaaaaaaaaaaaa.json': '"d2"' });
+    const d = apiDeps({
+      'donki/FLR/2024/05/01/2024-05-01_2024-05-30.aaaaaaaaaaaaaaaa.json': '"d"',
+      'donki/CME/2024/06/02/2024-05-31_2024-06-09.aaaaaaaaaaaaaaaa.json': '"d2"',
+    });
     const two = await createRuns({ dataset: 'donki', from: '2024-05-01', to: '2024-06-09' }, ctx, d.deps);
     expect(two.body.runs.map((r) => r.window)).toEqual([
       { start: '2024-05-01', end: '2024-05-30' },
@@ -113,7 +118,11 @@ describe('createRuns', () => {
     ['to in the future', { dataset: 'neows', from: '2024-06-01', to: '2024-06-11' }, 'to'],
     ['range too long', { dataset: 'neows', from: '2022-01-01', to: '2024-01-01' }, 'to'],
     ['too many windows', { dataset: 'epic', from: '2024-01-01', to: '2024-05-01' }, 'to'],
-    ['inputs and range', { dataset: 'neows', from: '2024-05-01', to: '2024-05-02', inputs: [{ container: 'raw', path: blob, etag: '0x1' }] }, 'inputs'],
+    [
+      'inputs and range',
+      { dataset: 'neows', from: '2024-05-01', to: '2024-05-02', inputs: [{ container: 'raw', path: blob, etag: '0x1' }] },
+      'inputs',
+    ],
     ['empty inputs', { dataset: 'neows', inputs: [] }, 'inputs'],
     ['input in another container', { dataset: 'neows', inputs: [{ container: 'gold', path: blob, etag: '0x1' }] }, 'inputs.0.container'],
     ['input of another dataset', { dataset: 'neows', inputs: [{ container: 'raw', path: 'epic/natural/x.json', etag: '0x1' }] }, 'inputs.0.path'],
@@ -185,7 +194,7 @@ describe('getRun / listRuns / cancelRun', () => {
       [{ cursor: 'abcd' }, 'query.cursor'],
       [{ filter: 'x' }, 'query.filter'],
     ] as const) {
-      const e = await rejection(listRuns(q as Record<string, string>, ctx.baseUrl, deps));
+      const e = await rejection(listRuns(q, ctx.baseUrl, deps));
       expect(e.status).toBe(400);
       expect(e.errors.map((x) => x.field)).toContain(field);
     }

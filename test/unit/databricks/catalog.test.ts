@@ -25,7 +25,11 @@ const base = () => ({
     userParameters: [] as unknown[],
     coalescingWindowSeconds: 60,
     maxRunsInFlight: 1,
-    retryPolicy: { retryOn: { CLOUD_FAILURE: { maxAttempts: 3 }, INTERNAL_ERROR: { maxAttempts: 2 } }, strategy: 'repair', backoff: { initialSeconds: 30, maxSeconds: 300 } },
+    retryPolicy: {
+      retryOn: { CLOUD_FAILURE: { maxAttempts: 3 }, INTERNAL_ERROR: { maxAttempts: 2 } },
+      strategy: 'repair',
+      backoff: { initialSeconds: 30, maxSeconds: 300 },
+    },
   } as Record<string, unknown>,
   datasets: { neows: { job: { name: 'orbiter-neows-pipeline' } } } as Record<string, unknown>,
 });
@@ -76,8 +80,18 @@ describe('job catalog', () => {
     expect(issues(c5)[0]!.path).toBe('datasets.Bad Name');
 
     const c6 = base();
-    c6.datasets['apod'] = { job: { name: 'a' }, userParameters: [{ name: 'source', type: 'string' }, { name: 'kind', type: 'enum' }] };
-    expect(issues(c6).map((i) => i.path).sort()).toEqual(['datasets.apod.userParameters.1.values']);
+    c6.datasets['apod'] = {
+      job: { name: 'a' },
+      userParameters: [
+        { name: 'source', type: 'string' },
+        { name: 'kind', type: 'enum' },
+      ],
+    };
+    expect(
+      issues(c6)
+        .map((i) => i.path)
+        .sort(),
+    ).toEqual(['datasets.apod.userParameters.1.values']);
 
     const c7 = base();
     c7.datasets['apod'] = { job: { name: 'a' }, userParameters: [{ name: 'source', type: 'string' }] };
@@ -126,9 +140,9 @@ describe('job catalog', () => {
     expect(schema.safeParse({ collection: 'lower' }).success).toBe(false);
     expect(schema.safeParse({ unknown: 1 }).success).toBe(false);
     expect(schema.safeParse({ days: 31 }).success).toBe(false);
-    expect(() => buildJobParameters(cmr, { dataset: 'cmr', lakeRoot: '/l', inputManifest: { files: [] }, runId: 'r', userParameters: { days: 0 } })).toThrow(
-      expect.objectContaining({ code: 'InvalidArgument' }),
-    );
+    expect(() =>
+      buildJobParameters(cmr, { dataset: 'cmr', lakeRoot: '/l', inputManifest: { files: [] }, runId: 'r', userParameters: { days: 0 } }),
+    ).toThrow(expect.objectContaining({ code: 'InvalidArgument' }));
   });
 
   it('retries only CLOUD_FAILURE / INTERNAL_ERROR, within max attempts, with growing delays', () => {

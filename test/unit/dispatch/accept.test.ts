@@ -1,7 +1,6 @@
 /** The batch path of run-requests: grouping, one flush per batch, redelivery, invalid members. */
 import { acceptRunRequest, acceptRunRequests, validateRunRequests } from '../../../shared/dispatch/accept';
 import { handleControl } from '../../../shared/dispatch/dispatcher';
-import type { ControlMessage } from '../../../shared/dispatch/messages';
 import { fakeDeps, testCatalog, blobRequest, T0 } from '../../support/dispatchFakes';
 
 const flushes = (deps: ReturnType<typeof fakeDeps>) => deps.scheduler.sent.filter((s) => s.msg.schema === 'orbiter.dispatch-flush');
@@ -15,7 +14,7 @@ async function drain(deps: ReturnType<typeof fakeDeps>, now: { t: number }): Pro
     if (i < 0) return;
     const [next] = sent.splice(i, 1);
     now.t = Math.max(now.t, next!.at.getTime());
-    await handleControl(next!.msg as ControlMessage, deps);
+    await handleControl(next!.msg, deps);
   }
   throw new Error('flushes did not settle');
 }
@@ -30,9 +29,14 @@ describe('acceptRunRequests (a delivered batch)', () => {
       ...Array.from({ length: 20 }, (_, i) => blobRequest(i, T0 + i, 'apod')),
       ...Array.from({ length: 5 }, (_, i) => blobRequest(1000 + i, T0 + windowMs + i)), // next window
     ];
-    await acceptRunRequests(batch.map((request) => ({ request })), deps);
+    await acceptRunRequests(
+      batch.map((request) => ({ request })),
+      deps,
+    );
     expect(deps.batches.addManyCalls).toBe(3);
-    const f = flushes(deps).map((s) => s.id).sort();
+    const f = flushes(deps)
+      .map((s) => s.id)
+      .sort();
     expect(f).toHaveLength(3);
     expect(new Set(f).size).toBe(3);
     await drain(deps, now);
@@ -50,7 +54,10 @@ describe('acceptRunRequests (a delivered batch)', () => {
     const batch = Array.from({ length: 30 }, (_, i) => ({ request: blobRequest(i, T0 + i) }));
     await acceptRunRequests(batch, deps);
     // The host abandoned it (say a later write failed) and delivers it again.
-    await acceptRunRequests(batch.map((b) => ({ ...b, redelivered: true })), deps);
+    await acceptRunRequests(
+      batch.map((b) => ({ ...b, redelivered: true })),
+      deps,
+    );
     expect((await deps.batches.items('neows', Math.floor(T0 / 60_000) * 60_000)).length).toBe(30);
     // The redelivery cannot know whether the first attempt scheduled the flush it claimed: it schedules one more.
     expect(flushes(deps)).toHaveLength(2);
@@ -70,7 +77,10 @@ describe('acceptRunRequests (a delivered batch)', () => {
     };
     await expect(acceptRunRequests(batch, deps)).rejects.toThrow('bus unavailable');
     deps.scheduler.schedule = schedule;
-    await acceptRunRequests(batch.map((b) => ({ ...b, redelivered: true })), deps);
+    await acceptRunRequests(
+      batch.map((b) => ({ ...b, redelivered: true })),
+      deps,
+    );
     await drain(deps, now);
     expect([...deps.runs.rows.values()].map((r) => r.record.inputs.length)).toEqual([3]);
   });
@@ -81,7 +91,10 @@ describe('acceptRunRequests (a delivered batch)', () => {
     await acceptRunRequest(blobRequest(0), deps);
     await drain(deps, now);
     expect(deps.runs.rows.size).toBe(1);
-    await acceptRunRequests(Array.from({ length: 40 }, (_, i) => ({ request: blobRequest(100 + i, T0 + 10 + i) })), deps);
+    await acceptRunRequests(
+      Array.from({ length: 40 }, (_, i) => ({ request: blobRequest(100 + i, T0 + 10 + i) })),
+      deps,
+    );
     expect(flushes(deps)).toHaveLength(1);
     expect(flushes(deps)[0]!.id).toMatch(/-late-[0-9a-f]{16}$/);
     await drain(deps, now);
@@ -112,14 +125,22 @@ describe('acceptRunRequests (a delivered batch)', () => {
       if (dataset === 'apod') throw new Error('table unavailable');
       return addMany(dataset, bucket, items);
     };
-    await expect(acceptRunRequests([{ request: blobRequest(1) }, { request: blobRequest(2, T0, 'apod') }], deps)).rejects.toThrow('table unavailable');
+    await expect(acceptRunRequests([{ request: blobRequest(1) }, { request: blobRequest(2, T0, 'apod') }], deps)).rejects.toThrow(
+      'table unavailable',
+    );
     expect(deps.batches.rows.size).toBe(1); // neows was written; a redelivery rewrites it harmlessly
   });
 });
 
 describe('validateRunRequests', () => {
   it('rejects members no retry can fix, with a reason each, and keeps the valid ones in order', () => {
-    const bodies = [blobRequest(1), { schema: 'orbiter.run-request', version: 2 }, 'not json at all', blobRequest(2, T0, 'donki'), blobRequest(3, T0, 'apod')];
+    const bodies = [
+      blobRequest(1),
+      { schema: 'orbiter.run-request', version: 2 },
+      'not json at all',
+      blobRequest(2, T0, 'donki'),
+      blobRequest(3, T0, 'apod'),
+    ];
     const { valid, rejected } = validateRunRequests(bodies, testCatalog);
     expect(valid.map((v) => [v.index, v.request.requestId])).toEqual([
       [0, 'req-neows-1'],

@@ -1,4 +1,5 @@
-import { acceptRunRequest, handleControl, idempotencyToken, MAX_INPUTS_PER_RUN, onJobNotification } from '../../../shared/dispatch/dispatcher';
+import { handleControl, idempotencyToken, MAX_INPUTS_PER_RUN, onJobNotification } from '../../../shared/dispatch/dispatcher';
+import { acceptRunRequest } from '../../../shared/dispatch/accept';
 import type { ControlMessage } from '../../../shared/dispatch/messages';
 import { OrbiterError } from '../../../shared/errors';
 import { parseJobCatalog } from '../../../shared/catalog';
@@ -93,7 +94,15 @@ describe('dispatcher', () => {
     expect(delays.slice(1)).toEqual([1000, 2000, 2000, 4000, 4000]); // quick at first, slower later
     expect(deps.completions.written.size).toBe(1);
     const ev = [...deps.completions.published.values()][0]!;
-    expect(ev).toMatchObject({ event_version: 1, orbiter_run_id: rec.runId, result_state: 'SUCCESS', job_name: 'orbiter-neows-pipeline', dataset: 'neows', duration_ms: 60000, attempt: 1 });
+    expect(ev).toMatchObject({
+      event_version: 1,
+      orbiter_run_id: rec.runId,
+      result_state: 'SUCCESS',
+      job_name: 'orbiter-neows-pipeline',
+      dataset: 'neows',
+      duration_ms: 60000,
+      attempt: 1,
+    });
     expect(ev.inputs).toEqual(rec.inputs.map((i) => ({ container: i.container, path: i.path, etag: i.etag })));
   });
 
@@ -130,7 +139,20 @@ describe('dispatcher', () => {
   it('requests with a run id skip coalescing and a cancelled one is never dispatched', async () => {
     const now = { t: T0 };
     const deps = fakeDeps(now);
-    await deps.runs.createIfAbsent({ runId: 'api-x', dataset: 'neows', jobName: 'orbiter-neows-pipeline', state: 'cancelled', origin: 'api', inputs: [], parameters: {}, idempotencyToken: 'x', correlationId: 'c', attempt: 1, requestedAt: new Date(T0).toISOString(), updatedAt: new Date(T0).toISOString() });
+    await deps.runs.createIfAbsent({
+      runId: 'api-x',
+      dataset: 'neows',
+      jobName: 'orbiter-neows-pipeline',
+      state: 'cancelled',
+      origin: 'api',
+      inputs: [],
+      parameters: {},
+      idempotencyToken: 'x',
+      correlationId: 'c',
+      attempt: 1,
+      requestedAt: new Date(T0).toISOString(),
+      updatedAt: new Date(T0).toISOString(),
+    });
     await acceptRunRequest({ ...blobRequest(9), runId: 'api-x', origin: 'api' }, deps);
     expect(deps.jobs.runNowCalls).toBe(0);
     await acceptRunRequest({ ...blobRequest(10), runId: 'api-y', origin: 'api' }, deps);
@@ -211,7 +233,11 @@ describe('dispatcher', () => {
     expect(rec).toMatchObject({ state: 'failed', attempt: 3, terminationType: 'CLOUD_FAILURE' });
     const parked = [...deps.failures.parked.values()];
     expect(parked).toHaveLength(1);
-    expect(parked[0]).toMatchObject({ reason: 'RunFailed', attempt: 3, request: { runId: rec.runId, dataset: 'neows', origin: 'retry', inputs: rec.inputs } });
+    expect(parked[0]).toMatchObject({
+      reason: 'RunFailed',
+      attempt: 3,
+      request: { runId: rec.runId, dataset: 'neows', origin: 'retry', inputs: rec.inputs },
+    });
     expect(parked[0]!.description).toMatch(/3 of 3 attempts used.*CLOUD_FAILURE.*boom/);
     expect([...deps.completions.published.values()].map((e) => e.result_state)).toEqual(['FAILED']);
   });
@@ -224,7 +250,9 @@ describe('dispatcher', () => {
       if (m.schema === 'orbiter.run-poll') deps.jobs.set(m.databricksRunId, 'TERMINATED', 'FAILED', 'CLIENT_ERROR');
     });
     expect(deps.jobs.repairs).toBe(0);
-    expect([...deps.failures.parked.values()].map((p) => [p.attempt, p.description.split(';')[0]])).toEqual([[1, 'termination type CLIENT_ERROR is not retried']]);
+    expect([...deps.failures.parked.values()].map((p) => [p.attempt, p.description.split(';')[0]])).toEqual([
+      [1, 'termination type CLIENT_ERROR is not retried'],
+    ]);
   });
 
   it('a process killed after recording the final state still publishes the completion when the poll is redelivered', async () => {
@@ -357,8 +385,11 @@ describe('dispatcher', () => {
     await handleControl(flush, deps);
     expect(raced).toBe(true);
     const rec = [...deps.runs.rows.values()][0]!.record;
-    expect(rec).toMatchObject({ state: 'succeeded', databricksRunId: [...deps.jobs.runs.keys()][0], databricksRunUrl: expect.stringMatching(/^http:\/\/dbx\/run\//) });
+    expect(rec).toMatchObject({
+      state: 'succeeded',
+      databricksRunId: [...deps.jobs.runs.keys()][0],
+      databricksRunUrl: expect.stringMatching(/^http:\/\/dbx\/run\//),
+    });
     expect(deps.completions.published.size).toBe(1);
   });
 });
-

@@ -1,4 +1,5 @@
-import { acceptRunRequest, handleControl } from '../../../shared/dispatch/dispatcher';
+import { handleControl } from '../../../shared/dispatch/dispatcher';
+import { acceptRunRequest } from '../../../shared/dispatch/accept';
 import { manifestBlobName, withManifestRef, ManifestRefParameterSchema } from '../../../shared/dispatch/manifests';
 import type { RunRequest } from '../../../shared/messages/runRequest';
 import { InputManifestSchema, parseJobCatalog } from '../../../shared/catalog';
@@ -14,7 +15,13 @@ function landed(i: number, dataset: RunRequest['dataset'] = 'neows'): RunRequest
     requestId: `req-${dataset}-${i}`,
     dataset,
     origin: 'blob-landed',
-    inputs: [{ container: 'raw', path: `${dataset}/feed/2024/05/25/2024-05-25_2024-05-31.p${String(i).padStart(4, '0')}.0123456789abcdef.json`, etag: `"0x8DC${i}"` }],
+    inputs: [
+      {
+        container: 'raw',
+        path: `${dataset}/feed/2024/05/25/2024-05-25_2024-05-31.p${String(i).padStart(4, '0')}.0123456789abcdef.json`,
+        etag: `"0x8DC${i}"`,
+      },
+    ],
     parameters: {},
     correlationId: `corr-${i}`,
     requestedAt: new Date(T0 + i).toISOString(),

@@ -25,7 +25,9 @@ const RuleSchema = z
     severity: z.int().min(0).max(4),
     query: z.string().min(10).optional(),
     /** A platform metric of an Azure resource instead of a query (metricScopes key, metric namespace, metric name). */
-    metric: z.strictObject({ resource: z.enum(['serviceBusNamespace']), namespace: z.string().regex(/^Microsoft\.\w+\/\w+$/), name: z.string().min(1) }).optional(),
+    metric: z
+      .strictObject({ resource: z.enum(['serviceBusNamespace']), namespace: z.string().regex(/^Microsoft\.\w+\/\w+$/), name: z.string().min(1) })
+      .optional(),
     timeAggregation: z.enum(['Count', 'Average', 'Minimum', 'Maximum', 'Total']),
     metricMeasureColumn: z.string().min(1).optional(),
     operator: z.enum(['GreaterThan', 'GreaterThanOrEqual', 'LessThan', 'LessThanOrEqual', 'Equal']),
@@ -36,12 +38,20 @@ const RuleSchema = z
     autoMitigate: z.boolean().optional(),
   })
   .superRefine((r, ctx) => {
-    if ((r.query === undefined) === (r.metric === undefined)) ctx.addIssue({ code: 'custom', path: ['query'], message: 'give exactly one of query (log rule) and metric (metric rule)' });
+    if ((r.query === undefined) === (r.metric === undefined))
+      ctx.addIssue({ code: 'custom', path: ['query'], message: 'give exactly one of query (log rule) and metric (metric rule)' });
     if (r.metric) {
       // Metric alerts take fixed windows and frequencies, and have no measure column (the metric is the measure).
-      if (!['PT1M', 'PT5M', 'PT15M', 'PT30M', 'PT1H', 'PT6H', 'PT12H', 'P1D'].includes(r.windowSize)) ctx.addIssue({ code: 'custom', path: ['windowSize'], message: 'not a metric alert window' });
-      if (!['PT1M', 'PT5M', 'PT15M', 'PT30M', 'PT1H'].includes(r.evaluationFrequency)) ctx.addIssue({ code: 'custom', path: ['evaluationFrequency'], message: 'not a metric alert frequency' });
-      if (r.timeAggregation === 'Count' || r.metricMeasureColumn) ctx.addIssue({ code: 'custom', path: ['timeAggregation'], message: 'metric rules aggregate the metric itself (Average, Minimum, Maximum or Total)' });
+      if (!['PT1M', 'PT5M', 'PT15M', 'PT30M', 'PT1H', 'PT6H', 'PT12H', 'P1D'].includes(r.windowSize))
+        ctx.addIssue({ code: 'custom', path: ['windowSize'], message: 'not a metric alert window' });
+      if (!['PT1M', 'PT5M', 'PT15M', 'PT30M', 'PT1H'].includes(r.evaluationFrequency))
+        ctx.addIssue({ code: 'custom', path: ['evaluationFrequency'], message: 'not a metric alert frequency' });
+      if (r.timeAggregation === 'Count' || r.metricMeasureColumn)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['timeAggregation'],
+          message: 'metric rules aggregate the metric itself (Average, Minimum, Maximum or Total)',
+        });
       return;
     }
     const query = r.query ?? '';
@@ -110,18 +120,28 @@ describe('infra/alerts/alert-rules.json', () => {
 
   it('checks staleness for every contract source', () => {
     const stale = AlertFileSchema.parse(raw).rules.find((r) => r.name === 'stale-source')!;
-    const listed = /dynamic\(\[([^\]]*)\]\)/.exec(stale.query!)![1]!.split(',').map((s) => s.trim().replace(/'/g, ''));
+    const listed = /dynamic\(\[([^\]]*)\]\)/
+      .exec(stale.query!)![1]!
+      .split(',')
+      .map((s) => s.trim().replace(/'/g, ''));
     expect(listed.sort()).toEqual([...sourceIds].sort());
   });
 
   it('alerts on dead letters from the Service Bus metric, so broker-moved dead letters count too', () => {
     const dl = AlertFileSchema.parse(raw).rules.find((r) => r.name === 'dead-lettered-message')!;
-    expect(dl).toMatchObject({ metric: { resource: 'serviceBusNamespace', namespace: 'Microsoft.ServiceBus/namespaces', name: 'DeadletteredMessages' }, dimensions: ['EntityName'], operator: 'GreaterThan', threshold: 0 });
+    expect(dl).toMatchObject({
+      metric: { resource: 'serviceBusNamespace', namespace: 'Microsoft.ServiceBus/namespaces', name: 'DeadletteredMessages' },
+      dimensions: ['EntityName'],
+      operator: 'GreaterThan',
+      threshold: 0,
+    });
   });
 
   it('queries Application Insights tables only', () => {
     for (const rule of AlertFileSchema.parse(raw).rules.filter((r) => r.query)) {
-      const tables = [...rule.query!.matchAll(/(?:^|\n|=\s*)(customEvents|customMetrics|traces|requests|dependencies|exceptions)\b/g)].map((m) => m[1]);
+      const tables = [...rule.query!.matchAll(/(?:^|\n|=\s*)(customEvents|customMetrics|traces|requests|dependencies|exceptions)\b/g)].map(
+        (m) => m[1],
+      );
       expect({ rule: rule.name, usesAppInsights: tables.length > 0 }).toEqual({ rule: rule.name, usesAppInsights: true });
     }
   });
@@ -144,12 +164,25 @@ describe('alert deployment', () => {
     expect(alerts).toContain("var metricRules = filter(rules, rule => contains(rule, 'metric'))");
     expect(alerts).toMatch(/resource \w+ 'Microsoft\.Insights\/scheduledQueryRules@[\d-]+' = \[\s*for rule in logRules: \{/);
     expect(alerts).toMatch(/resource \w+ 'Microsoft\.Insights\/metricAlerts@[\d-]+' = \[\s*for rule in metricRules: \{/);
-    for (const field of ['metric.resource', 'metric.namespace', 'metric.name']) expect({ field, used: alerts.includes(`rule.${field}`) }).toEqual({ field, used: true });
+    for (const field of ['metric.resource', 'metric.namespace', 'metric.name'])
+      expect({ field, used: alerts.includes(`rule.${field}`) }).toEqual({ field, used: true });
     expect(alerts).toMatch(/actions: \[\s*\{\s*actionGroupId: actionGroup\.id\s*\}\s*\]/);
     // Every metric rule names a scope main.bicep passes in.
     const call = moduleCalls(main).find((m) => m.path === 'app/alerts.bicep')!;
-    for (const r of AlertFileSchema.parse(raw).rules.filter((x) => x.metric)) expect(call.params.get('metricScopes')).toContain(`${r.metric!.resource}:`);
-    for (const field of ['name', 'displayName', 'description', 'severity', 'query', 'timeAggregation', 'operator', 'threshold', 'windowSize', 'evaluationFrequency']) {
+    for (const r of AlertFileSchema.parse(raw).rules.filter((x) => x.metric))
+      expect(call.params.get('metricScopes')).toContain(`${r.metric!.resource}:`);
+    for (const field of [
+      'name',
+      'displayName',
+      'description',
+      'severity',
+      'query',
+      'timeAggregation',
+      'operator',
+      'threshold',
+      'windowSize',
+      'evaluationFrequency',
+    ]) {
       expect({ field, used: alerts.includes(`rule.${field}`) }).toEqual({ field, used: true });
     }
     expect(alerts).toContain('rule.metricMeasureColumn');

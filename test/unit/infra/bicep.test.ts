@@ -49,7 +49,12 @@ function appSettings(): Map<string, string> {
 }
 
 describe('Bicep files', () => {
-  const bicepFiles = ['main.bicep', ...readdirSync(join(INFRA_DIR, 'app')).filter((f) => f.endsWith('.bicep')).map((f) => `app/${f}`)];
+  const bicepFiles = [
+    'main.bicep',
+    ...readdirSync(join(INFRA_DIR, 'app'))
+      .filter((f) => f.endsWith('.bicep'))
+      .map((f) => `app/${f}`),
+  ];
 
   it('reference only module files that exist (local modules, no unpinned registry refs)', () => {
     for (const file of bicepFiles) {
@@ -158,7 +163,9 @@ describe('Function App settings against the config schema (shared/config.ts)', (
   });
 
   it('reads NASA_API_KEY through a Key Vault reference', () => {
-    expect(settings.get('NASA_API_KEY')).toMatch(/^'@Microsoft\.KeyVault\(VaultName=\$\{keyVault\.outputs\.name\};SecretName=\$\{nasaApiKeySecretName\}\)'$/);
+    expect(settings.get('NASA_API_KEY')).toMatch(
+      /^'@Microsoft\.KeyVault\(VaultName=\$\{keyVault\.outputs\.name\};SecretName=\$\{nasaApiKeySecretName\}\)'$/,
+    );
   });
 
   it('does not set settings the Flex Consumption plan rejects', () => {
@@ -226,8 +233,12 @@ describe('resources', () => {
     expect(sb.match(/deadLetteringOnMessageExpiration: true/g)).toHaveLength(4);
     // The app parks failed runs on run-failures and moves them to its dead-letter queue: it needs send and receive.
     const rbac = readBicep('app/rbac.bicep');
-    expect(rbac).toMatch(/scope: runFailures\s+properties: \{\s+roleDefinitionId: subscriptionResourceId\('Microsoft.Authorization\/roleDefinitions', serviceBusDataSender\)/);
-    expect(rbac).toMatch(/scope: runFailures\s+properties: \{\s+roleDefinitionId: subscriptionResourceId\('Microsoft.Authorization\/roleDefinitions', serviceBusDataReceiver\)/);
+    expect(rbac).toMatch(
+      /scope: runFailures\s+properties: \{\s+roleDefinitionId: subscriptionResourceId\('Microsoft.Authorization\/roleDefinitions', serviceBusDataSender\)/,
+    );
+    expect(rbac).toMatch(
+      /scope: runFailures\s+properties: \{\s+roleDefinitionId: subscriptionResourceId\('Microsoft.Authorization\/roleDefinitions', serviceBusDataReceiver\)/,
+    );
   });
 
   it('filters blob events to completed writes in the watched container, with retries and dead-lettering', () => {
@@ -256,7 +267,8 @@ describe('resources', () => {
     };
     for (const hook of ['scripts/postdeploy.sh', 'scripts/postdeploy.ps1']) {
       const text = readFileSync(join(INFRA_DIR, hook), 'utf8');
-      for (const [k, v] of Object.entries(expected)) expect({ hook, param: `${k}=${v}`, found: text.includes(`${k}=${v}`) }).toEqual({ hook, param: `${k}=${v}`, found: true });
+      for (const [k, v] of Object.entries(expected))
+        expect({ hook, param: `${k}=${v}`, found: text.includes(`${k}=${v}`) }).toEqual({ hook, param: `${k}=${v}`, found: true });
       const declared = params(readBicep('app/blob-event-subscription.bicep')).filter((p) => !p.hasDefault);
       for (const p of declared) expect({ hook, param: p.name, passed: text.includes(`${p.name}=`) }).toEqual({ hook, param: p.name, passed: true });
     }
@@ -317,13 +329,15 @@ describe('azd and the user workflow', () => {
   const azure = parse(readFileSync(join(REPO_ROOT, 'azure.yaml'), 'utf8')) as {
     services: Record<string, Record<string, string>>;
     infra: Record<string, string>;
-    hooks: { postdeploy: Record<string, { run: string }> };
+    hooks: { postdeploy: Record<string, { run: string }>; prepackage?: Record<string, { run: string }> };
   };
 
-  it('declares one TypeScript function service, named like the azd-service-name tag', () => {
+  it('declares one function service (the staged app), named like the azd-service-name tag', () => {
     const services = Object.entries(azure.services);
     expect(services).toHaveLength(1);
-    expect(services[0]![1]).toMatchObject({ language: 'ts', host: 'function', project: '.' });
+    // azd deploys what scripts/pack-functions.sh stages (compiled app + its production node_modules only).
+    expect(services[0]![1]).toMatchObject({ language: 'js', host: 'function', project: './.orbiter/functions-app' });
+    expect(JSON.stringify(azure.hooks.prepackage)).toContain('scripts/pack-functions.sh');
     expect(services[0]![0]).toBe(stringLiteral(varText(main, 'serviceName')));
     expect(azure.infra).toMatchObject({ provider: 'bicep', path: 'infra', module: 'main' });
   });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadBundle } from '../../../local/databricks/bundle';
+import { loadBundle } from '@orbiter/databricks-emulator/bundle';
 import { loadJobCatalog, REQUIRED_JOB_PARAMETERS, type JobCatalog } from '../../../shared/catalog';
 import { sourceIds } from '../../../shared/config';
 import {

@@ -13,7 +13,7 @@ import {
   traceparentFrom,
   withTraceparent,
 } from '../../../shared/telemetry';
-import { run } from './fakes';
+import { run } from '../../../packages/ops/test/unit/fakes';
 
 describe('traceparent', () => {
   it('creates valid sampled root contexts, unique per call', () => {
@@ -32,7 +32,15 @@ describe('traceparent', () => {
   });
 
   it('rejects malformed or all-zero contexts; a bad parent starts a new trace', () => {
-    for (const bad of [undefined, 42, '', 'x', '00-00000000000000000000000000000000-00f067aa0ba902b7-01', '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01', 'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01']) {
+    for (const bad of [
+      undefined,
+      42,
+      '',
+      'x',
+      '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+      'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    ]) {
       expect(parseTraceparent(bad)).toBeUndefined();
     }
     expect(parseTraceparent(childTraceparent('garbage'))).toBeDefined();
@@ -60,8 +68,15 @@ describe('LocalTelemetry', () => {
     t.deadLettered({ entity: 'run-requests', reason: 'MaxDeliveryCountExceeded' });
     t.ingestCompleted({ source: 'apod', outcome: 'success', records: 3 });
     const recs = readTelemetry(dir);
-    expect(recs.find((r) => r.name === TelemetryEvents.runCompleted)).toMatchObject({ type: 'event', dims: { resultState: 'FAILED', dataset: 'neows', runId: 'r1' } });
-    expect(recs.find((r) => r.name === TelemetryMetrics.dispatchLatencyMs)).toMatchObject({ type: 'histogram', value: 5000, dims: { dataset: 'neows' } });
+    expect(recs.find((r) => r.name === TelemetryEvents.runCompleted)).toMatchObject({
+      type: 'event',
+      dims: { resultState: 'FAILED', dataset: 'neows', runId: 'r1' },
+    });
+    expect(recs.find((r) => r.name === TelemetryMetrics.dispatchLatencyMs)).toMatchObject({
+      type: 'histogram',
+      value: 5000,
+      dims: { dataset: 'neows' },
+    });
     expect(recs.find((r) => r.name === TelemetryMetrics.runsFailed)).toMatchObject({ value: 1 });
     expect(recs.find((r) => r.name === TelemetryEvents.messageDeadLettered)).toMatchObject({ dims: { entity: 'run-requests' } });
     expect(recs.find((r) => r.name === TelemetryEvents.ingestCompleted)).toMatchObject({ dims: { source: 'apod', outcome: 'success' } });
@@ -71,14 +86,22 @@ describe('LocalTelemetry', () => {
     const t = new LocalTelemetry(dir);
     const parent = createTraceparent();
     let inner = '';
-    await t.withSpan('dispatch', async (outer) => {
-      await t.withSpan('run-now', (s) => {
-        inner = s.traceparent;
-        t.event('X');
-      });
-      outer.setAttribute('dataset', 'neows');
-    }, { parent });
-    await expect(t.withSpan('boom', () => { throw new Error('bad'); })).rejects.toThrow('bad');
+    await t.withSpan(
+      'dispatch',
+      async (outer) => {
+        await t.withSpan('run-now', (s) => {
+          inner = s.traceparent;
+          t.event('X');
+        });
+        outer.setAttribute('dataset', 'neows');
+      },
+      { parent },
+    );
+    await expect(
+      t.withSpan('boom', () => {
+        throw new Error('bad');
+      }),
+    ).rejects.toThrow('bad');
     const recs = readTelemetry(dir);
     const spans = recs.filter((r) => r.type === 'span');
     const outer = spans.find((s) => s.name === 'dispatch')!;
@@ -109,7 +132,6 @@ describe('LocalTelemetry', () => {
 
 describe('AzureTelemetry over the OpenTelemetry API', () => {
   it('emits through the (here no-op) global providers and keeps a remote parent trace id', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { AzureTelemetry } = require('../../../shared/telemetry/azure') as typeof import('../../../shared/telemetry/azure');
     let shut = false;
     const t = new AzureTelemetry(async () => {
@@ -132,15 +154,31 @@ describe('run-record adapters', () => {
     const dir = mkdtempSync(join(tmpdir(), 'orbiter-tel-'));
     try {
       const t = new LocalTelemetry(dir);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { reportRunDispatched, reportRunCompleted, reportRunRequested } = require('../../../shared/telemetry') as typeof import('../../../shared/telemetry');
-      const rec = run({ runId: 'r1', firstLandedAt: '2026-11-24T10:00:00.000Z', dispatchedAt: '2026-11-24T10:00:30.000Z', startedAt: '2026-11-24T10:01:00.000Z', endedAt: '2026-11-24T10:04:00.000Z', state: 'failed' });
+
+      const { reportRunDispatched, reportRunCompleted, reportRunRequested } =
+        require('../../../shared/telemetry') as typeof import('../../../shared/telemetry');
+      const rec = run({
+        runId: 'r1',
+        firstLandedAt: '2026-11-24T10:00:00.000Z',
+        dispatchedAt: '2026-11-24T10:00:30.000Z',
+        startedAt: '2026-11-24T10:01:00.000Z',
+        endedAt: '2026-11-24T10:04:00.000Z',
+        state: 'failed',
+      });
       reportRunRequested(t, rec);
       expect(reportRunDispatched(t, rec)).toEqual({ latencyMs: 30_000 });
       expect(reportRunCompleted(t, rec)).toEqual({ resultState: 'FAILED', durationMs: 180_000 });
       expect(reportRunDispatched(t, run({ runId: 'r2' }))).toEqual({});
       const recs = readTelemetry(dir);
-      expect(recs.map((r) => r.name)).toEqual(['orbiter_runs_requested', 'orbiter_runs_dispatched', 'orbiter_dispatch_latency_ms', 'OrbiterRunCompleted', 'orbiter_runs_failed', 'orbiter_run_duration_ms', 'orbiter_runs_dispatched']);
+      expect(recs.map((r) => r.name)).toEqual([
+        'orbiter_runs_requested',
+        'orbiter_runs_dispatched',
+        'orbiter_dispatch_latency_ms',
+        'OrbiterRunCompleted',
+        'orbiter_runs_failed',
+        'orbiter_run_duration_ms',
+        'orbiter_runs_dispatched',
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

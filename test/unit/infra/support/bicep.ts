@@ -156,7 +156,10 @@ export function outputs(text: string): string[] {
 }
 
 export function loadCalls(text: string): { fn: string; path: string }[] {
-  return [...text.matchAll(/\b(loadJsonContent|loadTextContent|loadYamlContent|loadFileAsBase64)\('([^']+)'/g)].map((m) => ({ fn: m[1]!, path: m[2]! }));
+  return [...text.matchAll(/\b(loadJsonContent|loadTextContent|loadYamlContent|loadFileAsBase64)\('([^']+)'/g)].map((m) => ({
+    fn: m[1]!,
+    path: m[2]!,
+  }));
 }
 
 /** `var name = <value>`: the value's text (a balanced block for objects and arrays). */

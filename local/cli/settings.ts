@@ -1,9 +1,0 @@
-import { loadConfig, type OrbiterConfig } from '../../shared/config';
-import { readLocalSettings } from '../stack/settings';
-
-/** Settings as the functions see them locally: local.settings.json Values (in cwd), overridden by the environment. */
-export function cliSettings(cwd: string, env: Record<string, string | undefined>): Record<string, string | undefined> {
-  return { ...readLocalSettings(cwd), ...env };
-}
-
-export const cliConfig = (cwd: string, env: Record<string, string | undefined>): OrbiterConfig => loadConfig(cliSettings(cwd, env));

@@ -1,0 +1,1 @@
+export { defaultLakeRoot, defaultWorkDir, startDatabricksEmulator, type DatabricksEmulator, type DatabricksEmulatorOptions } from './emulator';

@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { createPinoLogger } from 'orbiter/shared/logger';
+import { AzureBlobSource } from './blobSource';
+import { findRepoRoot } from './repoRoot';
+import { defaultLakeRoot, defaultWorkDir, startDatabricksEmulator } from './emulator';
+
+/** CLI: `npm run emulator:databricks -- --port 8090 [--bundle infra/bundle/databricks.yml] [--target local]`. */
+async function main(argv: string[]): Promise<void> {
+  const repoRoot = findRepoRoot();
+  const program = new Command()
+    .name('databricks-emulator')
+    .description('Local Azure Databricks Jobs API 2.2 emulator serving the bundle jobs')
+    .option('--port <port>', 'port to listen on (0 = ephemeral)', '8090')
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--bundle <path>', 'bundle databricks.yml', resolve(repoRoot, 'infra', 'bundle', 'databricks.yml'))
+    .option('--target <name>', 'bundle target')
+    .option('--var <name=value...>', 'bundle variable overrides')
+    .option('--work-dir <dir>', 'scratch and state directory', defaultWorkDir(repoRoot))
+    .option('--lake-root <dir>', 'local lake directory', defaultLakeRoot(repoRoot))
+    .option('--blob-connection-string <cs>', 'fetch input blobs from this storage account (default: $OrbiterLake)')
+    .option('--no-persist', 'do not keep runs across restarts')
+    .option('--notify-url <url>', "POST jobs' webhook_notifications events here (e.g. the local completion webhook)")
+    .option('--max-parallel-tasks <n>', 'notebook tasks running at once (each starts a Spark JVM)', '1')
+    .parse(argv);
+  const o = program.opts<{
+    port: string;
+    host: string;
+    bundle: string;
+    target?: string;
+    var?: string[];
+    workDir: string;
+    lakeRoot: string;
+    blobConnectionString?: string;
+    persist: boolean;
+    maxParallelTasks: string;
+    notifyUrl?: string;
+  }>();
+  const port = Number(o.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--port must be 0..65535 (got ${o.port})`);
+  const variables: Record<string, string> = {};
+  for (const kv of o.var ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new TypeError(`--var expects name=value (got ${kv})`);
+    variables[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const conn = o.blobConnectionString ?? process.env['OrbiterLake'];
+  const logger = createPinoLogger(process.env['LOG_LEVEL'] ?? 'info', 'databricks-emulator');
+  const emulator = await startDatabricksEmulator({
+    port,
+    host: o.host,
+    bundlePath: resolve(o.bundle),
+    ...(o.target ? { target: o.target } : {}),
+    variables,
+    workDir: resolve(o.workDir),
+    lakeRoot: resolve(o.lakeRoot),
+    ...(conn ? { blobSource: new AzureBlobSource(conn) } : {}),
+    persist: o.persist,
+    maxParallelTasks: Math.max(1, Number(o.maxParallelTasks) || 1),
+    ...(o.notifyUrl ? { notificationWebhookUrl: o.notifyUrl } : {}),
+    repoRoot,
+    logger,
+  });
+  // One machine-readable line for scripts that start us and wait for readiness.
+  process.stdout.write(`DATABRICKS_HOST=${emulator.url}\n`);
+  const stop = (): void => {
+    void emulator.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main(process.argv).catch((err: unknown) => {
+  process.stderr.write(`databricks emulator failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

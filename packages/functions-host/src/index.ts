@@ -1,0 +1,3 @@
+export { FunctionHost, type HostOptions, type InvocationOutcome } from './functionHost';
+export { BlobWatcher } from './blobWatcher';
+export { mergeSettings, readLocalSettings, readSettingsFile } from './settings';

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { ensureError } from 'orbiter/shared/errors';
+import { IngestionFailedError } from 'orbiter/shared/ingest/errors';
+import type { CycleSummary } from 'orbiter/shared/ingest/ingestCycle';
+import { createPinoLogger } from 'orbiter/shared/logger';
+import { startStack } from './stack';
+import { formatCycleSummary, formatRuns } from './summary';
+import { waitForRuns } from './waitForRuns';
+
+const port = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
+  return n;
+};
+
+const program = new Command('orbiter-local')
+  .description('Run Orbiter on this machine: Azurite, the Service Bus emulator, NASA replay and the functions host')
+  .option('--once', 'run one ingestion cycle, deliver its blob events, and exit (non-zero on failure)')
+  .option('--live', 'call the real NASA APIs instead of the replay server (NASA_MODE=live)')
+  .option('--port <port>', 'functions host port', port, 7071)
+  .option('--blob-port <port>', 'Azurite blob port', port, 10000)
+  .option('--queue-port <port>', 'Azurite queue port', port, 10001)
+  .option('--table-port <port>', 'Azurite table port', port, 10002)
+  .option('--servicebus-port <port>', 'Service Bus emulator port', port, 5672)
+  .option('--dashboard-port <port>', 'runs dashboard port', port, 7072)
+  .option('--data-dir <dir>', 'local state folder (git-ignored)', '.orbiter')
+  .option('--timeout <seconds>', 'with --once: how long to wait for the Databricks runs', (v) => Number(v), 1800)
+  .option('--no-runs', 'with --once: stop after the run requests, without waiting for Databricks runs')
+  .parse();
+
+async function main(): Promise<number> {
+  const o = program.opts<{
+    once?: boolean;
+    live?: boolean;
+    timeout: number;
+    runs: boolean;
+    port: number;
+    blobPort: number;
+    queuePort: number;
+    tablePort: number;
+    servicebusPort: number;
+    dashboardPort: number;
+    dataDir: string;
+  }>();
+  const repoRoot = resolve(__dirname, '..', '..', '..');
+  const logger = createPinoLogger(process.env['LOG_LEVEL'] ?? 'warn', 'orbiter-local');
+  const samplesDir = resolve(process.env['ORBITER_NASA_SAMPLES'] ?? join(repoRoot, '..', 'shared', 'nasa-samples'));
+  const stack = await startStack({
+    repoRoot,
+    dataDir: resolve(repoRoot, o.dataDir),
+    hostPort: o.port,
+    blobPort: o.blobPort,
+    queuePort: o.queuePort,
+    tablePort: o.tablePort,
+    serviceBusPort: o.servicebusPort,
+    dashboardPort: o.dashboardPort,
+    ...(o.live ? { nasaMode: 'live' as const } : {}),
+    ...(existsSync(samplesDir) ? { samplesDir } : {}),
+    timers: !o.once,
+    env: process.env,
+    logger,
+  });
+  let stopping = false;
+  const stop = async (code: number): Promise<number> => {
+    if (stopping) return code;
+    stopping = true;
+    await stack.stop();
+    return code;
+  };
+
+  console.log(
+    `\nOrbiter local stack is up. Function key: ${stack.functionKey}\n  API: ${stack.host.url}/api   (x-functions-key header or ?code=)${stack.monitoring ? `\n  Dashboard: ${stack.monitoring.dashboard.url}` : ''}\n`,
+  );
+  // One ingestion cycle at start, through the very timer function Azure runs.
+  console.log('Running one ingestion cycle...');
+  const outcome = await stack.host.fireTimer('ingestNasa');
+  const summary = outcome.ok ? (outcome.result as CycleSummary) : outcome.error instanceof IngestionFailedError ? outcome.error.summary : undefined;
+  if (summary) console.log(formatCycleSummary(summary));
+  else console.error(`Ingestion failed: ${outcome.error?.message}`);
+
+  // Deliver the landed blobs' events (the local stand-in for Event Grid) until nothing is pending.
+  let delivered = 0;
+  for (let idle = 0; idle < 2;) {
+    const n = await stack.watcher.scanOnce();
+    delivered += n;
+    idle = n === 0 ? idle + 1 : 0;
+  }
+  const landed = stack.host.invocations.filter((i) => i.name === 'landedBlob');
+  const failed = landed.filter((i) => !i.outcome.ok).length;
+  console.log(
+    `Blob events delivered: ${delivered}; run requests sent: ${landed.filter((i) => i.outcome.ok && (i.outcome.result as { kind?: string })?.kind === 'request').length}; failed: ${failed}`,
+  );
+
+  if (o.once) {
+    let runsOk = true;
+    if (o.runs) {
+      console.log('Waiting for the dispatched Databricks runs (local emulator, real PySpark)...');
+      const runs = await waitForRuns(stack, o.timeout * 1000, (rs) => {
+        const by = new Map<string, number>();
+        for (const r of rs) by.set(r.state, (by.get(r.state) ?? 0) + 1);
+        console.log(`  runs: ${[...by].map(([k, v]) => `${v} ${k}`).join(', ')}`);
+      });
+      console.log(formatRuns(runs));
+      runsOk = runs.length > 0 && runs.every((r) => r.state === 'succeeded');
+    }
+    return stop(outcome.ok && failed === 0 && runsOk ? 0 : 1);
+  }
+
+  stack.watcher.start();
+  console.log('Following the schedule. Ctrl-C to stop.');
+  return new Promise<number>((resolveExit) => {
+    const onSignal = (): void => {
+      console.log('\nStopping...');
+      void stop(0).then(resolveExit);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`orbiter-local: ${ensureError(err).message}`);
+    process.exit(1);
+  },
+);

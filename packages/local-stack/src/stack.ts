@@ -1,0 +1,225 @@
+import { join } from 'node:path';
+import { allFunctions } from 'orbiter/functions/all';
+import type { BlobFunction } from 'orbiter/functions/definition';
+import { resetRuntime } from 'orbiter/functions/runtime';
+import { loadConfig, type OrbiterConfig } from 'orbiter/shared/config';
+import { Containers, Tables } from 'orbiter/shared/names';
+import type { Logger } from 'orbiter/shared/logger';
+import { createStorageClients, type StorageClients } from 'orbiter/shared/storage/clients';
+import { FunctionHost } from '@orbiter/functions-host/functionHost';
+import { serviceBusHostOptions } from '@orbiter/functions-host/hostJson';
+import { resolveFunctionKey } from '@orbiter/functions-host/functionKey';
+import { dedupe, emptyCorpus, loadFixtures, loadSamples } from '@orbiter/nasa-replay/corpus';
+import { startReplayServer, type ReplayServer } from '@orbiter/nasa-replay/server';
+import { AzureBlobSource } from '@orbiter/databricks-emulator/blobSource';
+import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
+import { startServiceBusEmulator, type ServiceBusEmulator } from '@orbiter/servicebus-emulator/emulator';
+import { startLocalMonitoring, type LocalMonitoring } from '@orbiter/ops/dashboard/monitoring';
+import { startAzurite, type AzuriteHandle } from './azurite';
+import { BlobWatcher } from '@orbiter/functions-host/blobWatcher';
+import { mergeSettings, readLocalSettings } from '@orbiter/functions-host/settings';
+
+export interface StackOptions {
+  repoRoot: string;
+  /** Git-ignored folder for Azurite data, the broker's journal and the function key. */
+  dataDir: string;
+  hostPort: number;
+  blobPort: number;
+  queuePort: number;
+  tablePort: number;
+  serviceBusPort: number;
+  /** Replay NASA locally (default) or call the real APIs. */
+  nasaMode?: 'replay' | 'live';
+  /** Folder of real captures the replay server also serves (../shared/nasa-samples), when present. */
+  samplesDir?: string;
+  timers: boolean;
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  /** Databricks emulator port (0 = any free one). */
+  databricksPort?: number;
+  /** Notebook tasks (Spark JVMs) running at once. */
+  maxParallelTasks?: number;
+  /** Dashboard port (0 = any free one); the dashboard is off when undefined. */
+  dashboardPort?: number;
+  /** Coalescing windows are capped to this many seconds locally (default 2) so a cycle finishes quickly. */
+  coalescingCapSeconds?: number;
+  watchIntervalMs?: number;
+}
+
+export interface Stack {
+  host: FunctionHost;
+  watcher: BlobWatcher;
+  config: OrbiterConfig;
+  settings: Record<string, string>;
+  functionKey: string;
+  storage: StorageClients;
+  replay?: ReplayServer;
+  serviceBus: ServiceBusEmulator;
+  databricks: DatabricksEmulator;
+  azurite: AzuriteHandle;
+  monitoring?: LocalMonitoring;
+  stop(): Promise<void>;
+}
+
+/** Starts the whole local stack: Azurite, the Service Bus emulator, the NASA replay server and the functions host. */
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => o.logger.warn('stop failed', { error: String(err) }));
+  };
+  try {
+    const azurite = await startAzurite({
+      repoRoot: o.repoRoot,
+      dataDir: join(o.dataDir, 'azurite'),
+      blobPort: o.blobPort,
+      queuePort: o.queuePort,
+      tablePort: o.tablePort,
+    });
+    stops.push(() => azurite.stop());
+    o.logger.info(azurite.reused ? 'Azurite already running: reusing it' : 'Azurite started', { blob: azurite.blobEndpoint });
+
+    const serviceBus = await startServiceBusEmulator({
+      port: o.serviceBusPort,
+      config: join(o.repoRoot, 'packages', 'servicebus-emulator', 'config.json'),
+      dataDir: join(o.dataDir, 'servicebus'),
+      logger: o.logger,
+    });
+    stops.push(() => serviceBus.close());
+    o.logger.info('Service Bus emulator started', { port: serviceBus.port });
+
+    const localSettings = readLocalSettings(o.repoRoot);
+    const { key, origin } = resolveFunctionKey(
+      o.env['ORBITER_FUNCTION_KEY'] ?? localSettings['ORBITER_FUNCTION_KEY'],
+      join(o.dataDir, 'function-key'),
+    );
+    const databricks = await startDatabricksEmulator({
+      // Job notifications short-cut the dispatcher's polling, as a workspace notification destination would.
+      notificationWebhookUrl: `http://127.0.0.1:${o.hostPort}/api/hooks/databricks-jobs?code=${encodeURIComponent(key)}`,
+      port: o.databricksPort ?? 0,
+      bundlePath: join(o.repoRoot, 'infra', 'bundle', 'databricks.yml'),
+      workDir: join(o.dataDir, 'databricks'),
+      lakeRoot: join(o.dataDir, 'lake'),
+      blobSource: new AzureBlobSource(azurite.connectionString),
+      repoRoot: o.repoRoot,
+      persist: true,
+      maxParallelTasks: o.maxParallelTasks ?? 2,
+      logger: o.logger,
+    });
+    stops.push(() => databricks.close());
+    o.logger.info('Databricks emulator started', { url: databricks.url });
+
+    const mode =
+      o.nasaMode ??
+      (o.env['NASA_MODE'] as 'replay' | 'live' | undefined) ??
+      (localSettings['NASA_MODE'] as 'replay' | 'live' | undefined) ??
+      'replay';
+    let replay: ReplayServer | undefined;
+    if (mode === 'replay') {
+      const corpus = emptyCorpus();
+      loadFixtures(corpus, join(o.repoRoot, 'test', 'fixtures', 'nasa'));
+      const captures = o.samplesDir ? loadSamples(corpus, o.samplesDir) : 0;
+      replay = await startReplayServer(dedupe(corpus));
+      stops.push(() => replay!.close());
+      o.logger.info(
+        `NASA_MODE=replay: NASA APIs are served locally from recorded responses (fixtures${captures ? ` + ${captures} real captures` : ''}) at ${replay.url}`,
+      );
+    }
+
+    const settings = mergeSettings(
+      {
+        FUNCTIONS_WORKER_RUNTIME: 'node',
+        AzureWebJobsStorage: azurite.connectionString,
+        OrbiterLake: azurite.connectionString,
+        ServiceBusConnection: serviceBus.connectionString,
+        NASA_MODE: mode,
+        DATABRICKS_HOST: databricks.url,
+        DATABRICKS_AUTH: 'pat',
+        DATABRICKS_TOKEN: 'local-emulator-token',
+        COALESCING_WINDOW_MAX_SECONDS: String(o.coalescingCapSeconds ?? 2),
+        DISPATCH_POLL_INITIAL_MS: '1000',
+        ORBITER_TELEMETRY_DIR: join(o.dataDir, 'telemetry'),
+        DISPATCH_POLL_MAX_MS: '5000',
+        ...(mode === 'replay' ? { INGEST_START_DATE: '2024-05-25' } : {}),
+      },
+      localSettings,
+      o.env,
+      {
+        ...(replay ? { ...replay.settings, NASA_MODE: 'replay' } : {}),
+        // The stack's own peers always win: it started them.
+        OrbiterLake: azurite.connectionString,
+        ServiceBusConnection: serviceBus.connectionString,
+        DATABRICKS_HOST: databricks.url,
+      },
+    );
+    const config = loadConfig(settings);
+    // The functions read their settings from the environment, exactly as under the real host.
+    for (const [k, v] of Object.entries(settings)) process.env[k] = v;
+    await resetRuntime();
+    stops.push(() => resetRuntime());
+
+    const storage = createStorageClients(config);
+    const host = new FunctionHost({
+      definitions: allFunctions,
+      config,
+      settings,
+      storage,
+      functionKey: key,
+      logger: o.logger,
+      port: o.hostPort,
+      timers: o.timers,
+      serviceBus: allFunctions.some((d) => d.kind === 'serviceBusQueue'),
+      ...serviceBusHostOptions(o.repoRoot),
+    });
+    await host.start();
+    stops.push(() => host.stop());
+    o.logger.info(
+      `Functions host listening on ${host.url}/api (function key ${origin === 'env' ? 'from ORBITER_FUNCTION_KEY' : `in ${join(o.dataDir, 'function-key')}`})`,
+    );
+
+    for (const c of Object.values(Containers)) await storage.blobs.getContainerClient(c).createIfNotExists();
+    const watcher = new BlobWatcher({
+      targets: allFunctions
+        .filter((d): d is BlobFunction => d.kind === 'blob')
+        .map((d) => ({ container: storage.blobs.getContainerClient(d.path.split('/')[0]!), functionName: d.name })),
+      receiptsTable: storage.table(Tables.blobReceipts),
+      hostUrl: host.url,
+      functionKey: key,
+      accountUrl: azurite.blobEndpoint,
+      logger: o.logger,
+      ...(o.watchIntervalMs ? { intervalMs: o.watchIntervalMs } : {}),
+    });
+    stops.push(() => watcher.stop());
+
+    let monitoring: LocalMonitoring | undefined;
+    if (o.dashboardPort !== undefined) {
+      monitoring = await startLocalMonitoring({
+        dataDir: o.dataDir,
+        storage,
+        serviceBusConnectionString: serviceBus.connectionString,
+        logger: o.logger,
+        port: o.dashboardPort,
+        sources: config.INGEST_SOURCES,
+      });
+      stops.push(() => monitoring!.stop());
+      o.logger.info('Dashboard started', { url: monitoring.dashboard.url });
+    }
+
+    return {
+      host,
+      watcher,
+      config,
+      settings,
+      functionKey: key,
+      storage,
+      ...(replay ? { replay } : {}),
+      serviceBus,
+      databricks,
+      azurite,
+      ...(monitoring ? { monitoring } : {}),
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

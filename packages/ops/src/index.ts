@@ -1,0 +1,2 @@
+export * from './alerts/index';
+export * from './dashboard/index';

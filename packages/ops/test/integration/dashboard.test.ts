@@ -1,0 +1,131 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { createAlertEvaluator, localMonitoringData } from '../../src/alerts';
+import { startDashboard, type Dashboard } from '../../src/dashboard';
+import { silentLogger } from 'orbiter/shared/logger';
+import { Tables } from 'orbiter/shared/names';
+import { TableRunStore } from 'orbiter/shared/runs/runStore';
+import { TableWatermarkStore } from 'orbiter/shared/ingest/watermarks';
+import { createStorageClients } from 'orbiter/shared/storage/clients';
+import { LocalTelemetry } from 'orbiter/shared/telemetry/index';
+import { startTestAzurite } from '../../../../test/support/azurite';
+import { testConfig } from '../../../../test/support/config';
+import { run } from '../unit/fakes';
+
+jest.setTimeout(120_000);
+
+const CHROMIUM = '/usr/bin/chromium';
+const repoRoot = resolve(__dirname, '../../../..');
+const screenshot = join(repoRoot, '.orbiter', 'screenshots', 'dashboard.png');
+
+describe('dashboard in headless Chromium', () => {
+  let az: Awaited<ReturnType<typeof startTestAzurite>>;
+  let dash: Dashboard;
+  let browser: BrowserContext;
+  let tmp: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: run scripts/setup-browser.sh`);
+    tmp = mkdtempSync(join(tmpdir(), 'orbiter-dash-'));
+    az = await startTestAzurite();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await dash?.close();
+    await az?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('shows a finished run written to the run store, and a new run without a reload', async () => {
+    const storage = createStorageClients(testConfig({ OrbiterLake: az.connectionString }));
+    const runs = new TableRunStore(storage.table(Tables.runs));
+    const now = Date.now();
+    const iso = (sAgo: number): string => new Date(now - sAgo * 1000).toISOString();
+    await runs.createIfAbsent(
+      run({
+        runId: 'run-finished-0001',
+        state: 'succeeded',
+        resultState: 'SUCCESS',
+        requestedAt: iso(300),
+        firstLandedAt: iso(305),
+        dispatchedAt: iso(298),
+        startedAt: iso(290),
+        endedAt: iso(110),
+        updatedAt: iso(110),
+        databricksRunId: 4242,
+        databricksRunUrl: 'http://127.0.0.1:8123/#job/1/run/4242',
+      }),
+    );
+    await runs.createIfAbsent(
+      run({
+        runId: 'run-failed-0002',
+        dataset: 'apod',
+        jobName: 'orbiter-apod-pipeline',
+        state: 'failed',
+        resultState: 'FAILED',
+        error: 'notebook silver failed',
+        requestedAt: iso(200),
+        endedAt: iso(60),
+        updatedAt: iso(60),
+        inputs: [],
+      }),
+    );
+    const marks = storage.table(Tables.watermarks);
+    await marks.createTable();
+    await new TableWatermarkStore(marks).set('neows', 'feed', '2024-06-01');
+    const telemetryDir = join(tmp, 'telemetry');
+    new LocalTelemetry(telemetryDir).ingestCompleted({ source: 'neows', outcome: 'success', records: 42 });
+
+    const data = localMonitoringData({ storage, telemetryDir });
+    const alertEvaluator = createAlertEvaluator({ data, sources: ['neows', 'apod'] });
+    dash = await startDashboard({
+      port: 0,
+      storage,
+      alertEvaluator,
+      logger: silentLogger,
+      telemetryDir,
+      chartsDir: join(tmp, 'charts'),
+      refreshMs: 500,
+    });
+
+    browser = await chromium.launchPersistentContext(join(tmp, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1400, height: 1000 },
+    });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(dash.url);
+
+    const finished = page.locator('tr.run[data-run-id="run-finished-0001"]');
+    await finished.waitFor({ timeout: 20_000 });
+    await expect(finished.getAttribute('data-state')).resolves.toBe('succeeded');
+    const text = await finished.innerText();
+    expect(text).toContain('orbiter-neows-pipeline');
+    expect(text).toContain('3 min 0 s');
+    expect(await finished.locator('a').getAttribute('href')).toBe('http://127.0.0.1:8123/#job/1/run/4242');
+    // The failed run raises the failed-run alert; neows is fresh, apod was never ingested.
+    await page.locator('tr.alert[data-rule="failed-run"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('tr.source[data-source="neows"]').innerText()).toContain('42');
+
+    // A run written after the page loaded appears through Server-Sent Events, without a reload.
+    await runs.createIfAbsent(run({ runId: 'run-live-0003', state: 'running', requestedAt: iso(0), updatedAt: iso(0) }));
+    await page.locator('tr.run[data-run-id="run-live-0003"]').waitFor({ timeout: 20_000 });
+    await expect(page.locator('#live').innerText()).resolves.toBe('live');
+
+    mkdirSync(join(repoRoot, '.orbiter', 'screenshots'), { recursive: true });
+    await page.screenshot({ path: screenshot, fullPage: true });
+    expect(statSync(screenshot).size).toBeGreaterThan(10_000);
+  });
+});

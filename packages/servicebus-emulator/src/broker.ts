@@ -1,0 +1,429 @@
+/**
+ * AMQP 1.0 link handling on rhea: SASL (rhea's ANONYMOUS default), `$cbs` put-token, entity sender/receiver
+ * links with credit and drain, link dispositions, and routing `$management` requests to ManagementNode.
+ * All queue semantics live in ServiceBusNamespace / MessageQueue; this module only speaks the protocol.
+ */
+import { randomUUID } from 'node:crypto';
+import type net from 'node:net';
+import rhea, { type Connection, type Container, type Delivery, type EventContext, type Message, type Receiver, type Sender } from 'rhea';
+import type { Logger } from './logger';
+import { decodeTransfer, encodeForClient, lockTokenToTag, settlementProperties } from './codec';
+import { ManagementNode } from './management';
+import { EntityNotFoundError, ServiceBusNamespace, type IncomingMessage } from './namespace';
+import type { MessageQueue, Settlement } from './queue';
+
+const CBS = '$cbs';
+
+/** rhea's outcome constructors (present at runtime, missing from its typings). */
+const outcomes = rhea.message as unknown as {
+  accepted(): { described(): unknown };
+  rejected(fields: { error: { condition: string; description: string } }): { described(): unknown };
+};
+const MANAGEMENT_SUFFIX = /\/\$management$/i;
+/** Azure Standard tier limit; the SDK sizes batches from the max-message-size we advertise. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024;
+
+/**
+ * rhea only decrements link credit when it writes the transfer (later in the tick), so `sendable()` stays true
+ * for deliveries it has merely queued. Count the session's queued-but-unsent deliveries against the credit, or
+ * one link would swallow (and lock) messages beyond its credit. Conservative when a session carries several links.
+ */
+function hasUnusedCredit(link: Sender): boolean {
+  const l = link as unknown as {
+    credit: number;
+    session: { outgoing: { next_delivery_id: number; next_pending_delivery: number; available(): boolean } };
+  };
+  const out = l.session.outgoing;
+  return l.credit - (out.next_delivery_id - out.next_pending_delivery) > 0 && out.available();
+}
+
+/**
+ * rhea only flags a flow as `drain` while credit remains. When queued deliveries use up the last credit during a
+ * drain, the client would never see its drain answered (and the SDK closes the link after 200 ms). Our flows for a
+ * drained link always carry drain=true; rhea writes them after the pending transfers, so credit is consumed first.
+ */
+function answerDrainEvenWithoutCredit(link: Sender): void {
+  const l = link as unknown as { _draining: boolean; _drained: boolean; credit: number; delivery_count: number; _get_drain(): boolean };
+  l._get_drain = function () {
+    if (!this._draining || !this._drained) return false;
+    this.delivery_count += this.credit;
+    this.credit = 0;
+    return true;
+  };
+}
+
+interface Consumer {
+  link: Sender;
+  queue: MessageQueue;
+  mode: 'peekLock' | 'receiveAndDelete';
+}
+
+/** rhea keeps outgoing deliveries as plain objects; we only need to flag them settled on both sides (P2). */
+type OutgoingDelivery = Delivery & { remote_settled: boolean; remote_state?: unknown };
+
+export interface BrokerOptions {
+  namespace: ServiceBusNamespace;
+  logger: Logger;
+  maxMessageSize?: number;
+  /**
+   * Runs an acknowledgement once the state it acknowledges is durable (group commit: one fsync per turn of the
+   * event loop). Default: at once, for a memory-only broker or a journal that syncs on every commit.
+   */
+  whenDurable?: (ack: () => void) => void;
+  /** Makes committed state durable now (receiveAndDelete removes a message durably before sending it). */
+  flushNow?: () => void;
+}
+
+export class AmqpBroker {
+  private readonly container: Container;
+  private readonly ns: ServiceBusNamespace;
+  private readonly management: ManagementNode;
+  private readonly logger: Logger;
+  private readonly maxMessageSize: number;
+  private readonly whenDurable: (ack: () => void) => void;
+  private readonly flushNow: () => void;
+  private readonly consumers = new Map<string, Consumer[]>();
+  private readonly byLink = new WeakMap<Sender, Consumer>();
+  private readonly deliveryLocks = new WeakMap<object, { queue: MessageQueue; lockToken: string }>();
+  private readonly pumpScheduled = new Set<string>();
+  private readonly sockets = new Set<net.Socket>();
+  private readonly roundRobin = new Map<string, number>();
+  private readonly connections = new Set<Connection>();
+  private server?: net.Server;
+  private closed = false;
+
+  constructor(opts: BrokerOptions) {
+    this.ns = opts.namespace;
+    this.logger = opts.logger;
+    this.maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.whenDurable = opts.whenDurable ?? ((ack) => ack());
+    this.flushNow = opts.flushNow ?? (() => {});
+    this.management = new ManagementNode(this.ns);
+    // autoaccept off: every incoming transfer gets an explicit outcome (P5); modified must not double as released (P4).
+    this.container = rhea.create_container({ id: 'orbiter-servicebus-emulator', autoaccept: false, treat_modified_as_released: false });
+    this.wire();
+  }
+
+  /** Starts listening (port 0 = ephemeral) on all interfaces, dual-stack; resolves with the bound port. */
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = this.container.listen({ port, autoaccept: false, treat_modified_as_released: false } as never) as unknown as net.Server;
+      this.server = server;
+      server.on('connection', (s: net.Socket) => {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+      });
+      server.once('error', reject);
+      server.once('listening', () => {
+        server.off('error', reject);
+        server.on('error', (e) => this.logger.error('servicebus emulator listener error', { error: String(e) }));
+        resolve((server.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    this.closed = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+    // rhea re-arms a connection's heartbeat timer on every write, even after its socket is gone; clear them so an
+    // in-process emulator (tests, local stack) does not keep Node alive after close().
+    for (const c of this.connections) {
+      const timers = c as unknown as { heartbeat_out?: NodeJS.Timeout; heartbeat_in?: NodeJS.Timeout; abort_idle?: NodeJS.Timeout };
+      for (const t of [timers.heartbeat_out, timers.heartbeat_in, timers.abort_idle]) if (t) clearTimeout(t);
+    }
+    this.connections.clear();
+  }
+
+  /** Called by the namespace when a queue may have messages; pumps once per tick per queue. */
+  notifyAvailable(queue: MessageQueue): void {
+    if (this.closed || this.pumpScheduled.has(queue.key) || !this.consumers.has(queue.key)) return;
+    this.pumpScheduled.add(queue.key);
+    setImmediate(() => {
+      this.pumpScheduled.delete(queue.key);
+      this.pump(queue.key);
+    });
+  }
+
+  private wire(): void {
+    const c = this.container;
+    c.on('connection_open', (ctx: EventContext) => this.connections.add(ctx.connection));
+    c.on('sender_open', (ctx: EventContext) => this.onSenderOpen(ctx.sender!, ctx.connection));
+    c.on('receiver_open', (ctx: EventContext) => this.onReceiverOpen(ctx.receiver!, ctx.connection));
+    c.on('message', (ctx: EventContext) => this.onMessage(ctx));
+    c.on('sendable', (ctx: EventContext) => this.pumpLink(ctx.sender!));
+    c.on('sender_flow', (ctx: EventContext) => this.pumpLink(ctx.sender!));
+    c.on('sender_draining', (ctx: EventContext) => this.onDraining(ctx.sender!));
+    for (const outcome of ['accepted', 'released', 'modified', 'rejected'] as const) {
+      c.on(outcome, (ctx: EventContext) => this.onDisposition(ctx.delivery as OutgoingDelivery, outcome));
+    }
+    c.on('sender_close', (ctx: EventContext) => this.removeConsumer(ctx.sender!));
+    c.on('disconnected', (ctx: EventContext) => this.dropConnection(ctx.connection));
+    c.on('connection_close', (ctx: EventContext) => this.dropConnection(ctx.connection));
+    // Unhandled link/connection errors would otherwise be thrown by rhea and crash the broker (P7).
+    for (const ev of ['error', 'connection_error', 'session_error', 'sender_error', 'receiver_error', 'protocol_error']) {
+      c.on(ev, (ctx: unknown) => {
+        const err = ctx instanceof Error ? ctx : (ctx as EventContext | undefined)?.connection?.error;
+        const meta = { event: ev, error: err ? String((err as Error).message ?? err) : undefined };
+        // 'error' also carries exceptions thrown by our own handlers: those are bugs, log them loudly.
+        if (ev === 'error') this.logger.error('servicebus emulator error', meta);
+        else this.logger.debug('servicebus emulator peer error', meta);
+      });
+    }
+  }
+
+  private notFound(link: Sender | Receiver, connection: Connection, path: string): void {
+    const host = (connection as unknown as { remote?: { open?: { hostname?: string } } }).remote?.open?.hostname ?? 'localhost';
+    link.close({ condition: 'amqp:not-found', description: `The messaging entity 'sb://${host}/${path}' could not be found.` });
+  }
+
+  /** The client opened a receiver: a CBS/management reply link, or an entity receiver (we send). */
+  private onSenderOpen(link: Sender, connection: Connection): void {
+    const address = link.source?.address ?? '';
+    link.set_source(link.source);
+    link.set_target(link.target);
+    if (address === CBS || MANAGEMENT_SUFFIX.test(address)) return;
+    const queue = this.ns.receiver(address);
+    if (!queue) {
+      this.notFound(link, connection, address);
+      return;
+    }
+    const remote = (link as unknown as { remote: { attach: { snd_settle_mode?: number; rcv_settle_mode?: number } } }).remote.attach;
+    const local = (link as unknown as { local: { attach: { snd_settle_mode?: number; rcv_settle_mode?: number } } }).local.attach;
+    // Echo the settle modes: rhea only pre-settles when our local snd-settle-mode is `settled`.
+    local.snd_settle_mode = remote.snd_settle_mode;
+    local.rcv_settle_mode = remote.rcv_settle_mode;
+    answerDrainEvenWithoutCredit(link);
+    const consumer: Consumer = { link, queue, mode: remote.snd_settle_mode === 1 ? 'receiveAndDelete' : 'peekLock' };
+    this.byLink.set(link, consumer);
+    const list = this.consumers.get(queue.key) ?? [];
+    list.push(consumer);
+    this.consumers.set(queue.key, list);
+  }
+
+  /** The client opened a sender: CBS/management request link, or an entity sender (we receive). */
+  private onReceiverOpen(link: Receiver, connection: Connection): void {
+    const address = link.target?.address ?? '';
+    link.set_source(link.source);
+    link.set_target(link.target);
+    if (address === CBS || MANAGEMENT_SUFFIX.test(address)) return;
+    if (!this.ns.isSendable(address)) {
+      if (this.ns.receiver(address)) {
+        link.close({ condition: 'amqp:not-allowed', description: `Cannot send to '${address}': it is not a queue or topic.` });
+      } else {
+        this.notFound(link, connection, address);
+      }
+      return;
+    }
+    // Required by the SDK: batches are sized from the max-message-size of our attach (P1).
+    (link as unknown as { local: { attach: { max_message_size: number } } }).local.attach.max_message_size = this.maxMessageSize;
+  }
+
+  private onMessage(ctx: EventContext): void {
+    const link = ctx.receiver!;
+    const delivery = ctx.delivery!;
+    const address = link.target?.address ?? '';
+    try {
+      if (address === CBS) {
+        this.onCbs(ctx.connection, ctx.message!);
+        delivery.accept();
+      } else if (MANAGEMENT_SUFFIX.test(address)) {
+        this.onManagement(ctx.connection, address.replace(MANAGEMENT_SUFFIX, ''), ctx.message!);
+        delivery.accept();
+      } else {
+        this.onSend(address, ctx, delivery);
+      }
+    } catch (e) {
+      this.logger.error('servicebus emulator failed to handle a transfer', { address, error: String(e) });
+      delivery.reject({ condition: 'amqp:internal-error', description: String(e) });
+    }
+  }
+
+  private onSend(address: string, ctx: EventContext, delivery: Delivery): void {
+    const format = (ctx as unknown as { format?: number }).format;
+    const payload = ctx.message as unknown as Message | Buffer;
+    let messages: IncomingMessage[];
+    try {
+      messages = decodeTransfer(payload, format);
+    } catch (e) {
+      delivery.reject({ condition: 'amqp:decode-error', description: String(e) });
+      return;
+    }
+    const tooBig = messages.find((m) => m.raw.length > this.maxMessageSize);
+    if (tooBig) {
+      delivery.reject({
+        condition: 'amqp:link:message-size-exceeded',
+        description: `The message (${tooBig.raw.length} bytes) exceeds the limit of ${this.maxMessageSize} bytes.`,
+      });
+      return;
+    }
+    try {
+      this.ns.send(address, messages); // durable before we accept (when --data is set)
+    } catch (e) {
+      if (e instanceof EntityNotFoundError) {
+        delivery.reject({ condition: 'amqp:not-found', description: e.message });
+        return;
+      }
+      throw e;
+    }
+    this.whenDurable(() => delivery.accept());
+  }
+
+  /** put-token: any token is accepted for an existing entity; unknown entities get the 404 the SDK maps to MessagingEntityNotFound. */
+  private onCbs(connection: Connection, req: Message): void {
+    const props = req.application_properties ?? {};
+    const audience = String(props['name'] ?? '');
+    const path = audience.replace(/^[a-z]+:\/\/[^/]+\/?/i, '');
+    let status = 202;
+    let description = 'Accepted';
+    if (props['operation'] !== 'put-token') {
+      status = 400;
+      description = `Unsupported CBS operation '${String(props['operation'])}'.`;
+    } else if (!this.ns.exists(path)) {
+      status = 404;
+      description = `The messaging entity '${audience}' could not be found.`;
+    }
+    this.reply(connection, req, { 'status-code': status, 'status-description': description });
+  }
+
+  private onManagement(connection: Connection, entityPath: string, req: Message): void {
+    const r = this.management.handle(entityPath, req);
+    const props: Record<string, unknown> = { statusCode: r.statusCode, statusDescription: r.statusDescription };
+    if (r.errorCondition !== undefined) props['errorCondition'] = r.errorCondition;
+    this.reply(connection, req, props, r.body);
+  }
+
+  /** CBS replies go to the link named by reply-to; management replies to the link whose target is reply-to (P6). */
+  private reply(connection: Connection, req: Message, applicationProperties: Record<string, unknown>, body?: unknown): void {
+    const replyTo = req.reply_to;
+    const sender = connection.find_sender((s: Sender) => s.name === replyTo || s.target?.address === replyTo);
+    if (!sender) {
+      this.logger.warn('servicebus emulator: no reply link', { replyTo });
+      return;
+    }
+    const msg = { correlation_id: req.message_id, application_properties: applicationProperties } as Message;
+    if (body !== undefined) msg.body = body;
+    this.whenDurable(() => {
+      if (sender.is_open()) sender.send(msg);
+    });
+  }
+
+  private pumpLink(link: Sender): void {
+    const consumer = this.byLink.get(link);
+    if (consumer) this.pump(consumer.queue.key);
+  }
+
+  private onDraining(link: Sender): void {
+    this.pumpLink(link);
+    // Answer the drain at once (P3): the SDK closes the link if no drained flow comes back within 200 ms.
+    link.set_drained(true);
+  }
+
+  /** Hands available messages to links with credit, round-robin across competing consumers. */
+  private pump(queueKey: string): void {
+    const list = this.consumers.get(queueKey);
+    if (this.closed || !list || list.length === 0) return;
+    let start = this.roundRobin.get(queueKey) ?? 0;
+    for (;;) {
+      let sent = false;
+      for (let i = 0; i < list.length; i++) {
+        const idx = (start + i) % list.length;
+        const consumer = list[idx]!;
+        if (!consumer.link.is_open() || !hasUnusedCredit(consumer.link)) continue;
+        const msg = consumer.mode === 'peekLock' ? consumer.queue.lockNext() : consumer.queue.takeNext();
+        if (!msg) {
+          this.roundRobin.set(queueKey, idx);
+          return;
+        }
+        if (consumer.mode === 'peekLock') {
+          const payload = encodeForClient(msg, { lockedUntil: msg.lockedUntil });
+          const d = consumer.link.send(payload, lockTokenToTag(msg.lockToken!), 0);
+          this.deliveryLocks.set(d, { queue: consumer.queue, lockToken: msg.lockToken! });
+        } else {
+          this.flushNow(); // removed durably before it leaves
+          consumer.link.send(encodeForClient(msg), lockTokenToTag(randomUUID()), 0);
+        }
+        start = idx + 1;
+        sent = true;
+      }
+      if (!sent) break;
+    }
+    this.roundRobin.set(queueKey, start % list.length);
+  }
+
+  /** A link settlement from the client: apply it and always answer with a settled disposition. */
+  private onDisposition(delivery: OutgoingDelivery | undefined, outcome: 'accepted' | 'released' | 'modified' | 'rejected'): void {
+    if (!delivery) return;
+    const info = this.deliveryLocks.get(delivery);
+    if (!info) return; // replies on CBS/management links, or pre-settled deliveries
+    this.deliveryLocks.delete(delivery);
+    const state = (delivery.remote_state ?? {}) as {
+      undeliverable_here?: boolean;
+      message_annotations?: Record<string, unknown>;
+      error?: { condition?: string; description?: string; info?: Record<string, unknown> };
+    };
+    let settlement: Settlement;
+    switch (outcome) {
+      case 'accepted':
+        settlement = { kind: 'complete' };
+        break;
+      case 'released':
+        settlement = { kind: 'abandon' };
+        break;
+      case 'modified':
+        settlement = state.undeliverable_here
+          ? { kind: 'defer', properties: settlementProperties(state.message_annotations) }
+          : { kind: 'abandon', properties: settlementProperties(state.message_annotations) };
+        break;
+      case 'rejected': {
+        const info = { ...(state.error?.info ?? {}) };
+        const reason = info['DeadLetterReason'];
+        const description = info['DeadLetterErrorDescription'];
+        delete info['DeadLetterReason'];
+        delete info['DeadLetterErrorDescription'];
+        settlement = {
+          kind: 'deadLetter',
+          reason: typeof reason === 'string' ? reason : undefined,
+          description: typeof description === 'string' ? description : undefined,
+          properties: settlementProperties(info),
+        };
+        break;
+      }
+    }
+    const result = info.queue.settle(info.lockToken, settlement);
+    const reply =
+      result === 'ok'
+        ? outcomes.accepted()
+        : outcomes.rejected({
+            error: {
+              condition: 'com.microsoft:message-lock-lost',
+              description: 'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+            },
+          });
+    this.whenDurable(() => {
+      delivery.update(true, reply.described());
+      // Mark settled on both sides so rhea drops it from the session buffer (otherwise it stalls at 2048, P2).
+      delivery.remote_settled = true;
+    });
+  }
+
+  private removeConsumer(link: Sender): void {
+    const consumer = this.byLink.get(link);
+    if (!consumer) return;
+    this.byLink.delete(link);
+    const list = (this.consumers.get(consumer.queue.key) ?? []).filter((c) => c !== consumer);
+    if (list.length) this.consumers.set(consumer.queue.key, list);
+    else this.consumers.delete(consumer.queue.key);
+  }
+
+  private dropConnection(connection: Connection): void {
+    if (!this.closed) this.connections.delete(connection); // while closing, close() still needs it to clear timers
+    for (const list of [...this.consumers.values()]) {
+      for (const c of list) if (c.link.connection === connection) this.removeConsumer(c.link);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The `<entity>/$management` request/response node: renew-lock, update-disposition, schedule-message,
+ * cancel-scheduled-message, peek-message and receive-by-sequence-number, as @azure/service-bus sends them.
+ * Replies use the camelCase status keys the SDK checks (statusCode / statusDescription / errorCondition).
+ */
+import rhea, { type Message } from 'rhea';
+
+const types = rhea.types;
+import { bufferToUuid, decodeMessage, encodeForClient, longArray, settlementProperties, toIncoming, toNumber, uuidToBuffer } from './codec';
+import { EntityNotFoundError, type ServiceBusNamespace } from './namespace';
+import type { MessageQueue, Settlement } from './queue';
+
+export interface ManagementReply {
+  statusCode: number;
+  statusDescription: string;
+  errorCondition?: string;
+  body?: Record<string, unknown>;
+}
+
+const TYPE_TIMESTAMP = 0x83;
+
+class ManagementError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly condition: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const lockLost = (): ManagementError =>
+  new ManagementError(
+    410,
+    'com.microsoft:message-lock-lost',
+    'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+  );
+
+function lockTokens(body: Record<string, unknown>): string[] {
+  const tokens = body['lock-tokens'];
+  if (!Array.isArray(tokens)) throw new ManagementError(400, 'amqp:invalid-field', "'lock-tokens' is required");
+  return tokens.map((t) => (Buffer.isBuffer(t) ? bufferToUuid(t) : String(t)));
+}
+
+function sequenceNumbers(body: Record<string, unknown>): number[] {
+  const seqs = body['sequence-numbers'];
+  if (!Array.isArray(seqs)) throw new ManagementError(400, 'amqp:invalid-field', "'sequence-numbers' is required");
+  return seqs.map(toNumber);
+}
+
+export class ManagementNode {
+  constructor(private readonly ns: ServiceBusNamespace) {}
+
+  /** Handles one request addressed to `<entityPath>/$management`. Never throws. */
+  handle(entityPath: string, request: Message): ManagementReply {
+    const operation = String(request.application_properties?.['operation'] ?? '');
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    try {
+      return this.dispatch(entityPath, operation, body);
+    } catch (e) {
+      if (e instanceof ManagementError) return { statusCode: e.statusCode, statusDescription: e.message, errorCondition: e.condition };
+      if (e instanceof EntityNotFoundError) return { statusCode: 404, statusDescription: e.message, errorCondition: 'amqp:not-found' };
+      return { statusCode: 500, statusDescription: (e as Error).message, errorCondition: 'amqp:internal-error' };
+    }
+  }
+
+  private receiver(entityPath: string): MessageQueue {
+    const q = this.ns.receiver(entityPath);
+    if (!q) throw new EntityNotFoundError(entityPath);
+    return q;
+  }
+
+  private dispatch(entityPath: string, operation: string, body: Record<string, unknown>): ManagementReply {
+    switch (operation) {
+      case 'com.microsoft:renew-lock': {
+        const q = this.receiver(entityPath);
+        const expirations = lockTokens(body).map((t) => {
+          const until = q.renewLock(t);
+          if (until === undefined) throw lockLost();
+          return until;
+        });
+        return ok({ expirations: types.wrap_array(expirations, TYPE_TIMESTAMP, undefined) });
+      }
+      case 'com.microsoft:update-disposition': {
+        const q = this.receiver(entityPath);
+        const settlement = toSettlement(body);
+        for (const token of lockTokens(body)) {
+          if (q.settle(token, settlement) === 'lockLost') throw lockLost();
+        }
+        return ok();
+      }
+      case 'com.microsoft:schedule-message': {
+        const entries = body['messages'];
+        if (!Array.isArray(entries)) throw new ManagementError(400, 'amqp:invalid-field', "'messages' is required");
+        const incoming = entries.map((e) => {
+          const encoded = (e as Record<string, unknown>)['message'];
+          if (!Buffer.isBuffer(encoded)) throw new ManagementError(400, 'amqp:invalid-field', "'message' must be binary");
+          return toIncoming(decodeMessage(encoded), encoded);
+        });
+        const seqs = this.ns.schedule(entityPath, incoming);
+        return ok({ 'sequence-numbers': longArray(seqs) });
+      }
+      case 'com.microsoft:cancel-scheduled-message': {
+        if (!this.ns.isSendable(entityPath)) throw new EntityNotFoundError(entityPath);
+        this.ns.cancelScheduled(entityPath, sequenceNumbers(body));
+        return ok();
+      }
+      case 'com.microsoft:peek-message': {
+        const q = this.receiver(entityPath);
+        const from = toNumber(body['from-sequence-number'] ?? 1);
+        const count = toNumber(body['message-count'] ?? 1);
+        const found = q.peek(from, count);
+        if (found.length === 0) return { statusCode: 204, statusDescription: 'No messages' };
+        return ok({ messages: found.map((m) => types.wrap_map({ message: types.wrap_binary(encodeForClient(m)) })) });
+      }
+      case 'com.microsoft:receive-by-sequence-number': {
+        const q = this.receiver(entityPath);
+        const mode = toNumber(body['receiver-settle-mode'] ?? 1) === 0 ? 'receiveAndDelete' : 'peekLock';
+        const messages = sequenceNumbers(body).map((seq) => {
+          const m = q.receiveDeferred(seq, mode);
+          if (!m)
+            throw new ManagementError(
+              404,
+              'com.microsoft:message-not-found',
+              `Failed to lock one or more specified messages. Sequence number ${seq} was not found or is not deferred.`,
+            );
+          const entry: Record<string, unknown> = { message: types.wrap_binary(encodeForClient(m, { lockedUntil: m.lockedUntil })) };
+          if (m.lockToken !== undefined) entry['lock-token'] = types.wrap_uuid(uuidToBuffer(m.lockToken));
+          return types.wrap_map(entry);
+        });
+        return ok({ messages });
+      }
+      default:
+        return {
+          statusCode: 501,
+          statusDescription: `Operation '${operation}' is not supported by the emulator.`,
+          errorCondition: 'amqp:not-implemented',
+        };
+    }
+  }
+}
+
+function ok(body?: Record<string, unknown>): ManagementReply {
+  return { statusCode: 200, statusDescription: 'OK', body };
+}
+
+function toSettlement(body: Record<string, unknown>): Settlement {
+  const properties = settlementProperties(body['properties-to-modify']);
+  switch (body['disposition-status']) {
+    case 'completed':
+      return { kind: 'complete' };
+    case 'abandoned':
+      return { kind: 'abandon', properties };
+    case 'defered': // sic: the SDK's spelling
+    case 'deferred':
+      return { kind: 'defer', properties };
+    case 'suspended': {
+      const reason = body['deadletter-reason'];
+      const description = body['deadletter-description'];
+      return {
+        kind: 'deadLetter',
+        reason: typeof reason === 'string' ? reason : undefined,
+        description: typeof description === 'string' ? description : undefined,
+        properties,
+      };
+    }
+    default:
+      throw new ManagementError(400, 'amqp:invalid-field', `unknown disposition-status '${String(body['disposition-status'])}'`);
+  }
+}

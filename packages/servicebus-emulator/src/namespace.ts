@@ -1,0 +1,332 @@
+/**
+ * The emulated namespace: resolves entity paths (case-insensitively), assigns sequence numbers, applies
+ * duplicate detection, holds topic-level scheduled messages, fans topic messages out to matching
+ * subscriptions, forwards (ForwardTo / ForwardDeadLetteredMessagesTo) and routes dead letters.
+ * Pure: no sockets or timers; time comes from the injected clock.
+ */
+import { matchesAny, type Filter } from './filters';
+import type { NamespaceDef, QueueDef, ReceivableSettings, SubscriptionDef, TopicDef } from './emulator-config';
+import { memoryJournal, emptyRestoredState, type Journal, type RestoredState } from './journal';
+import { MessageQueue, systemClock, type Clock, type MessageMeta, type StoredMessage } from './queue';
+
+export interface IncomingMessage {
+  raw: Buffer;
+  meta: MessageMeta;
+}
+
+interface Receivable {
+  main: MessageQueue;
+  deadLetter: MessageQueue;
+  /** `$Transfer/$DeadLetterQueue`: exists so clients can open it; the emulator never transfers. */
+  transferDeadLetter: MessageQueue;
+}
+
+interface SendingEntity {
+  key: string;
+  name: string;
+  duplicateDetection: { enabled: boolean; windowMs: number };
+  lastSeq: number;
+  seenIds: Map<string, number>;
+}
+
+interface QueueEntity extends SendingEntity, Receivable {
+  kind: 'queue';
+  def: QueueDef;
+}
+
+interface SubscriptionEntity extends Receivable {
+  def: SubscriptionDef;
+  filters: Filter[];
+}
+
+interface TopicEntity extends SendingEntity {
+  kind: 'topic';
+  def: TopicDef;
+  subscriptions: Map<string, SubscriptionEntity>;
+  /** Scheduled messages wait at the topic and fan out when due. */
+  scheduled: Map<number, StoredMessage>;
+}
+
+export class EntityNotFoundError extends Error {
+  override readonly name = 'EntityNotFoundError';
+  constructor(readonly path: string) {
+    super(`The messaging entity '${path}' could not be found.`);
+  }
+}
+
+export interface NamespaceOptions {
+  clock?: Clock;
+  journal?: Journal;
+  restored?: RestoredState;
+  /** Called (synchronously) when a receivable queue may have messages to hand out. */
+  onAvailable?: (queue: MessageQueue) => void;
+  /** Reports restored state that no longer matches the config. */
+  warn?: (msg: string, meta?: Record<string, unknown>) => void;
+}
+
+const FORWARD_HOPS = 4;
+
+export class ServiceBusNamespace {
+  private readonly clock: Clock;
+  private readonly journal: Journal;
+  private readonly onAvailable: (q: MessageQueue) => void;
+  private readonly sendable = new Map<string, QueueEntity | TopicEntity>();
+  private readonly receivable = new Map<string, MessageQueue>();
+
+  constructor(defs: NamespaceDef, opts: NamespaceOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.journal = opts.journal ?? memoryJournal;
+    this.onAvailable = opts.onAvailable ?? (() => {});
+    for (const def of defs.queues) {
+      const key = def.name.toLowerCase();
+      const entity: QueueEntity = {
+        kind: 'queue',
+        key,
+        name: def.name,
+        def,
+        duplicateDetection: def.duplicateDetection,
+        lastSeq: 0,
+        seenIds: new Map(),
+        ...this.receivableFor(key, def),
+      };
+      this.sendable.set(key, entity);
+    }
+    for (const def of defs.topics) {
+      const key = def.name.toLowerCase();
+      const subscriptions = new Map<string, SubscriptionEntity>();
+      for (const sub of def.subscriptions) {
+        const subKey = `${key}/subscriptions/${sub.name.toLowerCase()}`;
+        subscriptions.set(sub.name.toLowerCase(), { def: sub, filters: sub.filters, ...this.receivableFor(subKey, sub) });
+      }
+      this.sendable.set(key, {
+        kind: 'topic',
+        key,
+        name: def.name,
+        def,
+        duplicateDetection: def.duplicateDetection,
+        lastSeq: 0,
+        seenIds: new Map(),
+        subscriptions,
+        scheduled: new Map(),
+      });
+    }
+    this.restore(opts.restored ?? emptyRestoredState(), opts.warn ?? (() => {}));
+  }
+
+  /** Canonical key of a path: lower case, no leading/trailing slashes. */
+  static keyOf(path: string): string {
+    return path.replace(/^\/+|\/+$/g, '').toLowerCase();
+  }
+
+  /** A queue, subscription or one of their dead-letter sub-queues. */
+  receiver(path: string): MessageQueue | undefined {
+    return this.receivable.get(ServiceBusNamespace.keyOf(path));
+  }
+
+  /** True when `path` names a queue or topic (the things one can send to). */
+  isSendable(path: string): boolean {
+    return this.sendable.has(ServiceBusNamespace.keyOf(path));
+  }
+
+  /** True for any address a client may legitimately authorise or attach to (entity, sub-queue, `$management`). */
+  exists(path: string): boolean {
+    const key = ServiceBusNamespace.keyOf(path).replace(/\/\$management$/, '');
+    return this.sendable.has(key) || this.receivable.has(key);
+  }
+
+  /** Sends messages to a queue or topic: dedupe, sequence numbers, scheduling, fan-out and forwarding. */
+  send(path: string, messages: IncomingMessage[]): void {
+    const entity = this.sendingEntity(path);
+    for (const m of messages) {
+      if (this.isDuplicate(entity, m.meta.messageId)) continue;
+      this.route(entity, m, this.nextSeq(entity), 0);
+    }
+    this.journal.commit();
+  }
+
+  /** schedule-message: returns the sequence number of each message, in order. */
+  schedule(path: string, messages: IncomingMessage[]): number[] {
+    const entity = this.sendingEntity(path);
+    const seqs = messages.map((m) => {
+      const seq = this.nextSeq(entity);
+      this.route(entity, m, seq, 0);
+      return seq;
+    });
+    this.journal.commit();
+    return seqs;
+  }
+
+  /** cancel-scheduled-message; returns the sequence numbers that were not scheduled (already active or unknown). */
+  cancelScheduled(path: string, seqs: number[]): number[] {
+    const entity = this.sendingEntity(path);
+    const missing: number[] = [];
+    for (const seq of seqs) {
+      let cancelled = false;
+      if (entity.kind === 'topic') {
+        if (entity.scheduled.delete(seq)) {
+          this.journal.deleteMessage(entity.key, seq);
+          cancelled = true;
+        }
+      } else {
+        cancelled = entity.main.cancelScheduled(seq);
+      }
+      if (!cancelled) missing.push(seq);
+    }
+    this.journal.commit();
+    return missing;
+  }
+
+  /** Every time-driven transition: topic schedules, locks, scheduled activation, TTL. Cheap when idle. */
+  sweep(): void {
+    const now = this.clock.now();
+    for (const entity of this.sendable.values()) {
+      if (entity.kind === 'topic') {
+        for (const msg of entity.scheduled.values()) {
+          if ((msg.meta.scheduledAt ?? 0) > now) continue;
+          entity.scheduled.delete(msg.seq);
+          this.journal.deleteMessage(entity.key, msg.seq);
+          this.fanOut(entity, { raw: msg.raw, meta: msg.meta }, msg.seq, 0);
+        }
+      }
+      for (const [k, x] of entity.seenIds) if (x <= now) entity.seenIds.delete(k);
+    }
+    for (const q of this.receivable.values()) q.sweep();
+    this.journal.commit();
+  }
+
+  private receivableFor(key: string, settings: ReceivableSettings): Receivable {
+    const hooks = (deadLetter: (m: StoredMessage) => void) => ({
+      journal: this.journal,
+      deadLetter,
+      available: (q: MessageQueue) => this.onAvailable(q),
+    });
+    const dlqSettings = { ...settings, isDeadLetterQueue: true };
+    const deadLetter = new MessageQueue(
+      `${key}/$deadletterqueue`,
+      dlqSettings,
+      this.clock,
+      hooks(() => {}),
+    );
+    const transferDeadLetter = new MessageQueue(
+      `${key}/$transfer/$deadletterqueue`,
+      dlqSettings,
+      this.clock,
+      hooks(() => {}),
+    );
+    const main = new MessageQueue(
+      key,
+      { ...settings, isDeadLetterQueue: false },
+      this.clock,
+      hooks((m) => this.deadLetter(settings, deadLetter, m)),
+    );
+    for (const q of [main, deadLetter, transferDeadLetter]) this.receivable.set(q.key, q);
+    return { main, deadLetter, transferDeadLetter };
+  }
+
+  private deadLetter(settings: ReceivableSettings, dlq: MessageQueue, m: StoredMessage): void {
+    if (settings.forwardDeadLetteredMessagesTo !== undefined) {
+      const target = this.sendingEntity(settings.forwardDeadLetteredMessagesTo);
+      const meta = { ...m.meta, scheduledAt: undefined };
+      this.route(target, { raw: m.raw, meta }, this.nextSeq(target), 1, m.propsPatch);
+      return;
+    }
+    dlq.add({ seq: m.seq, raw: m.raw, meta: { ...m.meta, scheduledAt: undefined }, deliveryCount: m.deliveryCount, propsPatch: m.propsPatch });
+  }
+
+  private sendingEntity(path: string): QueueEntity | TopicEntity {
+    const entity = this.sendable.get(ServiceBusNamespace.keyOf(path));
+    if (!entity) throw new EntityNotFoundError(path);
+    return entity;
+  }
+
+  private nextSeq(entity: SendingEntity): number {
+    entity.lastSeq += 1;
+    this.journal.setSequence(entity.key, entity.lastSeq);
+    return entity.lastSeq;
+  }
+
+  /** Duplicate detection on MessageId within the configured window; duplicates are accepted and dropped. */
+  private isDuplicate(entity: SendingEntity, messageId: string): boolean {
+    if (!entity.duplicateDetection.enabled) return false;
+    const now = this.clock.now();
+    const until = entity.seenIds.get(messageId);
+    if (until !== undefined && until > now) return true;
+    const expiresAt = now + entity.duplicateDetection.windowMs;
+    entity.seenIds.set(messageId, expiresAt);
+    this.journal.recordMessageId(entity.key, messageId, expiresAt);
+    return false;
+  }
+
+  private route(
+    entity: QueueEntity | TopicEntity,
+    m: IncomingMessage,
+    seq: number,
+    hops: number,
+    propsPatch: StoredMessage['propsPatch'] = {},
+  ): void {
+    if (entity.kind === 'queue') {
+      if (entity.def.forwardTo !== undefined && hops < FORWARD_HOPS) {
+        const target = this.sendingEntity(entity.def.forwardTo);
+        this.route(target, m, this.nextSeq(target), hops + 1, propsPatch);
+        return;
+      }
+      entity.main.add({ seq, raw: m.raw, meta: m.meta, deliveryCount: 0, propsPatch: { ...propsPatch } });
+      return;
+    }
+    if (m.meta.scheduledAt !== undefined && m.meta.scheduledAt > this.clock.now()) {
+      const msg: StoredMessage = {
+        seq,
+        raw: m.raw,
+        meta: m.meta,
+        enqueuedAt: m.meta.scheduledAt,
+        expiresAt: Infinity,
+        state: 'scheduled',
+        deliveryCount: 0,
+        propsPatch: { ...propsPatch },
+      };
+      entity.scheduled.set(seq, msg);
+      this.journal.putMessage(entity.key, msg);
+      return;
+    }
+    this.fanOut(entity, m, seq, hops, propsPatch);
+  }
+
+  /** Copies a topic message into every subscription whose rules match; no match = accepted and dropped. */
+  private fanOut(topic: TopicEntity, m: IncomingMessage, seq: number, hops: number, propsPatch: StoredMessage['propsPatch'] = {}): void {
+    const filterable = { ...m.meta, applicationProperties: { ...m.meta.applicationProperties, ...propsPatch } };
+    for (const sub of topic.subscriptions.values()) {
+      if (!matchesAny(sub.filters, filterable)) continue;
+      if (sub.def.forwardTo !== undefined && hops < FORWARD_HOPS) {
+        const target = this.sendingEntity(sub.def.forwardTo);
+        this.route(target, m, this.nextSeq(target), hops + 1, propsPatch);
+        continue;
+      }
+      sub.main.add({ seq, raw: m.raw, meta: m.meta, deliveryCount: 0, propsPatch: { ...propsPatch } });
+    }
+  }
+
+  private restore(state: RestoredState, warn: (msg: string, meta?: Record<string, unknown>) => void): void {
+    for (const [key, seq] of state.sequences) {
+      const e = this.sendable.get(key);
+      if (e) e.lastSeq = Math.max(e.lastSeq, seq);
+    }
+    for (const [key, ids] of state.messageIds) {
+      const e = this.sendable.get(key);
+      if (e) for (const [id, x] of ids) e.seenIds.set(id, x);
+    }
+    for (const [key, msgs] of state.messages) {
+      const q = this.receivable.get(key);
+      const topic = this.sendable.get(key);
+      if (!q && topic?.kind !== 'topic') {
+        warn('dropping persisted messages of an entity no longer in the config', { entity: key, count: msgs.length });
+        continue;
+      }
+      for (const m of msgs) {
+        if (q) q.restore(m);
+        else if (topic?.kind === 'topic') topic.scheduled.set(m.seq, m);
+        const owner = this.sendable.get(key.split('/')[0]!);
+        if (owner) owner.lastSeq = Math.max(owner.lastSeq, m.seq);
+      }
+    }
+  }
+}
