@@ -7,7 +7,7 @@ cd "$ROOT"
 status=0
 if [ "${1:-}" = "--fix" ]; then
   npx eslint . --fix; npx prettier --write . >/dev/null
-  .venv/bin/ruff check --fix notebooks; .venv/bin/ruff format notebooks
+  (cd notebooks && ../.venv/bin/ruff check --fix . ../packages/databricks-emulator/runner && ../.venv/bin/ruff format . ../packages/databricks-emulator/runner)
 fi
 echo "-- eslint"; npx eslint . --max-warnings 0 || status=1
 echo "-- prettier"; npx prettier --check . --log-level warn || status=1
@@ -17,6 +17,8 @@ npx dpdm --no-warning --no-tree -T --exit-code circular:1 --tsconfig tsconfig.ch
 echo "-- ruff"
 if [ -x .venv/bin/ruff ]; then
   (cd notebooks && ../.venv/bin/ruff check . && ../.venv/bin/ruff format --check .) || status=1
+  # The Databricks emulator's Python runner follows the notebooks' settings.
+  (cd notebooks && ../.venv/bin/ruff check ../packages/databricks-emulator/runner && ../.venv/bin/ruff format --check ../packages/databricks-emulator/runner) || status=1
 else
   echo "ruff missing: run scripts/setup-python.sh"; status=1
 fi

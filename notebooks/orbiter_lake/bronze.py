@@ -47,7 +47,12 @@ def read_raw(spark: SparkSession, lake_root: str, source: str, read_mode: str, m
         return spark.read.format("binaryFile").load(paths)
     root = zone_path(lake_root, "raw", source)
     if read_mode == "batch":
-        return spark.read.format("binaryFile").option("recursiveFileLookup", "true").option("pathGlobFilter", "*.json").load(root)
+        return (
+            spark.read.format("binaryFile")
+            .option("recursiveFileLookup", "true")
+            .option("pathGlobFilter", "*.json")
+            .load(root)
+        )
     if read_mode == "autoloader":
         # Auto Loader lists recursively by itself; its batch-size option has the cloudFiles. prefix.
         reader = (
@@ -159,7 +164,9 @@ def fallback_spec(source: str, stream: str) -> StreamSpec:
     return StreamSpec(source, stream, table, ARRAY, ())
 
 
-def write_bronze_batch(spark: SparkSession, files: DataFrame, lake_root: str, source: str, run_id: str | None) -> dict[str, int]:
+def write_bronze_batch(
+    spark: SparkSession, files: DataFrame, lake_root: str, source: str, run_id: str | None
+) -> dict[str, int]:
     """Lands one batch of raw files into the source's bronze tables; returns file counts per table."""
     meta = with_file_metadata(files, run_id).where(F.col("_source") == source).cache()
     try:
@@ -171,7 +178,9 @@ def write_bronze_batch(spark: SparkSession, files: DataFrame, lake_root: str, so
         counts = {}
         for table, (spec, table_streams) in sorted(by_table.items()):
             part = meta.where(F.col("_stream").isin(table_streams))
-            delta_io.insert_new(spark, to_bronze_records(part, spec), table_path(lake_root, "bronze", table), BRONZE_KEYS)
+            delta_io.insert_new(
+                spark, to_bronze_records(part, spec), table_path(lake_root, "bronze", table), BRONZE_KEYS
+            )
             counts[table] = part.count()
         return counts
     finally:

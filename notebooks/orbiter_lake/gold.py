@@ -27,7 +27,9 @@ def neo_hazardous_weekly(neo: DataFrame) -> DataFrame:
     earth = neo.where(F.col("orbiting_body") == "Earth")
     hazardous = F.col("is_potentially_hazardous")
     return (
-        earth.groupBy(F.to_date(F.date_trunc("week", F.col("close_approach_date").cast("timestamp"))).alias("week_start"))
+        earth.groupBy(
+            F.to_date(F.date_trunc("week", F.col("close_approach_date").cast("timestamp"))).alias("week_start")
+        )
         .agg(
             F.count("*").alias("approaches"),
             F.count(F.when(hazardous, 1)).alias("hazardous_approaches"),
@@ -45,8 +47,16 @@ def neo_closest_approaches(neo: DataFrame, n: int = 10) -> DataFrame:
         .withColumn("rank", F.row_number().over(w))
         .where(F.col("rank") <= n)
         .select(
-            "rank", "neo_id", "name", "close_approach_at", "miss_distance_km", "miss_distance_lunar",
-            "relative_velocity_kps", "diameter_min_m", "diameter_max_m", "is_potentially_hazardous",
+            "rank",
+            "neo_id",
+            "name",
+            "close_approach_at",
+            "miss_distance_km",
+            "miss_distance_lunar",
+            "relative_velocity_kps",
+            "diameter_min_m",
+            "diameter_max_m",
+            "is_potentially_hazardous",
         )
     )
 
@@ -77,8 +87,12 @@ def flare_storm_lag(flares: DataFrame, storms: DataFrame, lookback_hours: int = 
         joined.withColumn("_r", F.row_number().over(w))
         .where("_r = 1")
         .select(
-            "gst_id", "storm_start", "max_kp_index", "flr_id",
-            F.col("class_type").alias("flare_class"), "flare_peak",
+            "gst_id",
+            "storm_start",
+            "max_kp_index",
+            "flr_id",
+            F.col("class_type").alias("flare_class"),
+            "flare_peak",
             ((F.unix_timestamp("storm_start") - F.unix_timestamp("flare_peak")) / 3600.0).alias("lag_hours"),
         )
         .orderBy("storm_start")
@@ -89,7 +103,8 @@ def flare_storm_lag(flares: DataFrame, storms: DataFrame, lookback_hours: int = 
 def natural_events_monthly(events: DataFrame, geometries: DataFrame) -> DataFrame:
     """Events active in a month (at least one observation that month), per category."""
     cats = events.select(
-        "event_id", F.explode(F.arrays_zip(F.col("category_ids").alias("id"), F.col("category_titles").alias("title"))).alias("c")
+        "event_id",
+        F.explode(F.arrays_zip(F.col("category_ids").alias("id"), F.col("category_titles").alias("title"))).alias("c"),
     ).select("event_id", F.col("c.id").alias("category_id"), F.col("c.title").alias("category_title"))
     obs = geometries.where(F.col("observed_at").isNotNull()).select("event_id", month("observed_at"))
     return (
@@ -144,8 +159,11 @@ def imagery_coverage_daily(granules: DataFrame | None, epic: DataFrame | None) -
     if granules is not None:
         minutes = (F.unix_timestamp("end_time") - F.unix_timestamp("begin_time")) / 60.0
         parts.append(
-            granules.groupBy(F.to_date("begin_time").alias("day"), F.lit("cmr").alias("source"), F.col("collection_short_name").alias("product"))
-            .agg(
+            granules.groupBy(
+                F.to_date("begin_time").alias("day"),
+                F.lit("cmr").alias("source"),
+                F.col("collection_short_name").alias("product"),
+            ).agg(
                 F.count("*").alias("items"),
                 F.sum(minutes).alias("covered_minutes"),
                 F.avg("cloud_cover_pct").alias("mean_cloud_cover_pct"),
@@ -155,8 +173,11 @@ def imagery_coverage_daily(granules: DataFrame | None, epic: DataFrame | None) -
         )
     if epic is not None:
         parts.append(
-            epic.groupBy(F.to_date("taken_at").alias("day"), F.lit("epic").alias("source"), F.concat(F.lit("EPIC "), F.col("collection")).alias("product"))
-            .agg(
+            epic.groupBy(
+                F.to_date("taken_at").alias("day"),
+                F.lit("epic").alias("source"),
+                F.concat(F.lit("EPIC "), F.col("collection")).alias("product"),
+            ).agg(
                 F.count("*").alias("items"),
                 F.lit(None).cast("double").alias("covered_minutes"),
                 F.lit(None).cast("double").alias("mean_cloud_cover_pct"),
@@ -183,7 +204,14 @@ def _plans(spark: SparkSession, lake_root: str) -> dict[str, Callable[[], dict[s
 
     def neows():
         neo = s("neo_close_approaches")
-        return {} if neo is None else {"neo_hazardous_weekly": neo_hazardous_weekly(neo), "neo_closest_approaches": neo_closest_approaches(neo)}
+        return (
+            {}
+            if neo is None
+            else {
+                "neo_hazardous_weekly": neo_hazardous_weekly(neo),
+                "neo_closest_approaches": neo_closest_approaches(neo),
+            }
+        )
 
     def donki():
         flares, storms = s("solar_flares"), s("geomagnetic_storms")
@@ -200,7 +228,11 @@ def _plans(spark: SparkSession, lake_root: str) -> dict[str, Callable[[], dict[s
 
     def meteorites():
         m = s("meteorite_landings")
-        return {} if m is None else {"meteorites_by_class": meteorites_by_class(m), "meteorites_by_decade": meteorites_by_decade(m)}
+        return (
+            {}
+            if m is None
+            else {"meteorites_by_class": meteorites_by_class(m), "meteorites_by_decade": meteorites_by_decade(m)}
+        )
 
     def fireball():
         f = s("fireballs")
@@ -213,8 +245,16 @@ def _plans(spark: SparkSession, lake_root: str) -> dict[str, Callable[[], dict[s
         a = s("apod_entries")
         return {} if a is None else {"apod_media_monthly": apod_media_monthly(a)}
 
-    return {"neows": neows, "donki": donki, "eonet": eonet, "meteorites": meteorites, "fireball": fireball,
-            "cmr": imagery, "epic": imagery, "apod": apod}
+    return {
+        "neows": neows,
+        "donki": donki,
+        "eonet": eonet,
+        "meteorites": meteorites,
+        "fireball": fireball,
+        "cmr": imagery,
+        "epic": imagery,
+        "apod": apod,
+    }
 
 
 GOLD_TABLES = {

@@ -114,9 +114,14 @@ def neo_close_approaches(b: DataFrame) -> DataFrame:
             (F.col("n").isNotNull() & blank(neo_id), "missing id"),
             (F.col("n").isNotNull() & F.col("ca").isNull(), "no close_approach_data"),
             (F.col("ca").isNotNull() & epoch.isNull(), "missing or non-numeric epoch_date_close_approach"),
-            (F.col("ca").isNotNull() & num("ca.miss_distance.kilometers").isNull(), "miss_distance.kilometers not numeric"),
-            (F.col("ca").isNotNull() & not_numeric(F.col("ca.relative_velocity.kilometers_per_second")),
-             "relative_velocity.kilometers_per_second not numeric"),
+            (
+                F.col("ca").isNotNull() & num("ca.miss_distance.kilometers").isNull(),
+                "miss_distance.kilometers not numeric",
+            ),
+            (
+                F.col("ca").isNotNull() & not_numeric(F.col("ca.relative_velocity.kilometers_per_second")),
+                "relative_velocity.kilometers_per_second not numeric",
+            ),
         ).alias("_reasons"),
     )
 
@@ -153,7 +158,9 @@ def solar_flares(b: DataFrame) -> DataFrame:
         F.nullif(F.col("f.sourceLocation"), F.lit("")).alias("source_location"),
         F.col("f.activeRegionNum").try_cast("int").alias("active_region_num"),
         F.transform("f.instruments", lambda i: i["displayName"]).alias("instruments"),
-        F.coalesce(F.transform("f.linkedEvents", lambda e: e["activityID"]), F.array().cast("array<string>")).alias("linked_event_ids"),
+        F.coalesce(F.transform("f.linkedEvents", lambda e: e["activityID"]), F.array().cast("array<string>")).alias(
+            "linked_event_ids"
+        ),
         F.col("f.note").alias("note"),
         ts("f.submissionTime").alias("submission_time"),
         F.col("f.versionId").try_cast("int").alias("version_id"),
@@ -190,7 +197,9 @@ def cmes(b: DataFrame) -> DataFrame:
         F.nullif(F.col("c.sourceLocation"), F.lit("")).alias("source_location"),
         F.col("c.activeRegionNum").try_cast("int").alias("active_region_num"),
         F.transform("c.instruments", lambda i: i["displayName"]).alias("instruments"),
-        F.coalesce(F.transform("c.linkedEvents", lambda e: e["activityID"]), F.array().cast("array<string>")).alias("linked_event_ids"),
+        F.coalesce(F.transform("c.linkedEvents", lambda e: e["activityID"]), F.array().cast("array<string>")).alias(
+            "linked_event_ids"
+        ),
         F.size(analyses).alias("analysis_count"),
         num(best["speed"]).alias("most_accurate_speed_kms"),
         num(best["halfAngle"]).alias("most_accurate_half_angle_deg"),
@@ -254,7 +263,9 @@ def geomagnetic_storms(b: DataFrame) -> DataFrame:
         ts("g.startTime").alias("start_time"),
         F.array_max(kps).alias("max_kp_index"),
         F.size(kps).alias("kp_reading_count"),
-        F.coalesce(F.transform("g.linkedEvents", lambda e: e["activityID"]), F.array().cast("array<string>")).alias("linked_event_ids"),
+        F.coalesce(F.transform("g.linkedEvents", lambda e: e["activityID"]), F.array().cast("array<string>")).alias(
+            "linked_event_ids"
+        ),
         ts("g.submissionTime").alias("submission_time"),
         F.col("g.versionId").try_cast("int").alias("version_id"),
         F.col("g.link").alias("link"),
@@ -269,7 +280,9 @@ def geomagnetic_storms(b: DataFrame) -> DataFrame:
 
 
 def kp_readings(b: DataFrame) -> DataFrame:
-    g = b.select("*", F.from_json("payload", GST_SCHEMA).alias("g")).where(F.col("g").isNotNull() & ~blank(F.col("g.gstID")))
+    g = b.select("*", F.from_json("payload", GST_SCHEMA).alias("g")).where(
+        F.col("g").isNotNull() & ~blank(F.col("g.gstID"))
+    )
     k = g.select("*", F.posexplode(F.coalesce(F.col("g.allKpIndex"), F.array())).alias("i", "k"))
     kp = num("k.kpIndex")
     return k.select(
@@ -297,7 +310,10 @@ def eonet_events(b: DataFrame) -> DataFrame:
     e = b.select("*", F.from_json("payload", EONET_SCHEMA).alias("e"))
     geoms = F.coalesce(F.col("e.geometry"), F.array())
     dates = F.transform(geoms, lambda g: ts(g["date"]))
-    last = F.try_element_at(F.array_sort(F.transform(geoms, lambda g: F.struct(ts(g["date"]).alias("d"), g["coordinates"].alias("c")))), F.lit(-1))
+    last = F.try_element_at(
+        F.array_sort(F.transform(geoms, lambda g: F.struct(ts(g["date"]).alias("d"), g["coordinates"].alias("c")))),
+        F.lit(-1),
+    )
     last_point = F.from_json(last["c"], "array<double>")
     cats = F.coalesce(F.col("e.categories"), F.array())
     return e.select(
@@ -348,16 +364,20 @@ def eonet_geometries(b: DataFrame) -> DataFrame:
         F.col("i").cast("string").alias("item_key"),
         reasons(
             (ts("g.date").isNull(), "geometry date missing or not a timestamp"),
-            ((F.col("g.type") == "Point") & ((F.size(point) != 2) | (F.abs(lat) > 90) | (F.abs(lon) > 180)),
-             "Point coordinates are not [lon, lat] in range"),
+            (
+                (F.col("g.type") == "Point") & ((F.size(point) != 2) | (F.abs(lat) > 90) | (F.abs(lon) > 180)),
+                "Point coordinates are not [lon, lat] in range",
+            ),
             (F.col("g.coordinates").isNull(), "geometry has no coordinates"),
         ).alias("_reasons"),
     )
 
 
 def fireballs(b: DataFrame) -> DataFrame:
-    schema = ("struct<date:string, energy:string, `impact-e`:string, lat:string, `lat-dir`:string, lon:string,"
-              " `lon-dir`:string, alt:string, vel:string, vx:string, vy:string, vz:string>")
+    schema = (
+        "struct<date:string, energy:string, `impact-e`:string, lat:string, `lat-dir`:string, lon:string,"
+        " `lon-dir`:string, alt:string, vel:string, vx:string, vy:string, vz:string>"
+    )
     f = b.select("*", F.from_json("payload", schema).alias("f"))
     lat_sign = F.when(F.col("f.lat-dir") == "S", -1.0).when(F.col("f.lat-dir") == "N", 1.0)
     lon_sign = F.when(F.col("f.lon-dir") == "W", -1.0).when(F.col("f.lon-dir") == "E", 1.0)
@@ -386,8 +406,10 @@ def fireballs(b: DataFrame) -> DataFrame:
 
 
 def meteorite_landings(b: DataFrame) -> DataFrame:
-    schema = ("struct<name:string, id:string, nametype:string, recclass:string, mass:string, fall:string, year:string,"
-              " reclat:string, reclong:string, geolocation: struct<latitude:string, longitude:string>>")
+    schema = (
+        "struct<name:string, id:string, nametype:string, recclass:string, mass:string, fall:string, year:string,"
+        " reclat:string, reclong:string, geolocation: struct<latitude:string, longitude:string>>"
+    )
     m = b.select("*", F.from_json("payload", schema).alias("m"))
     lat = F.coalesce(num("m.reclat"), num("m.geolocation.latitude"))
     lon = F.coalesce(num("m.reclong"), num("m.geolocation.longitude"))
@@ -417,7 +439,10 @@ def meteorite_landings(b: DataFrame) -> DataFrame:
             (F.col("m.id").try_cast("long").isNull(), "id missing or not an integer"),
             (F.col("m").isNotNull() & blank(F.col("m.name")), "missing name"),
             (not_numeric(F.col("m.mass")) | (num("m.mass") < 0), "mass not a non-negative number"),
-            (F.col("m").isNotNull() & ~F.coalesce(F.col("m.fall").isin("Fell", "Found"), F.lit(False)), "fall is not Fell/Found"),
+            (
+                F.col("m").isNotNull() & ~F.coalesce(F.col("m.fall").isin("Fell", "Found"), F.lit(False)),
+                "fall is not Fell/Found",
+            ),
         ).alias("_reasons"),
     )
 
@@ -438,16 +463,23 @@ def cmr_granules(b: DataFrame) -> DataFrame:
     geo = F.col("g.umm.SpatialExtent.HorizontalSpatialDomain.Geometry")
     rects = F.coalesce(geo["BoundingRectangles"], F.array())
     points = F.flatten(F.transform(F.coalesce(geo["GPolygons"], F.array()), lambda p: p["Boundary"]["Points"]))
+
     def bound(rect_field: str, point_field: str, agg):  # noqa: E306
         from_rects = agg(F.transform(rects, lambda r: r[rect_field]))
         return F.coalesce(from_rects, agg(F.transform(points, lambda p: p[point_field])))
+
     single = F.col("g.umm.TemporalExtent.SingleDateTime")
     begin = ts(F.coalesce(F.col("g.umm.TemporalExtent.RangeDateTime.BeginningDateTime"), single))
     end = ts(F.coalesce(F.col("g.umm.TemporalExtent.RangeDateTime.EndingDateTime"), single))
     sizes = F.coalesce(F.col("g.umm.DataGranule.ArchiveAndDistributionInformation"), F.array())
     size_mb = F.aggregate(
-        sizes, F.lit(None).cast("double"),
-        lambda acc, s: F.coalesce(acc, F.lit(0.0)) + F.when(F.upper(s["SizeUnit"]) == "MB", s["Size"]).when(F.upper(s["SizeUnit"]) == "GB", s["Size"] * 1024).when(F.upper(s["SizeUnit"]) == "KB", s["Size"] / 1024).otherwise(0.0),
+        sizes,
+        F.lit(None).cast("double"),
+        lambda acc, s: F.coalesce(acc, F.lit(0.0))
+        + F.when(F.upper(s["SizeUnit"]) == "MB", s["Size"])
+        .when(F.upper(s["SizeUnit"]) == "GB", s["Size"] * 1024)
+        .when(F.upper(s["SizeUnit"]) == "KB", s["Size"] / 1024)
+        .otherwise(0.0),
     )
     return g.select(
         F.col("g.meta.concept-id").alias("concept_id"),
@@ -484,8 +516,10 @@ def cmr_version() -> Column:
 
 
 def apod_entries(b: DataFrame) -> DataFrame:
-    schema = ("struct<date:string, title:string, explanation:string, url:string, hdurl:string, media_type:string,"
-              " service_version:string, copyright:string, thumbnail_url:string, code:string, msg:string>")
+    schema = (
+        "struct<date:string, title:string, explanation:string, url:string, hdurl:string, media_type:string,"
+        " service_version:string, copyright:string, thumbnail_url:string, code:string, msg:string>"
+    )
     a = b.select("*", F.from_json("payload", schema).alias("a"))
     day = F.col("a.date").try_cast("date")
     return a.select(
@@ -510,8 +544,10 @@ def apod_entries(b: DataFrame) -> DataFrame:
 
 
 def epic_images(b: DataFrame) -> DataFrame:
-    schema = ("struct<identifier:string, caption:string, image:string, version:string, date:string,"
-              " centroid_coordinates: struct<lat:string, lon:string>>")
+    schema = (
+        "struct<identifier:string, caption:string, image:string, version:string, date:string,"
+        " centroid_coordinates: struct<lat:string, lon:string>>"
+    )
     e = b.select("*", F.from_json("payload", schema).alias("e"))
     return e.select(
         F.col("e.identifier").alias("identifier"),
@@ -533,14 +569,27 @@ def epic_images(b: DataFrame) -> DataFrame:
 
 
 ENTITIES: tuple[Entity, ...] = (
-    Entity("neo_close_approaches", "neows", "neows_feed", ("neo_id", "close_approach_epoch_ms", "orbiting_body"), neo_close_approaches),
+    Entity(
+        "neo_close_approaches",
+        "neows",
+        "neows_feed",
+        ("neo_id", "close_approach_epoch_ms", "orbiting_body"),
+        neo_close_approaches,
+    ),
     Entity("solar_flares", "donki", "donki_flr", ("flr_id",), solar_flares),
     Entity("cmes", "donki", "donki_cme", ("activity_id",), cmes),
     Entity("cme_analyses", "donki", "donki_cme", ("analysis_id",), cme_analyses, primary=False),
     Entity("geomagnetic_storms", "donki", "donki_gst", ("gst_id",), geomagnetic_storms),
     Entity("kp_readings", "donki", "donki_gst", ("gst_id", "observed_time", "source"), kp_readings, primary=False),
     Entity("eonet_events", "eonet", "eonet_events", ("event_id",), eonet_events),
-    Entity("eonet_geometries", "eonet", "eonet_events", ("event_id", "observed_at", "geometry_type", "coordinates_json"), eonet_geometries, primary=False),
+    Entity(
+        "eonet_geometries",
+        "eonet",
+        "eonet_events",
+        ("event_id", "observed_at", "geometry_type", "coordinates_json"),
+        eonet_geometries,
+        primary=False,
+    ),
     Entity("fireballs", "fireball", "fireball", ("peak_at",), fireballs),
     Entity("meteorite_landings", "meteorites", "meteorite_landings", ("meteorite_id",), meteorite_landings),
     Entity("cmr_granules", "cmr", "cmr_granules", ("concept_id",), cmr_granules, version=cmr_version),
@@ -572,7 +621,9 @@ def split(entity: Entity, bronze: DataFrame) -> tuple[DataFrame, DataFrame]:
         F.col("item_key"),
         *LINEAGE,
     )
-    bad = bad.join(parsed.select("_blob_name", "_record_index", "payload", "_source", "_stream"), ["_blob_name", "_record_index"])
+    bad = bad.join(
+        parsed.select("_blob_name", "_record_index", "payload", "_source", "_stream"), ["_blob_name", "_record_index"]
+    )
     if entity.primary:
         corrupt = bronze.where(F.col("payload").isNull()).select(
             F.lit(entity.name).alias("entity"),
@@ -596,7 +647,9 @@ def read_bronze(spark: SparkSession, lake_root: str, table: str, files: list[Man
     return df.where(F.col("_blob_name").isin(names)) if names else df
 
 
-def run_silver(spark: SparkSession, lake_root: str, source: str, manifest: str | None = None) -> dict[str, dict[str, int]]:
+def run_silver(
+    spark: SparkSession, lake_root: str, source: str, manifest: str | None = None
+) -> dict[str, dict[str, int]]:
     """Silver for one source: MERGE every entity; returns per-entity counts (candidates, quarantined, table rows)."""
     summary: dict[str, dict[str, int]] = {}
     files = resolve_manifest(spark, lake_root, manifest)  # once: a manifest by reference is a lake read
