@@ -13,7 +13,7 @@ TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 NOTEBOOKS_DIR = os.path.dirname(TESTS_DIR)
 REPO_ROOT = os.path.dirname(NOTEBOOKS_DIR)
 FIXTURES = os.path.join(TESTS_DIR, "fixtures")
-RUNNER_DIR = os.path.join(REPO_ROOT, "local", "databricks", "runner")
+RUNNER_DIR = os.path.join(REPO_ROOT, "packages", "databricks-emulator", "runner")
 
 # (source, stream, window start, window end, page, fixture file)
 FIXTURE_FILES = [
