@@ -68,7 +68,9 @@ export async function startAzurite(opts: {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await Promise.race([
-      Promise.all([waitForPort(opts.blobPort, 'Azurite blob'), waitForPort(opts.tablePort, 'Azurite table')]),
+      // Generous: a restart reloads its data folder, which on a busy 2-core machine can take well over 30 s; a crash
+      // is caught at once by the exit race below, so only a slow start waits this long.
+      Promise.all([waitForPort(opts.blobPort, 'Azurite blob', 180_000), waitForPort(opts.tablePort, 'Azurite table', 180_000)]),
       exited.then(() => {
         throw new Error('Azurite exited during start (is another process holding its ports?)');
       }),
