@@ -4,7 +4,9 @@ import { join, resolve } from 'node:path';
 import { silentLogger, type Logger } from 'orbiter/shared/logger';
 import type { BlobSource } from './blobSource';
 import { loadBundle, type LoadBundleOptions } from './bundle';
-import { ApiError, JobsEngine, type JobNotification } from './engine';
+import { ApiError } from './api/errors';
+import { JobsEngine } from './engine';
+import type { JobNotification } from './jobs/executor';
 import { WebhookNotifier } from './notifier';
 import { findRepoRoot } from './repoRoot';
 import { PythonNotebookRunner, type NotebookRunner } from './notebookRunner';
@@ -103,14 +105,14 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
 
   type Handler = (query: Record<string, unknown>, body: Record<string, unknown>) => unknown;
   const routes: Record<string, { method: 'GET' | 'POST'; handle: Handler }> = {
-    '/api/2.2/jobs/list': { method: 'GET', handle: (q) => engine.listJobs(q) },
-    '/api/2.2/jobs/get': { method: 'GET', handle: (q) => engine.getJob(q) },
-    '/api/2.2/jobs/run-now': { method: 'POST', handle: (_q, b) => engine.runNow(b) },
-    '/api/2.2/jobs/runs/get': { method: 'GET', handle: (q) => engine.getRun(q) },
-    '/api/2.2/jobs/runs/list': { method: 'GET', handle: (q) => engine.listRuns(q) },
-    '/api/2.2/jobs/runs/cancel': { method: 'POST', handle: (_q, b) => engine.cancelRun(b) },
-    '/api/2.2/jobs/runs/get-output': { method: 'GET', handle: (q) => engine.getRunOutput(q) },
-    '/api/2.2/jobs/runs/repair': { method: 'POST', handle: (_q, b) => engine.repairRun(b) },
+    '/api/2.2/jobs/list': { method: 'GET', handle: (q) => engine.jobs.list(q) },
+    '/api/2.2/jobs/get': { method: 'GET', handle: (q) => engine.jobs.get(q) },
+    '/api/2.2/jobs/run-now': { method: 'POST', handle: (_q, b) => engine.runs.runNow(b) },
+    '/api/2.2/jobs/runs/get': { method: 'GET', handle: (q) => engine.runs.get(q) },
+    '/api/2.2/jobs/runs/list': { method: 'GET', handle: (q) => engine.runs.list(q) },
+    '/api/2.2/jobs/runs/cancel': { method: 'POST', handle: (_q, b) => engine.runs.cancel(b) },
+    '/api/2.2/jobs/runs/get-output': { method: 'GET', handle: (q) => engine.runs.output(q) },
+    '/api/2.2/jobs/runs/repair': { method: 'POST', handle: (_q, b) => engine.runs.repair(b) },
   };
 
   const server = createServer((req, res) => {

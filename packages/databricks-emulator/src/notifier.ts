@@ -1,7 +1,7 @@
 import axios from 'axios';
 import { sleep } from 'orbiter/shared/http/retry';
 import type { Logger } from 'orbiter/shared/logger';
-import type { JobNotification } from './engine';
+import type { JobNotification } from './jobs/executor';
 
 /** Posts job notifications in the background, in order, with a few retries (Databricks retries webhooks too). */
 export class WebhookNotifier {

@@ -1,0 +1,142 @@
+import type { BundleJob } from '../bundle';
+import { TERMINAL, taskTermination, type RunRecord, type TaskRecord, type Termination } from '../jobs/records';
+
+export interface ViewOptions {
+  baseUrl: () => string;
+  now: () => number;
+  userName: string;
+}
+
+/** Jobs API 2.2 response shapes (Job, Run, RunTask, repair_history) built from the emulator's records. */
+export class ApiViews {
+  constructor(private readonly options: ViewOptions) {}
+
+  private runPageUrl(jobId: number, runId: number): string {
+    return `${this.options.baseUrl()}/?o=0#job/${jobId}/run/${runId}`;
+  }
+
+  job(job: BundleJob, withTasks: boolean): unknown {
+    const s = job.settings;
+    return {
+      job_id: job.job_id,
+      creator_user_name: this.options.userName,
+      run_as_user_name: this.options.userName,
+      created_time: 0,
+      settings: {
+        name: s.name,
+        ...(s.description !== undefined ? { description: s.description } : {}),
+        tags: s.tags,
+        format: 'MULTI_TASK',
+        max_concurrent_runs: s.max_concurrent_runs,
+        queue: s.queue,
+        parameters: s.parameters,
+        ...(s.timeout_seconds !== undefined ? { timeout_seconds: s.timeout_seconds } : {}),
+        ...(withTasks
+          ? {
+              tasks: s.tasks.map((t) => ({
+                task_key: t.task_key,
+                ...(t.depends_on.length > 0 ? { depends_on: t.depends_on } : {}),
+                ...(t.notebook_task ? { notebook_task: { ...t.notebook_task, source: 'WORKSPACE' } } : {}),
+                ...(t.timeout_seconds !== undefined ? { timeout_seconds: t.timeout_seconds } : {}),
+              })),
+            }
+          : {}),
+      },
+    };
+  }
+
+  private status(life: string, termination: Termination | undefined, queueReason: string | undefined): unknown {
+    const terminal = TERMINAL.has(life);
+    return {
+      state: terminal ? 'TERMINATED' : life,
+      ...(terminal && termination ? { termination_details: termination } : {}),
+      ...(life === 'QUEUED' && queueReason ? { queue_details: { code: 'ACTIVE_RUNS_LIMIT_REACHED', message: queueReason } } : {}),
+    };
+  }
+
+  private durations(start: number, runningStart: number | undefined, end: number | undefined): Record<string, number> {
+    const stop = end ?? this.options.now();
+    const exec = runningStart !== undefined ? Math.max(0, stop - runningStart) : 0;
+    return { setup_duration: 0, execution_duration: exec, cleanup_duration: 0, run_duration: Math.max(0, stop - start) };
+  }
+
+  task(run: RunRecord, t: TaskRecord): Record<string, unknown> {
+    return {
+      run_id: t.run_id,
+      task_key: t.task_key,
+      ...(t.depends_on.length > 0 ? { depends_on: t.depends_on } : {}),
+      ...(t.notebook_task ? { notebook_task: { ...t.notebook_task, source: 'WORKSPACE' } } : {}),
+      state: {
+        life_cycle_state: t.life_cycle_state,
+        ...(t.result_state ? { result_state: t.result_state } : {}),
+        state_message: t.state_message,
+        user_cancelled_or_timedout: t.result_state === 'CANCELED' || t.result_state === 'TIMEDOUT',
+      },
+      status: this.status(t.life_cycle_state, t.result_state ? (t.termination ?? taskTermination(t)) : undefined, undefined),
+      start_time: t.start_time,
+      end_time: t.end_time ?? 0,
+      ...this.durations(t.start_time, t.running_start, t.end_time),
+      attempt_number: t.attempt_number,
+      run_page_url: this.runPageUrl(run.job_id, t.run_id),
+    };
+  }
+
+  taskAsRun(run: RunRecord, t: TaskRecord): unknown {
+    return {
+      job_id: run.job_id,
+      run_id: t.run_id,
+      number_in_job: t.run_id,
+      creator_user_name: run.creator_user_name,
+      run_name: t.task_key,
+      run_type: 'JOB_RUN',
+      trigger: 'ONE_TIME',
+      ...this.task(run, t),
+    };
+  }
+
+  run(run: RunRecord, withTasks: boolean): unknown {
+    return {
+      job_id: run.job_id,
+      run_id: run.run_id,
+      number_in_job: run.run_id,
+      original_attempt_run_id: run.run_id,
+      creator_user_name: run.creator_user_name,
+      run_name: run.job_name,
+      run_type: 'JOB_RUN',
+      trigger: 'ONE_TIME',
+      format: 'MULTI_TASK',
+      state: {
+        life_cycle_state: run.life_cycle_state,
+        ...(run.result_state ? { result_state: run.result_state } : {}),
+        state_message: run.state_message,
+        user_cancelled_or_timedout: run.user_cancelled_or_timedout,
+        ...(run.queue_reason ? { queue_reason: run.queue_reason } : {}),
+      },
+      status: this.status(run.life_cycle_state, run.termination, run.queue_reason),
+      ...(withTasks ? { tasks: run.tasks.map((t) => this.task(run, t)) } : {}),
+      job_parameters: run.parameter_defaults.map((p) => ({ name: p.name, default: p.default, value: run.job_parameters[p.name] ?? p.default })),
+      start_time: run.start_time,
+      end_time: run.end_time ?? 0,
+      ...this.durations(run.start_time, run.running_start, run.end_time),
+      ...(run.running_start !== undefined && run.running_start > run.created_time ? { queue_duration: run.running_start - run.created_time } : {}),
+      run_page_url: this.runPageUrl(run.job_id, run.run_id),
+      ...(run.repairs.length > 1
+        ? {
+            repair_history: run.repairs.map((r) => ({
+              type: r.type,
+              ...(r.id !== undefined ? { id: r.id } : {}),
+              start_time: r.start_time,
+              end_time: r.end_time ?? 0,
+              state: {
+                life_cycle_state: r.life_cycle_state ?? run.life_cycle_state,
+                ...(r.result_state ? { result_state: r.result_state } : {}),
+                state_message: r.state_message ?? '',
+              },
+              status: this.status(r.life_cycle_state ?? run.life_cycle_state, r.termination, undefined),
+              task_run_ids: r.task_run_ids,
+            })),
+          }
+        : {}),
+    };
+  }
+}
