@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { onJobNotification } from '../shared/dispatch/dispatcher';
+import { onJobNotification } from '../shared/dispatch/notifications';
 import { contextLogger } from '../shared/logger';
 import type { HttpFunction } from './definition';
 import { runtime } from './runtime';

@@ -1,5 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
-import { handleControl } from '../shared/dispatch/dispatcher';
+import { handleControl } from '../shared/dispatch/control';
 import { controlMessage } from '../shared/dispatch/messages';
 import { contextLogger } from '../shared/logger';
 import { Connections, Queues } from '../shared/names';

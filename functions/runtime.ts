@@ -4,7 +4,7 @@ import type { ServiceBusClient, ServiceBusReceiver, ServiceBusSender } from '@az
 import type { JobCatalog, JobIdResolver } from '../shared/catalog';
 import { loadConfig, type OrbiterConfig } from '../shared/config';
 import type { DatabricksJobsClient } from '../shared/databricks';
-import type { DispatchDeps, FailureParking } from '../shared/dispatch/dispatcher';
+import type { DispatchDeps, FailureParking } from '../shared/dispatch/ports';
 import { OrbiterError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { Containers, Queues, Tables, Topics } from '../shared/names';

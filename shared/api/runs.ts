@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { userParametersSchema, type CatalogDataset, type JobCatalog } from '../catalog';
 import type { SourceId } from '../config';
-import { idempotencyToken } from '../dispatch/dispatcher';
-import type { RunInput, RunRequest } from '../messages/runRequest';
+import { newRunRequest, type RunInput, type RunRequest } from '../messages/runRequest';
+import { newRunRecord } from '../runs/newRunRecord';
 import type { Window } from '../nasa/source';
 import { mutateRun, terminalRunStates, type RunQuery, type RunRecord, type RunStore } from '../runs/runStore';
 import { backfillWindowDays, blobDate, daysBetween, planWindows, rawPrefixes } from './backfill';
@@ -68,14 +68,52 @@ function resolveDataset(catalog: JobCatalog, dataset: string | undefined, job: s
   return entry;
 }
 
+/** A validated POST /api/runs body: the dataset's catalog entry, its typed parameters and the backfill windows. */
+interface ValidRunRequest {
+  entry: CatalogDataset;
+  dataset: SourceId;
+  parameters: Record<string, string>;
+  inputs: { path: string; etag: string }[];
+  /** Backfill windows (from..to); absent for a run of explicit inputs. */
+  windows?: Window[];
+  from?: string;
+  to?: string;
+}
+
+/** The Idempotency-Key of a request: its stored hash, and the fingerprint a replay must match. */
+interface IdempotencyClaim {
+  keyHash: string;
+  fingerprint: string;
+}
+
 /** POST /api/runs: validates, records the run(s) as requested and sends one run request per run. */
 export async function createRuns(body: unknown, ctx: RequestContext, deps: RunApiDeps): Promise<{ status: 202; body: CreateRunResponse }> {
-  let key: string | undefined;
-  if (ctx.idempotencyKey !== undefined && ctx.idempotencyKey !== null) {
-    const k = idempotencyKeySchema.safeParse(ctx.idempotencyKey);
-    if (!k.success) throw badRequest('invalid Idempotency-Key header', [{ field: 'header.Idempotency-Key', message: k.error.issues[0]!.message }]);
-    key = k.data;
-  }
+  const key = parseIdempotencyKey(ctx.idempotencyKey);
+  const req = validateRunRequest(body, deps);
+  const origin = req.windows ? 'backfill' : 'api';
+  const prefix = origin === 'api' ? 'api' : 'bf';
+  const base = key ? `${prefix}-${sha256(`orbiter-run-api|${key}`).slice(0, 32)}` : `${prefix}-${deps.newId?.() ?? randomUUID()}`;
+  const claim = key ? { keyHash: sha256(`orbiter-run-api|${key}`), fingerprint: fingerprintOf(req) } : undefined;
+  // A replayed key must carry the same request; the answer is then the runs the first request created.
+  const replayOf = claim ? await replayedRunIds(claim, deps) : undefined;
+  // Explicit inputs must exist in exactly that version (checked after the key, so a replay does not depend on it).
+  const { plan, skippedWindows } = req.windows
+    ? await planBackfill(req, req.windows, base, replayOf, deps)
+    : await planInputs(req, base, replayOf, deps);
+  const claimed = claim && !replayOf ? await claimKey(claim, plan, deps) : plan;
+  const runs = await acceptRuns(claimed, req, origin, base, ctx, deps);
+  return respond(runs, req.windows ? skippedWindows : undefined);
+}
+
+function parseIdempotencyKey(header: string | null | undefined): string | undefined {
+  if (header === undefined || header === null) return undefined;
+  const k = idempotencyKeySchema.safeParse(header);
+  if (!k.success) throw badRequest('invalid Idempotency-Key header', [{ field: 'header.Idempotency-Key', message: k.error.issues[0]!.message }]);
+  return k.data;
+}
+
+/** The body against the schema and the job catalog: dataset or job, declared parameters, range, input paths. */
+function validateRunRequest(body: unknown, deps: Pick<RunApiDeps, 'catalog' | 'now'>): ValidRunRequest {
   const parsed = createRunBody.safeParse(body);
   if (!parsed.success) throw validationError(parsed.error);
   const b = parsed.data;
@@ -88,131 +126,165 @@ export async function createRuns(body: unknown, ctx: RequestContext, deps: RunAp
   const parameters: Record<string, string> = {};
   for (const [k, v] of Object.entries(params.data)) if (v !== undefined) parameters[k] = String(v);
 
-  const today = deps.now().toISOString().slice(0, 10);
-  let windows: Window[] | undefined;
-  if (b.from !== undefined && b.to !== undefined) {
-    if (b.from > b.to) throw badRequest('from is after to', [{ field: 'from', message: 'must not be after to' }]);
-    if (b.to > today) throw badRequest('to is in the future', [{ field: 'to', message: `must not be after today (${today})` }]);
-    const days = daysBetween(b.from, b.to);
-    if (days > ApiLimits.maxRangeDays)
-      throw badRequest(`range of ${days} days is too long`, [{ field: 'to', message: `at most ${ApiLimits.maxRangeDays} days from from` }]);
-    windows = planWindows(b.from, b.to, backfillWindowDays(dataset));
-    if (windows.length > ApiLimits.maxWindows) {
-      throw badRequest(`range needs ${windows.length} runs of ${backfillWindowDays(dataset)} day(s); at most ${ApiLimits.maxWindows}`, [
-        { field: 'to', message: `at most ${ApiLimits.maxWindows} windows of ${backfillWindowDays(dataset)} day(s) for ${dataset}` },
-      ]);
-    }
-  }
+  const windows = b.from !== undefined && b.to !== undefined ? validateRange(dataset, b.from, b.to, deps.now()) : undefined;
   const inputErrors: { field: string; message: string }[] = [];
   (b.inputs ?? []).forEach((inp, i) => {
     if (!inp.path.startsWith(`${dataset}/`))
       inputErrors.push({ field: `inputs.${i}.path`, message: `must be under ${dataset}/ in the raw container` });
   });
   if (inputErrors.length > 0) throw badRequest('inputs outside the dataset', inputErrors);
+  return {
+    entry,
+    dataset,
+    parameters,
+    inputs: b.inputs ?? [],
+    ...(windows ? { windows } : {}),
+    ...(b.from !== undefined ? { from: b.from } : {}),
+    ...(b.to !== undefined ? { to: b.to } : {}),
+  };
+}
 
-  const fingerprint = sha256(
+/** A backfill range: not reversed, not in the future, within the limits; its windows of the dataset's size. */
+function validateRange(dataset: SourceId, from: string, to: string, now: Date): Window[] {
+  const today = now.toISOString().slice(0, 10);
+  if (from > to) throw badRequest('from is after to', [{ field: 'from', message: 'must not be after to' }]);
+  if (to > today) throw badRequest('to is in the future', [{ field: 'to', message: `must not be after today (${today})` }]);
+  const days = daysBetween(from, to);
+  if (days > ApiLimits.maxRangeDays)
+    throw badRequest(`range of ${days} days is too long`, [{ field: 'to', message: `at most ${ApiLimits.maxRangeDays} days from from` }]);
+  const windows = planWindows(from, to, backfillWindowDays(dataset));
+  if (windows.length > ApiLimits.maxWindows) {
+    throw badRequest(`range needs ${windows.length} runs of ${backfillWindowDays(dataset)} day(s); at most ${ApiLimits.maxWindows}`, [
+      { field: 'to', message: `at most ${ApiLimits.maxWindows} windows of ${backfillWindowDays(dataset)} day(s) for ${dataset}` },
+    ]);
+  }
+  return windows;
+}
+
+/** What makes two requests with the same key the same request. */
+function fingerprintOf(req: ValidRunRequest): string {
+  return sha256(
     JSON.stringify({
-      dataset,
-      parameters: Object.entries(parameters).sort(),
-      inputs: (b.inputs ?? []).map((i) => [i.path, normEtag(i.etag)]),
-      from: b.from,
-      to: b.to,
+      dataset: req.dataset,
+      parameters: Object.entries(req.parameters).sort(),
+      inputs: req.inputs.map((i) => [i.path, normEtag(i.etag)]),
+      from: req.from,
+      to: req.to,
     }),
   );
-  const origin = windows ? 'backfill' : 'api';
-  const base = key
-    ? `${origin === 'api' ? 'api' : 'bf'}-${sha256(`orbiter-run-api|${key}`).slice(0, 32)}`
-    : `${origin === 'api' ? 'api' : 'bf'}-${deps.newId?.() ?? randomUUID()}`;
+}
 
-  // A replayed key must carry the same request; the answer is then the runs the first request created.
-  const keyHash = key ? sha256(`orbiter-run-api|${key}`) : undefined;
-  let replayOf: string[] | undefined;
-  if (keyHash) {
-    const seen = await deps.idempotency.get(keyHash);
-    if (seen) {
-      if (seen.fingerprint !== fingerprint) throw conflictingKey();
-      replayOf = seen.runIds;
-    }
+/** The runs of an earlier request with this key, or undefined if the key is new; a different request is a 409. */
+async function replayedRunIds(claim: IdempotencyClaim, deps: Pick<RunApiDeps, 'idempotency'>): Promise<string[] | undefined> {
+  const seen = await deps.idempotency.get(claim.keyHash);
+  if (!seen) return undefined;
+  if (seen.fingerprint !== claim.fingerprint) throw conflictingKey();
+  return seen.runIds;
+}
+
+/** Backfill fan-out: one run per window that has landed data (a replay keeps only the runs it created). */
+async function planBackfill(
+  req: ValidRunRequest,
+  windows: Window[],
+  base: string,
+  replayOf: string[] | undefined,
+  deps: Pick<RunApiDeps, 'raw'>,
+): Promise<{ plan: PlannedRun[]; skippedWindows: Window[] }> {
+  const byWindow = await collectWindowInputs(deps.raw, req.dataset, windows);
+  const all = windows.map((w, i) => ({ runId: `${base}-${w.start.replace(/-/g, '')}`, inputs: byWindow[i]!, window: w }));
+  const skippedWindows = all.filter((p) => p.inputs.length === 0).map((p) => p.window);
+  let plan = all.filter((p) => p.inputs.length > 0);
+  if (replayOf) plan = plan.filter((p) => replayOf.includes(p.runId));
+  else if (plan.length === 0)
+    throw new ApiError(422, 'no-data', `no landed ${req.dataset} data between ${req.from} and ${req.to}`, [
+      { field: 'from', message: 'no raw data in the range' },
+    ]);
+  return { plan, skippedWindows };
+}
+
+/** A run of explicit inputs, each checked against the raw zone (a replay trusts the first request's check). */
+async function planInputs(
+  req: ValidRunRequest,
+  base: string,
+  replayOf: string[] | undefined,
+  deps: Pick<RunApiDeps, 'raw'>,
+): Promise<{ plan: PlannedRun[]; skippedWindows: Window[] }> {
+  const inputs: RunInput[] = [];
+  if (replayOf) {
+    for (const inp of req.inputs) inputs.push({ container: 'raw', path: inp.path, etag: inp.etag });
+    return { plan: [{ runId: base, inputs }], skippedWindows: [] };
   }
-
-  // Explicit inputs must exist in exactly that version (checked after the key, so a replay does not depend on it).
-  let plan: PlannedRun[];
-  let skippedWindows: Window[] = [];
-  if (windows) {
-    const byWindow = await collectWindowInputs(deps.raw, dataset, windows);
-    plan = windows.map((w, i) => ({ runId: `${base}-${w.start.replace(/-/g, '')}`, inputs: byWindow[i]!, window: w }));
-    skippedWindows = plan.filter((p) => p.inputs.length === 0).map((p) => p.window!);
-    plan = plan.filter((p) => p.inputs.length > 0);
-    if (replayOf) plan = plan.filter((p) => replayOf.includes(p.runId));
-    else if (plan.length === 0)
-      throw new ApiError(422, 'no-data', `no landed ${dataset} data between ${b.from} and ${b.to}`, [
-        { field: 'from', message: 'no raw data in the range' },
-      ]);
-  } else {
-    const inputs: RunInput[] = [];
-    if (!replayOf) {
-      for (const [i, inp] of (b.inputs ?? []).entries()) {
-        const etag = await deps.raw.etagOf(inp.path);
-        if (etag === undefined) inputErrors.push({ field: `inputs.${i}.path`, message: 'no such blob in the raw container' });
-        else if (normEtag(etag) !== normEtag(inp.etag))
-          inputErrors.push({ field: `inputs.${i}.etag`, message: 'does not match the blob (it changed since)' });
-        else inputs.push({ container: 'raw', path: inp.path, etag });
-      }
-      if (inputErrors.length > 0) throw new ApiError(422, 'inputs-not-found', 'inputs do not match the raw zone', inputErrors);
-    } else {
-      for (const inp of b.inputs ?? []) inputs.push({ container: 'raw', path: inp.path, etag: inp.etag });
-    }
-    plan = [{ runId: base, inputs }];
+  const inputErrors: { field: string; message: string }[] = [];
+  for (const [i, inp] of req.inputs.entries()) {
+    const etag = await deps.raw.etagOf(inp.path);
+    if (etag === undefined) inputErrors.push({ field: `inputs.${i}.path`, message: 'no such blob in the raw container' });
+    else if (normEtag(etag) !== normEtag(inp.etag))
+      inputErrors.push({ field: `inputs.${i}.etag`, message: 'does not match the blob (it changed since)' });
+    else inputs.push({ container: 'raw', path: inp.path, etag });
   }
+  if (inputErrors.length > 0) throw new ApiError(422, 'inputs-not-found', 'inputs do not match the raw zone', inputErrors);
+  return { plan: [{ runId: base, inputs }], skippedWindows: [] };
+}
 
-  if (keyHash && !replayOf) {
-    const created = await deps.idempotency.create(keyHash, { fingerprint, runIds: plan.map((p) => p.runId), createdAt: deps.now().toISOString() });
-    if (!created) {
-      // Lost a race with the same key: answer like a replay if it was the same request.
-      const seen = await deps.idempotency.get(keyHash);
-      if (!seen || seen.fingerprint !== fingerprint) throw conflictingKey();
-      plan = plan.filter((p) => seen.runIds.includes(p.runId));
-    }
-  }
+/** Stores the key with its runs; losing a race to the same request answers like a replay of it. */
+async function claimKey(claim: IdempotencyClaim, plan: PlannedRun[], deps: Pick<RunApiDeps, 'idempotency' | 'now'>): Promise<PlannedRun[]> {
+  const created = await deps.idempotency.create(claim.keyHash, {
+    fingerprint: claim.fingerprint,
+    runIds: plan.map((p) => p.runId),
+    createdAt: deps.now().toISOString(),
+  });
+  if (created) return plan;
+  const seen = await deps.idempotency.get(claim.keyHash);
+  if (!seen || seen.fingerprint !== claim.fingerprint) throw conflictingKey();
+  return plan.filter((p) => seen.runIds.includes(p.runId));
+}
 
+/** Records each planned run as requested and sends its run request while it still is. */
+async function acceptRuns(
+  plan: PlannedRun[],
+  req: ValidRunRequest,
+  origin: 'api' | 'backfill',
+  base: string,
+  ctx: RequestContext,
+  deps: RunApiDeps,
+): Promise<CreateRunResponse['runs']> {
   const requestedAt = deps.now().toISOString();
   const correlationId = correlationIdSchema.safeParse(ctx.correlationId).data ?? base;
   const traceparent = traceparentSchema.safeParse(ctx.traceparent).data;
   const runs: CreateRunResponse['runs'] = [];
   for (const p of plan) {
-    const record: RunRecord = {
-      runId: p.runId,
-      dataset,
-      jobName: entry.job.name,
-      state: 'requested',
-      origin,
-      inputs: p.inputs,
-      parameters,
-      idempotencyToken: idempotencyToken(p.runId, 1),
-      correlationId,
-      ...(traceparent ? { traceparent } : {}),
-      attempt: 1,
-      requestedAt,
-      updatedAt: requestedAt,
-    };
-    const { run } = await deps.runs.createIfAbsent(record);
+    const { run } = await deps.runs.createIfAbsent(
+      newRunRecord({
+        runId: p.runId,
+        dataset: req.dataset,
+        jobName: req.entry.job.name,
+        origin,
+        inputs: p.inputs,
+        parameters: req.parameters,
+        correlationId,
+        traceparent,
+        requestedAt,
+        updatedAt: requestedAt,
+      }),
+    );
     // Sent again while the run is still requested: MessageId = run id, so the broker drops a duplicate, and a
     // crash between the record and the send is healed by the client's retry.
     if (run.record.state === 'requested') {
-      await deps.send(p.runId, {
-        schema: 'orbiter.run-request',
-        version: 1,
-        requestId: p.runId,
-        dataset,
-        origin,
-        runId: p.runId,
-        inputs: run.record.inputs,
-        ...(p.window ? { window: p.window } : {}),
-        parameters: run.record.parameters,
-        correlationId: run.record.correlationId,
-        ...(run.record.traceparent ? { traceparent: run.record.traceparent } : {}),
-        requestedAt: run.record.requestedAt,
-      });
+      await deps.send(
+        p.runId,
+        newRunRequest({
+          requestId: p.runId,
+          dataset: req.dataset,
+          origin,
+          runId: p.runId,
+          inputs: run.record.inputs,
+          window: p.window,
+          parameters: run.record.parameters,
+          correlationId: run.record.correlationId,
+          traceparent: run.record.traceparent,
+          requestedAt: run.record.requestedAt,
+        }),
+      );
     }
     runs.push({
       runId: p.runId,
@@ -222,13 +294,18 @@ export async function createRuns(body: unknown, ctx: RequestContext, deps: RunAp
       ...(p.window ? { window: p.window } : {}),
     });
   }
+  return runs;
+}
+
+/** 202 with the first run's status URL, every run, and (for a backfill) the windows without data. */
+function respond(runs: CreateRunResponse['runs'], skippedWindows: Window[] | undefined): { status: 202; body: CreateRunResponse } {
   if (runs.length === 0)
     throw new ApiError(409, 'idempotency-key-conflict', 'the runs of this Idempotency-Key could not be found', [
       { field: 'header.Idempotency-Key', message: 'reuse only for the same request' },
     ]);
   return {
     status: 202,
-    body: { runId: runs[0]!.runId, statusUrl: runs[0]!.statusUrl, runs, ...(windows ? { skippedWindows } : {}) },
+    body: { runId: runs[0]!.runId, statusUrl: runs[0]!.statusUrl, runs, ...(skippedWindows ? { skippedWindows } : {}) },
   };
 }
 

@@ -3,8 +3,11 @@ import { getCatalogDataset, type JobCatalog } from '../catalog';
 import { ensureError } from '../errors';
 import { runRequestV1, type RunRequest } from '../messages/runRequest';
 import type { BatchItem } from './batches';
-import { dispatchRun, newRecord, windowMsFor, type DispatchDeps } from './dispatcher';
+import { newRunRecord } from '../runs/newRunRecord';
+import { dispatchRun } from './dispatch';
+import { windowMsFor } from './flush';
 import type { FlushMessage } from './messages';
+import type { DispatchDeps } from './ports';
 
 // ---------------------------------------------------------------------------------------------------------------
 // run-requests: accepting landed-blob requests into coalescing batches, and Run API requests as runs of their own.
@@ -113,7 +116,20 @@ interface Group {
 /** A Run API request: its run record already names the run; dispatch it unless that happened already. */
 async function acceptDirect(req: RunRequest, deps: DispatchDeps): Promise<void> {
   const entry = getCatalogDataset(deps.catalog, req.dataset);
-  const { run } = await deps.runs.createIfAbsent(newRecord(req.runId!, req, entry.job.name, req.inputs, deps));
+  const { run } = await deps.runs.createIfAbsent(
+    newRunRecord({
+      runId: req.runId!,
+      dataset: req.dataset,
+      jobName: entry.job.name,
+      origin: req.origin,
+      inputs: req.inputs,
+      parameters: req.parameters,
+      correlationId: req.correlationId,
+      traceparent: req.traceparent,
+      requestedAt: req.requestedAt,
+      updatedAt: deps.now().toISOString(),
+    }),
+  );
   if (run.record.state === 'requested') await dispatchRun(run.record, deps);
 }
 

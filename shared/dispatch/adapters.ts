@@ -2,8 +2,9 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { ServiceBusMessage, ServiceBusReceiver, ServiceBusSender } from '@azure/service-bus';
 import { OrbiterError } from '../errors';
 import { completionBlobName, completionEventV1, type CompletionEvent } from './completionEvent';
-import type { CompletionSink, ControlScheduler, FailureParking, ParkedRun } from './dispatcher';
+import type { CompletionSink, ControlScheduler, FailureParking, ParkedRun } from './ports';
 import { controlMessage, type ControlMessage } from './messages';
+import { restStatus } from '../storage/restStatus';
 
 /** Control messages as Service Bus scheduled messages on run-status: the broker holds the timer, not a lock. */
 export class BusControlScheduler implements ControlScheduler {
@@ -35,7 +36,7 @@ export class LakeTopicCompletionSink implements CompletionSink {
         blobHTTPHeaders: { blobContentType: 'application/json' },
       });
     } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
+      const status = restStatus(err);
       if (status === 409 || status === 412) return; // written by an earlier delivery
       throw new OrbiterError('LakeWriteFailed', `could not write completion event ${completionBlobName(e)}`, { cause: err, retryable: true });
     }

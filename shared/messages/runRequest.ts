@@ -45,3 +45,30 @@ export const runRequestV1 = z.object({
   requestedAt: z.iso.datetime(),
 });
 export type RunRequest = z.infer<typeof runRequestV1>;
+
+/** What a producer decides about a run request; the envelope and the absent optional fields are filled in here. */
+export type RunRequestFields = Omit<RunRequest, 'schema' | 'version' | 'runId' | 'window' | 'traceparent' | 'landedAt'> & {
+  runId?: string | undefined;
+  window?: RunRequest['window'] | undefined;
+  traceparent?: string | undefined;
+  landedAt?: string | undefined;
+};
+
+/** The one builder of a run request (landed blobs, the Run API, parked failed runs). */
+export function newRunRequest(f: RunRequestFields): RunRequest {
+  return {
+    schema: 'orbiter.run-request',
+    version: 1,
+    requestId: f.requestId,
+    dataset: f.dataset,
+    origin: f.origin,
+    ...(f.runId ? { runId: f.runId } : {}),
+    inputs: f.inputs,
+    ...(f.window ? { window: f.window } : {}),
+    parameters: f.parameters,
+    correlationId: f.correlationId,
+    ...(f.traceparent ? { traceparent: f.traceparent } : {}),
+    requestedAt: f.requestedAt,
+    ...(f.landedAt ? { landedAt: f.landedAt } : {}),
+  };
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sourceIds, type SourceId } from '../config';
 import { parseRawBlobName } from '../lake/rawBlobName';
-import type { RunRequest } from '../messages/runRequest';
+import { newRunRequest, type RunRequest } from '../messages/runRequest';
 
 export interface LandedBlob {
   container: string;
@@ -31,19 +31,17 @@ export function runRequestForBlob(blob: LandedBlob, now: Date): RunRequestDecisi
   const sha256 = createHash('sha256').update(blob.content).digest('hex');
   const key = createHash('sha256').update(`${blob.container}/${blob.name}|${sha256}`).digest('hex');
   const parsed = parseRawBlobName(blob.name);
-  const request: RunRequest = {
-    schema: 'orbiter.run-request',
-    version: 1,
+  const request = newRunRequest({
     requestId: `blob-${key.slice(0, 32)}`,
     dataset: dataset as SourceId,
     origin: 'blob-landed',
     inputs: [{ container: blob.container, path: blob.name, etag: blob.etag, sha256, size: blob.content.length }],
-    ...(parsed ? { window: parsed.window } : {}),
+    window: parsed?.window,
     parameters: {},
     correlationId: `blob-${key.slice(0, 32)}`,
-    ...(blob.traceparent ? { traceparent: blob.traceparent } : {}),
+    traceparent: blob.traceparent,
     requestedAt: now.toISOString(),
-    ...(blob.landedAt ? { landedAt: blob.landedAt } : {}),
-  };
+    landedAt: blob.landedAt,
+  });
   return { kind: 'request', messageId: `blob-${key}`, request };
 }

@@ -1,7 +1,7 @@
 import type { BatchItem, BatchStore } from '../../shared/dispatch/batches';
 import { inputKey } from '../../shared/dispatch/batches';
 import type { CompletionEvent } from '../../shared/dispatch/completionEvent';
-import type { CompletionSink, ControlScheduler, DispatchDeps, FailureParking, JobsApi, ParkedRun } from '../../shared/dispatch/dispatcher';
+import type { CompletionSink, ControlScheduler, DispatchDeps, FailureParking, JobsApi, ParkedRun } from '../../shared/dispatch/ports';
 import { manifestBlobName, type ManifestFile, type ManifestRef, type ManifestStore } from '../../shared/dispatch/manifests';
 import type { ControlMessage } from '../../shared/dispatch/messages';
 import type { Run } from '../../shared/databricks/schemas';

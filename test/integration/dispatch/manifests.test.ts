@@ -1,6 +1,6 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { InputManifestSchema } from '../../../shared/catalog';
-import { MAX_INPUTS_PER_RUN } from '../../../shared/dispatch/dispatcher';
+import { MAX_INPUTS_PER_RUN } from '../../../shared/dispatch/flush';
 import { BlobManifestStore } from '../../../shared/dispatch/manifests';
 import { isOrbiterError } from '../../../shared/errors';
 import { Containers } from '../../../shared/names';

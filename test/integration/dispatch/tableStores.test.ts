@@ -1,6 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import { TableBatchStore } from '../../../shared/dispatch/batches';
-import { MAX_INPUTS_PER_RUN } from '../../../shared/dispatch/dispatcher';
+import { MAX_INPUTS_PER_RUN } from '../../../shared/dispatch/flush';
 import { mutateRun, TableRunStore, type RunRecord } from '../../../shared/runs/runStore';
 import { startTestAzurite } from '../../support/azurite';
 

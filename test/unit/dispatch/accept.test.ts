@@ -1,6 +1,6 @@
 /** The batch path of run-requests: grouping, one flush per batch, redelivery, invalid members. */
 import { acceptRunRequest, acceptRunRequests, validateRunRequests } from '../../../shared/dispatch/accept';
-import { handleControl } from '../../../shared/dispatch/dispatcher';
+import { handleControl } from '../../../shared/dispatch/control';
 import { fakeDeps, testCatalog, blobRequest, T0 } from '../../support/dispatchFakes';
 
 const flushes = (deps: ReturnType<typeof fakeDeps>) => deps.scheduler.sent.filter((s) => s.msg.schema === 'orbiter.dispatch-flush');

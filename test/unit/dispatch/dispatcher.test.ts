@@ -1,4 +1,7 @@
-import { handleControl, idempotencyToken, MAX_INPUTS_PER_RUN, onJobNotification } from '../../../shared/dispatch/dispatcher';
+import { handleControl } from '../../../shared/dispatch/control';
+import { MAX_INPUTS_PER_RUN } from '../../../shared/dispatch/flush';
+import { onJobNotification } from '../../../shared/dispatch/notifications';
+import { idempotencyToken } from '../../../shared/runs/newRunRecord';
 import { acceptRunRequest } from '../../../shared/dispatch/accept';
 import type { ControlMessage } from '../../../shared/dispatch/messages';
 import { OrbiterError } from '../../../shared/errors';

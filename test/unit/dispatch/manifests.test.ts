@@ -1,4 +1,4 @@
-import { handleControl } from '../../../shared/dispatch/dispatcher';
+import { handleControl } from '../../../shared/dispatch/control';
 import { acceptRunRequest } from '../../../shared/dispatch/accept';
 import { manifestBlobName, withManifestRef, ManifestRefParameterSchema } from '../../../shared/dispatch/manifests';
 import type { RunRequest } from '../../../shared/messages/runRequest';

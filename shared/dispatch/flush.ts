@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { getCatalogDataset } from '../catalog';
+import { newRunRecord } from '../runs/newRunRecord';
+import { dispatchRun } from './dispatch';
+import type { FlushMessage } from './messages';
+import type { DispatchDeps } from './ports';
+
+// Coalescing: a batch of landed inputs becomes one run when its window closes (or when a run slot frees up).
+
+/** Inputs per coalesced run: keeps the run record within one table entity; a bigger batch becomes several runs. */
+export const MAX_INPUTS_PER_RUN = 1000;
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** A dataset's coalescing window in ms, with the deployment-wide cap applied. */
+export function windowMsFor(deps: Pick<DispatchDeps, 'maxCoalescingSeconds'>, seconds: number): number {
+  return Math.max(0, Math.min(seconds, deps.maxCoalescingSeconds ?? Infinity) * 1000);
+}
+
+/**
+ * Turns the unassigned inputs of one batch into one run. The run id is a function of that set, so a replayed flush
+ * (crash after run-now, before the rows were stamped) computes the same run and the same idempotency token.
+ */
+export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise<void> {
+  const entry = getCatalogDataset(deps.catalog, msg.dataset);
+  const all = await deps.batches.items(msg.dataset, msg.bucket);
+  // A flush cut short after taking its rows but before run-now left its run `requested`: start it now.
+  for (const id of new Set(all.flatMap((i) => (i.runId ? [i.runId] : [])))) {
+    const taken = await deps.runs.get(id);
+    if (taken?.record.state === 'requested') await dispatchRun(taken.record, deps);
+  }
+  const unassigned = all.filter((i) => !i.runId).sort((a, b) => a.key.localeCompare(b.key));
+  const items = unassigned.slice(0, MAX_INPUTS_PER_RUN);
+  if (items.length === 0) {
+    await deps.batches.markFlushed(msg.dataset, msg.bucket);
+    await deps.batches.clearDeferred(msg.dataset, msg.bucket);
+    return;
+  }
+  const runId = `${msg.dataset}-${new Date(msg.bucket).toISOString().replace(/[-:]/g, '').slice(0, 15)}-${sha256(`${msg.dataset}|${msg.bucket}|${items.map((i) => i.key).join(',')}`).slice(0, 12)}`;
+  const existing = await deps.runs.get(runId);
+  if (!existing && (await runsInFlight(msg.dataset, entry.maxRunsInFlight, deps)) >= entry.maxRunsInFlight) {
+    // Too many runs in flight for this job: the batch waits (and keeps growing: more coalescing). A finishing run
+    // releases it at once (releaseDeferred); the scheduled flush is only the fallback.
+    await deps.batches.markDeferred(msg.dataset, msg.bucket);
+    const delay = Math.max(5000, windowMsFor(deps, entry.coalescingWindowSeconds));
+    const at = new Date(deps.now().getTime() + delay);
+    deps.logger.info('run deferred: max runs in flight reached', { dataset: msg.dataset, max: entry.maxRunsInFlight });
+    await deps.scheduler.schedule(msg, at, `flush-${msg.dataset}-${msg.bucket}-${at.getTime()}`);
+    return;
+  }
+  const first = items[0]!;
+  const firstLandedAt = items
+    .map((i) => i.landedAt)
+    .filter((x): x is string => !!x)
+    .sort()[0];
+  const { run, created } = await deps.runs.createIfAbsent(
+    newRunRecord({
+      runId,
+      dataset: msg.dataset,
+      jobName: entry.job.name,
+      origin: 'blob-landed',
+      inputs: items.map((i) => i.input),
+      correlationId: first.correlationId,
+      traceparent: first.traceparent,
+      requestedAt: new Date(msg.bucket).toISOString(),
+      updatedAt: deps.now().toISOString(),
+      firstLandedAt,
+    }),
+  );
+  if (created) deps.onEvent?.({ name: 'run.requested', runId, dataset: msg.dataset });
+  // The rows are stamped before run-now, so a replayed flush never puts them in a second set (see the loop above).
+  await deps.batches.assign(
+    msg.dataset,
+    msg.bucket,
+    items.map((i) => i.key),
+    runId,
+  );
+  if (run.record.state === 'requested') await dispatchRun(run.record, deps);
+  await deps.batches.markFlushed(msg.dataset, msg.bucket);
+  await deps.batches.clearDeferred(msg.dataset, msg.bucket);
+  // Rows beyond the per-run cap, and requests that joined while this flush ran (they saw it as still scheduled).
+  if (unassigned.length > items.length || (await deps.batches.items(msg.dataset, msg.bucket)).some((i) => !i.runId)) {
+    await deps.scheduler.schedule(msg, deps.now(), `flush-${msg.dataset}-${msg.bucket}-after-${runId}`);
+  }
+}
+
+/** Runs of a dataset dispatched or running, counted up to `cap`. */
+async function runsInFlight(dataset: string, cap: number, deps: DispatchDeps): Promise<number> {
+  const pages = await Promise.all((['dispatched', 'running'] as const).map((state) => deps.runs.list({ dataset, state, limit: cap + 1 })));
+  return pages.reduce((n, r) => n + r.runs.length, 0);
+}
+
+/** Flushes the oldest batches deferred by maxRunsInFlight, as many as there are free run slots now. */
+export async function releaseDeferred(dataset: string, deps: DispatchDeps): Promise<void> {
+  const entry = deps.catalog.datasets[dataset] ? getCatalogDataset(deps.catalog, dataset) : undefined;
+  if (!entry) return;
+  const buckets = await deps.batches.deferredBuckets(dataset);
+  if (buckets.length === 0) return;
+  const free = entry.maxRunsInFlight - (await runsInFlight(dataset, entry.maxRunsInFlight, deps));
+  const now = deps.now();
+  for (const bucket of buckets.slice(0, Math.max(0, free))) {
+    await deps.scheduler.schedule(
+      { schema: 'orbiter.dispatch-flush', version: 1, dataset, bucket },
+      now,
+      `flush-${dataset}-${bucket}-released-${now.getTime()}`,
+    );
+  }
+}
