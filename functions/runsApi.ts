@@ -5,6 +5,7 @@ import type { ApiAuthMode } from '../shared/api/auth';
 import { Containers } from '../shared/names';
 import { sendRunRequest } from '../shared/runs/sendRunRequest';
 import { runtime, type Runtime } from './runtime';
+import { restStatus } from '../shared/storage/restStatus';
 
 const idempotencyStores = new WeakMap<Runtime, TableIdempotencyStore>();
 
@@ -26,7 +27,7 @@ export async function runApiDeps(): Promise<RunApiDeps> {
         try {
           return (await raw.getBlobClient(path).getProperties()).etag;
         } catch (err) {
-          if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+          if (restStatus(err) === 404) return undefined;
           throw err;
         }
       },

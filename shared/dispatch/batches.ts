@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { RestError, type TableClient, type TransactionAction } from '@azure/data-tables';
+import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { RunInput } from '../messages/runRequest';
+import { restStatus } from '../storage/restStatus';
 
 /**
  * Coalescing batches in Table storage (OrbiterBatches): one partition per dataset and window, one row per input.
@@ -121,7 +122,7 @@ export class TableBatchStore implements BatchStore {
       const e = await this.table.getEntity<{ state: string }>(pk(dataset, bucket), FLUSH_ROW);
       return e.state === 'done' ? 'done' : 'scheduled';
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 404) return undefined;
+      if (restStatus(err) === 404) return undefined;
       throw err;
     }
   }
@@ -132,7 +133,7 @@ export class TableBatchStore implements BatchStore {
       await this.table.createEntity({ partitionKey: pk(dataset, bucket), rowKey: FLUSH_ROW, state: 'scheduled' });
       return true;
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 409) return false;
+      if (restStatus(err) === 409) return false;
       throw err;
     }
   }
@@ -152,7 +153,7 @@ export class TableBatchStore implements BatchStore {
     try {
       await this.table.deleteEntity(deferredPk(dataset), bucketRow(bucket));
     } catch (err) {
-      if (!(err instanceof RestError && err.statusCode === 404)) throw err;
+      if (restStatus(err) !== 404) throw err;
     }
   }
 

@@ -1,5 +1,6 @@
-import { RestError, type TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
 import { OrbiterError } from '../errors';
+import { restStatus } from '../storage/restStatus';
 
 export interface Watermark {
   /** First day not yet completely ingested (ISO date). */
@@ -32,7 +33,7 @@ export class TableWatermarkStore implements WatermarkStore {
       const e = await this.table.getEntity<WatermarkEntity>(source, stream);
       return { nextStart: e.nextStart, etag: e.etag };
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 404) return undefined;
+      if (restStatus(err) === 404) return undefined;
       throw err;
     }
   }
@@ -43,7 +44,7 @@ export class TableWatermarkStore implements WatermarkStore {
       const res = etag ? await this.table.updateEntity(entity, 'Replace', { etag }) : await this.table.createEntity(entity);
       return res.etag ?? '';
     } catch (err) {
-      if (err instanceof RestError && (err.statusCode === 409 || err.statusCode === 412)) {
+      if (restStatus(err) === 409 || restStatus(err) === 412) {
         throw new OrbiterError('WatermarkConflict', `watermark ${source}/${stream} was moved by another run`, { cause: err });
       }
       throw err;

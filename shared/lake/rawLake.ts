@@ -3,6 +3,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { OrbiterError } from '../errors';
 import type { Window } from '../nasa/source';
 import { rawBlobName } from './rawBlobName';
+import { restStatus } from '../storage/restStatus';
 
 export interface LandRequest {
   source: string;
@@ -55,7 +56,7 @@ export class RawLake {
       });
       return { blobName, written: true, bytes: req.body.length, sha256, ...(res.etag ? { etag: res.etag } : {}) };
     } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
+      const status = restStatus(err);
       if (status === 409 || status === 412) return { blobName, written: false, bytes: req.body.length, sha256 };
       throw new OrbiterError('LakeWriteFailed', `could not write raw/${blobName}`, { cause: err, retryable: true });
     }

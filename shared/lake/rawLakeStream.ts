@@ -10,6 +10,7 @@ import { OrbiterError } from '../errors';
 import type { Window } from '../nasa/source';
 import type { LandResult } from './rawLake';
 import { rawBlobName } from './rawBlobName';
+import { restStatus } from '../storage/restStatus';
 
 export interface LandStreamRequest {
   source: string;
@@ -128,7 +129,7 @@ export class RawLakeStream {
         });
         return { blobName, written: true, bytes, sha256, ...(res.etag ? { etag: res.etag } : {}) };
       } catch (err) {
-        const status = (err as { statusCode?: number }).statusCode;
+        const status = restStatus(err);
         if (status === 409 || status === 412) return { blobName, written: false, bytes, sha256 };
         throw new OrbiterError('LakeWriteFailed', `could not write raw/${blobName}`, { cause: err, retryable: true });
       }
@@ -170,7 +171,7 @@ export class RawLakeStream {
         const etag = await copyOnce(staged, target, this.metadata(req, sha256));
         return { blobName, written: true, bytes, sha256, ...(etag ? { etag } : {}) };
       } catch (err) {
-        const status = (err as { statusCode?: number }).statusCode;
+        const status = restStatus(err);
         if (status === 409 || status === 412) return { blobName, written: false, bytes, sha256 };
         throw new OrbiterError('LakeWriteFailed', `could not write raw/${blobName}`, { cause: err, retryable: true });
       }

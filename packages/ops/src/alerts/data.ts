@@ -1,5 +1,5 @@
 import Long from 'long';
-import { RestError } from '@azure/data-tables';
+import { restStatus } from 'orbiter/shared/storage/restStatus';
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { Queues, Subscriptions, Tables, Topics } from 'orbiter/shared/names';
 import { TableRunStore, type RunRecord, type RunStore } from 'orbiter/shared/runs/runStore';
@@ -146,7 +146,7 @@ export function localMonitoringData(o: {
           });
         }
       } catch (err) {
-        if (err instanceof RestError && err.statusCode === 404) return []; // no ingestion yet
+        if (restStatus(err) === 404) return []; // no ingestion yet
         throw err;
       }
       return out;
