@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { silentLogger, type Logger } from 'orbiter/shared/logger';
 import type { BlobSource } from './blobSource';
 import { loadBundle, type LoadBundleOptions } from './bundle';
-import { ApiError } from './api/errors';
+import { DatabricksErrorResponse } from './api/errors';
 import { JobsEngine } from './engine';
 import type { JobNotification } from './jobs/executor';
 import { WebhookNotifier } from './notifier';
@@ -64,7 +64,7 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new ApiError(400, 'INVALID_PARAMETER_VALUE', 'Request body too large');
+    if (size > MAX_BODY) throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', 'Request body too large');
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
@@ -73,10 +73,10 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new ApiError(400, 'MALFORMED_REQUEST', 'Invalid JSON given in the body of the request - failed to parse');
+    throw new DatabricksErrorResponse(400, 'MALFORMED_REQUEST', 'Invalid JSON given in the body of the request - failed to parse');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new ApiError(400, 'MALFORMED_REQUEST', 'Request body must be a JSON object');
+    throw new DatabricksErrorResponse(400, 'MALFORMED_REQUEST', 'Request body must be a JSON object');
   return parsed as Record<string, unknown>;
 }
 
@@ -122,17 +122,17 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
         // 2.1 shares the shapes we serve; accept it too so older tooling works.
         const path = parsed.pathname.replace(/^\/api\/2\.1\//, '/api/2.2/').replace(/\/+$/, '');
         const route = routes[path];
-        if (!route) throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${req.method} ${parsed.pathname}'`);
+        if (!route) throw new DatabricksErrorResponse(404, 'ENDPOINT_NOT_FOUND', `No API found for '${req.method} ${parsed.pathname}'`);
         const auth = req.headers.authorization;
         if (!auth || !/^Bearer\s+\S+/i.test(auth)) {
-          throw new ApiError(401, 'UNAUTHENTICATED', 'Credential was not sent or was of an unsupported type for this API.');
+          throw new DatabricksErrorResponse(401, 'UNAUTHENTICATED', 'Credential was not sent or was of an unsupported type for this API.');
         }
-        if (req.method !== route.method) throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not supported for ${path}`);
+        if (req.method !== route.method) throw new DatabricksErrorResponse(405, 'METHOD_NOT_ALLOWED', `${req.method} is not supported for ${path}`);
         const query: Record<string, unknown> = Object.fromEntries(parsed.searchParams.entries());
         const body = req.method === 'POST' ? await readBody(req) : {};
         send(res, 200, route.handle(query, body));
       } catch (err) {
-        if (err instanceof ApiError) send(res, err.status, { error_code: err.errorCode, message: err.message });
+        if (err instanceof DatabricksErrorResponse) send(res, err.status, { error_code: err.errorCode, message: err.message });
         else {
           logger.error('emulator request failed', { err: String(err) });
           send(res, 500, { error_code: 'INTERNAL_ERROR', message: (err as Error).message });
