@@ -62,11 +62,11 @@ async function sendAll(sender: ServiceBusSender, msgs: ServiceBusMessage[]): Pro
 
 /**
  * Messages a Service Bus function accepted: one per successful single-message invocation; for a batch function
- * (cardinality many) the batch's messages minus the ones it had dead-lettered.
+ * (cardinality many) the batch's messages.
  */
 function messagesAccepted(stack: Stack, name: string): number {
   let n = 0;
-  for (const i of stack.host.invocations) if (i.name === name && i.outcome.ok) n += (i.outcome.messages ?? 1) - (i.outcome.deadLettered ?? 0);
+  for (const i of stack.host.invocations) if (i.name === name && i.outcome.ok) n += i.outcome.messages ?? 1;
   return n;
 }
 

@@ -10,14 +10,10 @@ export type BlobHandler = (blob: Buffer, context: InvocationContext) => Promise<
 export type ServiceBusHandler = (message: unknown, context: InvocationContext) => Promise<unknown>;
 
 /**
- * What a batch handler reports about single members: messages no retry can fix, to be dead-lettered with a reason.
- * Every other member of the batch is completed. Throwing instead fails (abandons) the whole batch.
+ * `cardinality: 'many'`: the handler gets every message body of one delivered batch, in order. The batch is settled
+ * as a whole (as in Azure): completed when the handler returns, abandoned when it throws.
  */
-export interface ServiceBusBatchResult {
-  deadLetter?: { index: number; reason: string; description: string }[];
-}
-/** `cardinality: 'many'`: the handler gets every message body of one delivered batch, in order. */
-export type ServiceBusBatchHandler = (messages: unknown[], context: InvocationContext) => Promise<ServiceBusBatchResult | void>;
+export type ServiceBusBatchHandler = (messages: unknown[], context: InvocationContext) => Promise<void>;
 
 export interface TimerFunction {
   kind: 'timer';
@@ -64,8 +60,8 @@ export interface ServiceBusQueueSingleFunction extends ServiceBusQueueTriggerBas
 
 /**
  * A batch per invocation (up to host.json `maxMessageBatchSize`; trigger metadata as arrays, e.g.
- * `deliveryCountArray`, `messageIdArray`): members the handler reports are dead-lettered, the others completed;
- * an error abandons the whole batch, so every member must be safe to process again.
+ * `deliveryCountArray`, `messageIdArray`): completed as a whole on success; an error abandons the whole batch, so
+ * every member must be safe to process again.
  */
 export interface ServiceBusQueueBatchFunction extends ServiceBusQueueTriggerBase {
   cardinality: 'many';

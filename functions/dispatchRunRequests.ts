@@ -3,7 +3,7 @@ import type { InvocationContext } from '@azure/functions';
 import { acceptRunRequests, validateRunRequests } from '../shared/dispatch/accept';
 import { contextLogger } from '../shared/logger';
 import { Connections, Queues } from '../shared/names';
-import type { ServiceBusBatchResult, ServiceBusQueueBatchFunction } from './definition';
+import type { ServiceBusQueueBatchFunction } from './definition';
 import { runtime } from './runtime';
 
 /**
@@ -13,7 +13,7 @@ import { runtime } from './runtime';
  * where a batch can only be settled as a whole, and locally) and do not hold up the others; any other error fails
  * the whole batch, which is safe to redeliver (every write is idempotent).
  */
-export async function dispatchRunRequestsHandler(messages: unknown[], context: InvocationContext): Promise<ServiceBusBatchResult> {
+export async function dispatchRunRequestsHandler(messages: unknown[], context: InvocationContext): Promise<void> {
   const log = contextLogger(context);
   const deps = await runtime().dispatchDeps(log);
   const { valid, rejected } = validateRunRequests(messages, deps.catalog);
@@ -39,7 +39,6 @@ export async function dispatchRunRequestsHandler(messages: unknown[], context: I
     valid.map(({ index, request }) => ({ request, redelivered: Number(deliveryCounts[index] ?? 1) > 1 })),
     deps,
   );
-  return { deadLetter: [] };
 }
 
 export const dispatchRunRequests: ServiceBusQueueBatchFunction = {

@@ -1,5 +1,4 @@
 import type { app as azureApp, InvocationContext } from '@azure/functions';
-import { OrbiterError } from '../shared/errors';
 import type { FunctionDefinition, ServiceBusQueueBatchFunction } from './definition';
 
 /** Registers definitions with the Azure Functions programming model (only ever called inside the real host). */
@@ -37,26 +36,7 @@ export function registerWithAzure(app: typeof azureApp, defs: readonly FunctionD
   }
 }
 
-/**
- * Azure auto-completes or abandons a batch as a whole (autoCompleteMessages), so a member the handler wants
- * dead-lettered cannot be settled on its own there: the batch fails after the valid members were accepted (their
- * writes are idempotent, so every redelivery repeats them harmlessly) and Service Bus dead-letters the batch once
- * MaxDeliveryCount is reached; the error names each rejected message. The local host dead-letters just the members.
- */
+/** The batch as an array of bodies, whatever shape the host hands over (a single message arrives unwrapped). */
 export function azureBatchHandler(def: ServiceBusQueueBatchFunction): (messages: unknown, context: InvocationContext) => Promise<void> {
-  return async (messages, context) => {
-    const bodies = Array.isArray(messages) ? messages : [messages];
-    const result = await def.handler(bodies, context);
-    const rejected = result?.deadLetter ?? [];
-    if (rejected.length === 0) return;
-    const ids = (context.triggerMetadata?.['messageIdArray'] as unknown[] | undefined) ?? [];
-    const named = rejected.map((r) => `${String(ids[r.index] ?? `#${r.index}`)} (${r.reason}: ${r.description})`);
-    throw new OrbiterError(
-      'MessageInvalid',
-      `${rejected.length} of ${bodies.length} messages cannot be processed: ${named.join('; ')}`.slice(0, 4000),
-      {
-        details: { rejected: rejected.map((r) => ({ messageId: ids[r.index], reason: r.reason })) },
-      },
-    );
-  };
+  return (messages, context) => def.handler(Array.isArray(messages) ? messages : [messages], context);
 }

@@ -7,11 +7,11 @@ import type { OrbiterConfig } from 'orbiter/shared/config';
 import { ensureError } from 'orbiter/shared/errors';
 import type { Logger } from 'orbiter/shared/logger';
 import type { StorageClients } from 'orbiter/shared/storage/clients';
+import { restStatus } from 'orbiter/shared/storage/restStatus';
 import type {
   BlobFunction,
   FunctionDefinition,
   HttpFunction,
-  ServiceBusBatchResult,
   ServiceBusQueueBatchFunction,
   ServiceBusQueueFunction,
   TimerFunction,
@@ -47,9 +47,8 @@ export interface InvocationOutcome {
   result?: unknown;
   error?: Error;
   durationMs: number;
-  /** Batch invocations: messages delivered, and how many of them the handler had dead-lettered. */
+  /** Batch invocations: messages delivered. */
   messages?: number;
-  deadLettered?: number;
 }
 
 /**
@@ -202,27 +201,13 @@ export class FunctionHost {
               msgs.map((m): unknown => m.body),
               ctx,
             ),
-          (o) => ({
-            ...o,
-            messages: msgs.length,
-            deadLettered: o.ok ? ((o.result as ServiceBusBatchResult | undefined)?.deadLetter?.length ?? 0) : 0,
-          }),
+          (o) => ({ ...o, messages: msgs.length }),
         );
         if (!outcome.ok) {
           await Promise.all(msgs.map((m) => settle(m, () => receiver.abandonMessage(m))));
           return;
         }
-        const rejected = new Map(((outcome.result as ServiceBusBatchResult | undefined)?.deadLetter ?? []).map((r) => [r.index, r]));
-        await Promise.all(
-          msgs.map((m, i) => {
-            const r = rejected.get(i);
-            return settle(m, () =>
-              r
-                ? receiver.deadLetterMessage(m, { deadLetterReason: r.reason, deadLetterErrorDescription: r.description })
-                : receiver.completeMessage(m),
-            );
-          }),
-        );
+        await Promise.all(msgs.map((m) => settle(m, () => receiver.completeMessage(m))));
       } finally {
         for (const b of batch) b.settled();
       }
@@ -385,7 +370,7 @@ export class FunctionHost {
         props = await blob.download();
         content = await readStream(props.readableStreamBody);
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) continue; // deleted since: nothing to process
+        if (restStatus(err) === 404) continue; // deleted since: nothing to process
         throw err;
       }
       const outcome = await this.invoke(
