@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { check, round, summarize, type BenchContext, type BenchResult } from './support/stats';
 
-/** What the composition root and the handlers require on first use rather than at import (functions/runtime.ts `lazy`, ingestNasa). */
+/** What the composition root and the handlers require on first use rather than at import (functions/composition.ts: each factory requires its module on first use). */
 const deferred = [
   'shared/storage/clients',
   'shared/runs/runStore',
@@ -117,7 +117,7 @@ export async function coldStart(ctx: BenchContext): Promise<BenchResult> {
     ],
     notes: [
       'Outside the Functions host, @azure/functions app.* only records the registrations (no worker channel): the import cost is module loading plus registration.',
-      `Heaviest dependencies alone (p50 of fresh processes): ${top}; a bare \`node -e 0\` takes ${bareNodeMs} ms. The Azure SDKs, axios and the NASA sources are required on first use (functions/runtime.ts), so the import loads ${modulesAtImport} modules (zod and the function definitions); loading the deferred ones afterwards took ${round(summarize(laterMs).p50, 0)} ms (p50), paid by the first invocation that needs them.`,
+      `Heaviest dependencies alone (p50 of fresh processes): ${top}; a bare \`node -e 0\` takes ${bareNodeMs} ms. The Azure SDKs, axios and the NASA sources are required on first use (functions/composition.ts), so the import loads ${modulesAtImport} modules (zod and the function definitions); loading the deferred ones afterwards took ${round(summarize(laterMs).p50, 0)} ms (p50), paid by the first invocation that needs them.`,
       `import CPU time p50 ${round(summarize(cpu).p50, 0)} ms (less sensitive to other processes than wall time).`,
       `import p95 ${round(imp.p95, 0)} ms, process p95 ${round(wall.p95, 0)} ms over ${reps} fresh processes (after one warm-up for the page cache); CPU contention inflates both.`,
     ],

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { onJobNotification } from '../shared/dispatch/notifications';
 import { contextLogger } from '../shared/logger';
 import type { HttpFunction } from './definition';
-import { runtime } from './runtime';
+import type { RunControlDeps } from './runControl';
+
+export type DatabricksWebhookDeps = RunControlDeps;
 
 /** Databricks job notification payload (webhook destination; ids arrive as strings): only the run id is used. */
 const numericId = z.union([
@@ -26,28 +28,30 @@ const problem = (status: number, detail: string): HttpResponseInit => ({
 });
 
 /** HTTP: Databricks job notifications short-cut the polling wait for a run's terminal state. */
-export async function databricksWebhookHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  if (!(request.headers.get('content-type') ?? '').includes('application/json')) return problem(415, 'expected application/json');
-  const text = await request.text();
-  if (text.length > 64 * 1024) return problem(413, 'notification too large');
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return problem(400, 'body is not valid JSON');
-  }
-  const n = jobNotification.safeParse(body);
-  if (!n.success) return problem(400, n.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const outcome = await onJobNotification(n.data, await runtime().dispatchDeps(contextLogger(context)));
-  // An unknown run is answered 202 too: Databricks would otherwise retry a notification nobody can use.
-  return { status: 202, jsonBody: { outcome } };
-}
+export const makeDatabricksWebhook =
+  (deps: DatabricksWebhookDeps) =>
+  async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    if (!(request.headers.get('content-type') ?? '').includes('application/json')) return problem(415, 'expected application/json');
+    const text = await request.text();
+    if (text.length > 64 * 1024) return problem(413, 'notification too large');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return problem(400, 'body is not valid JSON');
+    }
+    const n = jobNotification.safeParse(body);
+    if (!n.success) return problem(400, n.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const outcome = await onJobNotification(n.data, await deps.dispatch(contextLogger(context)));
+    // An unknown run is answered 202 too: Databricks would otherwise retry a notification nobody can use.
+    return { status: 202, jsonBody: { outcome } };
+  };
 
-export const databricksWebhook: HttpFunction = {
+export const databricksWebhook = (deps: DatabricksWebhookDeps): HttpFunction => ({
   kind: 'http',
   name: 'databricksWebhook',
   route: 'hooks/databricks-jobs',
   methods: ['POST'],
   authLevel: 'function',
-  handler: databricksWebhookHandler,
-};
+  handler: makeDatabricksWebhook(deps),
+});

@@ -4,7 +4,9 @@ import { acceptRunRequests, validateRunRequests } from '../shared/dispatch/accep
 import { contextLogger } from '../shared/logger';
 import { Connections, Queues } from '../shared/names';
 import type { ServiceBusQueueBatchFunction } from './definition';
-import { runtime } from './runtime';
+import type { RunControlDeps } from './runControl';
+
+export type DispatchRunRequestsDeps = RunControlDeps;
 
 /**
  * Service Bus (run-requests), a batch per invocation: validate each message, then add landed blobs to their
@@ -13,39 +15,41 @@ import { runtime } from './runtime';
  * where a batch can only be settled as a whole, and locally) and do not hold up the others; any other error fails
  * the whole batch, which is safe to redeliver (every write is idempotent).
  */
-export async function dispatchRunRequestsHandler(messages: unknown[], context: InvocationContext): Promise<void> {
-  const log = contextLogger(context);
-  const deps = await runtime().dispatchDeps(log);
-  const { valid, rejected } = validateRunRequests(messages, deps.catalog);
-  const deliveryCounts = (context.triggerMetadata?.['deliveryCountArray'] as unknown[] | undefined) ?? [];
-  const ids = (context.triggerMetadata?.['messageIdArray'] as unknown[] | undefined) ?? [];
-  for (const r of rejected) {
-    const body = messages[r.index];
-    const id =
-      ids[r.index] !== undefined
-        ? String(ids[r.index])
-        : createHash('sha256')
-            .update(JSON.stringify(body) ?? String(body))
-            .digest('hex')
-            .slice(0, 32);
-    log.error('run request rejected: parked in the dead-letter queue of run-failures', {
-      messageId: id,
-      reason: r.reason,
-      description: r.description,
-    });
-    await deps.failures.parkMessage({ messageId: `rejected-${id}`, body, reason: r.reason, description: r.description });
-  }
-  await acceptRunRequests(
-    valid.map(({ index, request }) => ({ request, redelivered: Number(deliveryCounts[index] ?? 1) > 1 })),
-    deps,
-  );
-}
+export const makeDispatchRunRequests =
+  (app: DispatchRunRequestsDeps) =>
+  async (messages: unknown[], context: InvocationContext): Promise<void> => {
+    const log = contextLogger(context);
+    const deps = await app.dispatch(log);
+    const { valid, rejected } = validateRunRequests(messages, deps.catalog);
+    const deliveryCounts = (context.triggerMetadata?.['deliveryCountArray'] as unknown[] | undefined) ?? [];
+    const ids = (context.triggerMetadata?.['messageIdArray'] as unknown[] | undefined) ?? [];
+    for (const r of rejected) {
+      const body = messages[r.index];
+      const id =
+        ids[r.index] !== undefined
+          ? String(ids[r.index])
+          : createHash('sha256')
+              .update(JSON.stringify(body) ?? String(body))
+              .digest('hex')
+              .slice(0, 32);
+      log.error('run request rejected: parked in the dead-letter queue of run-failures', {
+        messageId: id,
+        reason: r.reason,
+        description: r.description,
+      });
+      await deps.failures.parkMessage({ messageId: `rejected-${id}`, body, reason: r.reason, description: r.description });
+    }
+    await acceptRunRequests(
+      valid.map(({ index, request }) => ({ request, redelivered: Number(deliveryCounts[index] ?? 1) > 1 })),
+      deps,
+    );
+  };
 
-export const dispatchRunRequests: ServiceBusQueueBatchFunction = {
+export const dispatchRunRequests = (deps: DispatchRunRequestsDeps): ServiceBusQueueBatchFunction => ({
   kind: 'serviceBusQueue',
   name: 'dispatchRunRequests',
   queueName: Queues.runRequests,
   connection: Connections.serviceBus,
   cardinality: 'many',
-  handler: dispatchRunRequestsHandler,
-};
+  handler: makeDispatchRunRequests(deps),
+});

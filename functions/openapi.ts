@@ -5,17 +5,16 @@ import { originOf } from '../shared/api/request';
 import type { HttpFunction } from './definition';
 
 /** GET /api/openapi.json (anonymous): the OpenAPI 3.1 document generated from the API's zod schemas. */
-export function openapiHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return apiCall(request, context, () =>
-    Promise.resolve(json(200, buildOpenApi(originOf(request) || '/'), { 'cache-control': 'public, max-age=300' })),
-  );
-}
+export const makeOpenapi =
+  () =>
+  (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
+    apiCall(request, context, () => Promise.resolve(json(200, buildOpenApi(originOf(request) || '/'), { 'cache-control': 'public, max-age=300' })));
 
-export const openapi: HttpFunction = {
+export const openapi = (): HttpFunction => ({
   kind: 'http',
   name: 'openapi',
   route: 'openapi.json',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: openapiHandler,
-};
+  handler: makeOpenapi(),
+});

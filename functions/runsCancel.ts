@@ -4,22 +4,23 @@ import { apiCall, json } from '../shared/api/http';
 import { originOf } from '../shared/api/request';
 import { cancelRun } from '../shared/api/runs';
 import type { HttpFunction } from './definition';
-import { apiAuthMode, runApiAuthLevel, runApiDeps } from './runsApi';
+import { runApiAuthLevel, type RunApiTriggerDeps } from './runsApi';
 
 /** POST /api/runs/{id}/cancel: 200 cancelled before dispatch, 202 cancel asked of Databricks, 409 already finished. */
-export function runsCancelHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return apiCall(request, context, async () => {
-    authorize(request, apiAuthMode(), [ApiRoles.request]);
-    const out = await cancelRun(request.params['id'], originOf(request), await runApiDeps());
-    return json(out.status, out.body);
-  });
-}
+export const makeRunsCancel =
+  (deps: RunApiTriggerDeps) =>
+  (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
+    apiCall(request, context, async () => {
+      authorize(request, deps.apiAuthMode, [ApiRoles.request]);
+      const out = await cancelRun(request.params['id'], originOf(request), await deps.runApi());
+      return json(out.status, out.body);
+    });
 
-export const runsCancel: HttpFunction = {
+export const runsCancel = (deps: RunApiTriggerDeps): HttpFunction => ({
   kind: 'http',
   name: 'runsCancel',
   route: 'runs/{id}/cancel',
   methods: ['POST'],
-  authLevel: runApiAuthLevel,
-  handler: runsCancelHandler,
-};
+  authLevel: runApiAuthLevel(deps.apiAuthMode),
+  handler: makeRunsCancel(deps),
+});

@@ -4,21 +4,22 @@ import { apiCall, json } from '../shared/api/http';
 import { originOf } from '../shared/api/request';
 import { getRun } from '../shared/api/runs';
 import type { HttpFunction } from './definition';
-import { apiAuthMode, runApiAuthLevel, runApiDeps } from './runsApi';
+import { runApiAuthLevel, type RunApiTriggerDeps } from './runsApi';
 
 /** GET /api/runs/{id} */
-export function runsGetHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return apiCall(request, context, async () => {
-    authorize(request, apiAuthMode(), [ApiRoles.read, ApiRoles.request]);
-    return json(200, await getRun(request.params['id'], originOf(request), await runApiDeps()));
-  });
-}
+export const makeRunsGet =
+  (deps: RunApiTriggerDeps) =>
+  (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
+    apiCall(request, context, async () => {
+      authorize(request, deps.apiAuthMode, [ApiRoles.read, ApiRoles.request]);
+      return json(200, await getRun(request.params['id'], originOf(request), await deps.runApi()));
+    });
 
-export const runsGet: HttpFunction = {
+export const runsGet = (deps: RunApiTriggerDeps): HttpFunction => ({
   kind: 'http',
   name: 'runsGet',
   route: 'runs/{id}',
   methods: ['GET'],
-  authLevel: runApiAuthLevel,
-  handler: runsGetHandler,
-};
+  authLevel: runApiAuthLevel(deps.apiAuthMode),
+  handler: makeRunsGet(deps),
+});

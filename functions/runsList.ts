@@ -4,21 +4,22 @@ import { apiCall, json } from '../shared/api/http';
 import { originOf, queryObject } from '../shared/api/request';
 import { listRuns } from '../shared/api/runs';
 import type { HttpFunction } from './definition';
-import { apiAuthMode, runApiAuthLevel, runApiDeps } from './runsApi';
+import { runApiAuthLevel, type RunApiTriggerDeps } from './runsApi';
 
 /** GET /api/runs?dataset=&job=&state=&since=&limit=&cursor= */
-export function runsListHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return apiCall(request, context, async () => {
-    authorize(request, apiAuthMode(), [ApiRoles.read, ApiRoles.request]);
-    return json(200, await listRuns(queryObject(request), originOf(request), await runApiDeps()));
-  });
-}
+export const makeRunsList =
+  (deps: RunApiTriggerDeps) =>
+  (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
+    apiCall(request, context, async () => {
+      authorize(request, deps.apiAuthMode, [ApiRoles.read, ApiRoles.request]);
+      return json(200, await listRuns(queryObject(request), originOf(request), await deps.runApi()));
+    });
 
-export const runsList: HttpFunction = {
+export const runsList = (deps: RunApiTriggerDeps): HttpFunction => ({
   kind: 'http',
   name: 'runsList',
   route: 'runs',
   methods: ['GET'],
-  authLevel: runApiAuthLevel,
-  handler: runsListHandler,
-};
+  authLevel: runApiAuthLevel(deps.apiAuthMode),
+  handler: makeRunsList(deps),
+});

@@ -136,3 +136,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return Object.freeze(parsed.data);
 }
+
+/**
+ * The Run API's auth mode alone, as loadConfig reads it: the functions' auth levels depend on it when they are
+ * registered, before the rest of the configuration is read.
+ */
+export function apiAuthModeOf(env: Readonly<Record<string, string | undefined>>): OrbiterConfig['API_AUTH_MODE'] {
+  const v = env['API_AUTH_MODE'];
+  // An invalid value is loadConfig's to report (naming it); until then the stricter function keys apply.
+  return configSchema.shape.API_AUTH_MODE.safeParse(v === '' ? undefined : v).data ?? 'function-key';
+}

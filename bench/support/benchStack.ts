@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resetRuntime } from '../../functions/runtime';
 import { createPinoLogger, silentLogger } from '../../shared/logger';
 import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
 import type { NotebookRunner } from '@orbiter/databricks-emulator/notebookRunner';
@@ -21,8 +20,7 @@ export interface BenchStack {
 /**
  * The local stack (Azurite, Service Bus emulator, functions host, blob watcher) with the dispatcher pointed at a
  * second Databricks emulator whose notebook runner does no work, behind a counting proxy. startStack's own emulator
- * (real PySpark runner) stays idle: the functions read DATABRICKS_HOST from the environment on first use, so
- * swapping it and resetting the runtime redirects every Jobs API call without touching the stack.
+ * (real PySpark runner) stays idle: the functions are composed with the proxy as their DATABRICKS_HOST.
  */
 export async function startBenchStack(o: {
   repoRoot: string;
@@ -52,6 +50,7 @@ export async function startBenchStack(o: {
       ...(await freeStackPorts()),
       nasaMode: 'replay',
       timers: false,
+      databricksHost: proxy.url,
       env: {
         ORBITER_FUNCTION_KEY: 'bench-function-key-0123456789',
         DISPATCH_POLL_INITIAL_MS: String(o.pollInitialMs ?? 1000),
@@ -69,8 +68,6 @@ export async function startBenchStack(o: {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  process.env['DATABRICKS_HOST'] = proxy.url;
-  await resetRuntime();
   return {
     stack,
     databricks,

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
-import { runtime } from '../../functions/runtime';
 import type { CompletionEvent } from '../../shared/dispatch/completionEvent';
 import type { CycleSummary } from '../../shared/ingest/ingestCycle';
 import { createPinoLogger } from '../../shared/logger';
@@ -86,7 +85,7 @@ describe('end to end: landing → run request → Databricks run → completion 
       expect(msgs[0]!.body).toMatchObject({ orbiter_run_id: run.runId, result_state: 'SUCCESS' });
 
       // The notebooks really ran: the run's output names the gold tables it wrote.
-      const jobs = await runtime().jobs();
+      const jobs = await stack.app.jobs();
       const dbxRun = await jobs.getRun(run.databricksRunId!);
       expect(dbxRun.tasks?.map((t) => t.task_key).sort()).toEqual(['bronze', 'gold', 'silver']);
       expect(dbxRun.tasks?.every((t) => t.state?.result_state === 'SUCCESS')).toBe(true);

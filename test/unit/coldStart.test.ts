@@ -1,6 +1,6 @@
 /**
  * Cold start: the Functions host imports every function definition before the first invocation, so the heavy clients
- * must be required on first use (functions/runtime.ts, the handlers), never at import. A top-level import of one of
+ * must be required on first use (functions/composition.ts), never at import. A top-level import of one of
  * these packages anywhere under functions/all.ts fails this test.
  */
 const deferred = [
@@ -25,7 +25,8 @@ describe('importing the function app', () => {
       }
 
       const { allFunctions } = require('../../functions/all') as typeof import('../../functions/all');
-      expect(allFunctions.length).toBeGreaterThan(0);
+      const { composeApp } = require('../../functions/composition') as typeof import('../../functions/composition');
+      expect(allFunctions(composeApp({})).length).toBeGreaterThan(0);
     });
     expect(loaded).toEqual([]);
   });
@@ -40,17 +41,13 @@ describe('importing the function app', () => {
         });
       }
 
-      const { Runtime } = require('../../functions/runtime') as typeof import('../../functions/runtime');
-
-      const { loadConfig } = require('../../shared/config') as typeof import('../../shared/config');
-      const rt = new Runtime(
-        loadConfig({
-          OrbiterLake: 'UseDevelopmentStorage=true',
-          ServiceBusConnection: 'Endpoint=sb://localhost;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true',
-        }),
-      );
-      expect(rt.storage.blobs.accountName).toBe('devstoreaccount1');
-      expect(rt.bus).toBeDefined();
+      const { composeApp } = require('../../functions/composition') as typeof import('../../functions/composition');
+      const app = composeApp({
+        OrbiterLake: 'UseDevelopmentStorage=true',
+        ServiceBusConnection: 'Endpoint=sb://localhost;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true',
+      });
+      expect(app.storage().blobs.accountName).toBe('devstoreaccount1');
+      expect(app.bus()).toBeDefined();
     });
     expect(loaded).toEqual(expect.arrayContaining(['@azure/storage-blob', '@azure/identity', '@azure/service-bus']));
   });

@@ -2,6 +2,7 @@
 import { InvocationContext, type app as azureApp } from '@azure/functions';
 import type { ServiceBusQueueBatchFunction } from '../../functions/definition';
 import { dispatchRunRequests } from '../../functions/dispatchRunRequests';
+import { fakeDeps } from '../support/dispatchFakes';
 import { azureBatchHandler, registerWithAzure } from '../../functions/register';
 
 function fakeApp() {
@@ -18,7 +19,7 @@ const ctx = (meta: Record<string, unknown>) =>
 describe('batch Service Bus functions in Azure', () => {
   it('dispatchRunRequests is registered with cardinality many', () => {
     const { app, registered } = fakeApp();
-    registerWithAzure(app, [dispatchRunRequests]);
+    registerWithAzure(app, [dispatchRunRequests({ dispatch: async () => fakeDeps({ t: 0 }) })]);
     expect(registered).toHaveLength(1);
     expect(registered[0]!.options).toMatchObject({ queueName: 'run-requests', connection: 'ServiceBusConnection', cardinality: 'many' });
   });

@@ -2,13 +2,11 @@
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { allFunctions } from 'orbiter/functions/all';
+import { composeApp } from 'orbiter/functions/composition';
 import type { BlobFunction } from 'orbiter/functions/definition';
-import { resetRuntime } from 'orbiter/functions/runtime';
-import { loadConfig } from 'orbiter/shared/config';
 import { ensureError } from 'orbiter/shared/errors';
 import { createPinoLogger, type Logger } from 'orbiter/shared/logger';
 import { Containers, Tables } from 'orbiter/shared/names';
-import { createStorageClients } from 'orbiter/shared/storage/clients';
 import { findAppRoot } from './appRoot';
 import { BlobWatcher } from './blobWatcher';
 import { mergeSettings, readLocalSettings, readSettingsFile } from './settings';
@@ -46,15 +44,15 @@ export interface LocalHost {
 export async function startLocalHost(o: LocalHostOptions): Promise<LocalHost> {
   const fileSettings = o.settingsFile ? readSettingsFile(o.settingsFile) : readLocalSettings(o.repoRoot);
   const settings = mergeSettings({ FUNCTIONS_WORKER_RUNTIME: 'node' }, fileSettings, o.env, undefined);
-  const config = loadConfig(settings);
-  // The functions read their settings from the environment, exactly as under the real host.
-  for (const [k, v] of Object.entries(settings)) process.env[k] = v;
-  await resetRuntime();
+  // The app's dependencies from these settings, through the app's own composition root (as in Azure from the environment).
+  const app = composeApp(settings);
+  const config = app.config();
   const { key } = resolveFunctionKey(settings['ORBITER_FUNCTION_KEY'], join(o.dataDir, 'function-key'));
-  const storage = createStorageClients(config);
+  const storage = app.storage();
   for (const c of Object.values(Containers)) await storage.blobs.getContainerClient(c).createIfNotExists();
+  const definitions = allFunctions(app);
   const host = new FunctionHost({
-    definitions: allFunctions,
+    definitions,
     config,
     settings,
     storage,
@@ -69,7 +67,7 @@ export async function startLocalHost(o: LocalHostOptions): Promise<LocalHost> {
   let watcher: BlobWatcher | undefined;
   if (o.watchBlobs) {
     watcher = new BlobWatcher({
-      targets: allFunctions
+      targets: definitions
         .filter((d): d is BlobFunction => d.kind === 'blob')
         .map((d) => ({ container: storage.blobs.getContainerClient(d.path.split('/')[0]!), functionName: d.name })),
       receiptsTable: storage.table(Tables.blobReceipts),
@@ -87,7 +85,7 @@ export async function startLocalHost(o: LocalHostOptions): Promise<LocalHost> {
     stop: async () => {
       await watcher?.stop();
       await host.stop();
-      await resetRuntime();
+      await app.close();
     },
   };
 }

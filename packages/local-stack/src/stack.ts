@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { allFunctions } from 'orbiter/functions/all';
+import { composeApp, type AppDeps } from 'orbiter/functions/composition';
 import type { BlobFunction } from 'orbiter/functions/definition';
-import { resetRuntime } from 'orbiter/functions/runtime';
-import { loadConfig, type OrbiterConfig } from 'orbiter/shared/config';
+import type { OrbiterConfig } from 'orbiter/shared/config';
 import { Containers, Tables } from 'orbiter/shared/names';
 import type { Logger } from 'orbiter/shared/logger';
-import { createStorageClients, type StorageClients } from 'orbiter/shared/storage/clients';
+import type { StorageClients } from 'orbiter/shared/storage/clients';
 import { FunctionHost } from '@orbiter/functions-host/functionHost';
 import { serviceBusHostOptions } from '@orbiter/functions-host/hostJson';
 import { resolveFunctionKey } from '@orbiter/functions-host/functionKey';
@@ -37,6 +37,8 @@ export interface StackOptions {
   logger: Logger;
   /** Databricks emulator port (0 = any free one). */
   databricksPort?: number;
+  /** The workspace the functions call instead of the stack's own emulator (the benchmarks' no-work one). */
+  databricksHost?: string;
   /** Notebook tasks (Spark JVMs) running at once. */
   maxParallelTasks?: number;
   /** Dashboard port (0 = any free one); the dashboard is off when undefined. */
@@ -49,6 +51,8 @@ export interface StackOptions {
 export interface Stack {
   host: FunctionHost;
   watcher: BlobWatcher;
+  /** The app's dependencies, built once from the stack's settings (the functions run on these). */
+  app: AppDeps;
   config: OrbiterConfig;
   settings: Record<string, string>;
   functionKey: string;
@@ -148,18 +152,17 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         // The stack's own peers always win: it started them.
         OrbiterLake: azurite.connectionString,
         ServiceBusConnection: serviceBus.connectionString,
-        DATABRICKS_HOST: databricks.url,
+        DATABRICKS_HOST: o.databricksHost ?? databricks.url,
       },
     );
-    const config = loadConfig(settings);
-    // The functions read their settings from the environment, exactly as under the real host.
-    for (const [k, v] of Object.entries(settings)) process.env[k] = v;
-    await resetRuntime();
-    stops.push(() => resetRuntime());
-
-    const storage = createStorageClients(config);
+    // The functions' dependencies, built from the stack's settings through the app's own composition root.
+    const app = composeApp(settings);
+    stops.push(() => app.close());
+    const config = app.config();
+    const storage = app.storage();
+    const definitions = allFunctions(app);
     const host = new FunctionHost({
-      definitions: allFunctions,
+      definitions,
       config,
       settings,
       storage,
@@ -167,7 +170,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       logger: o.logger,
       port: o.hostPort,
       timers: o.timers,
-      serviceBus: allFunctions.some((d) => d.kind === 'serviceBusQueue'),
+      serviceBus: definitions.some((d) => d.kind === 'serviceBusQueue'),
       ...serviceBusHostOptions(o.repoRoot),
     });
     await host.start();
@@ -178,7 +181,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 
     for (const c of Object.values(Containers)) await storage.blobs.getContainerClient(c).createIfNotExists();
     const watcher = new BlobWatcher({
-      targets: allFunctions
+      targets: definitions
         .filter((d): d is BlobFunction => d.kind === 'blob')
         .map((d) => ({ container: storage.blobs.getContainerClient(d.path.split('/')[0]!), functionName: d.name })),
       receiptsTable: storage.table(Tables.blobReceipts),
@@ -207,6 +210,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     return {
       host,
       watcher,
+      app,
       config,
       settings,
       functionKey: key,

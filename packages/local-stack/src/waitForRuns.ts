@@ -1,4 +1,3 @@
-import { runtime } from 'orbiter/functions/runtime';
 import { terminalRunStates, type RunRecord } from 'orbiter/shared/runs/runStore';
 import type { Stack } from './stack';
 
@@ -14,7 +13,7 @@ export async function waitForRuns(stack: Stack, timeoutMs: number, onProgress?: 
   let runs: RunRecord[] = [];
   const started = Date.now();
   while (Date.now() < deadline) {
-    runs = (await runtime().runs.list({ limit: 1000 })).runs;
+    runs = (await stack.app.runs().list({ limit: 1000 })).runs;
     const key = runs
       .map((r) => `${r.runId}:${r.state}`)
       .sort()

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import Long from 'long';
 import { allFunctions } from '../../../functions/all';
-import { resetRuntime } from '../../../functions/runtime';
+import { composeApp } from '../../../functions/composition';
 import { FunctionHost } from '@orbiter/functions-host/functionHost';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '@orbiter/servicebus-emulator/emulator';
 import { loadConfig } from '../../../shared/config';
@@ -85,14 +85,12 @@ export async function startApiHarness(extraSettings: Record<string, string> = {}
     ORBITER_FUNCTION_KEY: FUNCTION_KEY,
     ...extraSettings,
   };
-  const saved = Object.fromEntries(Object.keys(settings).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(settings)) process.env[k] = v;
-  await resetRuntime();
+  const app = composeApp(settings);
   const config = loadConfig(settings);
   const storage = createStorageClients(config);
   await storage.blobs.getContainerClient(Containers.raw).createIfNotExists();
   const host = new FunctionHost({
-    definitions: allFunctions,
+    definitions: allFunctions(app),
     config,
     settings,
     storage,
@@ -164,14 +162,10 @@ export async function startApiHarness(extraSettings: Record<string, string> = {}
     async stop() {
       await bus.close().catch(() => undefined);
       await host.stop();
-      await resetRuntime();
+      await app.close();
       await databricks.close();
       await serviceBus.close();
       await azurite.stop();
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
     },
   };
 }

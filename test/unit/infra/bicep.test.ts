@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { allFunctions } from '../../../functions/all';
+import { composeApp } from '../../../functions/composition';
 import { configSchema, loadConfig } from '../../../shared/config';
 import { Connections, Containers, Queues, Subscriptions, Tables, Topics } from '../../../shared/names';
 import {
@@ -25,6 +26,8 @@ import { REPO_ROOT } from './support/bundle';
  * (modules exist, parameters are passed and declared). `az bicep build` runs in the user workflow; it cannot run here.
  */
 
+/** The app's functions (their definitions only: no client is created until a handler runs). */
+const appFunctions = allFunctions(composeApp({}));
 const main = readBicep('main.bicep');
 const mainParameters = JSON.parse(readFileSync(join(INFRA_DIR, 'main.parameters.json'), 'utf8')) as {
   parameters: Record<string, { value: unknown }>;
@@ -128,7 +131,7 @@ describe('names shared with the code (shared/names.ts)', () => {
 
   it('subscribes the Event Grid-source blob function of the app to the raw container', () => {
     const name = stringLiteral(varText(main, 'blobTriggerFunctionName'));
-    const fn = allFunctions.find((f) => f.name === name);
+    const fn = appFunctions.find((f) => f.name === name);
     expect(fn).toMatchObject({ kind: 'blob', connection: Connections.lake, path: `${Containers.raw}/{name}` });
     expect(stringLiteral(varText(main, 'blobTriggerContainerName'))).toBe(Containers.raw);
   });
@@ -176,7 +179,7 @@ describe('Function App settings against the config schema (shared/config.ts)', (
   });
 
   it('sets every %SETTING% a function binding refers to', () => {
-    for (const fn of allFunctions) {
+    for (const fn of appFunctions) {
       for (const value of Object.values(fn)) {
         const m = typeof value === 'string' ? /^%(.+)%$/.exec(value) : null;
         if (m) expect({ fn: fn.name, setting: m[1], set: settings.has(m[1]!) }).toEqual({ fn: fn.name, setting: m[1], set: true });
