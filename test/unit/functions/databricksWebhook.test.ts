@@ -1,0 +1,53 @@
+import { makeDatabricksWebhook } from '../../../functions/databricksWebhook';
+import { acceptRunRequest } from '../../../shared/dispatch/accept';
+import { handleControl } from '../../../shared/dispatch/control';
+import { blobRequest, fakeDeps, T0 } from '../../support/dispatchFakes';
+import { httpRequest, invocation } from '../../support/invocation';
+
+const URL_ = 'http://localhost:7071/api/hooks/databricks-jobs';
+
+async function dispatchedRun() {
+  const deps = fakeDeps({ t: T0 });
+  await acceptRunRequest(blobRequest(1), deps);
+  await handleControl(deps.scheduler.sent.shift()!.msg, deps);
+  deps.scheduler.sent.length = 0;
+  const rec = [...deps.runs.rows.values()][0]!.record;
+  return { deps, rec, handler: makeDatabricksWebhook({ dispatch: () => Promise.resolve(deps) }) };
+}
+
+describe('databricksWebhook', () => {
+  it('a notification for a known run schedules one immediate poll of it', async () => {
+    const { deps, rec, handler } = await dispatchedRun();
+    const res = await handler(
+      httpRequest({ method: 'POST', url: URL_, json: { event_type: 'jobs.on_success', run: { run_id: String(rec.databricksRunId) } } }),
+      invocation('databricksWebhook'),
+    );
+    expect(res).toMatchObject({ status: 202, jsonBody: { outcome: 'polled' } });
+    expect(deps.scheduler.sent.map((s) => s.msg)).toEqual([
+      expect.objectContaining({ schema: 'orbiter.run-poll', runId: rec.runId, databricksRunId: rec.databricksRunId, once: true }),
+    ]);
+  });
+
+  it('an unknown run is answered 202 too (Databricks would retry it forever) and schedules nothing', async () => {
+    const { deps, handler } = await dispatchedRun();
+    const res = await handler(
+      httpRequest({ method: 'POST', url: URL_, json: { event_type: 'jobs.on_failure', run: { run_id: 424242 } } }),
+      invocation('databricksWebhook'),
+    );
+    expect(res).toMatchObject({ status: 202, jsonBody: { outcome: 'unknown-run' } });
+    expect(deps.scheduler.sent).toEqual([]);
+  });
+
+  it('refuses what is not a JSON notification, naming the problem', async () => {
+    const { handler } = await dispatchedRun();
+    const ctx = invocation('databricksWebhook');
+    expect(await handler(httpRequest({ method: 'POST', url: URL_, body: 'x', headers: { 'content-type': 'text/plain' } }), ctx)).toMatchObject({
+      status: 415,
+    });
+    expect(
+      await handler(httpRequest({ method: 'POST', url: URL_, body: '{nope', headers: { 'content-type': 'application/json' } }), ctx),
+    ).toMatchObject({ status: 400, jsonBody: { detail: 'body is not valid JSON' } });
+    const bad = await handler(httpRequest({ method: 'POST', url: URL_, json: { event_type: 'jobs.on_success', run: { run_id: '../x' } } }), ctx);
+    expect(bad).toMatchObject({ status: 400, jsonBody: { detail: expect.stringContaining('run.run_id') as string } });
+  });
+});
