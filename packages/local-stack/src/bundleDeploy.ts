@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+
+export interface BundleDeployOptions {
+  repoRoot: string;
+  /** The workspace to deploy into (the local Databricks emulator). */
+  host: string;
+  token: string;
+  /** Bundle target (default local). */
+  target?: string;
+  /** Extra environment (e.g. BUNDLE_VAR_*). */
+  env?: Record<string, string | undefined>;
+}
+
+export interface DatabricksCli {
+  /** The official CLI binary (built once per machine by scripts/setup-databricks-cli.sh). */
+  binary: string;
+  /** bin folder of the Python environment the wheel is built in (scripts/setup-bundle-python.sh). */
+  pythonBin: string;
+}
+
+const lastLine = (text: string): string => text.trim().split('\n').pop() ?? '';
+
+/** Builds (once per machine) the official Databricks CLI and the bundle's build environment; returns their paths. */
+export async function setupDatabricksCli(repoRoot: string): Promise<DatabricksCli> {
+  const [cli, python] = await Promise.all([
+    exec('bash', [join(repoRoot, 'scripts', 'setup-databricks-cli.sh')], { maxBuffer: 16 * 1024 * 1024 }),
+    exec('bash', [join(repoRoot, 'scripts', 'setup-bundle-python.sh')], { maxBuffer: 16 * 1024 * 1024 }),
+  ]);
+  return { binary: lastLine(cli.stdout), pythonBin: lastLine(python.stdout) };
+}
+
+/** The environment the CLI runs with: only the given workspace and token, never a profile of the user's. */
+export function cliEnv(cli: DatabricksCli, o: Pick<BundleDeployOptions, 'host' | 'token' | 'env'>): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    ...o.env,
+    PATH: `${cli.pythonBin}:${process.env['PATH'] ?? ''}`,
+    DATABRICKS_HOST: o.host,
+    DATABRICKS_TOKEN: o.token,
+    DATABRICKS_AUTH_TYPE: 'pat',
+    DATABRICKS_CONFIG_FILE: '/dev/null',
+    DATABRICKS_CONFIG_PROFILE: undefined,
+    DATABRICKS_CLI_DO_NOT_TRACK: 'true',
+  };
+}
+
+/**
+ * `databricks bundle deploy -t <target>` from notebooks/ (the bundle root) with the official CLI. Throws with the
+ * CLI's own output when it fails. Returns how long the deploy took.
+ */
+export async function deployBundle(o: BundleDeployOptions, cli?: DatabricksCli): Promise<{ ms: number; output: string }> {
+  const tools = cli ?? (await setupDatabricksCli(o.repoRoot));
+  const started = Date.now();
+  try {
+    const { stdout, stderr } = await exec(tools.binary, ['bundle', 'deploy', '-t', o.target ?? 'local'], {
+      cwd: join(o.repoRoot, 'notebooks'),
+      env: cliEnv(tools, o),
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { ms: Date.now() - started, output: `${stdout}${stderr}` };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`databricks bundle deploy -t ${o.target ?? 'local'} failed:\n${e.stdout ?? ''}${e.stderr ?? e.message}`, { cause: err });
+  }
+}
