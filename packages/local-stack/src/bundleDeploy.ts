@@ -67,3 +67,24 @@ export async function deployBundle(o: BundleDeployOptions, cli?: DatabricksCli):
     throw new Error(`databricks bundle deploy -t ${o.target ?? 'local'} failed:\n${e.stdout ?? ''}${e.stderr ?? e.message}`, { cause: err });
   }
 }
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the official CLI with `args` in `cwd` against the given workspace; resolves with its exit code and output. */
+export async function runCli(
+  cli: DatabricksCli,
+  args: string[],
+  o: Pick<BundleDeployOptions, 'host' | 'token' | 'env'> & { cwd: string; timeoutMs?: number },
+): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await exec(cli.binary, args, { cwd: o.cwd, env: cliEnv(cli, o), maxBuffer: 16 * 1024 * 1024, timeout: o.timeoutMs ?? 600_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? e.message };
+  }
+}
