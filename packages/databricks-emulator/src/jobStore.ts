@@ -152,6 +152,8 @@ export class JobStore {
         timeout_seconds: 0,
         max_concurrent_runs: 1,
         format: 'MULTI_TASK',
+        // Jobs created through API 2.2 queue unless told otherwise.
+        queue: { enabled: true },
         ...rest,
         ...(withTasks && tasks ? { tasks } : {}),
         ...(withTasks && job_clusters ? { job_clusters } : {}),

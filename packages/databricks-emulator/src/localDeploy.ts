@@ -44,6 +44,14 @@ function expandWheelGlob(pattern: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => `${dir}${sep}${f}`) : [];
 }
 
+/**
+ * The lock file that serialises builds in a bundle folder on this machine: the quick deploy and the CLI's
+ * `bundle deploy` (packages/local-stack/src/bundleDeploy.ts) both build the wheel into <folder>/dist.
+ */
+export function artifactLock(folder: string): string {
+  return join(tmpdir(), `orbiter-artifact-${createHash('sha256').update(folder).digest('hex').slice(0, 16)}.lock`);
+}
+
 function newestSource(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -67,7 +75,7 @@ async function wheelsFor(bundle: LoadedBundle, pattern: string, env: Record<stri
     const sources = newestSource(artifact.path);
     return found.length > 0 && found.every((w) => statSync(w).mtimeMs >= sources) ? found : [];
   };
-  const lock = join(tmpdir(), `orbiter-artifact-${createHash('sha256').update(artifact?.path ?? pattern).digest('hex').slice(0, 16)}.lock`);
+  const lock = artifactLock(artifact?.path ?? dirname(pattern));
   const copyDir = mkdtempSync(join(tmpdir(), 'orbiter-wheels-'));
   // Under the lock: check freshness, build if needed, copy the wheels out.
   const script = `${artifact?.build ? `fresh=${fresh().length > 0 ? 1 : 0}; [ "$fresh" = 1 ] || { ${artifact.build}; } >&2 && ` : ''}cp ${JSON.stringify(dirname(pattern))}/${basename(pattern)} ${JSON.stringify(copyDir)}/`;
@@ -121,9 +129,10 @@ export async function deployBundleJobs(options: LocalDeployOptions): Promise<Loc
     for (const task of settings.tasks ?? []) {
       const out: Record<string, unknown> = { ...task };
       if (task.notebook_task) {
-        const given = task.notebook_task.notebook_path;
-        const file = existsSync(given) ? given : `${given}.py`;
-        if (!existsSync(file)) throw new Error(`${options.bundlePath}: job ${key} task ${task.task_key}: notebook ${given} does not exist`);
+        const file = task.notebook_task.notebook_path;
+        // As the CLI: a local notebook reference names an existing file, extension included.
+        if (!/\.(py|sql|scala|r|ipynb)$/i.test(file) || !existsSync(file))
+          throw new Error(`${options.bundlePath}: job ${key} task ${task.task_key}: notebook ${file} not found (a path with its extension, .py etc.)`);
         out['notebook_task'] = { ...task.notebook_task, notebook_path: await inWorkspace(file, 'file') };
       }
       if (task.libraries) {

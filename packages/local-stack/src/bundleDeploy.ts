@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { artifactLock } from '@orbiter/databricks-emulator/localDeploy';
 
 const exec = promisify(execFile);
 
@@ -56,8 +57,10 @@ export async function deployBundle(o: BundleDeployOptions, cli?: DatabricksCli):
   const tools = cli ?? (await setupDatabricksCli(o.repoRoot));
   const started = Date.now();
   try {
-    const { stdout, stderr } = await exec(tools.binary, ['bundle', 'deploy', '-t', o.target ?? 'local'], {
-      cwd: join(o.repoRoot, 'notebooks'),
+    // flock: one build of notebooks/dist at a time on this machine (parallel stacks, tests' quick deploys).
+    const bundleRoot = join(o.repoRoot, 'notebooks');
+    const { stdout, stderr } = await exec('flock', [artifactLock(bundleRoot), tools.binary, 'bundle', 'deploy', '-t', o.target ?? 'local'], {
+      cwd: bundleRoot,
       env: cliEnv(tools, o),
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -81,7 +84,9 @@ export async function runCli(
   o: Pick<BundleDeployOptions, 'host' | 'token' | 'env'> & { cwd: string; timeoutMs?: number },
 ): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await exec(cli.binary, args, { cwd: o.cwd, env: cliEnv(cli, o), maxBuffer: 16 * 1024 * 1024, timeout: o.timeoutMs ?? 600_000 });
+    // A deploy builds the bundle's artifacts: serialised with other builds of the same folder (see deployBundle).
+    const command = args[0] === 'bundle' && args[1] === 'deploy' ? ['flock', artifactLock(o.cwd), cli.binary] : [cli.binary];
+    const { stdout, stderr } = await exec(command[0]!, [...command.slice(1), ...args], { cwd: o.cwd, env: cliEnv(cli, o), maxBuffer: 16 * 1024 * 1024, timeout: o.timeoutMs ?? 600_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };

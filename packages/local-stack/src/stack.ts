@@ -59,6 +59,8 @@ export interface Stack {
   databricks: DatabricksEmulator;
   azurite: AzuriteHandle;
   monitoring?: LocalMonitoring;
+  /** How long `databricks bundle deploy -t local` took at start. */
+  bundleDeployMs: number;
   stop(): Promise<void>;
 }
 
@@ -220,6 +222,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       databricks,
       azurite,
       ...(monitoring ? { monitoring } : {}),
+      bundleDeployMs: deployed.ms,
       stop: stopAll,
     };
   } catch (err) {

@@ -124,8 +124,9 @@ describe('Jobs API client against the local Databricks emulator', () => {
     });
     // abfss://{zone}@... becomes the emulator's lake directory.
     expect(bronze.parameters['lake_root']).toBe(join(dir, 'lake'));
+    // The notebook deployed into the workspace (the bundle's notebooks/stage.py), not the repository's file.
     expect(bronze.notebookPath).toBe(
-      join(__dirname, '..', '..', '..', 'packages', 'databricks-emulator', 'test', 'fixtures', 'bundle', 'notebooks', 'stage.py'),
+      join(dir, 'work', 'workspace', 'files', 'objects', 'Users', 'local-emulator@orbiter.local', '.bundle', 'orbiter-test', 'dev', 'files', 'notebooks', 'stage.py'),
     );
 
     // get-output is per task run; the multi-task job run itself is refused like Databricks does.

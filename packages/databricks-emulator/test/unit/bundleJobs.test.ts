@@ -21,8 +21,8 @@ describe('bundle jobs for the quick deploy (localDeploy)', () => {
       ['silver', ['bronze']],
       ['gold', ['silver']],
     ]);
-    // ../notebooks/stage (no extension) resolves against resources/ (the deploy adds .py when uploading).
-    expect(pipeline.settings.tasks![2]!.notebook_task!.notebook_path).toBe(join(FIXTURE, 'notebooks', 'stage'));
+    // ../notebooks/stage.py resolves against resources/, the file that names it.
+    expect(pipeline.settings.tasks![2]!.notebook_task!.notebook_path).toBe(join(FIXTURE, 'notebooks', 'stage.py'));
     expect(pipeline.settings.max_concurrent_runs).toBe(1);
     // Jobs API defaults as the engine sees them: queueing on unless the job turns it off.
     expect(emulatorSettings(pipeline.settings).queue).toEqual({ enabled: true });
