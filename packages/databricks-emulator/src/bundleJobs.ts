@@ -95,7 +95,8 @@ function resolveNotebookPaths(resources: unknown, fileDir: string): void {
       if (!isObj(task)) continue;
       const nb = task['notebook_task'];
       if (isObj(nb) && typeof nb['notebook_path'] === 'string') nb['notebook_path'] = local(nb['notebook_path']);
-      for (const lib of Array.isArray(task['libraries']) ? task['libraries'] : []) if (isObj(lib) && typeof lib['whl'] === 'string') lib['whl'] = local(lib['whl']);
+      for (const lib of Array.isArray(task['libraries']) ? task['libraries'] : [])
+        if (isObj(lib) && typeof lib['whl'] === 'string') lib['whl'] = local(lib['whl']);
     }
   }
 }
@@ -213,6 +214,9 @@ export function loadBundle(bundlePath: string, options: LoadBundleOptions = {}):
   }
   const artifacts: BundleArtifact[] = Object.values(isObj(main['artifacts']) ? main['artifacts'] : {})
     .filter(isObj)
-    .map((a) => ({ path: resolve(root, typeof a['path'] === 'string' ? a['path'] : '.'), ...(typeof a['build'] === 'string' ? { build: a['build'] } : {}) }));
+    .map((a) => ({
+      path: resolve(root, typeof a['path'] === 'string' ? a['path'] : '.'),
+      ...(typeof a['build'] === 'string' ? { build: a['build'] } : {}),
+    }));
   return { name: bundleName, target: targetName, root, jobs, artifacts };
 }

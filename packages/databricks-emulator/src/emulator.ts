@@ -126,7 +126,8 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
   const workspace = new WorkspaceStore(join(stateDir, 'files'));
   const jobs = new JobStore(stateDir, identity.userName);
   const permissions = new PermissionStore(stateDir, {
-    exists: (type, id) => (type === 'jobs' ? /^\d+$/.test(id) && jobs.has(Number(id)) : /^\d+$/.test(id) && objectOfType(workspace, type, Number(id))),
+    exists: (type, id) =>
+      type === 'jobs' ? /^\d+$/.test(id) && jobs.has(Number(id)) : /^\d+$/.test(id) && objectOfType(workspace, type, Number(id)),
     owner: (type) => (type === 'jobs' ? identity.userName : undefined),
   });
   jobs.onDelete((id) => permissions.forget('jobs', String(id)));
@@ -175,7 +176,8 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
         const query: Record<string, string> = Object.fromEntries(parsed.searchParams.entries());
         // Host metadata is public on Databricks (clients read it before they authenticate).
         if (path !== '/.well-known/databricks-config') {
-          if (!req.headers.authorization) throw new ApiError(401, 'UNAUTHENTICATED', 'Credential was not sent or was of an unsupported type for this API.');
+          if (!req.headers.authorization)
+            throw new ApiError(401, 'UNAUTHENTICATED', 'Credential was not sent or was of an unsupported type for this API.');
           if (!authorised(req.headers.authorization)) throw new ApiError(401, 'UNAUTHENTICATED', 'Invalid access token.');
         }
         const route = routes[path];

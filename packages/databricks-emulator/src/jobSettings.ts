@@ -71,7 +71,8 @@ export type JobSettings = z.infer<typeof JobSettingsSchema>;
 
 /** Parses job settings from a request body, naming the first bad field as Databricks does. */
 export function parseJobSettings(value: unknown, field: string): JobSettings {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `${field} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `${field} must be an object`);
   const parsed = JobSettingsSchema.safeParse(value);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
@@ -82,7 +83,8 @@ export function parseJobSettings(value: unknown, field: string): JobSettings {
   if (dup !== undefined) throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `Task key ${dup} is used by more than one task.`);
   for (const t of parsed.data.tasks ?? [])
     for (const d of t.depends_on ?? [])
-      if (!keys.includes(d.task_key)) throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `Task ${t.task_key} depends on ${d.task_key}, which is not a task of the job.`);
+      if (!keys.includes(d.task_key))
+        throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `Task ${t.task_key} depends on ${d.task_key}, which is not a task of the job.`);
   return parsed.data;
 }
 

@@ -20,7 +20,9 @@ interface StoredJob {
 const StateSchema = z.object({
   version: z.literal(1),
   nextId: z.number().int(),
-  jobs: z.array(z.object({ job_id: z.number().int(), creator_user_name: z.string(), created_time: z.number(), settings: z.record(z.string(), z.unknown()) })),
+  jobs: z.array(
+    z.object({ job_id: z.number().int(), creator_user_name: z.string(), created_time: z.number(), settings: z.record(z.string(), z.unknown()) }),
+  ),
 });
 
 const invalid = (message: string): ApiError => new ApiError(400, 'INVALID_PARAMETER_VALUE', message);
@@ -80,7 +82,8 @@ export class JobStore {
     const job = this.job(body['job_id']);
     const next: Record<string, unknown> = { ...job.settings, ...((body['new_settings'] as Record<string, unknown> | undefined) ?? {}) };
     const remove = body['fields_to_remove'];
-    if (remove !== undefined && (!Array.isArray(remove) || remove.some((f) => typeof f !== 'string'))) throw invalid('fields_to_remove must be a list of field names');
+    if (remove !== undefined && (!Array.isArray(remove) || remove.some((f) => typeof f !== 'string')))
+      throw invalid('fields_to_remove must be a list of field names');
     for (const f of (remove as string[] | undefined) ?? []) delete next[f];
     this.put({ ...job, settings: parseJobSettings(next, 'new_settings') });
     return {};

@@ -40,8 +40,18 @@ export interface LocalDeployResult {
 
 function expandWheelGlob(pattern: string): string[] {
   const dir = dirname(pattern);
-  const re = new RegExp(`^${basename(pattern).split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => `${dir}${sep}${f}`) : [];
+  const re = new RegExp(
+    `^${basename(pattern)
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => re.test(f))
+        .sort()
+        .map((f) => `${dir}${sep}${f}`)
+    : [];
 }
 
 /**
@@ -80,10 +90,16 @@ async function wheelsFor(bundle: LoadedBundle, pattern: string, env: Record<stri
   // Under the lock: check freshness, build if needed, copy the wheels out.
   const script = `${artifact?.build ? `fresh=${fresh().length > 0 ? 1 : 0}; [ "$fresh" = 1 ] || { ${artifact.build}; } >&2 && ` : ''}cp ${JSON.stringify(dirname(pattern))}/${basename(pattern)} ${JSON.stringify(copyDir)}/`;
   try {
-    await exec('flock', [lock, 'bash', '-c', script], { cwd: artifact?.path ?? dirname(pattern), env: { ...process.env, ...env }, maxBuffer: 8 * 1024 * 1024 });
+    await exec('flock', [lock, 'bash', '-c', script], {
+      cwd: artifact?.path ?? dirname(pattern),
+      env: { ...process.env, ...env },
+      maxBuffer: 8 * 1024 * 1024,
+    });
   } catch (err) {
     const detail = (err as { stderr?: string }).stderr ?? (err as Error).message;
-    throw new Error(`no wheel for ${pattern}${artifact?.build ? ` (artifact build "${artifact.build}" in ${artifact.path})` : ''}: ${detail}`, { cause: err });
+    throw new Error(`no wheel for ${pattern}${artifact?.build ? ` (artifact build "${artifact.build}" in ${artifact.path})` : ''}: ${detail}`, {
+      cause: err,
+    });
   }
   return readdirSync(copyDir)
     .sort()
@@ -113,10 +129,16 @@ export async function deployBundleJobs(options: LocalDeployOptions): Promise<Loc
   const inWorkspace = async (local: string, kind: 'file' | 'wheel'): Promise<string> => {
     const known = uploaded.get(local);
     if (known) return known;
-    const target = kind === 'wheel' ? `${rootPath}/artifacts/.internal/${basename(local)}` : `${rootPath}/files/${relative(bundle.root, local).split(sep).join('/')}`;
+    const target =
+      kind === 'wheel'
+        ? `${rootPath}/artifacts/.internal/${basename(local)}`
+        : `${rootPath}/files/${relative(bundle.root, local).split(sep).join('/')}`;
     await upload(api, target, local);
     // A notebook source file becomes a notebook named without its extension, as in `bundle deploy`.
-    const path = kind === 'file' && /\.py$/.test(local) && readFileSync(local, 'utf8').startsWith('# Databricks notebook source') ? target.replace(/\.py$/, '') : target;
+    const path =
+      kind === 'file' && /\.py$/.test(local) && readFileSync(local, 'utf8').startsWith('# Databricks notebook source')
+        ? target.replace(/\.py$/, '')
+        : target;
     uploaded.set(local, path);
     return path;
   };
@@ -132,7 +154,9 @@ export async function deployBundleJobs(options: LocalDeployOptions): Promise<Loc
         const file = task.notebook_task.notebook_path;
         // As the CLI: a local notebook reference names an existing file, extension included.
         if (!/\.(py|sql|scala|r|ipynb)$/i.test(file) || !existsSync(file))
-          throw new Error(`${options.bundlePath}: job ${key} task ${task.task_key}: notebook ${file} not found (a path with its extension, .py etc.)`);
+          throw new Error(
+            `${options.bundlePath}: job ${key} task ${task.task_key}: notebook ${file} not found (a path with its extension, .py etc.)`,
+          );
         out['notebook_task'] = { ...task.notebook_task, notebook_path: await inWorkspace(file, 'file') };
       }
       if (task.libraries) {

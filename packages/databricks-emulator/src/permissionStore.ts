@@ -37,7 +37,10 @@ const AclEntry = z.looseObject({
   permission_level: z.string(),
 });
 const Body = z.looseObject({ access_control_list: z.array(AclEntry).default([]) });
-const Stored = z.record(z.string(), z.array(z.object({ principal: z.enum(['user_name', 'group_name', 'service_principal_name']), name: z.string(), level: z.string() })));
+const Stored = z.record(
+  z.string(),
+  z.array(z.object({ principal: z.enum(['user_name', 'group_name', 'service_principal_name']), name: z.string(), level: z.string() })),
+);
 
 const invalid = (message: string): ApiError => new ApiError(400, 'INVALID_PARAMETER_VALUE', message);
 
@@ -96,7 +99,12 @@ export class PermissionStore {
 
   private check(type: string, id: string): { singular: string; levels: string[] } {
     const kind = OBJECT_TYPES[type];
-    if (!kind) throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `The local workspace serves permissions of ${Object.keys(OBJECT_TYPES).join(', ')} (not ${type}).`);
+    if (!kind)
+      throw new ApiError(
+        404,
+        'ENDPOINT_NOT_FOUND',
+        `The local workspace serves permissions of ${Object.keys(OBJECT_TYPES).join(', ')} (not ${type}).`,
+      );
     if (!this.objects.exists(type, id)) throw new ApiError(404, 'RESOURCE_DOES_NOT_EXIST', `${kind.singular} ${id} does not exist.`);
     return kind;
   }
@@ -108,7 +116,8 @@ export class PermissionStore {
 
   private view(type: string, id: string): unknown {
     const kind = OBJECT_TYPES[type]!;
-    const direct = this.grants.get(`${type}/${id}`) ?? (type === 'jobs' ? [this.defaultOwner(type, id)].filter((g): g is Grant => g !== undefined) : []);
+    const direct =
+      this.grants.get(`${type}/${id}`) ?? (type === 'jobs' ? [this.defaultOwner(type, id)].filter((g): g is Grant => g !== undefined) : []);
     const root = type === 'jobs' ? '/jobs/' : '/directories/';
     return {
       object_id: `/${type}/${id}`,

@@ -85,9 +85,13 @@ export class WheelInstaller {
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     try {
-      await exec(this.options.python, ['-m', 'pip', 'install', '--no-deps', '--no-index', '--disable-pip-version-check', '--quiet', '--target', tmp, wheel], {
-        maxBuffer: 4 * 1024 * 1024,
-      });
+      await exec(
+        this.options.python,
+        ['-m', 'pip', 'install', '--no-deps', '--no-index', '--disable-pip-version-check', '--quiet', '--target', tmp, wheel],
+        {
+          maxBuffer: 4 * 1024 * 1024,
+        },
+      );
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       const detail = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').slice(-3).join(' ');

@@ -51,7 +51,8 @@ function json(body: Buffer): Record<string, unknown> {
   } catch {
     throw new ApiError(400, 'MALFORMED_REQUEST', 'Invalid JSON given in the body of the request - failed to parse');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError(400, 'MALFORMED_REQUEST', 'Request body must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ApiError(400, 'MALFORMED_REQUEST', 'Request body must be a JSON object');
   return parsed as Record<string, unknown>;
 }
 

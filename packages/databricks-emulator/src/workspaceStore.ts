@@ -195,7 +195,12 @@ export class WorkspaceStore {
     return entry && entry.object_type !== 'DIRECTORY' ? this.contentPath(path, entry) : undefined;
   }
 
-  private write(path: string, content: Buffer, overwrite: boolean, notebook: { language: NotebookLanguage; extension: string } | undefined): WorkspaceObjectInfo {
+  private write(
+    path: string,
+    content: Buffer,
+    overwrite: boolean,
+    notebook: { language: NotebookLanguage; extension: string } | undefined,
+  ): WorkspaceObjectInfo {
     const parent = this.entries.get(parentOf(path));
     if (!parent) throw new ApiError(404, 'RESOURCE_DOES_NOT_EXIST', `The parent folder (${parentOf(path)}) does not exist.`);
     if (parent.object_type !== 'DIRECTORY') throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `The parent (${parentOf(path)}) is not a folder.`);

@@ -86,7 +86,12 @@ export async function runCli(
   try {
     // A deploy builds the bundle's artifacts: serialised with other builds of the same folder (see deployBundle).
     const command = args[0] === 'bundle' && args[1] === 'deploy' ? ['flock', artifactLock(o.cwd), cli.binary] : [cli.binary];
-    const { stdout, stderr } = await exec(command[0]!, [...command.slice(1), ...args], { cwd: o.cwd, env: cliEnv(cli, o), maxBuffer: 16 * 1024 * 1024, timeout: o.timeoutMs ?? 600_000 });
+    const { stdout, stderr } = await exec(command[0]!, [...command.slice(1), ...args], {
+      cwd: o.cwd,
+      env: cliEnv(cli, o),
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: o.timeoutMs ?? 600_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };

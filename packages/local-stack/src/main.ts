@@ -71,7 +71,9 @@ async function main(): Promise<number> {
     return code;
   };
 
-  console.log(`Bundle deployed into the local Databricks workspace (databricks bundle deploy -t local) in ${(stack.bundleDeployMs / 1000).toFixed(1)} s`);
+  console.log(
+    `Bundle deployed into the local Databricks workspace (databricks bundle deploy -t local) in ${(stack.bundleDeployMs / 1000).toFixed(1)} s`,
+  );
   console.log(
     `\nOrbiter local stack is up. Function key: ${stack.functionKey}\n  API: ${stack.host.url}/api   (x-functions-key header or ?code=)${stack.monitoring ? `\n  Dashboard: ${stack.monitoring.dashboard.url}` : ''}\n`,
   );

@@ -103,14 +103,21 @@ describe('the official Databricks CLI against the local workspace', () => {
     const perms = (await api.get(`/api/2.0/permissions/jobs/${neows.job_id}`)).data as { access_control_list: Record<string, unknown>[] };
     expect(perms.access_control_list).toEqual(
       expect.arrayContaining([
-        { service_principal_name: '00000000-0000-0000-0000-00000000a11c', all_permissions: [{ permission_level: 'CAN_MANAGE_RUN', inherited: false }] },
+        {
+          service_principal_name: '00000000-0000-0000-0000-00000000a11c',
+          all_permissions: [{ permission_level: 'CAN_MANAGE_RUN', inherited: false }],
+        },
         { user_name: 'local-emulator@orbiter.local', all_permissions: [{ permission_level: 'IS_OWNER', inherited: false }] },
       ]),
     );
     // Synced: notebooks (as notebooks) and bundle files; not the tests, not the package sources (the wheel has them).
-    const files = (await api.get('/api/2.0/workspace/list', { params: { path: `${root}/files` } })).data as { objects: { path: string; object_type: string }[] };
+    const files = (await api.get('/api/2.0/workspace/list', { params: { path: `${root}/files` } })).data as {
+      objects: { path: string; object_type: string }[];
+    };
     const names = files.objects.map((o) => `${o.path.split('/').pop()}:${o.object_type}`);
-    expect(names).toEqual(expect.arrayContaining(['bronze:NOTEBOOK', 'silver:NOTEBOOK', 'gold:NOTEBOOK', 'databricks.yml:FILE', 'resources:DIRECTORY']));
+    expect(names).toEqual(
+      expect.arrayContaining(['bronze:NOTEBOOK', 'silver:NOTEBOOK', 'gold:NOTEBOOK', 'databricks.yml:FILE', 'resources:DIRECTORY']),
+    );
     expect(names.filter((n) => /^(tests|orbiter_lake|dist|build)[:]/.test(n))).toEqual([]);
 
     const second = await cliIn(BUNDLE_ROOT, ['bundle', 'deploy', '-t', 'local', '--log-level=debug']);
@@ -140,7 +147,9 @@ describe('the official Databricks CLI against the local workspace', () => {
 
     const destroy = await cliIn(FIXTURE_ROOT, ['bundle', 'destroy', '--auto-approve']);
     expect({ code: destroy.code, output: output(destroy) }).toEqual({ code: 0, output: expect.stringContaining('Destroy complete!') });
-    const names = (JSON.parse((await cliIn(FIXTURE_ROOT, ['jobs', 'list', '-o', 'json'])).stdout) as { settings: { name: string } }[]).map((j) => j.settings.name);
+    const names = (JSON.parse((await cliIn(FIXTURE_ROOT, ['jobs', 'list', '-o', 'json'])).stdout) as { settings: { name: string } }[]).map(
+      (j) => j.settings.name,
+    );
     // The fixtures' jobs are gone; the real bundle's (deployed above, one of them also named orbiter-neows-pipeline) stay.
     expect(names.sort()).toEqual(EXPECTED_JOBS);
     const gone = await cliIn(FIXTURE_ROOT, ['workspace', 'get-status', '/Workspace/Users/local-emulator@orbiter.local/.bundle/orbiter-test/dev']);

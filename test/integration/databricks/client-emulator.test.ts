@@ -28,7 +28,8 @@ describe('Jobs API client against the local Databricks emulator', () => {
     runner = new FakeNotebookRunner();
     const started = await startEmulatorWithBundle({ workDir: join(dir, 'work'), lakeRoot: join(dir, 'lake'), runner }, { bundlePath: BUNDLE });
     emulator = started.emulator;
-    ({ 'orbiter-neows-pipeline': pipelineId, 'orbiter-echo': echoId, 'orbiter-nowait': nowaitId } = started.deployed.jobIdsByName as Record<string, number>);
+    const ids = started.deployed.jobIdsByName;
+    [pipelineId, echoId, nowaitId] = [ids['orbiter-neows-pipeline']!, ids['orbiter-echo']!, ids['orbiter-nowait']!];
     client = new DatabricksJobsClient({
       host: emulator.url,
       tokenProvider: new PatTokenProvider(emulator.token),
@@ -126,7 +127,21 @@ describe('Jobs API client against the local Databricks emulator', () => {
     expect(bronze.parameters['lake_root']).toBe(join(dir, 'lake'));
     // The notebook deployed into the workspace (the bundle's notebooks/stage.py), not the repository's file.
     expect(bronze.notebookPath).toBe(
-      join(dir, 'work', 'workspace', 'files', 'objects', 'Users', 'local-emulator@orbiter.local', '.bundle', 'orbiter-test', 'dev', 'files', 'notebooks', 'stage.py'),
+      join(
+        dir,
+        'work',
+        'workspace',
+        'files',
+        'objects',
+        'Users',
+        'local-emulator@orbiter.local',
+        '.bundle',
+        'orbiter-test',
+        'dev',
+        'files',
+        'notebooks',
+        'stage.py',
+      ),
     );
 
     // get-output is per task run; the multi-task job run itself is refused like Databricks does.
@@ -288,7 +303,11 @@ describe('Jobs API client against the local Databricks emulator', () => {
     await expect(unauth.listJobs()).rejects.toBeInstanceOf(DatabricksApiError);
     await expect(unauth.listJobs()).rejects.toMatchObject({ code: 'Unauthorized', status: 401 });
     // Only the workspace's token is accepted.
-    const wrong = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(`${emulator.token}x`), retryPolicy: { maxRetries: 0 } });
+    const wrong = new DatabricksJobsClient({
+      host: emulator.url,
+      tokenProvider: new PatTokenProvider(`${emulator.token}x`),
+      retryPolicy: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 },
+    });
     await expect(wrong.listJobs()).rejects.toMatchObject({ code: 'Unauthorized', status: 401 });
   });
 });
@@ -400,10 +419,15 @@ describe('the real bundle (notebooks/databricks.yml, target local) quick-deploye
         traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       });
       const { run_id } = await client.runNow({ job_id: await resolver.resolve('donki'), job_parameters, idempotency_token: 'donki-run-42' });
-      const run = await waitFor(async () => {
-        const r = await client.getRun(run_id);
-        return isTerminalLifeCycleState(r.state?.life_cycle_state) ? r : undefined;
-      });
+      // The first task installs the job's wheel (pip), which takes seconds on a busy machine.
+      const run = await waitFor(
+        async () => {
+          const r = await client.getRun(run_id);
+          return isTerminalLifeCycleState(r.state?.life_cycle_state) ? r : undefined;
+        },
+        90_000,
+        'the pipeline run to end',
+      );
       expect(run.state?.result_state).toBe('SUCCESS');
       expect(runner.calls.map((c) => c.taskKey)).toEqual(['bronze', 'silver', 'gold']);
       for (const call of runner.calls) {
@@ -414,7 +438,9 @@ describe('the real bundle (notebooks/databricks.yml, target local) quick-deploye
           orbiter_run_id: 'run-42',
         });
         // The deployed notebook (workspace files of the deployment), with the job's wheel on PYTHONPATH.
-        expect(call.notebookPath).toBe(join(dir, 'w', 'workspace', 'files', 'objects', `${deployed.rootPath.replace(/^\/Workspace/, '')}/files/${call.taskKey}.py`));
+        expect(call.notebookPath).toBe(
+          join(dir, 'w', 'workspace', 'files', 'objects', `${deployed.rootPath.replace(/^\/Workspace/, '')}/files/${call.taskKey}.py`),
+        );
         expect(call.env?.['PYTHONPATH']).toMatch(new RegExp(`^${join(dir, 'w', 'libraries')}/[0-9a-f]+$`));
       }
       // A run started without parameters (schedule, UI) gets the bundle defaults, references resolved.

@@ -145,11 +145,13 @@ describe('bundle targets and variables', () => {
     expect(root.permissions).toEqual([{ service_principal_name: '${var.orbiter_service_principal}', level: 'CAN_RUN' }]);
   });
 
-  it('gives each target\'s deploying identity CAN_MANAGE, and keeps prod out of /Workspace/Shared', () => {
+  it("gives each target's deploying identity CAN_MANAGE, and keeps prod out of /Workspace/Shared", () => {
     const targets = root.targets as Record<string, Doc>;
-    for (const t of ['dev', 'local']) expect(targets[t]!.permissions).toEqual([{ user_name: '${workspace.current_user.userName}', level: 'CAN_MANAGE' }]);
+    for (const t of ['dev', 'local'])
+      expect(targets[t]!.permissions).toEqual([{ user_name: '${workspace.current_user.userName}', level: 'CAN_MANAGE' }]);
     expect(targets.prod!.permissions).toEqual([{ group_name: '${var.deployers_group}', level: 'CAN_MANAGE' }]);
-    for (const t of Object.values(targets)) expect((t.workspace as Doc).root_path).toMatch(/^\/Workspace\/Users\/\$\{workspace\.current_user\.userName\}\//);
+    for (const t of Object.values(targets))
+      expect((t.workspace as Doc).root_path).toMatch(/^\/Workspace\/Users\/\$\{workspace\.current_user\.userName\}\//);
   });
 });
 
