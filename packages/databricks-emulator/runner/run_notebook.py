@@ -422,7 +422,9 @@ def main(argv: list[str] | None = None) -> int:
         if not os.path.isfile(notebook):
             raise FileNotFoundError(f"notebook not found: {args.notebook}")
         nb_dir = os.path.dirname(notebook)
-        sys.path.insert(0, nb_dir)  # the notebook's folder is importable, as on Databricks (deployed: its synced siblings)
+        sys.path.insert(
+            0, nb_dir
+        )  # the notebook's folder is importable, as on Databricks (deployed: its synced siblings)
         spark = build_spark()
         display_dir = os.path.join(os.path.dirname(os.path.abspath(args.result)), "display")
         runner = Runner(spark, params, display_dir)
