@@ -41,6 +41,8 @@ export interface DatabricksEmulatorOptions {
   runner?: NotebookRunner;
   /** Interpreter wheels are installed for (default <repoRoot>/.venv/bin/python, the runner's). */
   python?: string;
+  /** Installed job wheels by content hash (default <repoRoot>/.orbiter/databricks-libraries, shared by emulators). */
+  libraryCacheDir?: string;
   repoRoot?: string;
   /**
    * Keep the workspace (deployed files, jobs, permissions) and runs across restarts, in <workDir> (default false:
@@ -133,7 +135,7 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
   jobs.onDelete((id) => permissions.forget('jobs', String(id)));
   const serveWorkspace = workspaceRoutes({ workspace, permissions, jobs, identity });
   const python = options.python ?? join(repoRoot, '.venv', 'bin', 'python');
-  const wheels = new WheelInstaller({ python, cacheDir: join(workDir, 'libraries'), workspace });
+  const wheels = new WheelInstaller({ python, cacheDir: options.libraryCacheDir ?? join(repoRoot, '.orbiter', 'databricks-libraries'), workspace });
   let url = '';
   const notifier = new WebhookNotifier(options.notificationWebhookUrl ?? '', logger);
   const engine = new JobsEngine({

@@ -41,7 +41,7 @@ sys.exit(1 if bad else 0)
 export interface WheelInstallerOptions {
   /** The interpreter the notebooks run with (its site-packages is the cluster's preinstalled environment). */
   python: string;
-  /** Installed wheels, one folder per wheel content hash. */
+  /** Installed wheels, one folder per wheel content hash (shareable between emulators on one machine). */
   cacheDir: string;
   workspace: WorkspaceStore;
 }
@@ -108,8 +108,13 @@ export class WheelInstaller {
       );
     }
     await writeFile(join(tmp, '.installed'), workspacePath);
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
+    try {
+      await rename(tmp, dir);
+    } catch (err) {
+      // Another emulator sharing the cache installed the same wheel meanwhile: use that one.
+      await rm(tmp, { recursive: true, force: true });
+      if (!existsSync(join(dir, '.installed'))) throw err;
+    }
     return dir;
   }
 }

@@ -441,7 +441,7 @@ describe('the real bundle (notebooks/databricks.yml, target local) quick-deploye
         expect(call.notebookPath).toBe(
           join(dir, 'w', 'workspace', 'files', 'objects', `${deployed.rootPath.replace(/^\/Workspace/, '')}/files/${call.taskKey}.py`),
         );
-        expect(call.env?.['PYTHONPATH']).toMatch(new RegExp(`^${join(dir, 'w', 'libraries')}/[0-9a-f]+$`));
+        expect(call.env?.['PYTHONPATH']).toMatch(new RegExp(`^${join(repo, '.orbiter', 'databricks-libraries')}/[0-9a-f]+$`));
       }
       // A run started without parameters (schedule, UI) gets the bundle defaults, references resolved.
       const bare = await client.runNow({ job_id: await resolver.resolve('neows') });
