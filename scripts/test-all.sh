@@ -22,6 +22,12 @@ fi
 echo "== lint"
 bash scripts/lint.sh || status=1
 
+# The official Databricks CLI (built from its Go module once per machine, ~4 min of CPU) and the Python environment
+# its `bundle deploy` builds the notebooks' wheel in: the CLI conformance suite and `npm start` use both.
+echo "== databricks cli"
+bash scripts/setup-databricks-cli.sh || status=1
+bash scripts/setup-bundle-python.sh >/dev/null || status=1
+
 # The dashboard test drives Debian's headless Chromium (installed once, idempotent).
 echo "== browser"
 bash scripts/setup-browser.sh || status=1

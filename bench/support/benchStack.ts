@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPinoLogger, silentLogger } from '../../shared/logger';
-import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
+import type { DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
+import { startEmulatorWithBundle } from '@orbiter/databricks-emulator/localDeploy';
 import type { NotebookRunner } from '@orbiter/databricks-emulator/notebookRunner';
 import { startStack, type Stack } from '@orbiter/local-stack/stack';
 import { freeStackPorts } from '@orbiter/local-stack/ports';
@@ -33,14 +34,10 @@ export async function startBenchStack(o: {
   env?: Record<string, string>;
 }): Promise<BenchStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'orbiter-bench-'));
-  const databricks = await startDatabricksEmulator({
-    bundlePath: join(o.repoRoot, 'infra', 'bundle', 'databricks.yml'),
-    workDir: join(dataDir, 'fake-databricks'),
-    lakeRoot: join(dataDir, 'fake-lake'),
-    runner: o.runner,
-    repoRoot: o.repoRoot,
-    logger: silentLogger,
-  });
+  const { emulator: databricks } = await startEmulatorWithBundle(
+    { workDir: join(dataDir, 'fake-databricks'), lakeRoot: join(dataDir, 'fake-lake'), runner: o.runner, repoRoot: o.repoRoot, logger: silentLogger },
+    { bundlePath: join(o.repoRoot, 'notebooks', 'databricks.yml'), target: 'local' },
+  );
   const proxy = await startJobsProxy(databricks.url, o.throttleRunNow ? { throttleRunNow: o.throttleRunNow } : {});
   let stack: Stack;
   try {

@@ -82,7 +82,7 @@ fi
 cat <<MSG
 
 Done. Deploy the jobs with:
-  cd infra/bundle
+  cd notebooks
   export BUNDLE_VAR_lake_root='abfss://{zone}@${ORBITER_LAKE_ACCOUNT_NAME}.dfs.core.windows.net'
   export BUNDLE_VAR_orbiter_service_principal='${FUNCTION_IDENTITY_CLIENT_ID}'
   export BUNDLE_VAR_completion_webhook_id='${dest_id:-<notification destination id>}'

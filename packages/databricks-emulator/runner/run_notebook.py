@@ -382,10 +382,18 @@ def _split_sql(text: str) -> list[str]:
 
 
 def build_spark() -> Any:
-    sys.path.insert(0, os.path.join(REPO_ROOT, "notebooks"))
-    from orbiter_lake.spark_session import local_spark
+    # The runner's own local Spark + Delta session comes from the repository's spark_session.py, loaded as a private
+    # module: putting the orbiter_lake package on sys.path would hide the job's wheel (the notebooks must import the
+    # package from the wheel the job installs, as on Databricks).
+    import importlib.util
 
-    return local_spark("orbiter-notebook-runner")
+    path = os.path.join(REPO_ROOT, "notebooks", "orbiter_lake", "spark_session.py")
+    spec = importlib.util.spec_from_file_location("_orbiter_runner_spark_session", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.local_spark("orbiter-notebook-runner")
 
 
 def write_result(path: str, result: dict[str, Any]) -> None:
@@ -414,7 +422,9 @@ def main(argv: list[str] | None = None) -> int:
         if not os.path.isfile(notebook):
             raise FileNotFoundError(f"notebook not found: {args.notebook}")
         nb_dir = os.path.dirname(notebook)
-        sys.path.insert(0, nb_dir)  # notebooks import their package from beside them (a wheel on Databricks)
+        sys.path.insert(
+            0, nb_dir
+        )  # the notebook's folder is importable, as on Databricks (deployed: its synced siblings)
         spark = build_spark()
         display_dir = os.path.join(os.path.dirname(os.path.abspath(args.result)), "display")
         runner = Runner(spark, params, display_dir)

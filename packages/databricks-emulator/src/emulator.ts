@@ -1,36 +1,53 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { silentLogger, type Logger } from 'orbiter/shared/logger';
 import type { BlobSource } from './blobSource';
-import { loadBundle, type LoadBundleOptions } from './bundle';
 import { DatabricksErrorResponse } from './api/errors';
 import { JobsEngine } from './engine';
 import type { JobNotification } from './jobs/executor';
+import { JobStore } from './jobStore';
 import { WebhookNotifier } from './notifier';
+import { PermissionStore } from './permissionStore';
 import { findRepoRoot } from './repoRoot';
 import { PythonNotebookRunner, type NotebookRunner } from './notebookRunner';
+import { WheelInstaller } from './wheelInstaller';
+import { workspaceRoutes, type RawResponse } from './workspaceApi';
+import { WorkspaceNotebookRunner } from './workspaceRunner';
+import { WorkspaceStore } from './workspaceStore';
 
 export interface DatabricksEmulatorOptions {
   /** 0 (default) = an ephemeral port. */
   port?: number;
   host?: string;
-  /** Path of the bundle's databricks.yml (e.g. infra/bundle/databricks.yml). */
-  bundlePath: string;
-  /** Bundle target (default: the target marked default: true, else the first). */
-  target?: string;
-  /** Bundle variable overrides (like `--var`). */
-  variables?: LoadBundleOptions['variables'];
-  /** Scratch space for task logs/results and the optional state file. */
+  /** The bearer token clients must send (default: a random one, see `token` of the result); others get 401. */
+  token?: string;
+  /** The workspace user every token belongs to (SCIM Me userName; creator of jobs and runs). */
+  userName?: string;
+  /** Workspace id (X-Databricks-Org-Id of SCIM Me, host metadata). */
+  workspaceId?: string;
+  /** Scratch space for task logs/results, and the workspace state (files, jobs, permissions, runs). */
   workDir: string;
   /** Local lake directory given to notebooks as lake_root. */
   lakeRoot: string;
   /** Where input blobs are fetched from before a run (Azurite); without it inputs must already be in lakeRoot. */
   blobSource?: BlobSource;
-  /** Default: PythonNotebookRunner over <repoRoot>/.venv and runner/run_notebook.py. */
+  /**
+   * Runs a notebook task once its workspace notebook is resolved to the deployed file and its wheels installed
+   * (PYTHONPATH in the request's env). Default: PythonNotebookRunner over <repoRoot>/.venv and runner/run_notebook.py.
+   */
   runner?: NotebookRunner;
+  /** Interpreter wheels are installed for (default <repoRoot>/.venv/bin/python, the runner's). */
+  python?: string;
+  /** Installed job wheels by content hash (default <repoRoot>/.orbiter/databricks-libraries, shared by emulators). */
+  libraryCacheDir?: string;
   repoRoot?: string;
-  /** Persist runs to <workDir>/databricks-emulator-state.json (default false). */
+  /**
+   * Keep the workspace (deployed files, jobs, permissions) and runs across restarts, in <workDir> (default false:
+   * each start is an empty workspace).
+   */
   persist?: boolean;
   /** Notebook tasks running at once across all jobs (each real task starts a Spark JVM). Default unlimited. */
   maxParallelTasks?: number;
@@ -45,6 +62,8 @@ export interface DatabricksEmulatorOptions {
 export interface DatabricksEmulator {
   /** e.g. http://127.0.0.1:43121 — use as DATABRICKS_HOST. */
   url: string;
+  /** The bearer token the workspace accepts — use as DATABRICKS_TOKEN. */
+  token: string;
   /** Resolves when no run is executing. */
   whenIdle(): Promise<void>;
   /** Cancels running work, stops listening. */
@@ -53,13 +72,20 @@ export interface DatabricksEmulator {
 
 const MAX_BODY = 10 * 1024 * 1024;
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+function sendRaw(res: ServerResponse, out: RawResponse): void {
+  if (!out.raw) return send(res, out.status, out.body, out.headers);
+  const bytes = out.body as Buffer;
+  res.writeHead(out.status, { ...out.headers, 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length });
+  res.end(bytes);
+}
+
+async function readRaw(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -67,7 +93,11 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
     if (size > MAX_BODY) throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', 'Request body too large');
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  return Buffer.concat(chunks);
+}
+
+function parseBody(raw: Buffer): Record<string, unknown> {
+  const text = raw.toString('utf8').trim();
   if (text === '') return {};
   let parsed: unknown;
   try {
@@ -80,21 +110,40 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   return parsed as Record<string, unknown>;
 }
 
-/** Starts a local Azure Databricks Jobs API 2.2 emulator serving the bundle's jobs. */
+/** Starts a local Azure Databricks workspace: Jobs API 2.2 and the Workspace, Permissions and SCIM calls of the CLI. */
 export async function startDatabricksEmulator(options: DatabricksEmulatorOptions): Promise<DatabricksEmulator> {
   const logger = options.logger ?? silentLogger;
-  const bundle = loadBundle(options.bundlePath, {
-    ...(options.target !== undefined ? { target: options.target } : {}),
-    ...(options.variables ? { variables: options.variables } : {}),
-  });
   const repoRoot = options.repoRoot ?? findRepoRoot();
+  const workDir = resolve(options.workDir);
+  const stateDir = join(workDir, 'workspace');
+  // Without persistence every start is an empty workspace (the CLI then deploys from scratch).
+  if (!(options.persist ?? false)) rmSync(stateDir, { recursive: true, force: true });
+  const token = options.token ?? `dapi-local-${randomBytes(16).toString('hex')}`;
+  const identity = {
+    userName: options.userName ?? 'local-emulator@orbiter.local',
+    userId: '1000000000000001',
+    workspaceId: options.workspaceId ?? '1000000000000001',
+    groups: ['users', 'admins'],
+  };
+  const workspace = new WorkspaceStore(join(stateDir, 'files'));
+  const jobs = new JobStore(stateDir, identity.userName);
+  const permissions = new PermissionStore(stateDir, {
+    exists: (type, id) =>
+      type === 'jobs' ? /^\d+$/.test(id) && jobs.has(Number(id)) : /^\d+$/.test(id) && objectOfType(workspace, type, Number(id)),
+    owner: (type) => (type === 'jobs' ? identity.userName : undefined),
+  });
+  jobs.onDelete((id) => permissions.forget('jobs', String(id)));
+  const serveWorkspace = workspaceRoutes({ workspace, permissions, jobs, identity });
+  const python = options.python ?? join(repoRoot, '.venv', 'bin', 'python');
+  const wheels = new WheelInstaller({ python, cacheDir: options.libraryCacheDir ?? join(repoRoot, '.orbiter', 'databricks-libraries'), workspace });
   let url = '';
   const notifier = new WebhookNotifier(options.notificationWebhookUrl ?? '', logger);
   const engine = new JobsEngine({
-    jobs: bundle.jobs,
-    runner: options.runner ?? new PythonNotebookRunner({ repoRoot }),
+    jobs: jobs.views,
+    runner: new WorkspaceNotebookRunner(options.runner ?? new PythonNotebookRunner({ repoRoot, python }), workspace, wheels),
+    userName: identity.userName,
     lakeRoot: resolve(options.lakeRoot),
-    workDir: resolve(options.workDir),
+    workDir,
     ...(options.blobSource ? { blobSource: options.blobSource } : {}),
     persist: options.persist ?? false,
     ...(options.maxParallelTasks !== undefined ? { maxParallelTasks: options.maxParallelTasks } : {}),
@@ -105,8 +154,6 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
 
   type Handler = (query: Record<string, unknown>, body: Record<string, unknown>) => unknown;
   const routes: Record<string, { method: 'GET' | 'POST'; handle: Handler }> = {
-    '/api/2.2/jobs/list': { method: 'GET', handle: (q) => engine.jobs.list(q) },
-    '/api/2.2/jobs/get': { method: 'GET', handle: (q) => engine.jobs.get(q) },
     '/api/2.2/jobs/run-now': { method: 'POST', handle: (_q, b) => engine.runs.runNow(b) },
     '/api/2.2/jobs/runs/get': { method: 'GET', handle: (q) => engine.runs.get(q) },
     '/api/2.2/jobs/runs/list': { method: 'GET', handle: (q) => engine.runs.list(q) },
@@ -115,22 +162,36 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
     '/api/2.2/jobs/runs/repair': { method: 'POST', handle: (_q, b) => engine.runs.repair(b) },
   };
 
+  const expected = Buffer.from(`Bearer ${token}`);
+  const authorised = (header: string | undefined): boolean => {
+    const given = Buffer.from(header ?? '');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
   const server = createServer((req, res) => {
     void (async () => {
       try {
         const parsed = new URL(req.url ?? '/', 'http://localhost');
+        const method = req.method ?? 'GET';
         // 2.1 shares the shapes we serve; accept it too so older tooling works.
-        const path = parsed.pathname.replace(/^\/api\/2\.1\//, '/api/2.2/').replace(/\/+$/, '');
-        const route = routes[path];
-        if (!route) throw new DatabricksErrorResponse(404, 'ENDPOINT_NOT_FOUND', `No API found for '${req.method} ${parsed.pathname}'`);
-        const auth = req.headers.authorization;
-        if (!auth || !/^Bearer\s+\S+/i.test(auth)) {
-          throw new DatabricksErrorResponse(401, 'UNAUTHENTICATED', 'Credential was not sent or was of an unsupported type for this API.');
+        const path = parsed.pathname.replace(/^\/api\/2\.1\/jobs\//, '/api/2.2/jobs/').replace(/\/+$/, '');
+        const query: Record<string, string> = Object.fromEntries(parsed.searchParams.entries());
+        // Host metadata is public on Databricks (clients read it before they authenticate).
+        if (path !== '/.well-known/databricks-config') {
+          if (!req.headers.authorization)
+            throw new DatabricksErrorResponse(401, 'UNAUTHENTICATED', 'Credential was not sent or was of an unsupported type for this API.');
+          if (!authorised(req.headers.authorization)) throw new DatabricksErrorResponse(401, 'UNAUTHENTICATED', 'Invalid access token.');
         }
-        if (req.method !== route.method) throw new DatabricksErrorResponse(405, 'METHOD_NOT_ALLOWED', `${req.method} is not supported for ${path}`);
-        const query: Record<string, unknown> = Object.fromEntries(parsed.searchParams.entries());
-        const body = req.method === 'POST' ? await readBody(req) : {};
-        send(res, 200, route.handle(query, body));
+        const route = routes[path];
+        if (route) {
+          if (method !== route.method) throw new DatabricksErrorResponse(405, 'METHOD_NOT_ALLOWED', `${method} is not supported for ${path}`);
+          const body = method === 'POST' ? parseBody(await readRaw(req)) : {};
+          return send(res, 200, route.handle(query, body));
+        }
+        const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readRaw(req);
+        const out = serveWorkspace({ method, path, query, body, baseUrl: url });
+        if (!out) throw new DatabricksErrorResponse(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${parsed.pathname}'`);
+        sendRaw(res, out);
       } catch (err) {
         if (err instanceof DatabricksErrorResponse) send(res, err.status, { error_code: err.errorCode, message: err.message });
         else {
@@ -147,11 +208,12 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
   });
   const address = server.address() as AddressInfo;
   url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
-  logger.info('Databricks emulator listening', { url, jobs: bundle.jobs.map((j) => j.settings.name), target: bundle.target });
+  logger.info('Databricks emulator listening', { url, jobs: [...jobs.views.values()].map((j) => j.settings.name) });
 
   let closing: Promise<void> | undefined;
   return {
     url,
+    token,
     whenIdle: () => engine.whenIdle(),
     close: () =>
       (closing ??= (async () => {
@@ -165,3 +227,9 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
 
 export const defaultWorkDir = (repoRoot: string): string => join(repoRoot, '.orbiter', 'databricks');
 export const defaultLakeRoot = (repoRoot: string): string => join(repoRoot, '.orbiter', 'lake');
+
+function objectOfType(workspace: WorkspaceStore, type: string, id: number): boolean {
+  const found = workspace.findById(id);
+  const wanted = { directories: 'DIRECTORY', notebooks: 'NOTEBOOK', files: 'FILE' }[type];
+  return found !== undefined && found.object_type === wanted;
+}

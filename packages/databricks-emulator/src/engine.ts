@@ -1,17 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { silentLogger, type Logger } from 'orbiter/shared/logger';
-import { JobsVerbs } from './api/jobs';
 import { RunsVerbs } from './api/runs';
 import { ApiViews } from './api/views';
 import type { BlobSource } from './blobSource';
-import type { BundleJob } from './bundle';
+import type { BundleJob } from './jobSettings';
 import { RunExecutor, type JobNotification } from './jobs/executor';
 import { JobStore } from './jobs/jobStore';
 import { RunStore } from './jobs/runStore';
 import type { NotebookRunner } from './notebookRunner';
 
 export interface JobsEngineOptions {
-  jobs: BundleJob[];
+  /** The workspace's jobs by id, live (jobs created, reset or deleted later are seen by the next run-now). */
+  jobs: Map<number, BundleJob>;
   runner: NotebookRunner;
   /** Local lake directory handed to notebooks as lake_root; inputs are materialised under it. */
   lakeRoot: string;
@@ -30,9 +30,8 @@ export interface JobsEngineOptions {
   notify?: (notification: JobNotification) => void;
 }
 
-/** The emulated workspace's Jobs service: stores, executor and API verbs wired once (the HTTP layer routes to `jobs`/`runs`). */
+/** The emulated workspace's run service: stores, executor and run verbs wired once (jobs themselves: ./jobStore.ts). */
 export class JobsEngine {
-  readonly jobs: JobsVerbs;
   readonly runs: RunsVerbs;
   private readonly executor: RunExecutor;
 
@@ -54,7 +53,6 @@ export class JobsEngine {
       ...(options.notify ? { notify: options.notify } : {}),
     });
     const views = new ApiViews({ baseUrl: options.baseUrl, now, userName });
-    this.jobs = new JobsVerbs(jobStore, views);
     this.runs = new RunsVerbs(jobStore, runStore, this.executor, views, { now, userName, logger });
     this.executor.recover(runStore.load());
   }

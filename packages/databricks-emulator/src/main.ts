@@ -5,17 +5,15 @@ import { AzureBlobSource } from './blobSource';
 import { findRepoRoot } from './repoRoot';
 import { defaultLakeRoot, defaultWorkDir, startDatabricksEmulator } from './emulator';
 
-/** CLI: `npm run emulator:databricks -- --port 8090 [--bundle infra/bundle/databricks.yml] [--target local]`. */
+/** CLI: `npm run emulator:databricks -- --port 8090 [--token T]`; deploy into it with `databricks bundle deploy -t local`. */
 async function main(argv: string[]): Promise<void> {
   const repoRoot = findRepoRoot();
   const program = new Command()
     .name('databricks-emulator')
-    .description('Local Azure Databricks Jobs API 2.2 emulator serving the bundle jobs')
+    .description('Local Azure Databricks workspace: Jobs API 2.2, Workspace, Permissions and SCIM Me for the Databricks CLI and SDKs')
     .option('--port <port>', 'port to listen on (0 = ephemeral)', '8090')
     .option('--host <host>', 'interface to bind', '127.0.0.1')
-    .option('--bundle <path>', 'bundle databricks.yml', resolve(repoRoot, 'infra', 'bundle', 'databricks.yml'))
-    .option('--target <name>', 'bundle target')
-    .option('--var <name=value...>', 'bundle variable overrides')
+    .option('--token <token>', 'bearer token clients must send (default: $DATABRICKS_TOKEN, else a random one)')
     .option('--work-dir <dir>', 'scratch and state directory', defaultWorkDir(repoRoot))
     .option('--lake-root <dir>', 'local lake directory', defaultLakeRoot(repoRoot))
     .option('--blob-connection-string <cs>', 'fetch input blobs from this storage account (default: $OrbiterLake)')
@@ -26,9 +24,7 @@ async function main(argv: string[]): Promise<void> {
   const o = program.opts<{
     port: string;
     host: string;
-    bundle: string;
-    target?: string;
-    var?: string[];
+    token?: string;
     workDir: string;
     lakeRoot: string;
     blobConnectionString?: string;
@@ -38,20 +34,13 @@ async function main(argv: string[]): Promise<void> {
   }>();
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--port must be 0..65535 (got ${o.port})`);
-  const variables: Record<string, string> = {};
-  for (const kv of o.var ?? []) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new TypeError(`--var expects name=value (got ${kv})`);
-    variables[kv.slice(0, i)] = kv.slice(i + 1);
-  }
+  const token = o.token ?? process.env['DATABRICKS_TOKEN'];
   const conn = o.blobConnectionString ?? process.env['OrbiterLake'];
   const logger = createPinoLogger(process.env['LOG_LEVEL'] ?? 'info', 'databricks-emulator');
   const emulator = await startDatabricksEmulator({
     port,
     host: o.host,
-    bundlePath: resolve(o.bundle),
-    ...(o.target ? { target: o.target } : {}),
-    variables,
+    ...(token ? { token } : {}),
     workDir: resolve(o.workDir),
     lakeRoot: resolve(o.lakeRoot),
     ...(conn ? { blobSource: new AzureBlobSource(conn) } : {}),
@@ -61,8 +50,8 @@ async function main(argv: string[]): Promise<void> {
     repoRoot,
     logger,
   });
-  // One machine-readable line for scripts that start us and wait for readiness.
-  process.stdout.write(`DATABRICKS_HOST=${emulator.url}\n`);
+  // Machine-readable lines for scripts that start us and wait for readiness (what a Databricks client needs).
+  process.stdout.write(`DATABRICKS_HOST=${emulator.url}\nDATABRICKS_TOKEN=${emulator.token}\n`);
   const stop = (): void => {
     void emulator.close().then(() => process.exit(0));
   };

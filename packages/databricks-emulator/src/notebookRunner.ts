@@ -5,8 +5,12 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
 export interface NotebookRunRequest {
-  /** Absolute path of the Databricks-source .py notebook. */
+  /** The task's notebook_path: a workspace path for deployed jobs (runners resolve it), or a local .py file. */
   notebookPath: string;
+  /** The task's wheel libraries (workspace paths), to install into the task's Python environment. */
+  libraries?: string[];
+  /** Extra environment of the notebook process (e.g. PYTHONPATH of the installed libraries). */
+  env?: Record<string, string>;
   /** Widget values (job parameters win over task base_parameters). */
   parameters: Record<string, string>;
   /** The task run's id (for log/result file names). */
@@ -77,7 +81,7 @@ export class PythonNotebookRunner implements NotebookRunner {
           [this.script, '--notebook', req.notebookPath, '--params', JSON.stringify(req.parameters), '--result', resultPath],
           {
             cwd: this.options.repoRoot,
-            env: { ...process.env, ...this.options.env },
+            env: { ...process.env, ...this.options.env, ...req.env },
             stdio: ['ignore', log, log],
             detached: true,
           },

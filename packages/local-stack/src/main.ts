@@ -72,6 +72,9 @@ async function main(): Promise<number> {
   };
 
   console.log(
+    `Bundle deployed into the local Databricks workspace (databricks bundle deploy -t local) in ${(stack.bundleDeployMs / 1000).toFixed(1)} s`,
+  );
+  console.log(
     `\nOrbiter local stack is up. Function key: ${stack.functionKey}\n  API: ${stack.host.url}/api   (x-functions-key header or ?code=)${stack.monitoring ? `\n  Dashboard: ${stack.monitoring.dashboard.url}` : ''}\n`,
   );
   // One ingestion cycle at start, through the very timer function Azure runs.

@@ -16,6 +16,7 @@ import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/datab
 import { startServiceBusEmulator, type ServiceBusEmulator } from '@orbiter/servicebus-emulator/emulator';
 import { startLocalMonitoring, type LocalMonitoring } from '@orbiter/ops/dashboard/monitoring';
 import { startAzurite, type AzuriteHandle } from './azurite';
+import { deployBundle } from './bundleDeploy';
 import { BlobWatcher } from '@orbiter/functions-host/blobWatcher';
 import { mergeSettings, readLocalSettings } from '@orbiter/functions-host/settings';
 
@@ -62,6 +63,8 @@ export interface Stack {
   databricks: DatabricksEmulator;
   azurite: AzuriteHandle;
   monitoring?: LocalMonitoring;
+  /** How long `databricks bundle deploy -t local` took at start. */
+  bundleDeployMs: number;
   stop(): Promise<void>;
 }
 
@@ -100,7 +103,6 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       // Job notifications short-cut the dispatcher's polling, as a workspace notification destination would.
       notificationWebhookUrl: `http://127.0.0.1:${o.hostPort}/api/hooks/databricks-jobs?code=${encodeURIComponent(key)}`,
       port: o.databricksPort ?? 0,
-      bundlePath: join(o.repoRoot, 'infra', 'bundle', 'databricks.yml'),
       workDir: join(o.dataDir, 'databricks'),
       lakeRoot: join(o.dataDir, 'lake'),
       blobSource: new AzureBlobSource(azurite.connectionString),
@@ -111,6 +113,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     });
     stops.push(() => databricks.close());
     o.logger.info('Databricks emulator started', { url: databricks.url });
+    // The jobs exist because the official CLI deployed the bundle, as in Azure; the dispatcher resolves them by name.
+    const deployed = await deployBundle({ repoRoot: o.repoRoot, host: databricks.url, token: databricks.token, target: 'local' });
+    o.logger.info(`Bundle deployed into the local workspace with the Databricks CLI (bundle deploy -t local) in ${deployed.ms} ms`);
 
     const mode =
       o.nasaMode ??
@@ -138,7 +143,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         NASA_MODE: mode,
         DATABRICKS_HOST: databricks.url,
         DATABRICKS_AUTH: 'pat',
-        DATABRICKS_TOKEN: 'local-emulator-token',
+        DATABRICKS_TOKEN: databricks.token,
         COALESCING_WINDOW_MAX_SECONDS: String(o.coalescingCapSeconds ?? 2),
         DISPATCH_POLL_INITIAL_MS: '1000',
         ORBITER_TELEMETRY_DIR: join(o.dataDir, 'telemetry'),
@@ -153,6 +158,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         OrbiterLake: azurite.connectionString,
         ServiceBusConnection: serviceBus.connectionString,
         DATABRICKS_HOST: o.databricksHost ?? databricks.url,
+        DATABRICKS_TOKEN: databricks.token,
       },
     );
     // The functions' dependencies, built from the stack's settings through the app's own composition root.
@@ -220,6 +226,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       databricks,
       azurite,
       ...(monitoring ? { monitoring } : {}),
+      bundleDeployMs: deployed.ms,
       stop: stopAll,
     };
   } catch (err) {

@@ -6,7 +6,8 @@ import { silentLogger } from '../../../shared/logger';
 import { Containers, Tables } from '../../../shared/names';
 import { loadConfig } from '../../../shared/config';
 import { createStorageClients, type StorageClients } from '../../../shared/storage/clients';
-import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
+import type { DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
+import { startEmulatorWithBundle } from '@orbiter/databricks-emulator/localDeploy';
 import { dedupe, emptyCorpus, loadFixtures } from '@orbiter/nasa-replay/corpus';
 import { startReplayServer, type Fault, type ReplayServer } from '@orbiter/nasa-replay/server';
 import { azuriteConnectionString, startAzurite, type AzuriteHandle } from '@orbiter/local-stack/azurite';
@@ -141,15 +142,17 @@ export async function startFaultStack(o: FaultStackOptions): Promise<FaultStack>
     const hostPort = await freePort();
     const hostUrl = `http://127.0.0.1:${hostPort}`;
     const runner = o.runner ?? new ScriptedRunner();
-    const databricks = await startDatabricksEmulator({
-      bundlePath: join(o.repoRoot, 'infra', 'bundle', 'databricks.yml'),
-      workDir: join(dataDir, 'databricks'),
-      lakeRoot: join(dataDir, 'lake'),
-      runner,
-      repoRoot: o.repoRoot,
-      logger: silentLogger,
-      ...(o.webhooks === false ? {} : { notificationWebhookUrl: `${hostUrl}/api/hooks/databricks-jobs?code=${FUNCTION_KEY}` }),
-    });
+    const { emulator: databricks } = await startEmulatorWithBundle(
+      {
+        workDir: join(dataDir, 'databricks'),
+        lakeRoot: join(dataDir, 'lake'),
+        runner,
+        repoRoot: o.repoRoot,
+        logger: silentLogger,
+        ...(o.webhooks === false ? {} : { notificationWebhookUrl: `${hostUrl}/api/hooks/databricks-jobs?code=${FUNCTION_KEY}` }),
+      },
+      { bundlePath: join(o.repoRoot, 'notebooks', 'databricks.yml'), target: 'local' },
+    );
     stops.push(() => databricks.close());
     const jobsTap = await startTapProxy(databricks.url);
     stops.push(() => jobsTap.close());
@@ -191,7 +194,7 @@ export async function startFaultStack(o: FaultStackOptions): Promise<FaultStack>
       HTTP_MAX_RETRIES: '4',
       DATABRICKS_HOST: jobsTap.url,
       DATABRICKS_AUTH: 'pat',
-      DATABRICKS_TOKEN: 'faults-emulator-token',
+      DATABRICKS_TOKEN: databricks.token,
       JOB_CATALOG_PATH: catalogPath,
       COALESCING_WINDOW_MAX_SECONDS: String(o.coalescingCapSeconds ?? 1),
       DISPATCH_POLL_INITIAL_MS: '500',

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import axios from 'axios';
 import { DatabricksApiError, DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from '../../../shared/databricks';
 import { buildJobParameters, JobIdResolver, loadJobCatalog, parseJobCatalog } from '../../../shared/catalog';
-import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
-import { jobIdFor } from '@orbiter/databricks-emulator/bundle';
+import type { DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
+import { startEmulatorWithBundle } from '@orbiter/databricks-emulator/localDeploy';
 import { FakeNotebookRunner, waitFor } from '../../../packages/databricks-emulator/test/fixtures/fakeRunner';
 
 jest.setTimeout(60_000);
@@ -19,17 +19,20 @@ describe('Jobs API client against the local Databricks emulator', () => {
   let runner: FakeNotebookRunner;
   let client: DatabricksJobsClient;
   let dir: string;
-  const pipelineId = jobIdFor('orbiter-neows-pipeline');
-  const echoId = jobIdFor('orbiter-echo');
-  const nowaitId = jobIdFor('orbiter-nowait');
+  let pipelineId: number;
+  let echoId: number;
+  let nowaitId: number;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dbx-emu-'));
     runner = new FakeNotebookRunner();
-    emulator = await startDatabricksEmulator({ bundlePath: BUNDLE, workDir: join(dir, 'work'), lakeRoot: join(dir, 'lake'), runner });
+    const started = await startEmulatorWithBundle({ workDir: join(dir, 'work'), lakeRoot: join(dir, 'lake'), runner }, { bundlePath: BUNDLE });
+    emulator = started.emulator;
+    const ids = started.deployed.jobIdsByName;
+    [pipelineId, echoId, nowaitId] = [ids['orbiter-neows-pipeline']!, ids['orbiter-echo']!, ids['orbiter-nowait']!];
     client = new DatabricksJobsClient({
       host: emulator.url,
-      tokenProvider: new PatTokenProvider('dapi-local'),
+      tokenProvider: new PatTokenProvider(emulator.token),
       retryPolicy: { maxRetries: 2, baseDelayMs: 5, maxDelayMs: 20 },
     });
   });
@@ -122,8 +125,23 @@ describe('Jobs API client against the local Databricks emulator', () => {
     });
     // abfss://{zone}@... becomes the emulator's lake directory.
     expect(bronze.parameters['lake_root']).toBe(join(dir, 'lake'));
+    // The notebook deployed into the workspace (the bundle's notebooks/stage.py), not the repository's file.
     expect(bronze.notebookPath).toBe(
-      join(__dirname, '..', '..', '..', 'packages', 'databricks-emulator', 'test', 'fixtures', 'bundle', 'notebooks', 'stage.py'),
+      join(
+        dir,
+        'work',
+        'workspace',
+        'files',
+        'objects',
+        'Users',
+        'local-emulator@orbiter.local',
+        '.bundle',
+        'orbiter-test',
+        'dev',
+        'files',
+        'notebooks',
+        'stage.py',
+      ),
     );
 
     // get-output is per task run; the multi-task job run itself is refused like Databricks does.
@@ -159,7 +177,7 @@ describe('Jobs API client against the local Databricks emulator', () => {
     const raw = await axios.post(
       `${emulator.url}/api/2.2/jobs/run-now`,
       { job_id: echoId, idempotency_token: 'x'.repeat(65) },
-      { headers: { Authorization: 'Bearer t' }, validateStatus: () => true },
+      { headers: { Authorization: `Bearer ${emulator.token}` }, validateStatus: () => true },
     );
     expect(raw.status).toBe(400);
     expect(raw.data).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
@@ -284,6 +302,13 @@ describe('Jobs API client against the local Databricks emulator', () => {
     const unauth = new DatabricksJobsClient({ host: emulator.url, tokenProvider: { getToken: () => Promise.resolve('') } });
     await expect(unauth.listJobs()).rejects.toBeInstanceOf(DatabricksApiError);
     await expect(unauth.listJobs()).rejects.toMatchObject({ code: 'Unauthorized', status: 401 });
+    // Only the workspace's token is accepted.
+    const wrong = new DatabricksJobsClient({
+      host: emulator.url,
+      tokenProvider: new PatTokenProvider(`${emulator.token}x`),
+      retryPolicy: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    await expect(wrong.listJobs()).rejects.toMatchObject({ code: 'Unauthorized', status: 401 });
   });
 });
 
@@ -291,16 +316,13 @@ describe('emulator task slots', () => {
   it('runs at most maxParallelTasks notebooks at once across runs; a run waiting for a slot can be cancelled', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dbx-slots-'));
     const runner = new FakeNotebookRunner();
-    const emulator = await startDatabricksEmulator({
-      bundlePath: BUNDLE,
-      workDir: join(dir, 'w'),
-      lakeRoot: join(dir, 'l'),
-      runner,
-      maxParallelTasks: 1,
-    });
+    const { emulator, deployed } = await startEmulatorWithBundle(
+      { workDir: join(dir, 'w'), lakeRoot: join(dir, 'l'), runner, maxParallelTasks: 1 },
+      { bundlePath: BUNDLE },
+    );
     try {
-      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('t') });
-      const echo = jobIdFor('orbiter-echo');
+      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(emulator.token) });
+      const echo = deployed.jobIdsByName['orbiter-echo']!;
       runner.hold('only');
       const a = await client.runNow({ job_id: echo, job_parameters: { message: 'a' } });
       const b = await client.runNow({ job_id: echo, job_parameters: { message: 'b' } });
@@ -336,16 +358,13 @@ describe('emulator job notifications', () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
     const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/runtime/webhooks/databricks`;
     const runner = new FakeNotebookRunner();
-    const emulator = await startDatabricksEmulator({
-      bundlePath: BUNDLE,
-      workDir: join(dir, 'w'),
-      lakeRoot: join(dir, 'l'),
-      runner,
-      notificationWebhookUrl: hookUrl,
-    });
+    const { emulator, deployed } = await startEmulatorWithBundle(
+      { workDir: join(dir, 'w'), lakeRoot: join(dir, 'l'), runner, notificationWebhookUrl: hookUrl },
+      { bundlePath: BUNDLE },
+    );
     try {
-      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('t') });
-      const echo = jobIdFor('orbiter-echo');
+      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(emulator.token) });
+      const echo = deployed.jobIdsByName['orbiter-echo']!;
       const ok = await client.runNow({ job_id: echo, job_parameters: { message: 'x' } });
       await waitFor(() => received.length === 2, 5000, 'start and success notifications');
       const bad = await client.runNow({ job_id: echo, job_parameters: { message: 'fail' } });
@@ -364,7 +383,7 @@ describe('emulator job notifications', () => {
       await waitFor(async () => (await client.getRun(cancelled.run_id)).state?.result_state === 'CANCELED', 5000, 'cancel');
       await emulator.whenIdle();
       // A job without webhook_notifications sends nothing.
-      const pipeline = await client.runNow({ job_id: jobIdFor('orbiter-neows-pipeline') });
+      const pipeline = await client.runNow({ job_id: deployed.jobIdsByName['orbiter-neows-pipeline']! });
       await waitFor(async () => (await client.getRun(pipeline.run_id)).state?.result_state === 'SUCCESS', 5000, 'pipeline');
       await emulator.close();
       expect(received.map((n) => `${n.event_type}:${n.run.run_id}`).slice(4)).toEqual([`jobs.on_start:${cancelled.run_id}`]);
@@ -377,19 +396,17 @@ describe('emulator job notifications', () => {
   });
 });
 
-describe('the real bundle (infra/bundle/databricks.yml) on the emulator', () => {
+describe('the real bundle (notebooks/databricks.yml, target local) quick-deployed on the emulator', () => {
   it('runs a dataset pipeline with parameters built from config/job-catalog.json', async () => {
     const repo = join(__dirname, '..', '..', '..');
     const dir = mkdtempSync(join(tmpdir(), 'dbx-real-'));
     const runner = new FakeNotebookRunner();
-    const emulator = await startDatabricksEmulator({
-      bundlePath: join(repo, 'infra', 'bundle', 'databricks.yml'),
-      workDir: join(dir, 'w'),
-      lakeRoot: join(dir, 'lake'),
-      runner,
-    });
+    const { emulator, deployed } = await startEmulatorWithBundle(
+      { workDir: join(dir, 'w'), lakeRoot: join(dir, 'lake'), runner },
+      { bundlePath: join(repo, 'notebooks', 'databricks.yml'), target: 'local' },
+    );
     try {
-      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('t') });
+      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(emulator.token) });
       const catalog = await loadJobCatalog(join(repo, 'config', 'job-catalog.json'));
       const resolver = new JobIdResolver(client, catalog);
       const entry = catalog.datasets['donki']!;
@@ -402,10 +419,15 @@ describe('the real bundle (infra/bundle/databricks.yml) on the emulator', () => 
         traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       });
       const { run_id } = await client.runNow({ job_id: await resolver.resolve('donki'), job_parameters, idempotency_token: 'donki-run-42' });
-      const run = await waitFor(async () => {
-        const r = await client.getRun(run_id);
-        return isTerminalLifeCycleState(r.state?.life_cycle_state) ? r : undefined;
-      });
+      // The first task installs the job's wheel (pip), which takes seconds on a busy machine.
+      const run = await waitFor(
+        async () => {
+          const r = await client.getRun(run_id);
+          return isTerminalLifeCycleState(r.state?.life_cycle_state) ? r : undefined;
+        },
+        90_000,
+        'the pipeline run to end',
+      );
       expect(run.state?.result_state).toBe('SUCCESS');
       expect(runner.calls.map((c) => c.taskKey)).toEqual(['bronze', 'silver', 'gold']);
       for (const call of runner.calls) {
@@ -415,7 +437,11 @@ describe('the real bundle (infra/bundle/databricks.yml) on the emulator', () => 
           input_manifest: JSON.stringify(manifest),
           orbiter_run_id: 'run-42',
         });
-        expect(call.notebookPath).toBe(join(repo, 'notebooks', `${call.taskKey}.py`));
+        // The deployed notebook (workspace files of the deployment), with the job's wheel on PYTHONPATH.
+        expect(call.notebookPath).toBe(
+          join(dir, 'w', 'workspace', 'files', 'objects', `${deployed.rootPath.replace(/^\/Workspace/, '')}/files/${call.taskKey}.py`),
+        );
+        expect(call.env?.['PYTHONPATH']).toMatch(new RegExp(`^${join(repo, '.orbiter', 'databricks-libraries')}/[0-9a-f]+$`));
       }
       // A run started without parameters (schedule, UI) gets the bundle defaults, references resolved.
       const bare = await client.runNow({ job_id: await resolver.resolve('neows') });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadBundle } from '@orbiter/databricks-emulator/bundle';
+import { loadBundle } from '@orbiter/databricks-emulator/bundleJobs';
 import { loadJobCatalog, REQUIRED_JOB_PARAMETERS, type JobCatalog } from '../../../shared/catalog';
 import { sourceIds } from '../../../shared/config';
 import {
@@ -19,9 +19,9 @@ import {
 import { JsonSchemaValidator } from './support/jsonSchema';
 
 /**
- * Offline checks of the Databricks Asset Bundle (infra/bundle): the CLI's `bundle validate` needs a live workspace,
- * so here the files are checked against the CLI's published JSON schema and against Orbiter's own contracts
- * (docs/contracts.md job names and parameters, config/job-catalog.json).
+ * Offline checks of the Databricks Asset Bundle (notebooks/databricks.yml) against the CLI's published JSON schema
+ * and Orbiter's own contracts (docs/contracts.md job names and parameters, config/job-catalog.json). The official
+ * CLI's `bundle validate` of every target runs in test/integration/bundle against the local workspace.
  */
 
 // Values a deployer must pass (--var / BUNDLE_VAR_*); placeholders are enough to resolve the configuration.
@@ -30,7 +30,7 @@ const PROVIDED_VARS = {
   completion_webhook_id: '00000000-0000-0000-0000-000000000000',
   orbiter_service_principal: '11111111-1111-1111-1111-111111111111',
 };
-const TARGETS = ['dev', 'prod'] as const;
+const TARGETS = ['dev', 'prod', 'local'] as const;
 const PIPELINE_TASKS = ['bronze', 'silver', 'gold'] as const;
 // Databricks Runtime LTS lines on Azure (release notes); the contract pins 17.3 LTS (Spark 4.0).
 const LTS_RUNTIMES = ['15.4', '16.4', '17.3'];
@@ -102,9 +102,9 @@ describe('bundle files against the Databricks CLI JSON schema', () => {
 });
 
 describe('bundle targets and variables', () => {
-  it('has dev (default) and prod targets', () => {
+  it('has dev (default), prod and local targets', () => {
     const targets = root.targets as Record<string, Doc>;
-    expect(Object.keys(targets).sort()).toEqual(['dev', 'prod']);
+    expect(Object.keys(targets).sort()).toEqual(['dev', 'local', 'prod']);
     expect(targets.dev!.default).toBe(true);
   });
 
@@ -119,9 +119,16 @@ describe('bundle targets and variables', () => {
     expect(() => targetVariables(root, 'prod')).toThrow(/no value for variable/);
   });
 
-  it('syncs the notebooks folder that lies outside the bundle root', () => {
-    const paths = ((root.sync as Doc).paths as string[]).map((p) => resolve(BUNDLE_DIR, p));
-    expect(paths).toContain(join(REPO_ROOT, 'notebooks'));
+  it('lies at the root of the notebooks folder and syncs it without the tests and the package sources', () => {
+    expect(BUNDLE_DIR).toBe(join(REPO_ROOT, 'notebooks'));
+    expect(root.sync).toEqual({ exclude: ['tests/**', 'orbiter_lake/**'] });
+    // Excludes are relative to the bundle root: each names something that exists there.
+    for (const pattern of (root.sync as { exclude: string[] }).exclude) expect(existsSync(join(BUNDLE_DIR, pattern.replace('/**', '')))).toBe(true);
+  });
+
+  it('defines one job per resources/*.job.yml file', () => {
+    expect(root.include).toEqual(['resources/*.job.yml']);
+    for (const f of files.slice(1)) expect(Object.keys(((f.doc.resources as Doc).jobs ?? {}) as Doc)).toHaveLength(1);
   });
 
   it('builds the notebooks package as a wheel artifact', () => {
@@ -129,11 +136,22 @@ describe('bundle targets and variables', () => {
     expect(artifacts).toHaveLength(1);
     expect(artifacts[0]).toMatchObject({ type: 'whl' });
     expect(resolve(BUNDLE_DIR, artifacts[0]!.path as string)).toBe(join(REPO_ROOT, 'notebooks'));
+    // Built in the deploying environment (scripts/setup-bundle-python.sh installs build, setuptools, wheel).
+    expect(artifacts[0]!.build).toBe('python3 -m build --wheel --no-isolation --outdir dist .');
     expect(artifacts[0]!.build).toEqual(expect.stringContaining('--wheel'));
   });
 
-  it('lets the Orbiter service principal run the jobs', () => {
-    expect(root.permissions).toEqual([{ service_principal_name: '${var.orbiter_service_principal}', level: 'CAN_MANAGE_RUN' }]);
+  it('lets the Orbiter service principal run the jobs (CAN_RUN: the bundle-level name of CAN_MANAGE_RUN on jobs)', () => {
+    expect(root.permissions).toEqual([{ service_principal_name: '${var.orbiter_service_principal}', level: 'CAN_RUN' }]);
+  });
+
+  it("gives each target's deploying identity CAN_MANAGE, and keeps prod out of /Workspace/Shared", () => {
+    const targets = root.targets as Record<string, Doc>;
+    for (const t of ['dev', 'local'])
+      expect(targets[t]!.permissions).toEqual([{ user_name: '${workspace.current_user.userName}', level: 'CAN_MANAGE' }]);
+    expect(targets.prod!.permissions).toEqual([{ group_name: '${var.deployers_group}', level: 'CAN_MANAGE' }]);
+    for (const t of Object.values(targets))
+      expect((t.workspace as Doc).root_path).toMatch(/^\/Workspace\/Users\/\$\{workspace\.current_user\.userName\}\//);
   });
 });
 
@@ -190,8 +208,8 @@ describe('jobs per docs/contracts.md', () => {
     for (const t of tasks) {
       for (const d of (t.depends_on ?? []) as Doc[]) expect(done.has(d.task_key as string)).toBe(true);
       expect(clusterKeys).toContain(t.job_cluster_key);
-      expect(t.libraries).toEqual([{ whl: '../../../notebooks/dist/*.whl' }]);
-      expect(repoPath(job, '../../../notebooks/dist')).toBe(join(REPO_ROOT, 'notebooks/dist'));
+      expect(t.libraries).toEqual([{ whl: '../dist/*.whl' }]);
+      expect(repoPath(job, '../dist')).toBe(join(REPO_ROOT, 'notebooks/dist'));
       done.add(t.task_key as string);
     }
   });
@@ -284,14 +302,14 @@ describe('bundle against config/job-catalog.json', () => {
   });
 });
 
-describe('the local Databricks emulator reads the same bundle', () => {
+describe('the quick deploy of tests (localDeploy) reads the same bundle', () => {
   it('loads every job with the notebooks and parameters the deployed bundle has', () => {
     const local = loadBundle(BUNDLE_FILE, { env: {}, variables: { ...PROVIDED_VARS, lake_root: '/tmp/orbiter-lake' } });
     expect(local.jobs.map((j) => j.settings.name).sort()).toEqual(jobs.map((j) => j.job.name).sort());
     for (const j of jobs) {
       const emulated = local.jobs.find((l) => l.settings.name === j.job.name)!;
       const notebooks = tasksOf(j.job).map((t) => repoPath(j, (t.notebook_task as Doc).notebook_path as string));
-      expect(emulated.settings.tasks.map((t) => t.notebook_task?.notebook_path)).toEqual(notebooks);
+      expect(emulated.settings.tasks!.map((t) => t.notebook_task?.notebook_path)).toEqual(notebooks);
       expect(emulated.settings.parameters).toContainEqual({ name: 'lake_root', default: '/tmp/orbiter-lake' });
     }
   });

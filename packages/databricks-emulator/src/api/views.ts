@@ -1,4 +1,4 @@
-import type { BundleJob } from '../bundle';
+import type { BundleJob } from '../jobSettings';
 import { TERMINAL, taskTermination, type RunRecord, type TaskRecord, type Termination } from '../jobs/records';
 
 export interface ViewOptions {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { OrbiterError } from 'orbiter/shared/errors';
 import type { Logger } from 'orbiter/shared/logger';
 import type { BlobSource } from '../blobSource';
-import type { EmulatorTask } from '../bundle';
+import type { EmulatorTask } from '../jobSettings';
 import { localiseLakeUrl, localLakeRoot, materialiseInputs } from '../lake';
 import type { NotebookRunner } from '../notebookRunner';
 import type { JobStore } from './jobStore';
@@ -60,6 +60,7 @@ export class RunExecutor {
       task_key: def.task_key,
       depends_on: def.depends_on,
       ...(def.notebook_task ? { notebook_task: def.notebook_task } : {}),
+      ...(def.libraries ? { libraries: def.libraries } : {}),
       ...(def.unsupported ? { unsupported: def.unsupported } : {}),
       ...(def.timeout_seconds !== undefined ? { timeout_seconds: def.timeout_seconds } : {}),
       life_cycle_state: 'PENDING',
@@ -213,6 +214,7 @@ export class RunExecutor {
       if (!holding) throw new Error('cancelled while waiting for a task slot');
       const result = await this.options.runner.run({
         notebookPath: task.notebook_task.notebook_path,
+        libraries: task.libraries ?? [],
         parameters: this.taskParameters(run, task),
         runId: task.run_id,
         taskKey: task.task_key,

@@ -1,13 +1,9 @@
-import type { BundleJob } from '../bundle';
+import type { BundleJob } from '../jobSettings';
 import { invalid } from '../api/errors';
 
-/** The workspace's jobs by id. */
+/** The run engine's read view of the workspace's jobs by id (a live map: ../jobStore.ts creates, resets, deletes). */
 export class JobStore {
-  private readonly jobs = new Map<number, BundleJob>();
-
-  constructor(jobs: BundleJob[]) {
-    for (const job of jobs) this.jobs.set(job.job_id, job);
-  }
+  constructor(private readonly jobs: Map<number, BundleJob>) {}
 
   all(): BundleJob[] {
     return [...this.jobs.values()];

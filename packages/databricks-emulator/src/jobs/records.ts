@@ -13,6 +13,7 @@ export interface TaskRecord {
   task_key: string;
   depends_on: { task_key: string }[];
   notebook_task?: { notebook_path: string; base_parameters: Record<string, string>; source?: string };
+  libraries?: string[];
   unsupported?: string;
   timeout_seconds?: number;
   life_cycle_state: string;

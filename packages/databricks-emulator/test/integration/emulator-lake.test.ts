@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { AzureBlobSource, type BlobRef } from '../../src/blobSource';
-import { jobIdFor } from '../../src/bundle';
 import { startDatabricksEmulator, type DatabricksEmulator } from '../../src/emulator';
+import { startEmulatorWithBundle } from '../../src/localDeploy';
 import { BlobManifestStore } from 'orbiter/shared/dispatch/manifests';
 import { DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from 'orbiter/shared/databricks/index';
 import { startTestAzurite } from '../../../../test/support/azurite';
@@ -13,7 +13,7 @@ import { FakeNotebookRunner, waitFor } from '../fixtures/fakeRunner';
 jest.setTimeout(120_000);
 
 const BUNDLE = join(__dirname, '..', 'fixtures', 'bundle', 'databricks.yml');
-const PIPELINE = jobIdFor('orbiter-neows-pipeline');
+let PIPELINE: number;
 
 const settle = (client: DatabricksJobsClient, runId: number): Promise<Run> =>
   waitFor(
@@ -58,14 +58,13 @@ describe('emulator inputs: manifest blobs from Azurite into the local lake', () 
         );
       }
     });
-    emulator = await startDatabricksEmulator({
-      bundlePath: BUNDLE,
-      workDir: join(dir, 'work'),
-      lakeRoot: lake,
-      runner,
-      blobSource: new AzureBlobSource(azurite.connectionString),
-    });
-    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('local') });
+    const started = await startEmulatorWithBundle(
+      { workDir: join(dir, 'work'), lakeRoot: lake, runner, blobSource: new AzureBlobSource(azurite.connectionString) },
+      { bundlePath: BUNDLE },
+    );
+    emulator = started.emulator;
+    PIPELINE = started.deployed.jobIdsByName['orbiter-neows-pipeline']!;
+    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(emulator.token) });
   });
 
   afterAll(async () => {
@@ -182,11 +181,13 @@ describe('emulator inputs: manifest blobs from Azurite into the local lake', () 
 describe('emulator persistence', () => {
   it('keeps runs and idempotency tokens across a restart; runs cut off by the restart end INTERNAL_ERROR', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dbx-persist-'));
-    const opts = { bundlePath: BUNDLE, workDir: join(dir, 'work'), lakeRoot: join(dir, 'lake'), persist: true };
+    const opts = { workDir: join(dir, 'work'), lakeRoot: join(dir, 'lake'), persist: true, token: 'persist-token' };
     try {
       const runner = new FakeNotebookRunner();
-      let emulator = await startDatabricksEmulator({ ...opts, runner });
-      let client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('local') });
+      const first = await startEmulatorWithBundle({ ...opts, runner }, { bundlePath: BUNDLE });
+      let emulator = first.emulator;
+      PIPELINE = first.deployed.jobIdsByName['orbiter-neows-pipeline']!;
+      let client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(emulator.token) });
       const done = await client.runNow({ job_id: PIPELINE, idempotency_token: 'persist-1' });
       await settle(client, done.run_id);
       runner.hold('gold');
@@ -194,8 +195,10 @@ describe('emulator persistence', () => {
       await waitFor(() => runner.blocked('gold') === 1, 5000, 'gold to start');
       await emulator.close();
 
+      // The workspace persists too: the job deployed before the restart is still there, with its id.
       emulator = await startDatabricksEmulator({ ...opts, runner: new FakeNotebookRunner() });
-      client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('local') });
+      client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(emulator.token) });
+      expect((await client.listJobs({ name: 'orbiter-neows-pipeline' })).jobs?.map((j) => j.job_id)).toEqual([PIPELINE]);
       expect((await client.getRun(done.run_id)).state?.result_state).toBe('SUCCESS');
       expect((await client.runNow({ job_id: PIPELINE, idempotency_token: 'persist-1' })).run_id).toBe(done.run_id);
       const interrupted = await client.getRun(cut.run_id);

@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jobIdFor } from '../../src/bundle';
-import { startDatabricksEmulator, type DatabricksEmulator } from '../../src/emulator';
+import type { DatabricksEmulator } from '../../src/emulator';
+import { startEmulatorWithBundle } from '../../src/localDeploy';
 import { PythonNotebookRunner } from '../../src/notebookRunner';
 import { DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from 'orbiter/shared/databricks/index';
 import { waitFor } from '../fixtures/fakeRunner';
@@ -10,7 +10,7 @@ import { waitFor } from '../fixtures/fakeRunner';
 jest.setTimeout(60_000);
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
-const ECHO = jobIdFor('orbiter-echo');
+let ECHO: number;
 
 function alive(pid: number): boolean {
   try {
@@ -34,13 +34,13 @@ describe('PythonNotebookRunner (process contract, with a node stand-in for run_n
       script: join(FIXTURES, 'fake_run_notebook.js'),
       killGraceMs: 500,
     });
-    emulator = await startDatabricksEmulator({
-      bundlePath: join(FIXTURES, 'bundle', 'databricks.yml'),
-      workDir: join(dir, 'work'),
-      lakeRoot: join(dir, 'lake'),
-      runner,
-    });
-    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('local') });
+    const started = await startEmulatorWithBundle(
+      { workDir: join(dir, 'work'), lakeRoot: join(dir, 'lake'), runner },
+      { bundlePath: join(FIXTURES, 'bundle', 'databricks.yml') },
+    );
+    emulator = started.emulator;
+    ECHO = started.deployed.jobIdsByName['orbiter-echo']!;
+    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(emulator.token) });
   });
   afterAll(async () => {
     await emulator.close();

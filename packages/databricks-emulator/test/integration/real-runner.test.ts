@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jobIdFor } from '../../src/bundle';
-import { startDatabricksEmulator, type DatabricksEmulator } from '../../src/emulator';
+import type { DatabricksEmulator } from '../../src/emulator';
+import { startEmulatorWithBundle } from '../../src/localDeploy';
 import { DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from 'orbiter/shared/databricks/index';
 import { waitFor } from '../fixtures/fakeRunner';
 
@@ -11,7 +11,7 @@ import { waitFor } from '../fixtures/fakeRunner';
 jest.setTimeout(180_000);
 
 const REPO = join(__dirname, '..', '..', '..', '..');
-const ECHO = jobIdFor('orbiter-echo');
+let ECHO: number;
 
 /** Process groups of live processes, from ps (pgid → command lines). */
 function processGroups(): Map<number, string[]> {
@@ -31,14 +31,13 @@ describe('emulator with the real notebook runner (PySpark)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dbx-real-runner-'));
-    emulator = await startDatabricksEmulator({
-      bundlePath: join(REPO, 'packages', 'databricks-emulator', 'test', 'fixtures', 'bundle', 'databricks.yml'),
-      workDir: join(dir, 'work'),
-      lakeRoot: join(dir, 'lake'),
-      repoRoot: REPO,
-      maxParallelTasks: 1,
-    });
-    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('local') });
+    const started = await startEmulatorWithBundle(
+      { workDir: join(dir, 'work'), lakeRoot: join(dir, 'lake'), repoRoot: REPO, maxParallelTasks: 1 },
+      { bundlePath: join(REPO, 'packages', 'databricks-emulator', 'test', 'fixtures', 'bundle', 'databricks.yml') },
+    );
+    emulator = started.emulator;
+    ECHO = started.deployed.jobIdsByName['orbiter-echo']!;
+    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(emulator.token) });
   });
   afterAll(async () => {
     await emulator?.close();

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 
-/** Loads infra/bundle/databricks.yml and its includes the way the Databricks CLI composes them (offline). */
+/** Loads notebooks/databricks.yml and its includes the way the Databricks CLI composes them (offline). */
 export const REPO_ROOT = resolve(__dirname, '../../../..');
-export const BUNDLE_DIR = join(REPO_ROOT, 'infra/bundle');
+export const BUNDLE_DIR = join(REPO_ROOT, 'notebooks');
 export const BUNDLE_FILE = join(BUNDLE_DIR, 'databricks.yml');
 export const BUNDLE_SCHEMA_FILE = resolve(REPO_ROOT, '../shared/schemas/databricks-bundle.schema.json');
 
@@ -90,11 +90,14 @@ export function targetVariables(root: Doc, target: string, provided: Record<stri
 
 const VAR_REF = /\$\{var\.([A-Za-z0-9_-]+)\}/g;
 
-/** Substitutes ${var.*}; a string that is exactly one reference takes the variable's own type (numbers stay numbers). */
+/**
+ * Substitutes ${var.*}; a string that is exactly one reference takes the variable's own type (numbers stay numbers,
+ * complex variables stay objects, with the references inside them resolved too).
+ */
 export function resolveVars<T>(value: T, vars: Record<string, unknown>): T {
   if (typeof value === 'string') {
     const whole = /^\$\{var\.([A-Za-z0-9_-]+)\}$/.exec(value);
-    if (whole) return lookup(vars, whole[1]!) as T;
+    if (whole) return resolveVars(lookup(vars, whole[1]!), vars) as T;
     return value.replace(VAR_REF, (_, name: string) => String(lookup(vars, name))) as T;
   }
   if (Array.isArray(value)) return value.map((v) => resolveVars(v, vars)) as T;

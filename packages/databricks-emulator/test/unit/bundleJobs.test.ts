@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { jobIdFor, loadBundle } from '../../src/bundle';
+import { loadBundle } from '../../src/bundleJobs';
+import { emulatorSettings } from '../../src/jobSettings';
 import { localBlobPath, localiseLakeUrl, localLakeRoot, parseManifest } from '../../src/lake';
 import { REQUIRED_JOB_PARAMETERS } from 'orbiter/shared/catalog/index';
 import { loadJobCatalog } from 'orbiter/shared/catalog/loader';
@@ -7,25 +8,25 @@ import { loadJobCatalog } from 'orbiter/shared/catalog/loader';
 const REPO = join(__dirname, '..', '..', '..', '..');
 const FIXTURE = join(REPO, 'packages', 'databricks-emulator', 'test', 'fixtures', 'bundle');
 
-describe('emulator bundle loader', () => {
+describe('bundle jobs for the quick deploy (localDeploy)', () => {
   it('loads included jobs, resolves variables for the default target and relative notebook paths', () => {
     const bundle = loadBundle(join(FIXTURE, 'databricks.yml'), { env: {} });
     expect(bundle.target).toBe('dev');
     expect(bundle.jobs.map((j) => j.settings.name).sort()).toEqual(['orbiter-echo', 'orbiter-neows-pipeline', 'orbiter-nowait']);
     const pipeline = bundle.jobs.find((j) => j.key === 'pipeline')!;
-    expect(pipeline.job_id).toBe(jobIdFor('orbiter-neows-pipeline'));
     expect(pipeline.settings.parameters).toContainEqual({ name: 'lake_root', default: 'abfss://{zone}@devlake.dfs.core.windows.net' });
     expect(pipeline.settings.parameters).toContainEqual({ name: 'source', default: 'neows' });
-    expect(pipeline.settings.tasks.map((t) => [t.task_key, t.depends_on.map((d) => d.task_key)])).toEqual([
+    expect(pipeline.settings.tasks!.map((t) => [t.task_key, (t.depends_on ?? []).map((d) => d.task_key)])).toEqual([
       ['bronze', []],
       ['silver', ['bronze']],
       ['gold', ['silver']],
     ]);
-    // ../notebooks/stage (no extension) resolves against resources/ and gains .py.
-    expect(pipeline.settings.tasks[2]!.notebook_task!.notebook_path).toBe(join(FIXTURE, 'notebooks', 'stage.py'));
+    // ../notebooks/stage.py resolves against resources/, the file that names it.
+    expect(pipeline.settings.tasks![2]!.notebook_task!.notebook_path).toBe(join(FIXTURE, 'notebooks', 'stage.py'));
     expect(pipeline.settings.max_concurrent_runs).toBe(1);
-    expect(pipeline.settings.queue).toEqual({ enabled: true });
-    expect(bundle.jobs.find((j) => j.key === 'nowait')!.settings.queue).toEqual({ enabled: false });
+    // Jobs API defaults as the engine sees them: queueing on unless the job turns it off.
+    expect(emulatorSettings(pipeline.settings).queue).toEqual({ enabled: true });
+    expect(emulatorSettings(bundle.jobs.find((j) => j.key === 'nowait')!.settings).queue).toEqual({ enabled: false });
   });
 
   it('merges target resources (tasks by task_key) and honours variable overrides', () => {
@@ -33,7 +34,7 @@ describe('emulator bundle loader', () => {
     const pipeline = bundle.jobs.find((j) => j.key === 'pipeline')!;
     expect(pipeline.settings.max_concurrent_runs).toBe(3);
     expect(pipeline.settings.tasks).toHaveLength(3);
-    expect(pipeline.settings.tasks[2]!.notebook_task!.base_parameters).toEqual({ stage: 'gold', mode: 'wide' });
+    expect(pipeline.settings.tasks![2]!.notebook_task!.base_parameters).toEqual({ stage: 'gold', mode: 'wide' });
     expect(pipeline.settings.parameters).toContainEqual({ name: 'source', default: 'donki' });
     expect(pipeline.settings.parameters).toContainEqual({ name: 'lake_root', default: 'abfss://{zone}@prodlake.dfs.core.windows.net' });
     const overridden = loadBundle(join(FIXTURE, 'databricks.yml'), {
@@ -44,18 +45,18 @@ describe('emulator bundle loader', () => {
     expect(() => loadBundle(join(FIXTURE, 'databricks.yml'), { target: 'nope' })).toThrow(/target "nope"/);
   });
 
-  const realBundle = join(REPO, 'infra', 'bundle', 'databricks.yml');
+  const realBundle = join(REPO, 'notebooks', 'databricks.yml');
   it('serves every dataset of config/job-catalog.json from the real bundle, with the contract parameters', async () => {
-    const bundle = loadBundle(realBundle, { env: {} });
+    const bundle = loadBundle(realBundle, { target: 'local', env: {} });
     const catalog = await loadJobCatalog(join(REPO, 'config', 'job-catalog.json'));
     for (const entry of Object.values(catalog.datasets)) {
       const job = bundle.jobs.find((j) => j.settings.name === entry.job.name);
       expect(job).toBeDefined();
-      const params = job!.settings.parameters.map((p) => p.name);
+      const params = job!.settings.parameters!.map((p) => p.name);
       for (const name of REQUIRED_JOB_PARAMETERS) expect(params).toContain(name);
-      expect(job!.settings.tasks.map((t) => t.task_key)).toEqual(['bronze', 'silver', 'gold']);
-      for (const t of job!.settings.tasks) expect(t.notebook_task?.notebook_path).toMatch(/notebooks[\\/](bronze|silver|gold)\.py$/);
-      expect(job!.settings.parameters.find((p) => p.name === 'source')?.default).toBe(entry.dataset);
+      expect(job!.settings.tasks!.map((t) => t.task_key)).toEqual(['bronze', 'silver', 'gold']);
+      for (const t of job!.settings.tasks!) expect(t.notebook_task?.notebook_path).toMatch(/notebooks[\\/](bronze|silver|gold)\.py$/);
+      expect(job!.settings.parameters!.find((p) => p.name === 'source')?.default).toBe(entry.dataset);
       expect(job!.settings.max_concurrent_runs).toBeGreaterThanOrEqual(entry.maxRunsInFlight);
     }
   });

@@ -1,47 +1,27 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import { parseJobSettings, type JobSettings } from './jobSettings';
 
 /**
- * Loads job definitions from a Databricks Asset Bundle (databricks.yml + `include:` files) the way
- * `databricks bundle deploy` would see them for one target: ${var.*} resolved (BUNDLE_VAR_<name> env, target
- * variables, defaults), target `resources` merged over the top level (tasks by task_key, parameters by name),
- * and relative notebook paths resolved against the file that names them.
+ * Reads a Databricks Asset Bundle (databricks.yml + `include:` files) for one target the way `databricks bundle
+ * deploy` composes it: ${var.*} resolved (BUNDLE_VAR_<name> env, target variables, defaults), target `resources`
+ * merged over the top level (tasks by task_key, parameters by name), relative notebook and wheel paths resolved
+ * against the file that names them. It gives the Jobs API settings `localDeploy` creates through jobs/create: the
+ * fast path for tests; `npm start` deploys with the official CLI.
  */
 
-export interface EmulatorTask {
-  task_key: string;
-  depends_on: { task_key: string }[];
-  description?: string;
-  /** notebook_path is an absolute local file path here. */
-  notebook_task?: { notebook_path: string; base_parameters: Record<string, string>; source?: string };
-  /** Set when the task has a type the emulator cannot run (it then fails with INVALID_RUN_CONFIGURATION). */
-  unsupported?: string;
-  timeout_seconds?: number;
-}
-
-export interface EmulatorJobSettings {
-  name: string;
-  description?: string;
-  tags: Record<string, string>;
-  tasks: EmulatorTask[];
-  parameters: { name: string; default: string }[];
-  max_concurrent_runs: number;
-  queue: { enabled: boolean };
-  timeout_seconds?: number;
-  /** Events with at least one webhook destination (webhook_notifications.on_*), e.g. ['on_start', 'on_failure']. */
-  webhook_events: string[];
-  notification_settings: { no_alert_for_skipped_runs: boolean; no_alert_for_canceled_runs: boolean };
-}
-
-export interface BundleJob {
+/** A job's settings as the bundle defines them; notebook_path and whl values are absolute local paths. */
+export interface BundleJobSettings {
   /** Resource key in the bundle (resources.jobs.<key>). */
   key: string;
-  /** Stable id derived from the job name, so ids survive restarts and bundle edits. */
-  job_id: number;
-  settings: EmulatorJobSettings;
+  settings: JobSettings;
+}
+
+export interface BundleArtifact {
+  /** Absolute folder the build runs in. */
+  path: string;
+  build?: string;
 }
 
 export interface LoadBundleOptions {
@@ -55,7 +35,8 @@ export interface LoadedBundle {
   name: string;
   target: string | undefined;
   root: string;
-  jobs: BundleJob[];
+  jobs: BundleJobSettings[];
+  artifacts: BundleArtifact[];
 }
 
 type Doc = Record<string, unknown>;
@@ -104,17 +85,18 @@ function expandInclude(root: string, pattern: string): string[] {
     .map((p) => resolve(root, p));
 }
 
-/** Resolves relative notebook paths of every job in `resources` against `fileDir` (in place). */
+/** Resolves relative notebook and wheel paths of every job in `resources` against `fileDir` (in place). */
 function resolveNotebookPaths(resources: unknown, fileDir: string): void {
   if (!isObj(resources) || !isObj(resources['jobs'])) return;
+  const local = (p: string): string => (p.startsWith('${') || isAbsolute(p) ? p : resolve(fileDir, p));
   for (const job of Object.values(resources['jobs'])) {
     if (!isObj(job) || !Array.isArray(job['tasks'])) continue;
     for (const task of job['tasks']) {
-      const nb = isObj(task) ? task['notebook_task'] : undefined;
-      if (isObj(nb) && typeof nb['notebook_path'] === 'string') {
-        const p = nb['notebook_path'];
-        if (!p.startsWith('${') && !isAbsolute(p)) nb['notebook_path'] = resolve(fileDir, p);
-      }
+      if (!isObj(task)) continue;
+      const nb = task['notebook_task'];
+      if (isObj(nb) && typeof nb['notebook_path'] === 'string') nb['notebook_path'] = local(nb['notebook_path']);
+      for (const lib of Array.isArray(task['libraries']) ? task['libraries'] : [])
+        if (isObj(lib) && typeof lib['whl'] === 'string') lib['whl'] = local(lib['whl']);
     }
   }
 }
@@ -160,38 +142,6 @@ function substitute(value: unknown, lookup: (ref: string) => unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => substitute(v, lookup));
   if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, lookup)]));
   return value;
-}
-
-const stringish = z.union([z.string(), z.number(), z.boolean()]).transform(String);
-
-const TaskYaml = z.looseObject({
-  task_key: z.string().min(1),
-  description: z.string().optional(),
-  depends_on: z.array(z.looseObject({ task_key: z.string() })).optional(),
-  notebook_task: z
-    .looseObject({ notebook_path: z.string(), base_parameters: z.record(z.string(), stringish).optional(), source: z.string().optional() })
-    .optional(),
-  timeout_seconds: z.number().optional(),
-});
-
-const JobYaml = z.looseObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  tags: z.record(z.string(), stringish).optional(),
-  tasks: z.array(TaskYaml).default([]),
-  parameters: z.array(z.looseObject({ name: z.string(), default: stringish })).default([]),
-  max_concurrent_runs: z.int().min(1).default(1),
-  queue: z.looseObject({ enabled: z.boolean() }).optional(),
-  timeout_seconds: z.number().optional(),
-  webhook_notifications: z.record(z.string(), z.array(z.unknown()).nullable()).optional(),
-  notification_settings: z
-    .looseObject({ no_alert_for_skipped_runs: z.boolean().optional(), no_alert_for_canceled_runs: z.boolean().optional() })
-    .optional(),
-});
-
-/** A stable 48-bit id from the job name (fits a JS number like Databricks' int64 ids in practice). */
-export function jobIdFor(name: string): number {
-  return parseInt(createHash('sha256').update(name).digest('hex').slice(0, 12), 16);
 }
 
 export function loadBundle(bundlePath: string, options: LoadBundleOptions = {}): LoadedBundle {
@@ -246,64 +196,27 @@ export function loadBundle(bundlePath: string, options: LoadBundleOptions = {}):
 
   const resources = isObj(merged['resources']) ? merged['resources'] : {};
   const jobsDoc = isObj(resources['jobs']) ? resources['jobs'] : {};
-  const jobs: BundleJob[] = [];
+  const jobs: BundleJobSettings[] = [];
   for (const [key, rawJob] of Object.entries(jobsDoc)) {
-    // Variables may themselves reference variables; two passes cover that without loops.
-    const resolvedJob = substitute(substitute(rawJob, lookup), lookup);
-    const parsed = JobYaml.safeParse(resolvedJob);
-    if (!parsed.success) {
-      const where = parsed.error.issues.map((i) => `resources.jobs.${key}.${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new Error(`${mainPath}: ${where}`);
+    // Variables may themselves reference variables (complex ones too); three passes cover the bundle's nesting.
+    const resolvedJob = substitute(substitute(substitute(rawJob, lookup), lookup), lookup);
+    try {
+      jobs.push({ key, settings: parseJobSettings(resolvedJob, `resources.jobs.${key}`) });
+    } catch (err) {
+      throw new Error(`${mainPath}: ${(err as Error).message}`);
     }
-    const j = parsed.data;
-    const tasks: EmulatorTask[] = j.tasks.map((t) => {
-      const task: EmulatorTask = {
-        task_key: t.task_key,
-        depends_on: (t.depends_on ?? []).map((d) => ({ task_key: d.task_key })),
-        ...(t.description !== undefined ? { description: t.description } : {}),
-        ...(t.timeout_seconds !== undefined ? { timeout_seconds: t.timeout_seconds } : {}),
-      };
-      if (t.notebook_task) {
-        let path = t.notebook_task.notebook_path;
-        if (!/\.(py|ipynb)$/.test(path) && existsSync(`${path}.py`)) path = `${path}.py`;
-        task.notebook_task = {
-          notebook_path: path,
-          base_parameters: t.notebook_task.base_parameters ?? {},
-          ...(t.notebook_task.source !== undefined ? { source: t.notebook_task.source } : {}),
-        };
-      } else {
-        const kind = Object.keys(t).find((k) => k.endsWith('_task')) ?? 'unknown';
-        task.unsupported = `task type ${kind} is not supported by the local emulator (notebook_task only)`;
-      }
-      return task;
-    });
-    jobs.push({
-      key,
-      job_id: jobIdFor(j.name),
-      settings: {
-        name: j.name,
-        ...(j.description !== undefined ? { description: j.description } : {}),
-        tags: j.tags ?? {},
-        tasks,
-        parameters: j.parameters.map((p) => ({ name: p.name, default: p.default })),
-        max_concurrent_runs: j.max_concurrent_runs,
-        // Jobs created through API 2.2 (and bundles) queue by default.
-        queue: { enabled: j.queue?.enabled ?? true },
-        ...(j.timeout_seconds !== undefined ? { timeout_seconds: j.timeout_seconds } : {}),
-        webhook_events: Object.entries(j.webhook_notifications ?? {})
-          .filter(([, v]) => Array.isArray(v) && v.length > 0)
-          .map(([k]) => k),
-        notification_settings: {
-          no_alert_for_skipped_runs: j.notification_settings?.no_alert_for_skipped_runs ?? false,
-          no_alert_for_canceled_runs: j.notification_settings?.no_alert_for_canceled_runs ?? false,
-        },
-      },
-    });
   }
   const names = new Set<string>();
   for (const j of jobs) {
-    if (names.has(j.settings.name)) throw new Error(`${mainPath}: two jobs are named "${j.settings.name}"`);
-    names.add(j.settings.name);
+    const name = j.settings.name ?? j.key;
+    if (names.has(name)) throw new Error(`${mainPath}: two jobs are named "${name}"`);
+    names.add(name);
   }
-  return { name: bundleName, target: targetName, root, jobs };
+  const artifacts: BundleArtifact[] = Object.values(isObj(main['artifacts']) ? main['artifacts'] : {})
+    .filter(isObj)
+    .map((a) => ({
+      path: resolve(root, typeof a['path'] === 'string' ? a['path'] : '.'),
+      ...(typeof a['build'] === 'string' ? { build: a['build'] } : {}),
+    }));
+  return { name: bundleName, target: targetName, root, jobs, artifacts };
 }

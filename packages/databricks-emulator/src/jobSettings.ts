@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { DatabricksErrorResponse } from './api/errors';
+
+/**
+ * Jobs API job settings: the schema the emulator checks on jobs/create and jobs/reset, and the engine's view of a
+ * job (what the run state machine needs). The full settings are stored as given and returned by jobs/get.
+ */
+
+export interface EmulatorTask {
+  task_key: string;
+  depends_on: { task_key: string }[];
+  description?: string;
+  /** notebook_path is a workspace path (/Users/.../files/bronze), resolved to the deployed file at run time. */
+  notebook_task?: { notebook_path: string; base_parameters: Record<string, string>; source?: string };
+  /** Wheels to install into the task's Python environment (workspace paths). */
+  libraries?: string[];
+  /** Set when the task has a type the emulator cannot run (it then fails with INVALID_RUN_CONFIGURATION). */
+  unsupported?: string;
+  timeout_seconds?: number;
+}
+
+export interface EmulatorJobSettings {
+  name: string;
+  description?: string;
+  tags: Record<string, string>;
+  tasks: EmulatorTask[];
+  parameters: { name: string; default: string }[];
+  max_concurrent_runs: number;
+  queue: { enabled: boolean };
+  timeout_seconds?: number;
+  /** Events with at least one webhook destination (webhook_notifications.on_*), e.g. ['on_start', 'on_failure']. */
+  webhook_events: string[];
+  notification_settings: { no_alert_for_skipped_runs: boolean; no_alert_for_canceled_runs: boolean };
+}
+
+/** The engine's view of one job. */
+export interface BundleJob {
+  job_id: number;
+  settings: EmulatorJobSettings;
+}
+
+const stringish = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+const TaskSchema = z.looseObject({
+  task_key: z.string().min(1).max(100),
+  description: z.string().optional(),
+  depends_on: z.array(z.looseObject({ task_key: z.string() })).optional(),
+  notebook_task: z
+    .looseObject({ notebook_path: z.string().min(1), base_parameters: z.record(z.string(), stringish).optional(), source: z.string().optional() })
+    .optional(),
+  libraries: z.array(z.looseObject({ whl: z.string().optional() })).optional(),
+  timeout_seconds: z.int().min(0).optional(),
+});
+
+/** What jobs/create and new_settings of jobs/reset must satisfy (unknown fields are kept and returned). */
+export const JobSettingsSchema = z.looseObject({
+  name: z.string().max(4096).optional(),
+  description: z.string().optional(),
+  tags: z.record(z.string(), stringish).optional(),
+  tasks: z.array(TaskSchema).max(1000).optional(),
+  parameters: z.array(z.looseObject({ name: z.string().min(1), default: stringish })).optional(),
+  max_concurrent_runs: z.int().min(0).max(1000).optional(),
+  queue: z.looseObject({ enabled: z.boolean() }).optional(),
+  timeout_seconds: z.int().min(0).optional(),
+  webhook_notifications: z.record(z.string(), z.array(z.unknown()).nullable()).optional(),
+  notification_settings: z
+    .looseObject({ no_alert_for_skipped_runs: z.boolean().optional(), no_alert_for_canceled_runs: z.boolean().optional() })
+    .optional(),
+});
+export type JobSettings = z.infer<typeof JobSettingsSchema>;
+
+/** Parses job settings from a request body, naming the first bad field as Databricks does. */
+export function parseJobSettings(value: unknown, field: string): JobSettings {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `${field} must be an object`);
+  const parsed = JobSettingsSchema.safeParse(value);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Invalid ${[field, ...i.path].join('.')}: ${i.message}`);
+  }
+  const keys = (parsed.data.tasks ?? []).map((t) => t.task_key);
+  const dup = keys.find((k, i) => keys.indexOf(k) !== i);
+  if (dup !== undefined) throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Task key ${dup} is used by more than one task.`);
+  for (const t of parsed.data.tasks ?? [])
+    for (const d of t.depends_on ?? [])
+      if (!keys.includes(d.task_key))
+        throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Task ${t.task_key} depends on ${d.task_key}, which is not a task of the job.`);
+  return parsed.data;
+}
+
+/** The engine's view of stored settings. */
+export function emulatorSettings(s: JobSettings): EmulatorJobSettings {
+  return {
+    name: s.name ?? 'Untitled',
+    ...(s.description !== undefined ? { description: s.description } : {}),
+    tags: s.tags ?? {},
+    tasks: (s.tasks ?? []).map((t) => {
+      const task: EmulatorTask = {
+        task_key: t.task_key,
+        depends_on: (t.depends_on ?? []).map((d) => ({ task_key: d.task_key })),
+        ...(t.description !== undefined ? { description: t.description } : {}),
+        ...(t.timeout_seconds ? { timeout_seconds: t.timeout_seconds } : {}),
+      };
+      const wheels = (t.libraries ?? []).map((l) => l.whl).filter((w): w is string => typeof w === 'string');
+      if (wheels.length > 0) task.libraries = wheels;
+      const otherLibraries = (t.libraries ?? []).filter((l) => typeof l.whl !== 'string');
+      if (t.notebook_task) {
+        task.notebook_task = {
+          notebook_path: t.notebook_task.notebook_path,
+          base_parameters: t.notebook_task.base_parameters ?? {},
+          ...(t.notebook_task.source !== undefined ? { source: t.notebook_task.source } : {}),
+        };
+      } else {
+        const kind = Object.keys(t).find((k) => k.endsWith('_task')) ?? 'unknown';
+        task.unsupported = `task type ${kind} is not supported by the local emulator (notebook_task only)`;
+      }
+      if (otherLibraries.length > 0)
+        task.unsupported = `library types ${otherLibraries.map((l) => Object.keys(l).join('/')).join(', ')} are not supported by the local emulator (whl only)`;
+      return task;
+    }),
+    parameters: (s.parameters ?? []).map((p) => ({ name: p.name, default: p.default })),
+    // Jobs API defaults: one run at a time; jobs created through API 2.2 (and bundles) queue.
+    max_concurrent_runs: s.max_concurrent_runs ?? 1,
+    queue: { enabled: s.queue?.enabled ?? true },
+    ...(s.timeout_seconds ? { timeout_seconds: s.timeout_seconds } : {}),
+    webhook_events: Object.entries(s.webhook_notifications ?? {})
+      .filter(([, v]) => Array.isArray(v) && v.length > 0)
+      .map(([k]) => k),
+    notification_settings: {
+      no_alert_for_skipped_runs: s.notification_settings?.no_alert_for_skipped_runs ?? false,
+      no_alert_for_canceled_runs: s.notification_settings?.no_alert_for_canceled_runs ?? false,
+    },
+  };
+}
