@@ -84,7 +84,11 @@ export function parseJobSettings(value: unknown, field: string): JobSettings {
   for (const t of parsed.data.tasks ?? [])
     for (const d of t.depends_on ?? [])
       if (!keys.includes(d.task_key))
-        throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Task ${t.task_key} depends on ${d.task_key}, which is not a task of the job.`);
+        throw new DatabricksErrorResponse(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          `Task ${t.task_key} depends on ${d.task_key}, which is not a task of the job.`,
+        );
   return parsed.data;
 }
 

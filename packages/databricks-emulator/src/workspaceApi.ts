@@ -68,7 +68,8 @@ function decodePathParam(encoded: string): string {
 
 function base64Content(value: unknown): Buffer {
   if (value === undefined || value === null) return Buffer.alloc(0);
-  if (typeof value !== 'string' || !/^[A-Za-z0-9+/=\r\n]*$/.test(value)) throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', 'content must be base64');
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/=\r\n]*$/.test(value))
+    throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', 'content must be base64');
   return Buffer.from(value, 'base64');
 }
 
@@ -120,9 +121,14 @@ export function workspaceRoutes(deps: WorkspaceApiDeps): (req: RawRequest) => Ra
     'GET /api/2.0/workspace/export': (req) => {
       const format = (req.query['format'] ?? 'SOURCE').toUpperCase();
       if (!['SOURCE', 'AUTO', 'RAW'].includes(format))
-        throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Export format ${format} is not supported by the local workspace (SOURCE, AUTO, RAW).`);
+        throw new DatabricksErrorResponse(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          `Export format ${format} is not supported by the local workspace (SOURCE, AUTO, RAW).`,
+        );
       const content = workspace.read(req.query['path']);
-      if (content.length > MAX_EXPORT) throw new DatabricksErrorResponse(400, 'MAX_NOTEBOOK_SIZE_EXCEEDED', 'File size exceeds the 10 MB export limit.');
+      if (content.length > MAX_EXPORT)
+        throw new DatabricksErrorResponse(400, 'MAX_NOTEBOOK_SIZE_EXCEEDED', 'File size exceeds the 10 MB export limit.');
       if (bool(req.query['direct_download'])) return { status: 200, body: content, raw: true };
       const info = workspace.getStatus(req.query['path']);
       return ok({ content: content.toString('base64'), file_type: info.object_type === 'NOTEBOOK' ? 'py' : '' });
@@ -159,7 +165,8 @@ export function workspaceRoutes(deps: WorkspaceApiDeps): (req: RawRequest) => Ra
 
     const importFile = /^\/api\/2\.0\/workspace-files\/import-file\/(.+)$/.exec(path);
     if (importFile) {
-      if (req.method !== 'POST') throw new DatabricksErrorResponse(405, 'METHOD_NOT_ALLOWED', `${req.method} is not supported for workspace-files/import-file`);
+      if (req.method !== 'POST')
+        throw new DatabricksErrorResponse(405, 'METHOD_NOT_ALLOWED', `${req.method} is not supported for workspace-files/import-file`);
       workspace.importFile(decodePathParam(importFile[1]!), req.body, bool(req.query['overwrite']));
       return ok({});
     }

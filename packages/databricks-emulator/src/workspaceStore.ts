@@ -45,11 +45,13 @@ const NOTEBOOK_HEADERS: { ext: string; header: string; language: NotebookLanguag
   { ext: '.r', header: '# Databricks notebook source', language: 'R' },
 ];
 
-const notFound = (path: string): DatabricksErrorResponse => new DatabricksErrorResponse(404, 'RESOURCE_DOES_NOT_EXIST', `Path (${path}) doesn't exist.`);
+const notFound = (path: string): DatabricksErrorResponse =>
+  new DatabricksErrorResponse(404, 'RESOURCE_DOES_NOT_EXIST', `Path (${path}) doesn't exist.`);
 
 /** "/Workspace/Users/a" and "/Users/a" name the same object; trailing slashes and "." segments are dropped. */
 export function canonicalPath(input: unknown, field = 'path'): string {
-  if (typeof input !== 'string' || input === '') throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Missing required field: ${field}`);
+  if (typeof input !== 'string' || input === '')
+    throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Missing required field: ${field}`);
   if (!input.startsWith('/')) throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Path (${input}) must be absolute.`);
   const parts: string[] = [];
   for (const seg of input.split('/')) {
@@ -122,7 +124,11 @@ export class WorkspaceStore {
       const entry = this.entries.get(p);
       if (entry) {
         if (entry.object_type !== 'DIRECTORY')
-          throw new DatabricksErrorResponse(400, 'RESOURCE_ALREADY_EXISTS', `Cannot create directory ${path}: ${p} already exists and is not a directory.`);
+          throw new DatabricksErrorResponse(
+            400,
+            'RESOURCE_ALREADY_EXISTS',
+            `Cannot create directory ${path}: ${p} already exists and is not a directory.`,
+          );
         break;
       }
       missing.unshift(p);
@@ -165,14 +171,19 @@ export class WorkspaceStore {
     const path = canonicalPath(pathInput);
     const format = (opts.format ?? 'SOURCE').toUpperCase();
     if (!['SOURCE', 'AUTO', 'RAW'].includes(format))
-      throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Import format ${format} is not supported by the local workspace (SOURCE, AUTO, RAW).`);
+      throw new DatabricksErrorResponse(
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `Import format ${format} is not supported by the local workspace (SOURCE, AUTO, RAW).`,
+      );
     if (format === 'RAW') return this.write(path, content, opts.overwrite, undefined);
     const detected = detectNotebook(path, content);
     if (detected) return this.write(path.slice(0, -detected.extension.length), content, opts.overwrite, detected);
     const language = opts.language?.toUpperCase();
     if (format === 'SOURCE' || language) {
       const h = NOTEBOOK_HEADERS.find((x) => x.language === language);
-      if (!h) throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `The language of notebook ${path} is required (PYTHON, SQL, SCALA, R).`);
+      if (!h)
+        throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `The language of notebook ${path} is required (PYTHON, SQL, SCALA, R).`);
       return this.write(path, content, opts.overwrite, { language: h.language, extension: h.ext });
     }
     return this.write(path, content, opts.overwrite, undefined);
@@ -184,7 +195,11 @@ export class WorkspaceStore {
     const entry = this.entries.get(path);
     if (!entry) throw notFound(path);
     if (entry.object_type === 'DIRECTORY')
-      throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Path (${path}) is a directory; the local workspace does not export DBC archives.`);
+      throw new DatabricksErrorResponse(
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `Path (${path}) is a directory; the local workspace does not export DBC archives.`,
+      );
     return readFileSync(this.contentPath(path, entry));
   }
 
@@ -203,7 +218,8 @@ export class WorkspaceStore {
   ): WorkspaceObjectInfo {
     const parent = this.entries.get(parentOf(path));
     if (!parent) throw new DatabricksErrorResponse(404, 'RESOURCE_DOES_NOT_EXIST', `The parent folder (${parentOf(path)}) does not exist.`);
-    if (parent.object_type !== 'DIRECTORY') throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `The parent (${parentOf(path)}) is not a folder.`);
+    if (parent.object_type !== 'DIRECTORY')
+      throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `The parent (${parentOf(path)}) is not a folder.`);
     const existing = this.entries.get(path);
     if (existing) {
       if (existing.object_type === 'DIRECTORY') throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Path (${path}) is a folder.`);
