@@ -3,6 +3,8 @@ import { allFunctions } from 'orbiter/functions/all';
 import type { BlobFunction } from 'orbiter/functions/definition';
 import { resetRuntime } from 'orbiter/functions/runtime';
 import { loadConfig, type OrbiterConfig } from 'orbiter/shared/config';
+import { PatTokenProvider } from 'orbiter/shared/databricks/auth';
+import { DatabricksJobsClient } from 'orbiter/shared/databricks/client';
 import { Containers, Tables } from 'orbiter/shared/names';
 import type { Logger } from 'orbiter/shared/logger';
 import { createStorageClients, type StorageClients } from 'orbiter/shared/storage/clients';
@@ -15,6 +17,7 @@ import { AzureBlobSource } from '@orbiter/databricks-emulator/blobSource';
 import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '@orbiter/servicebus-emulator/emulator';
 import { startLocalMonitoring, type LocalMonitoring } from '@orbiter/ops/dashboard/monitoring';
+import { liveReport } from '@orbiter/ops/optimize/live';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { BlobWatcher } from '@orbiter/functions-host/blobWatcher';
 import { mergeSettings, readLocalSettings } from '@orbiter/functions-host/settings';
@@ -199,6 +202,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         logger: o.logger,
         port: o.dashboardPort,
         sources: config.INGEST_SOURCES,
+        // The cost panel reads the emulator's run history through the same Jobs API client as production.
+        optimizeReport: () =>
+          liveReport({
+            client: new DatabricksJobsClient({ host: databricks.url, tokenProvider: new PatTokenProvider('local-emulator-token') }),
+            root: o.repoRoot,
+            since: new Date(Date.now() - 7 * 86_400_000),
+          }),
       });
       stops.push(() => monitoring!.stop());
       o.logger.info('Dashboard started', { url: monitoring.dashboard.url });

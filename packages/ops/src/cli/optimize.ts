@@ -1,12 +1,8 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadJobCatalog } from 'orbiter/shared/catalog/loader';
 import { createTokenProvider } from 'orbiter/shared/databricks/auth';
 import { DatabricksJobsClient } from 'orbiter/shared/databricks/client';
-import { collectRunMetrics } from '../optimize/collect';
 import { formatReport } from '../optimize/format';
-import { loadCostRates } from '../optimize/rates';
-import { buildReport } from '../optimize/report';
+import { liveReport } from '../optimize/live';
 import { CliError, ExitCode } from './exitCodes';
 import type { CliIO } from './io';
 import { cliSettings } from './settings';
@@ -50,12 +46,8 @@ export function registerOptimize(program: Command, io: CliIO, deps: OptimizeDeps
     .action(async (o: { since: string; job?: string[]; host?: string; rates: string; catalog: string; json?: boolean }) => {
       const now = deps.now?.() ?? new Date();
       const since = parseSince(o.since, now);
-      const rates = loadCostRates(join(io.cwd, o.rates));
-      const catalog = await loadJobCatalog(join(io.cwd, o.catalog));
-      const coalescingWindows = Object.fromEntries(Object.values(catalog.datasets).map((d) => [d.job.name, d.coalescingWindowSeconds]));
       const client = deps.jobsClient ?? (await jobsClientFrom(io, o.host));
-      const runs = await collectRunMetrics(client, { since, until: now, ...(o.job ? { jobNames: o.job } : {}) });
-      const report = buildReport({ runs, rates, since, until: now, coalescingWindows }, now);
+      const report = await liveReport({ client, root: io.cwd, since, now, ratesPath: o.rates, catalogPath: o.catalog, ...(o.job ? { jobNames: o.job } : {}) });
       if (o.json) io.out(JSON.stringify(report, null, 2));
       else for (const l of formatReport(report)) io.out(l);
     });
