@@ -38,23 +38,35 @@ def landing(i: int, records: int) -> tuple[str, bytes]:
         t = start + timedelta(hours=7 * j, seconds=(i * 31 + j * 17) % 60)
         k = i * records + j
         rows.append(
-            [t.strftime("%Y-%m-%d %H:%M:%S"), f"{1 + k % 97 / 10:.1f}", f"{0.05 + k % 13 / 100:.2f}",
-             f"{k % 80}.5", "N" if k % 2 else "S", f"{k % 170}.2", "E" if k % 3 else "W", f"{20 + k % 40}.0", f"{11 + k % 20}.4"]
+            [
+                t.strftime("%Y-%m-%d %H:%M:%S"),
+                f"{1 + k % 97 / 10:.1f}",
+                f"{0.05 + k % 13 / 100:.2f}",
+                f"{k % 80}.5",
+                "N" if k % 2 else "S",
+                f"{k % 170}.2",
+                "E" if k % 3 else "W",
+                f"{20 + k % 40}.0",
+                f"{11 + k % 20}.4",
+            ]
         )
-    body = json.dumps({"signature": {"version": "1.2", "source": "synthetic"}, "count": str(records), "fields": FIELDS, "data": rows}).encode()
+    body = json.dumps(
+        {"signature": {"version": "1.2", "source": "synthetic"}, "count": str(records), "fields": FIELDS, "data": rows}
+    ).encode()
     ws, we = start.strftime("%Y-%m-%d"), (start + timedelta(hours=7 * records)).strftime("%Y-%m-%d")
     sha16 = hashlib.sha256(body).hexdigest()[:16]
     return f"{SOURCE}/{SOURCE}/{ws[:4]}/{ws[5:7]}/{ws[8:10]}/{ws}_{we}.p{i % 10000:04d}.{sha16}.json", body
 
 
-def event_run(spark, root: str, blob: str) -> float:
-    """One dispatcher-started run (manifest = the one landed file): bronze -> silver -> gold. Returns silver seconds."""
+def event_run(spark, root: str, blob: str, with_gold: bool) -> float:
+    """One dispatcher-started run (manifest = the one landed file): bronze -> silver (-> gold). Returns silver seconds."""
     manifest = json.dumps({"files": [{"container": "raw", "path": blob}]})
     bronze.run_bronze(spark, root, SOURCE, "files", manifest)
     t = time.perf_counter()
     silver.run_silver(spark, root, SOURCE, manifest)
     merge = time.perf_counter() - t
-    gold.run_gold(spark, root, SOURCE)
+    if with_gold:
+        gold.run_gold(spark, root, SOURCE)
     return merge
 
 
@@ -73,7 +85,12 @@ def table_figures(spark, root: str) -> dict[str, dict[str, int]]:
         path = os.path.join(root, zone, table)
         files, size = maintenance.active_files(spark, path)
         disk_files, disk_bytes = maintenance.disk_usage(spark, path)
-        out[f"{zone}/{table}"] = {"files": files, "bytes": size, "files_on_disk": disk_files, "bytes_on_disk": disk_bytes}
+        out[f"{zone}/{table}"] = {
+            "files": files,
+            "bytes": size,
+            "files_on_disk": disk_files,
+            "bytes_on_disk": disk_bytes,
+        }
     return out
 
 
@@ -88,6 +105,7 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=20)
     ap.add_argument("--maintain-every", type=int, default=50, help="runs between scheduled maintenance runs")
     ap.add_argument("--query-reps", type=int, default=5)
+    ap.add_argument("--gold-every", type=int, default=1, help="recompute gold every k runs (and always after the last)")
     args = ap.parse_args()
     if args.runs < 10 or args.records < 1 or args.maintain_every < 1:
         ap.error("--runs must be >= 10, --records and --maintain-every >= 1")
@@ -106,12 +124,13 @@ def main() -> None:
                 with open(path, "wb") as fh:
                     fh.write(body)
                 spark.conf.set(layout.LAYOUT_CONF, "on" if variant == "maintained" else "off")
-                merges[variant].append(event_run(spark, root, blob))
+                with_gold = (i + 1) % args.gold_every == 0 or i + 1 == args.runs
+                merges[variant].append(event_run(spark, root, blob, with_gold))
             if (i + 1) % args.maintain_every == 0 and i + 1 < args.runs:
                 t = time.perf_counter()
                 maintenance.run_maintenance(spark, lakes["maintained"], SOURCE)
                 maint_seconds.append(time.perf_counter() - t)
-            if (i + 1) % 10 == 0:
+            if (i + 1) % 5 == 0:
                 print(f"run {i + 1}/{args.runs}", file=sys.stderr, flush=True)
         spark.conf.set(layout.LAYOUT_CONF, "on")
         before = {k: table_figures(spark, r) for k, r in lakes.items()}
@@ -134,8 +153,13 @@ def main() -> None:
             "runs": args.runs,
             "records_per_run": args.records,
             "maintain_every": args.maintain_every,
-            "tables": {"unmaintained": before["unmaintained"], "maintained_before_job": before["maintained"],
-                       "maintained": after_job, "maintained_week_later": week_later},
+            "gold_every": args.gold_every,
+            "tables": {
+                "unmaintained": before["unmaintained"],
+                "maintained_before_job": before["maintained"],
+                "maintained": after_job,
+                "maintained_week_later": week_later,
+            },
             "query_s": {k: round(v, 4) for k, v in query.items()},
             "merge": {k: growth(v) for k, v in merges.items()},
             "maintenance_job_s": [round(s, 2) for s in maint_seconds],

@@ -66,9 +66,9 @@ def test_small_files_are_compacted_data_unchanged(spark, tmp_path):
     spark.conf.set(layout.LAYOUT_CONF, "off")  # an unmaintained table: many appends, no properties
     try:
         for i in range(8):
-            spark.range(i * 5, i * 5 + 5, numPartitions=2).selectExpr("id", "timestamp_seconds(id) as peak_at").write.format(
-                "delta"
-            ).mode("append").save(path)
+            spark.range(i * 5, i * 5 + 5, numPartitions=2).selectExpr(
+                "id", "timestamp_seconds(id) as peak_at"
+            ).write.format("delta").mode("append").save(path)
     finally:
         spark.conf.unset(layout.LAYOUT_CONF)
     before = sorted(r.id for r in spark.read.format("delta").load(path).collect())

@@ -138,7 +138,12 @@ describe('bundle targets and variables', () => {
 });
 
 describe('jobs per docs/contracts.md', () => {
-  const expectedNames = [...sourceIds.map((s) => `orbiter-${s}-pipeline`), 'orbiter-run-metrics-stream', 'orbiter-visual-insights', 'orbiter-table-maintenance'];
+  const expectedNames = [
+    ...sourceIds.map((s) => `orbiter-${s}-pipeline`),
+    'orbiter-run-metrics-stream',
+    'orbiter-visual-insights',
+    'orbiter-table-maintenance',
+  ];
 
   it('defines exactly the contract jobs', () => {
     expect(jobs.map((j) => j.job.name).sort()).toEqual([...expectedNames].sort());

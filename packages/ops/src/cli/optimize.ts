@@ -25,7 +25,8 @@ export function parseSince(v: string, now: Date): Date {
 async function jobsClientFrom(io: CliIO, host: string | undefined): Promise<DatabricksJobsClient> {
   const s = cliSettings(io.cwd, io.env);
   const url = host ?? s['DATABRICKS_HOST'];
-  if (!url) throw new CliError('no Databricks workspace: pass --host or set DATABRICKS_HOST (the local stack prints its emulator URL)', ExitCode.usage);
+  if (!url)
+    throw new CliError('no Databricks workspace: pass --host or set DATABRICKS_HOST (the local stack prints its emulator URL)', ExitCode.usage);
   const auth = s['DATABRICKS_AUTH'] ?? 'entra';
   if (auth === 'pat' && !s['DATABRICKS_TOKEN']) throw new CliError('DATABRICKS_AUTH=pat needs DATABRICKS_TOKEN', ExitCode.usage);
   const tokenProvider = await createTokenProvider(auth === 'pat' ? { auth: 'pat', token: s['DATABRICKS_TOKEN']! } : { auth: 'entra' });
@@ -47,7 +48,15 @@ export function registerOptimize(program: Command, io: CliIO, deps: OptimizeDeps
       const now = deps.now?.() ?? new Date();
       const since = parseSince(o.since, now);
       const client = deps.jobsClient ?? (await jobsClientFrom(io, o.host));
-      const report = await liveReport({ client, root: io.cwd, since, now, ratesPath: o.rates, catalogPath: o.catalog, ...(o.job ? { jobNames: o.job } : {}) });
+      const report = await liveReport({
+        client,
+        root: io.cwd,
+        since,
+        now,
+        ratesPath: o.rates,
+        catalogPath: o.catalog,
+        ...(o.job ? { jobNames: o.job } : {}),
+      });
       if (o.json) io.out(JSON.stringify(report, null, 2));
       else for (const l of formatReport(report)) io.out(l);
     });

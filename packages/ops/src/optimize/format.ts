@@ -2,7 +2,8 @@ import { table } from '../cli/format';
 import type { OptimizeReport } from './report';
 
 const money = (x: number): string => (x < 0.01 ? x.toFixed(4) : x.toFixed(2));
-const range = (r: { low: number; high: number }, f: (x: number) => string = money): string => (r.low === r.high ? f(r.low) : `${f(r.low)}–${f(r.high)}`);
+const range = (r: { low: number; high: number }, f: (x: number) => string = money): string =>
+  r.low === r.high ? f(r.low) : `${f(r.low)}–${f(r.high)}`;
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 const bytes = (b: number | undefined): string =>
   b === undefined ? '—' : b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(1)} MiB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${b} B`;
@@ -23,7 +24,9 @@ export function formatReport(r: OptimizeReport): string[] {
     j.rows === undefined ? '—' : String(j.rows),
     bytes(j.bytes),
     j.rowsPerSecond === undefined ? '—' : String(j.rowsPerSecond),
-    j.cluster ? `${j.cluster.basis === 'local' ? 'local≈' : ''}${j.cluster.nodeType} ${j.cluster.minWorkers}-${j.cluster.maxWorkers}w${j.cluster.spot ? ' spot' : ''}` : '—',
+    j.cluster
+      ? `${j.cluster.basis === 'local' ? 'local≈' : ''}${j.cluster.nodeType} ${j.cluster.minWorkers}-${j.cluster.maxWorkers}w${j.cluster.spot ? ' spot' : ''}`
+      : '—',
     range(j.dbuPerRun, (x) => x.toFixed(3)),
     range(j.costPerRun),
     range(j.costPerDay),

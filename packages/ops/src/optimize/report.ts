@@ -209,7 +209,8 @@ function recommend(job: JobSummary, runs: RunMetrics[], input: ReportInput): Rec
     out.push({
       kind: 'queue-time',
       jobName: job.jobName,
-      message: 'runs wait in the queue about as long as they run: widen the coalescing window rather than raising max_concurrent_runs (one writer per dataset)',
+      message:
+        'runs wait in the queue about as long as they run: widen the coalescing window rather than raising max_concurrent_runs (one writer per dataset)',
       evidence: [`queue p50 ${secs(job.queueP50Ms)}, max ${secs(job.queueMaxMs)}; run p50 ${secs(job.durationP50Ms)}`],
     });
   return out;
@@ -236,7 +237,10 @@ export function buildReport(input: ReportInput, now = new Date()): OptimizeRepor
   const notes = [
     `Costs are estimates from the rate table (${input.rates.currency}), not measured spend; autoscale clusters are priced at min..max workers unless observed worker counts are known.`,
   ];
-  if (local) notes.push(`Runs without a declared cluster (the local emulator) are priced as ${input.rates.local.nodeType} × ${input.rates.local.workers + 1} node(s): ${input.rates.local.note ?? ''}`.trim());
+  if (local)
+    notes.push(
+      `Runs without a declared cluster (the local emulator) are priced as ${input.rates.local.nodeType} × ${input.rates.local.workers + 1} node(s): ${input.rates.local.note ?? ''}`.trim(),
+    );
   if (!input.runs.some((r) => r.cluster?.observedMaxWorkers !== undefined))
     notes.push('Observed worker counts are not collected (Clusters API events), so the autoscale-ceiling check has no evidence in this report.');
   return {

@@ -25,7 +25,16 @@ const simple: CostRates = parseCostRates({
   spot: { vmDiscount: 0.5 },
   local: { nodeType: 'N4', computeKind: 'jobs', workers: 0 },
 });
-const cluster: ClusterSpec = { basis: 'declared', nodeType: 'N4', driverNodeType: 'N4', minWorkers: 1, maxWorkers: 4, spot: true, firstOnDemand: 1, computeKind: 'jobs' };
+const cluster: ClusterSpec = {
+  basis: 'declared',
+  nodeType: 'N4',
+  driverNodeType: 'N4',
+  minWorkers: 1,
+  maxWorkers: 4,
+  spot: true,
+  firstOnDemand: 1,
+  computeKind: 'jobs',
+};
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-11-30T00:00:00Z');
 
@@ -56,10 +65,12 @@ describe('rate table', () => {
   });
 
   it('names every bad field', () => {
-    expect(() => parseCostRates({ version: 1, currency: 'USD', computeKinds: {}, nodeTypes: {}, spot: { vmDiscount: 2 }, local: {} }, 'x.json')).toThrow(
-      /x\.json.*spot\.vmDiscount.*local\.nodeType/s,
+    expect(() =>
+      parseCostRates({ version: 1, currency: 'USD', computeKinds: {}, nodeTypes: {}, spot: { vmDiscount: 2 }, local: {} }, 'x.json'),
+    ).toThrow(/x\.json.*spot\.vmDiscount.*local\.nodeType/s);
+    expect(() => parseCostRates({ ...simple, local: { nodeType: 'N9', computeKind: 'jobs', workers: 0 } })).toThrow(
+      /local\.nodeType: N9 is not in nodeTypes/,
     );
-    expect(() => parseCostRates({ ...simple, local: { nodeType: 'N9', computeKind: 'jobs', workers: 0 } })).toThrow(/local\.nodeType: N9 is not in nodeTypes/);
   });
 });
 
@@ -97,7 +108,11 @@ describe('runCost', () => {
 describe('taskVolume (notebook exit values)', () => {
   it.each([
     ['bronze', { stage: 'bronze', files: { neows_feed: 2 }, bytes_read: 5000 }, { bytes: 5000 }],
-    ['silver', { stage: 'silver', entities: { a: { candidates: 7, quarantined: 1, rows: 90 }, b: { candidates: 2, quarantined: 0, rows: 5 } } }, { rows: 10 }],
+    [
+      'silver',
+      { stage: 'silver', entities: { a: { candidates: 7, quarantined: 1, rows: 90 }, b: { candidates: 2, quarantined: 0, rows: 5 } } },
+      { rows: 10 },
+    ],
     ['gold', { stage: 'gold', tables: { x: 3, y: 4 } }, { rows: 7 }],
     ['maintenance', { stage: 'table_maintenance', totals: { bytes_processed: 123 }, tables: [] }, { bytes: 123 }],
   ])('%s', (_name, value, expected) => expect(taskVolume(JSON.stringify(value))).toEqual(expected));
@@ -114,11 +129,26 @@ describe('buildReport', () => {
   const until = new Date(T0 + 24 * HOUR);
 
   it('computes per-job and per-task figures', () => {
-    const runs = [run({ runId: 1, queueMs: 0 }), run({ runId: 2, startTime: T0 + HOUR, queueMs: 4000, durationMs: 120_000 }), run({ runId: 3, startTime: T0 + 2 * HOUR, resultState: 'FAILED' })];
+    const runs = [
+      run({ runId: 1, queueMs: 0 }),
+      run({ runId: 2, startTime: T0 + HOUR, queueMs: 4000, durationMs: 120_000 }),
+      run({ runId: 3, startTime: T0 + 2 * HOUR, resultState: 'FAILED' }),
+    ];
     const r = buildReport({ runs, rates: simple, since, until }, until);
     expect(r.estimate).toBe(true);
     const job = r.jobs[0]!;
-    expect(job).toMatchObject({ jobName: 'orbiter-neows-pipeline', runs: 3, succeeded: 2, runsPerDay: 3, durationP50Ms: 60_000, durationMaxMs: 120_000, queueP50Ms: 0, queueMaxMs: 4000, rows: 1230, bytes: 6144 });
+    expect(job).toMatchObject({
+      jobName: 'orbiter-neows-pipeline',
+      runs: 3,
+      succeeded: 2,
+      runsPerDay: 3,
+      durationP50Ms: 60_000,
+      durationMaxMs: 120_000,
+      queueP50Ms: 0,
+      queueMaxMs: 4000,
+      rows: 1230,
+      bytes: 6144,
+    });
     expect(job.rowsPerSecond).toBeCloseTo(1230 / 240, 1);
     // three runs of 1, 2 and 1 minutes = 4/60 h; low 2 DBU/h, high 5 DBU/h
     expect(job.costTotal.low).toBeCloseTo((4 / 60) * 1.3, 4);
@@ -136,7 +166,12 @@ describe('buildReport', () => {
   });
 
   it('flags scheduled runs on no new data', () => {
-    const empty = { tasks: [{ taskKey: 'bronze', durationMs: 5000, bytes: 0 }, { taskKey: 'silver', durationMs: 5000, rows: 0 }] };
+    const empty = {
+      tasks: [
+        { taskKey: 'bronze', durationMs: 5000, bytes: 0 },
+        { taskKey: 'silver', durationMs: 5000, rows: 0 },
+      ],
+    };
     const runs = [1, 2, 3].map((i) => run({ runId: i, trigger: 'PERIODIC', startTime: T0 + i * 6 * HOUR, ...empty }));
     const rec = buildReport({ runs, rates: simple, since, until }, until).recommendations.find((x) => x.kind === 'no-new-data')!;
     expect(rec.message).toMatch(/3 scheduled runs found no new data/);
@@ -213,7 +248,12 @@ describe('Jobs API → run metrics', () => {
       computeKind: 'jobs',
     });
     expect(declaredCluster({ job_id: 1, settings: { name: 'x' } })).toBeUndefined();
-    const m = runMetrics(apiRun, 'orbiter-neows-pipeline', new Map([[101, JSON.stringify({ stage: 'bronze', bytes_read: 10 })]]), declaredCluster(job));
+    const m = runMetrics(
+      apiRun,
+      'orbiter-neows-pipeline',
+      new Map([[101, JSON.stringify({ stage: 'bronze', bytes_read: 10 })]]),
+      declaredCluster(job),
+    );
     expect(m).toMatchObject({ runId: 100, trigger: 'PERIODIC', durationMs: 125_000, queueMs: 2_000, setupMs: 30_000 });
     expect(m.tasks).toEqual([
       { taskKey: 'bronze', durationMs: 20_000, bytes: 10 },
@@ -236,7 +276,8 @@ describe('Jobs API → run metrics', () => {
         if (url.pathname === '/api/2.2/jobs/get') return res.end(JSON.stringify(job));
         if (url.pathname === '/api/2.2/jobs/runs/get-output') {
           const id = Number(url.searchParams.get('run_id'));
-          const result = id === 101 ? { stage: 'bronze', bytes_read: 4096 } : { stage: 'silver', entities: { neo: { candidates: 500, quarantined: 0 } } };
+          const result =
+            id === 101 ? { stage: 'bronze', bytes_read: 4096 } : { stage: 'silver', entities: { neo: { candidates: 500, quarantined: 0 } } };
           return res.end(JSON.stringify({ notebook_output: { result: JSON.stringify(result) } }));
         }
         res.statusCode = 404;
@@ -260,7 +301,10 @@ describe('Jobs API → run metrics', () => {
       const code = await runCli(['optimize', 'report', '--json', '--since', '1d'], o, { jobsClient: client(), now });
       expect(o.errors).toEqual([]);
       expect(code).toBe(ExitCode.ok);
-      const report = JSON.parse(o.lines.join('\n')) as { estimate: boolean; jobs: { rows: number; bytes: number; cluster: ClusterSpec; costPerRun: { low: number } }[] };
+      const report = JSON.parse(o.lines.join('\n')) as {
+        estimate: boolean;
+        jobs: { rows: number; bytes: number; cluster: ClusterSpec; costPerRun: { low: number } }[];
+      };
       expect(report.estimate).toBe(true);
       expect(report.jobs[0]).toMatchObject({ rows: 500, bytes: 4096, cluster: { maxWorkers: 8, spot: true } });
       expect(report.jobs[0]!.costPerRun.low).toBeGreaterThan(0);
