@@ -31,7 +31,11 @@ retention = maintenance.parse_retention(dbutils.widgets.get("vacuum_retention_ho
 
 reports = maintenance.run_maintenance(spark, params.lake_root, params.source or "all", retention)
 for r in reports:
-    print(json.dumps({k: r[k] for k in ("zone", "table", "files_before", "files_after", "layout_changes", "statistics", "error")}))
+    print(
+        json.dumps(
+            {k: r[k] for k in ("zone", "table", "files_before", "files_after", "layout_changes", "statistics", "error")}
+        )
+    )
 totals = maintenance.summary(reports)
 print(f"maintenance: {totals}")
 failed = [f"{r['zone']}/{r['table']}: {r['error']}" for r in reports if r["error"]]
