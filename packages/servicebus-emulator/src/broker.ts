@@ -13,12 +13,32 @@ import { EntityNotFoundError, ServiceBusNamespace, type IncomingMessage } from '
 import type { MessageQueue, Settlement } from './queue';
 
 const CBS = '$cbs';
+const types = rhea.types;
 
 /** rhea's outcome constructors (present at runtime, missing from its typings). */
 const outcomes = rhea.message as unknown as {
   accepted(): { described(): unknown };
-  rejected(fields: { error: { condition: string; description: string } }): { described(): unknown };
+  released(): { described(): unknown };
+  modified(fields: Record<string, unknown>): { described(): unknown };
+  rejected(fields: { error: AmqpError }): { described(): unknown };
 };
+
+interface AmqpError {
+  condition: string;
+  description: string;
+  /** Always present: Python's client reads error[2] unconditionally and crashes on a two-field error. */
+  info: Record<string, unknown>;
+}
+
+/** An error as Azure sends it: condition, description and an info map carrying a tracking id. */
+export function azureError(condition: string, description: string, info: Record<string, unknown> = {}): AmqpError {
+  return { condition, description: `${description} Reference:${randomUUID()}, TrackingId:${randomUUID()}`, info: { ...info } };
+}
+
+/** Clients may name an entity by path or by full URI (amqps://host:port/path, sb://host/path); Azure accepts both. */
+export function entityPath(address: string): string {
+  return address.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*\/?/i, '');
+}
 const MANAGEMENT_SUFFIX = /\/\$management$/i;
 /** Azure Standard tier limit; the SDK sizes batches from the max-message-size we advertise. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024;
@@ -50,6 +70,27 @@ function answerDrainEvenWithoutCredit(link: Sender): void {
     this.credit = 0;
     return true;
   };
+}
+
+function echoOutcome(
+  outcome: 'accepted' | 'released' | 'modified' | 'rejected',
+  state: { delivery_failed?: boolean; undeliverable_here?: boolean; message_annotations?: unknown },
+): { described(): unknown } {
+  switch (outcome) {
+    case 'accepted':
+      return outcomes.accepted();
+    case 'released':
+      return outcomes.released();
+    case 'modified':
+      return outcomes.modified({
+        delivery_failed: state.delivery_failed,
+        undeliverable_here: state.undeliverable_here,
+        message_annotations: state.message_annotations,
+      });
+    case 'rejected':
+      // Without the client's error: a rejected outcome that carries an error reports a failed settlement.
+      return (rhea.message as unknown as { rejected(f: object): { described(): unknown } }).rejected({});
+  }
 }
 
 interface Consumer {
@@ -183,7 +224,7 @@ export class AmqpBroker {
 
   /** The client opened a receiver: a CBS/management reply link, or an entity receiver (we send). */
   private onSenderOpen(link: Sender, connection: Connection): void {
-    const address = link.source?.address ?? '';
+    const address = entityPath(link.source?.address ?? '');
     link.set_source(link.source);
     link.set_target(link.target);
     if (address === CBS || MANAGEMENT_SUFFIX.test(address)) return;
@@ -207,7 +248,7 @@ export class AmqpBroker {
 
   /** The client opened a sender: CBS/management request link, or an entity sender (we receive). */
   private onReceiverOpen(link: Receiver, connection: Connection): void {
-    const address = link.target?.address ?? '';
+    const address = entityPath(link.target?.address ?? '');
     link.set_source(link.source);
     link.set_target(link.target);
     if (address === CBS || MANAGEMENT_SUFFIX.test(address)) return;
@@ -226,20 +267,20 @@ export class AmqpBroker {
   private onMessage(ctx: EventContext): void {
     const link = ctx.receiver!;
     const delivery = ctx.delivery!;
-    const address = link.target?.address ?? '';
+    const address = entityPath(link.target?.address ?? '');
     try {
       if (address === CBS) {
-        this.onCbs(ctx.connection, ctx.message!);
+        this.onCbs(link, ctx.message!);
         delivery.accept();
       } else if (MANAGEMENT_SUFFIX.test(address)) {
-        this.onManagement(ctx.connection, address.replace(MANAGEMENT_SUFFIX, ''), ctx.message!);
+        this.onManagement(link, address.replace(MANAGEMENT_SUFFIX, ''), ctx.message!);
         delivery.accept();
       } else {
         this.onSend(address, ctx, delivery);
       }
     } catch (e) {
       this.logger.error('servicebus emulator failed to handle a transfer', { address, error: String(e) });
-      delivery.reject({ condition: 'amqp:internal-error', description: String(e) });
+      delivery.reject(azureError('amqp:internal-error', String(e)));
     }
   }
 
@@ -250,22 +291,24 @@ export class AmqpBroker {
     try {
       messages = decodeTransfer(payload, format);
     } catch (e) {
-      delivery.reject({ condition: 'amqp:decode-error', description: String(e) });
+      delivery.reject(azureError('amqp:decode-error', String(e)));
       return;
     }
     const tooBig = messages.find((m) => m.raw.length > this.maxMessageSize);
     if (tooBig) {
-      delivery.reject({
-        condition: 'amqp:link:message-size-exceeded',
-        description: `The message (${tooBig.raw.length} bytes) exceeds the limit of ${this.maxMessageSize} bytes.`,
-      });
+      delivery.reject(
+        azureError(
+          'amqp:link:message-size-exceeded',
+          `The received message (delivery-id:${delivery.id}, size:${tooBig.raw.length} bytes) exceeds the limit (${this.maxMessageSize} bytes) currently allowed on the link.`,
+        ),
+      );
       return;
     }
     try {
       this.ns.send(address, messages); // durable before we accept (when --data is set)
     } catch (e) {
       if (e instanceof EntityNotFoundError) {
-        delivery.reject({ condition: 'amqp:not-found', description: e.message });
+        delivery.reject(azureError('amqp:not-found', e.message));
         return;
       }
       throw e;
@@ -274,41 +317,55 @@ export class AmqpBroker {
   }
 
   /** put-token: any token is accepted for an existing entity; unknown entities get the 404 the SDK maps to MessagingEntityNotFound. */
-  private onCbs(connection: Connection, req: Message): void {
+  private onCbs(link: Receiver, req: Message): void {
     const props = req.application_properties ?? {};
     const audience = String(props['name'] ?? '');
-    const path = audience.replace(/^[a-z]+:\/\/[^/]+\/?/i, '');
+    const path = entityPath(audience);
     let status = 202;
     let description = 'Accepted';
     if (props['operation'] !== 'put-token') {
       status = 400;
       description = `Unsupported CBS operation '${String(props['operation'])}'.`;
     } else if (!this.ns.exists(path)) {
+      // Azure answers put-token for a missing entity with 404 (Python surfaces it as an authentication error).
       status = 404;
       description = `The messaging entity '${audience}' could not be found.`;
     }
-    this.reply(connection, req, { 'status-code': status, 'status-description': description });
+    // status-code is an AMQP int: Java's client casts it to Integer (a uint fails the cast).
+    this.reply(link, req, { 'status-code': types.wrap_int(status), 'status-description': description });
   }
 
-  private onManagement(connection: Connection, entityPath: string, req: Message): void {
-    const r = this.management.handle(entityPath, req);
-    const props: Record<string, unknown> = { statusCode: r.statusCode, statusDescription: r.statusDescription };
+  private onManagement(link: Receiver, path: string, req: Message): void {
+    const r = this.management.handle(path, req);
+    const props: Record<string, unknown> = { statusCode: types.wrap_int(r.statusCode), statusDescription: r.statusDescription };
     if (r.errorCondition !== undefined) props['errorCondition'] = r.errorCondition;
-    this.reply(connection, req, props, r.body);
+    this.reply(link, req, props, r.body);
   }
 
-  /** CBS replies go to the link named by reply-to; management replies to the link whose target is reply-to (P6). */
-  private reply(connection: Connection, req: Message, applicationProperties: Record<string, unknown>, body?: unknown): void {
+  /**
+   * Where a reply goes: the link named by reply-to (JS names its CBS receiver), the link whose target is reply-to
+   * (JS management), else the paired link: the client's receiver in the same session whose source is the node the
+   * request was sent to (Python sends CBS requests without reply-to). Replies are pre-settled, as Azure sends them,
+   * so they never hold a slot in the session's outgoing window.
+   */
+  private reply(requestLink: Receiver, req: Message, applicationProperties: Record<string, unknown>, body?: unknown): void {
     const replyTo = req.reply_to;
-    const sender = connection.find_sender((s: Sender) => s.name === replyTo || s.target?.address === replyTo);
+    const node = requestLink.target?.address;
+    const connection = requestLink.connection;
+    const session = (requestLink as unknown as { session: unknown }).session;
+    const sender =
+      (replyTo !== undefined ? connection.find_sender((s: Sender) => s.name === replyTo || s.target?.address === replyTo) : undefined) ??
+      connection.find_sender((s: Sender) => (s as unknown as { session: unknown }).session === session && s.source?.address === node);
     if (!sender) {
-      this.logger.warn('servicebus emulator: no reply link', { replyTo });
+      this.logger.warn('servicebus emulator: no reply link', { replyTo, node });
       return;
     }
-    const msg = { correlation_id: req.message_id, application_properties: applicationProperties } as Message;
+    const msg = { correlation_id: req.message_id ?? req.correlation_id, application_properties: applicationProperties } as Message;
     if (body !== undefined) msg.body = body;
     this.whenDurable(() => {
-      if (sender.is_open()) sender.send(msg);
+      if (!sender.is_open()) return;
+      const d = sender.send(msg) as unknown as { settled: boolean };
+      d.settled = true;
     });
   }
 
@@ -395,14 +452,15 @@ export class AmqpBroker {
       }
     }
     const result = info.queue.settle(info.lockToken, settlement);
+    // Confirm with the outcome the client sent (clients check it is echoed); a lost lock is a rejection.
     const reply =
       result === 'ok'
-        ? outcomes.accepted()
+        ? echoOutcome(outcome, state)
         : outcomes.rejected({
-            error: {
-              condition: 'com.microsoft:message-lock-lost',
-              description: 'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
-            },
+            error: azureError(
+              'com.microsoft:message-lock-lost',
+              'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+            ),
           });
     this.whenDurable(() => {
       delivery.update(true, reply.described());
