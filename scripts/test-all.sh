@@ -73,15 +73,10 @@ if [ "${ORBITER_SKIP_SERVICEBUS_SDKS:-0}" != "1" ]; then
   [ -n "$last" ] || { echo "servicebus python suite printed no result line"; status=1; sbpy_fail=1; }
   echo "== servicebus SDK conformance (java)"
   bash scripts/test-servicebus-sdks.sh java || status=1
-  # Surefire's summary: "Tests run: N, Failures: F, Errors: E, Skipped: S" (the last one is the total).
-  last=$(grep -E 'Tests run: [0-9]+, Failures' .orbiter/test-results/servicebus-java.log | tail -n 1)
-  if [ -n "$last" ]; then
-    run=$(echo "$last" | sed -E 's/.*Tests run: ([0-9]+).*/\1/'); f=$(echo "$last" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
-    e=$(echo "$last" | sed -E 's/.*Errors: ([0-9]+).*/\1/'); sbj_skip=$(echo "$last" | sed -E 's/.*Skipped: ([0-9]+).*/\1/')
-    sbj_fail=$(( f + e )); sbj_pass=$(( run - f - e - sbj_skip ))
-  else
-    echo "servicebus java suite printed no result line"; status=1; sbj_fail=1
-  fi
+  last=$(grep -E '^servicebus-java: [0-9]+ passed' .orbiter/test-results/servicebus-java.log | tail -n 1)
+  sbj_pass=$(echo "$last" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+  sbj_fail=$(echo "$last" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 1)
+  [ -n "$last" ] || { echo "servicebus java suite printed no result line"; status=1; sbj_fail=1; }
 fi
 
 passed=$(( js_pass + fa_pass + py_pass + sbpy_pass + sbj_pass )); failed=$(( js_fail + fa_fail + py_fail + sbpy_fail + sbj_fail ))

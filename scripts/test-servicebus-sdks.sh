@@ -21,8 +21,20 @@ if [ "$which" = all ] || [ "$which" = python ]; then
 fi
 
 if [ "$which" = all ] || [ "$which" = java ]; then
-  (cd "$ROOT/packages/servicebus-emulator/conformance/java" && mvn -B -q test -Demulator.main="$ROOT/packages/servicebus-emulator/dist/main.js") 2>&1 |
+  JAVA_DIR="$ROOT/packages/servicebus-emulator/conformance/java"
+  rm -rf "$JAVA_DIR/target/surefire-reports"
+  (cd "$JAVA_DIR" && mvn -B -q test -Demulator.main="$ROOT/packages/servicebus-emulator/dist/main.js") 2>&1 |
     tee "$ROOT/.orbiter/test-results/servicebus-java.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  # mvn -q hides Surefire's summary: count from its reports and print the plain closing line.
+  read -r run failed < <(cat "$JAVA_DIR"/target/surefire-reports/TEST-*.xml 2>/dev/null | node -e '
+    const x = require("fs").readFileSync(0, "utf8"); let t = 0, f = 0;
+    for (const m of x.matchAll(/<testsuite [^>]*>/g)) {
+      const a = (k) => Number((m[0].match(new RegExp(` ${k}="(\\d+)"`)) || [0, 0])[1]);
+      t += a("tests") - a("skipped"); f += a("failures") + a("errors");
+    }
+    console.log(t, f);')
+  [ "${run:-0}" -gt 0 ] || { status=1; failed=$(( ${failed:-0} + 1 )); }
+  echo "servicebus-java: $(( ${run:-0} - ${failed:-0} )) passed, ${failed:-0} failed" | tee -a "$ROOT/.orbiter/test-results/servicebus-java.log"
 fi
 exit $status
