@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import rhea, { type Connection, type Container, type Delivery, type EventContext, type Message, type Receiver, type Sender } from 'rhea';
 import type { Logger } from './logger';
+import { ConnectionClaims, DEFAULT_POLICY, TokenError, covers, verifySasToken, type Right, type SasPolicy } from './auth';
 import { decodeTransfer, encodeForClient, lockTokenToTag, settlementProperties } from './codec';
 import { ManagementNode } from './management';
 import { EntityNotFoundError, ServiceBusNamespace, type IncomingMessage } from './namespace';
@@ -72,6 +73,13 @@ function answerDrainEvenWithoutCredit(link: Sender): void {
   };
 }
 
+/** The right each management operation needs (Azure: scheduling sends, rules manage, the rest listen). */
+function managementRight(operation: string): Right {
+  if (/schedule-message|cancel-scheduled-message/.test(operation)) return 'Send';
+  if (/rule/.test(operation)) return 'Manage';
+  return 'Listen';
+}
+
 function echoOutcome(
   outcome: 'accepted' | 'released' | 'modified' | 'rejected',
   state: { delivery_failed?: boolean; undeliverable_here?: boolean; message_annotations?: unknown },
@@ -113,6 +121,11 @@ export interface BrokerOptions {
   whenDurable?: (ack: () => void) => void;
   /** Makes committed state durable now (receiveAndDelete removes a message durably before sending it). */
   flushNow?: () => void;
+  /** SAS policies put-token checks against. Default: RootManageSharedAccessKey / SAS_KEY_VALUE (as Microsoft's emulator). */
+  policies?: SasPolicy[];
+  /** Interface to bind; default loopback only. */
+  host?: string;
+  now?: () => number;
 }
 
 export class AmqpBroker {
@@ -130,6 +143,10 @@ export class AmqpBroker {
   private readonly sockets = new Set<net.Socket>();
   private readonly roundRobin = new Map<string, number>();
   private readonly connections = new Set<Connection>();
+  private readonly claims = new WeakMap<Connection, ConnectionClaims>();
+  private readonly policies: SasPolicy[];
+  private readonly host: string;
+  private readonly now: () => number;
   private server?: net.Server;
   private closed = false;
 
@@ -140,15 +157,23 @@ export class AmqpBroker {
     this.whenDurable = opts.whenDurable ?? ((ack) => ack());
     this.flushNow = opts.flushNow ?? (() => {});
     this.management = new ManagementNode(this.ns);
+    this.policies = opts.policies ?? [DEFAULT_POLICY];
+    this.host = opts.host ?? '127.0.0.1';
+    this.now = opts.now ?? Date.now;
     // autoaccept off: every incoming transfer gets an explicit outcome (P5); modified must not double as released (P4).
     this.container = rhea.create_container({ id: 'orbiter-servicebus-emulator', autoaccept: false, treat_modified_as_released: false });
     this.wire();
   }
 
-  /** Starts listening (port 0 = ephemeral) on all interfaces, dual-stack; resolves with the bound port. */
+  /** Starts listening (port 0 = ephemeral) on the configured interface (loopback by default); resolves with the bound port. */
   listen(port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = this.container.listen({ port, autoaccept: false, treat_modified_as_released: false } as never) as unknown as net.Server;
+      const server = this.container.listen({
+        port,
+        host: this.host,
+        autoaccept: false,
+        treat_modified_as_released: false,
+      } as never) as unknown as net.Server;
       this.server = server;
       server.on('connection', (s: net.Socket) => {
         this.sockets.add(s);
@@ -217,6 +242,21 @@ export class AmqpBroker {
     }
   }
 
+  private claimsOf(connection: Connection): ConnectionClaims {
+    let c = this.claims.get(connection);
+    if (!c) this.claims.set(connection, (c = new ConnectionClaims()));
+    return c;
+  }
+
+  /** Refuses a link the connection's tokens do not authorise, with the condition and wording Azure uses. */
+  private authorised(link: Sender | Receiver, connection: Connection, path: string, right: Right): boolean {
+    if (this.claimsOf(connection).allows(path, right, this.now())) return true;
+    link.close(
+      azureError('amqp:unauthorized-access', `Unauthorized access. '${right}' claim(s) are required to perform this operation. Resource: '${path}'.`),
+    );
+    return false;
+  }
+
   private notFound(link: Sender | Receiver, connection: Connection, path: string): void {
     const host = (connection as unknown as { remote?: { open?: { hostname?: string } } }).remote?.open?.hostname ?? 'localhost';
     link.close({ condition: 'amqp:not-found', description: `The messaging entity 'sb://${host}/${path}' could not be found.` });
@@ -225,14 +265,32 @@ export class AmqpBroker {
   /** The client opened a receiver: a CBS/management reply link, or an entity receiver (we send). */
   private onSenderOpen(link: Sender, connection: Connection): void {
     const address = entityPath(link.source?.address ?? '');
-    link.set_source(link.source);
+    // A refused attach answers with a null source (the node we would send from), then the detach with the error:
+    // that is what clients expect before reading the error (Python reports it as the matching exception).
     link.set_target(link.target);
-    if (address === CBS || MANAGEMENT_SUFFIX.test(address)) return;
+    if (address === CBS || MANAGEMENT_SUFFIX.test(address)) {
+      link.set_source(link.source);
+      return;
+    }
     const queue = this.ns.receiver(address);
     if (!queue) {
       this.notFound(link, connection, address);
       return;
     }
+    if (!this.authorised(link, connection, address, 'Listen')) return;
+    // Session receivers ask for a session with a source filter; no entity here requires sessions, so Azure's answer
+    // applies: refuse the receiver rather than hand it every session's messages.
+    const filter = (link.source as { filter?: Record<string, unknown> } | undefined)?.filter;
+    if (filter && Object.keys(filter).some((k) => k === 'com.microsoft:session-filter')) {
+      link.close(
+        azureError(
+          'amqp:not-allowed',
+          `It is not possible for an entity that does not require sessions to create a session receiver. Entity: '${address}'.`,
+        ),
+      );
+      return;
+    }
+    link.set_source(link.source);
     const remote = (link as unknown as { remote: { attach: { snd_settle_mode?: number; rcv_settle_mode?: number } } }).remote.attach;
     const local = (link as unknown as { local: { attach: { snd_settle_mode?: number; rcv_settle_mode?: number } } }).local.attach;
     // Echo the settle modes: rhea only pre-settles when our local snd-settle-mode is `settled`.
@@ -249,9 +307,11 @@ export class AmqpBroker {
   /** The client opened a sender: CBS/management request link, or an entity sender (we receive). */
   private onReceiverOpen(link: Receiver, connection: Connection): void {
     const address = entityPath(link.target?.address ?? '');
-    link.set_source(link.source);
-    link.set_target(link.target);
-    if (address === CBS || MANAGEMENT_SUFFIX.test(address)) return;
+    link.set_source(link.source); // refused attaches answer with a null target (see onSenderOpen)
+    if (address === CBS || MANAGEMENT_SUFFIX.test(address)) {
+      link.set_target(link.target);
+      return;
+    }
     if (!this.ns.isSendable(address)) {
       if (this.ns.receiver(address)) {
         link.close({ condition: 'amqp:not-allowed', description: `Cannot send to '${address}': it is not a queue or topic.` });
@@ -260,6 +320,8 @@ export class AmqpBroker {
       }
       return;
     }
+    if (!this.authorised(link, connection, address, 'Send')) return;
+    link.set_target(link.target);
     // Required by the SDK: batches are sized from the max-message-size of our attach (P1).
     (link as unknown as { local: { attach: { max_message_size: number } } }).local.attach.max_message_size = this.maxMessageSize;
   }
@@ -323,10 +385,28 @@ export class AmqpBroker {
     const path = entityPath(audience);
     let status = 202;
     let description = 'Accepted';
+    // Judge the token by its content, not its declared type: Python declares SAS tokens as 'jwt' and Azure accepts it.
+    const token = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : String(req.body ?? '');
     if (props['operation'] !== 'put-token') {
       status = 400;
       description = `Unsupported CBS operation '${String(props['operation'])}'.`;
-    } else if (!this.ns.exists(path)) {
+    } else if (!token.startsWith('SharedAccessSignature ')) {
+      status = 401;
+      description = 'InvalidToken: this emulator verifies Shared Access Signatures only (no Microsoft Entra tokens).';
+    } else {
+      try {
+        const grant = verifySasToken(token, this.policies, this.now());
+        if (!covers(grant.resource, audience)) {
+          throw new TokenError(401, `InvalidAudience: the token's resource '${grant.resource}' does not cover '${audience}'.`);
+        }
+        this.claimsOf(link.connection).add(grant);
+      } catch (e) {
+        if (!(e instanceof TokenError)) throw e;
+        status = e.status;
+        description = e.message;
+      }
+    }
+    if (status === 202 && !this.ns.exists(path)) {
       // Azure answers put-token for a missing entity with 404 (Python surfaces it as an authentication error).
       status = 404;
       description = `The messaging entity '${audience}' could not be found.`;
@@ -336,7 +416,16 @@ export class AmqpBroker {
   }
 
   private onManagement(link: Receiver, path: string, req: Message): void {
-    const r = this.management.handle(path, req);
+    const operation = String(req.application_properties?.['operation'] ?? '');
+    const right = managementRight(operation);
+    const r = this.claimsOf(link.connection).allows(`${path}/$management`, right, this.now())
+      ? this.management.handle(path, req)
+      : {
+          statusCode: 401,
+          statusDescription: `Unauthorized access. '${right}' claim(s) are required to perform this operation. Resource: '${path}'.`,
+          errorCondition: 'com.microsoft:unauthorized-access',
+          body: undefined,
+        };
     const props: Record<string, unknown> = { statusCode: types.wrap_int(r.statusCode), statusDescription: r.statusDescription };
     if (r.errorCondition !== undefined) props['errorCondition'] = r.errorCondition;
     this.reply(link, req, props, r.body);

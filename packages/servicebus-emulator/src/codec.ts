@@ -120,7 +120,9 @@ export function toIncoming(raw: Buffer): IncomingMessage {
   } catch (e) {
     throw new SectionDecodeError(`malformed AMQP message: ${(e as Error).message}`);
   }
-  const head = decodeMessage(Buffer.concat(sections.filter((s) => s.code !== SectionCode.applicationProperties && s.code < SectionCode.data).map((s) => s.bytes)));
+  const head = decodeMessage(
+    Buffer.concat(sections.filter((s) => s.code !== SectionCode.applicationProperties && s.code < SectionCode.data).map((s) => s.bytes)),
+  );
   let encoded = raw;
   let messageId = idToString(head.message_id);
   if (messageId === undefined) {
@@ -172,7 +174,7 @@ function pickProperties(m: Message): Partial<Message> {
   const out: Record<string, unknown> = {};
   const src = m as unknown as Record<string, unknown>;
   for (const f of PROPERTY_FIELDS) if (src[f] !== undefined) out[f] = src[f];
-  return out as Partial<Message>;
+  return out;
 }
 
 /** Decodes one transfer payload (format 0 = a message; BATCH_FORMAT = an envelope of encoded messages). */
@@ -229,7 +231,8 @@ export function encodeForClient(msg: StoredMessage, opts: { lockedUntil?: number
     sectionOf(sections, SectionCode.messageAnnotations),
     encodeSection({ message_annotations: annotations }, SectionCode.messageAnnotations),
   );
-  const patch = Object.keys(msg.propsPatch).length > 0 ? encodeSection({ application_properties: msg.propsPatch }, SectionCode.applicationProperties) : undefined;
+  const patch =
+    Object.keys(msg.propsPatch).length > 0 ? encodeSection({ application_properties: msg.propsPatch }, SectionCode.applicationProperties) : undefined;
   const ap = mergeMap(SectionCode.applicationProperties, sectionOf(sections, SectionCode.applicationProperties), patch);
   const out: Buffer[] = [headerOut!, ma!];
   const props = sectionOf(sections, SectionCode.properties);

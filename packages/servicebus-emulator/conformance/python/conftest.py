@@ -15,13 +15,20 @@ HERE = Path(__file__).resolve().parent
 PKG = HERE.parent.parent
 MAIN = PKG / "dist" / "main.js"
 CONFIG = HERE.parent / "config.json"
+# The first policy is the one the emulator prints; the others test rights.
+POLICIES = [
+    "RootManageSharedAccessKey:SAS_KEY_VALUE:Manage,Send,Listen",
+    "sendonly:c2VuZC1vbmx5LWtleQ==:Send",
+    "listenonly:bGlzdGVuLW9ubHkta2V5:Listen",
+]
 
 
 def _start_emulator():
     if not MAIN.exists():
         raise RuntimeError(f"{MAIN} is missing: run `npm run build` first")
     proc = subprocess.Popen(
-        ["node", str(MAIN), "--port", "0", "--config", str(CONFIG)],
+        ["node", str(MAIN), "--port", "0", "--config", str(CONFIG)]
+        + [a for p in POLICIES for a in ("--policy", p)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -29,7 +36,9 @@ def _start_emulator():
     line = proc.stdout.readline().strip()
     if not line.startswith("Endpoint="):
         proc.kill()
-        raise RuntimeError(f"emulator did not print a connection string: {line!r} {proc.stderr.read()}")
+        raise RuntimeError(
+            f"emulator did not print a connection string: {line!r} {proc.stderr.read()}"
+        )
     # Drain the log so a chatty emulator never blocks on a full pipe.
     threading.Thread(target=proc.stderr.read, daemon=True).start()
     threading.Thread(target=proc.stdout.read, daemon=True).start()

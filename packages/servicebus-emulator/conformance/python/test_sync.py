@@ -1,7 +1,6 @@
 """Conformance of the emulator with the official synchronous Python client (azure-servicebus), unchanged."""
 
 import datetime
-import time
 import uuid
 
 import pytest
@@ -25,7 +24,9 @@ def drain(receiver, want, wait=10):
     """Receives until `want` messages arrived or `wait` seconds passed without one."""
     got = []
     while len(got) < want:
-        batch = receiver.receive_messages(max_message_count=want - len(got), max_wait_time=wait)
+        batch = receiver.receive_messages(
+            max_message_count=want - len(got), max_wait_time=wait
+        )
         if not batch:
             break
         got.extend(batch)
@@ -35,7 +36,11 @@ def drain(receiver, want, wait=10):
 def test_send_receive_peek_lock_complete(conn_str):
     with client(conn_str) as sb:
         with sb.get_queue_sender("q-basic") as sender:
-            sender.send_messages(ServiceBusMessage("one", subject="s1", correlation_id="c1", content_type="text/plain"))
+            sender.send_messages(
+                ServiceBusMessage(
+                    "one", subject="s1", correlation_id="c1", content_type="text/plain"
+                )
+            )
             sender.send_messages([ServiceBusMessage("two"), ServiceBusMessage("three")])
             batch = sender.create_message_batch()
             batch.add_message(ServiceBusMessage("four"))
@@ -43,9 +48,15 @@ def test_send_receive_peek_lock_complete(conn_str):
         with sb.get_queue_receiver("q-basic") as receiver:
             msgs = drain(receiver, 4)
             assert [str(m) for m in msgs] == ["one", "two", "three", "four"]
-            assert msgs[0].subject == "s1" and msgs[0].correlation_id == "c1" and msgs[0].content_type == "text/plain"
+            assert (
+                msgs[0].subject == "s1"
+                and msgs[0].correlation_id == "c1"
+                and msgs[0].content_type == "text/plain"
+            )
             assert msgs[0].sequence_number < msgs[3].sequence_number
-            assert msgs[0].locked_until_utc > datetime.datetime.now(datetime.timezone.utc)
+            assert msgs[0].locked_until_utc > datetime.datetime.now(
+                datetime.timezone.utc
+            )
             for m in msgs:
                 receiver.complete_message(m)
             assert receiver.receive_messages(max_wait_time=1) == []
@@ -55,7 +66,9 @@ def test_receive_and_delete(conn_str):
     with client(conn_str) as sb:
         with sb.get_queue_sender("q-basic") as sender:
             sender.send_messages([ServiceBusMessage(f"rd-{i}") for i in range(3)])
-        with sb.get_queue_receiver("q-basic", receive_mode=ServiceBusReceiveMode.RECEIVE_AND_DELETE) as receiver:
+        with sb.get_queue_receiver(
+            "q-basic", receive_mode=ServiceBusReceiveMode.RECEIVE_AND_DELETE
+        ) as receiver:
             msgs = drain(receiver, 3)
             assert sorted(str(m) for m in msgs) == ["rd-0", "rd-1", "rd-2"]
         with sb.get_queue_receiver("q-basic") as receiver:
@@ -65,19 +78,31 @@ def test_receive_and_delete(conn_str):
 def test_abandon_defer_dead_letter(conn_str):
     with client(conn_str) as sb:
         with sb.get_queue_sender("q-settle") as sender:
-            sender.send_messages([ServiceBusMessage("abandon"), ServiceBusMessage("defer"), ServiceBusMessage("dead")])
+            sender.send_messages(
+                [
+                    ServiceBusMessage("abandon"),
+                    ServiceBusMessage("defer"),
+                    ServiceBusMessage("dead"),
+                ]
+            )
         with sb.get_queue_receiver("q-settle") as receiver:
             msgs = {str(m): m for m in drain(receiver, 3)}
             receiver.abandon_message(msgs["abandon"])
             receiver.defer_message(msgs["defer"])
-            receiver.dead_letter_message(msgs["dead"], reason="BadInput", error_description="field x is missing")
+            receiver.dead_letter_message(
+                msgs["dead"], reason="BadInput", error_description="field x is missing"
+            )
             again = drain(receiver, 1)
             assert str(again[0]) == "abandon" and again[0].delivery_count == 1
             receiver.complete_message(again[0])
-            deferred = receiver.receive_deferred_messages([msgs["defer"].sequence_number])
+            deferred = receiver.receive_deferred_messages(
+                [msgs["defer"].sequence_number]
+            )
             assert [str(m) for m in deferred] == ["defer"]
             receiver.complete_message(deferred[0])
-        with sb.get_queue_receiver("q-settle", sub_queue=ServiceBusSubQueue.DEAD_LETTER) as dlq:
+        with sb.get_queue_receiver(
+            "q-settle", sub_queue=ServiceBusSubQueue.DEAD_LETTER
+        ) as dlq:
             dead = drain(dlq, 1)
             assert str(dead[0]) == "dead"
             assert dead[0].dead_letter_reason == "BadInput"
@@ -94,7 +119,9 @@ def test_max_delivery_count_dead_letters(conn_str):
                 m = drain(receiver, 1)[0]
                 receiver.abandon_message(m)
             assert receiver.receive_messages(max_wait_time=1) == []
-        with sb.get_queue_receiver("q-maxdelivery", sub_queue=ServiceBusSubQueue.DEAD_LETTER) as dlq:
+        with sb.get_queue_receiver(
+            "q-maxdelivery", sub_queue=ServiceBusSubQueue.DEAD_LETTER
+        ) as dlq:
             dead = drain(dlq, 1)[0]
             assert str(dead) == "poison"
             assert dead.dead_letter_reason == "MaxDeliveryCountExceeded"
@@ -104,8 +131,14 @@ def test_max_delivery_count_dead_letters(conn_str):
 def test_ttl_expiry_dead_letters(conn_str):
     with client(conn_str) as sb:
         with sb.get_queue_sender("q-ttl") as sender:
-            sender.send_messages(ServiceBusMessage("short-lived", time_to_live=datetime.timedelta(seconds=1)))
-        with sb.get_queue_receiver("q-ttl", sub_queue=ServiceBusSubQueue.DEAD_LETTER) as dlq:
+            sender.send_messages(
+                ServiceBusMessage(
+                    "short-lived", time_to_live=datetime.timedelta(seconds=1)
+                )
+            )
+        with sb.get_queue_receiver(
+            "q-ttl", sub_queue=ServiceBusSubQueue.DEAD_LETTER
+        ) as dlq:
             dead = drain(dlq, 1, wait=15)
             assert [str(m) for m in dead] == ["short-lived"]
             assert dead[0].dead_letter_reason == "TTLExpiredException"
@@ -127,8 +160,12 @@ def test_duplicate_detection(conn_str):
 
 def test_schedule_and_cancel(conn_str):
     with client(conn_str) as sb:
-        soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)
-        later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+        soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+            seconds=2
+        )
+        later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+            hours=1
+        )
         with sb.get_queue_sender("q-schedule") as sender:
             [seq_soon] = sender.schedule_messages(ServiceBusMessage("soon"), soon)
             [seq_later] = sender.schedule_messages(ServiceBusMessage("later"), later)
@@ -145,13 +182,30 @@ def test_schedule_and_cancel(conn_str):
 def test_property_types_round_trip(conn_str):
     u = uuid.uuid4()
     ts = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
-    props = {"b": True, "f": False, "i": -7, "big": 2**31 - 1, "d": 1.5, "s": "text", "u": u, "t": ts, "raw": b"\x00\x01"}
+    props = {
+        "b": True,
+        "f": False,
+        "i": -7,
+        "big": 2**31 - 1,
+        "d": 1.5,
+        "s": "text",
+        "u": u,
+        "t": ts,
+        "raw": b"\x00\x01",
+    }
     with client(conn_str) as sb:
         with sb.get_queue_sender("q-types") as sender:
-            sender.send_messages(ServiceBusMessage(b"\x00\xffbinary", application_properties=props, message_id="typed"))
+            sender.send_messages(
+                ServiceBusMessage(
+                    b"\x00\xffbinary", application_properties=props, message_id="typed"
+                )
+            )
         with sb.get_queue_receiver("q-types") as receiver:
             [m] = drain(receiver, 1)
-            got = {k.decode() if isinstance(k, bytes) else k: v for k, v in m.application_properties.items()}
+            got = {
+                k.decode() if isinstance(k, bytes) else k: v
+                for k, v in m.application_properties.items()
+            }
             assert got["b"] is True and got["f"] is False
             assert got["i"] == -7 and got["big"] == 2**31 - 1 and got["d"] == 1.5
             assert got["s"] in ("text", b"text")
@@ -165,8 +219,14 @@ def test_property_types_round_trip(conn_str):
 def test_sql_and_correlation_filters_with_python_values(conn_str):
     with client(conn_str) as sb:
         with sb.get_topic_sender("t-filters") as sender:
-            sender.send_messages(ServiceBusMessage("flagged", application_properties={"flag": True}))
-            sender.send_messages(ServiceBusMessage("red", application_properties={"color": "red", "flag": False}))
+            sender.send_messages(
+                ServiceBusMessage("flagged", application_properties={"flag": True})
+            )
+            sender.send_messages(
+                ServiceBusMessage(
+                    "red", application_properties={"color": "red", "flag": False}
+                )
+            )
         with sb.get_subscription_receiver("t-filters", "all") as r:
             msgs = drain(r, 2)
             assert sorted(str(m) for m in msgs) == ["flagged", "red"]
@@ -199,11 +259,15 @@ def test_five_thousand_messages_on_one_connection(conn_str):
     with client(conn_str) as sb:
         with sb.get_queue_sender("q-bulk") as sender:
             for start in range(0, total, 250):
-                sender.send_messages([ServiceBusMessage(str(i)) for i in range(start, start + 250)])
+                sender.send_messages(
+                    [ServiceBusMessage(str(i)) for i in range(start, start + 250)]
+                )
         with sb.get_queue_receiver("q-bulk", prefetch_count=100) as receiver:
             seen = 0
             while seen < total:
-                batch = receiver.receive_messages(max_message_count=100, max_wait_time=10)
+                batch = receiver.receive_messages(
+                    max_message_count=100, max_wait_time=10
+                )
                 assert batch, f"stalled after {seen} messages"
                 for m in batch:
                     receiver.complete_message(m)

@@ -184,3 +184,16 @@ test('ISO 8601 durations', () => {
   expect(parseIsoDuration('PT')).toBeUndefined();
   expect(parseIsoDuration('1M')).toBeUndefined();
 });
+
+test.each([
+  ['LockDuration', 'PT1H', 'LockDuration: must be between PT5S and PT5M'],
+  ['LockDuration', 'PT0.5S', 'LockDuration: must be between PT5S and PT5M'],
+  ['DuplicateDetectionHistoryTimeWindow', 'P30D', 'DuplicateDetectionHistoryTimeWindow: must be between PT20S and P7D'],
+  ['DuplicateDetectionHistoryTimeWindow', 'PT10S', 'DuplicateDetectionHistoryTimeWindow: must be between PT20S and P7D'],
+  ['MaxDeliveryCount', 100000, 'MaxDeliveryCount: must be at most 2000'],
+  ['MaxDeliveryCount', 0, 'MaxDeliveryCount: must be at least 1'],
+  ['DefaultMessageTimeToLive', 'PT0.5S', 'DefaultMessageTimeToLive: must be between PT1S'],
+])("refuses %s=%s outside Azure's range, naming the property", (prop, value, message) => {
+  const config = { UserConfig: { Namespaces: [{ Name: 'ns', Queues: [{ Name: 'q', Properties: { [prop]: value } }] }] } };
+  expect(() => parseEmulatorConfig(config)).toThrow(message);
+});
