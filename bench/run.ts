@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { coldStart } from './coldStart';
 import { completionLatency } from './completion';
 import { ingestion } from './ingestion';
+import { servicebusSdks } from './servicebusSdks';
 import { throughput } from './throughput';
 import { cost, triggerLatency } from './trigger';
 import type { BenchContext, BenchResult } from './support/stats';
@@ -17,6 +18,7 @@ const benches: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   ingestion,
   completion: completionLatency,
   coldstart: coldStart,
+  'servicebus-sdks': servicebusSdks,
 };
 
 function machine(): Record<string, unknown> {

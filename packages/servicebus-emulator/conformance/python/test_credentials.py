@@ -12,6 +12,7 @@ from azure.servicebus import ServiceBusClient, ServiceBusMessage
 from azure.servicebus.exceptions import (
     ServiceBusAuthenticationError,
     ServiceBusAuthorizationError,
+    ServiceBusError,
 )
 
 
@@ -81,3 +82,12 @@ def test_token_for_another_entity_is_refused(conn_str, sb_parts):
             msgs = receiver.receive_messages(max_wait_time=5)
             assert [str(m) for m in msgs] == ["token for q-basic"]
             receiver.complete_message(msgs[0])
+
+
+def test_session_receiver_refused_without_sessions(conn_str):
+    with ServiceBusClient.from_connection_string(conn_str, retry_total=0) as sb:
+        with pytest.raises(ServiceBusError, match="does not require sessions"):
+            with sb.get_queue_receiver(
+                "q-basic", session_id="s1", max_wait_time=1
+            ) as receiver:
+                receiver.receive_messages(max_wait_time=1)

@@ -130,11 +130,11 @@ test.each([
       Topics: [
         {
           Name: 't',
-          Subscriptions: [{ Name: 's', Rules: [{ Name: 'r', Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: 'a = 1 OR b = 2' } } }] }],
+          Subscriptions: [{ Name: 's', Rules: [{ Name: 'r', Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: 'a = 1 OR' } } }] }],
         },
       ],
     },
-    'Subscriptions.0.Rules.0.Properties.SqlFilter.SqlExpression: unsupported SQL filter',
+    'Subscriptions.0.Rules.0.Properties.SqlFilter.SqlExpression: invalid SQL filter',
   ],
   [
     { Topics: [{ Name: 't', Subscriptions: [{ Name: 's', Rules: [{ Name: 'r', Properties: { FilterType: 'Correlation' } }] }] }] },

@@ -244,6 +244,26 @@ class ConformanceTest {
   }
 
   @Test
+  void wrongKeyIsUnauthorized() {
+    String bad = emulator.connectionString.replace("SAS_KEY_VALUE", "V1JPTkc=");
+    try (ServiceBusSenderClient s = new ServiceBusClientBuilder().connectionString(bad)
+        .retryOptions(new AmqpRetryOptions().setMaxRetries(0).setTryTimeout(Duration.ofSeconds(20))).sender().queueName("q-basic").buildClient()) {
+      ServiceBusException e = assertThrows(ServiceBusException.class, () -> s.sendMessage(new ServiceBusMessage("x")));
+      assertEquals(ServiceBusFailureReason.UNAUTHORIZED, e.getReason());
+    }
+  }
+
+  @Test
+  void sessionReceiverRefusedOnEntityWithoutSessions() {
+    ServiceBusException e = assertThrows(ServiceBusException.class, () -> {
+      try (ServiceBusReceiverClient r = builder().sessionReceiver().queueName("q-basic").disableAutoComplete().buildClient().acceptSession("s1")) {
+        r.receiveMessages(1, Duration.ofSeconds(1)).forEach(m -> { });
+      }
+    });
+    assertTrue(String.valueOf(e.getMessage()).contains("does not require sessions"), e.getMessage());
+  }
+
+  @Test
   void unknownEntity() {
     try (ServiceBusSenderClient s = sender("no-such-queue")) {
       ServiceBusException e = assertThrows(ServiceBusException.class, () -> s.sendMessage(new ServiceBusMessage("x")));
