@@ -255,7 +255,8 @@ class ConformanceTest {
 
   @Test
   void sessionReceiverRefusedOnEntityWithoutSessions() {
-    ServiceBusException e = assertThrows(ServiceBusException.class, () -> {
+    // The SDK maps amqp:not-allowed to UnsupportedOperationException.
+    UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> {
       try (ServiceBusReceiverClient r = builder().sessionReceiver().queueName("q-basic").disableAutoComplete().buildClient().acceptSession("s1")) {
         r.receiveMessages(1, Duration.ofSeconds(1)).forEach(m -> { });
       }
