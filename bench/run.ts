@@ -6,6 +6,7 @@ import { coldStart } from './coldStart';
 import { completionLatency } from './completion';
 import { ingestion } from './ingestion';
 import { maintenanceBench } from './maintenance';
+import { servicebusSdks } from './servicebusSdks';
 import { throughput } from './throughput';
 import { cost, triggerLatency } from './trigger';
 import type { BenchContext, BenchResult } from './support/stats';
@@ -19,6 +20,7 @@ const benches: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   completion: completionLatency,
   coldstart: coldStart,
   maintenance: maintenanceBench,
+  'servicebus-sdks': servicebusSdks,
 };
 
 function machine(): Record<string, unknown> {
