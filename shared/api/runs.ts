@@ -1,3 +1,4 @@
+import { ApiRoles, type Caller } from './auth';
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { userParametersSchema, type CatalogDataset, type JobCatalog } from '../catalog';
@@ -433,10 +434,14 @@ export async function cancelRun(
   id: string | undefined,
   baseUrl: string,
   deps: Pick<RunApiDeps, 'runs' | 'jobs' | 'now'>,
+  caller: Caller,
 ): Promise<{ status: 200 | 202; body: { runId: string; state: RunRecord['state']; cancelRequested: boolean; statusUrl: string } }> {
   const runId = parseRunId(id);
   const stored = await deps.runs.get(runId);
   if (!stored) throw new ApiError(404, 'run-not-found', `run ${runId} not found`);
+  // Ingestion runs carry landed files: only an operator may stop them (their inputs are then parked, not lost).
+  if (stored.record.origin === 'blob-landed' && !caller.roles.has(ApiRoles.operate))
+    throw new ApiError(403, 'forbidden', `run ${runId} is an ingestion run: cancelling it requires app role ${ApiRoles.operate}`);
   const url = statusUrl(baseUrl, runId);
   let outcome = 'remote' as 'cancelled' | 'terminal' | 'remote';
   const after = await mutateRun(deps.runs, runId, (r) => {
