@@ -91,6 +91,9 @@ param httpTimeoutMs string = '30000'
 param httpMaxRetries string = '5'
 param jobCatalogPath string = 'config/job-catalog.json'
 
+@description('Production deployment: Key Vault purge protection on (irreversible) and 90-day soft delete.')
+param production bool = true
+
 // ---- Run API authentication (Entra ID) ----
 @description('Client id (application id) of the Run API app registration; its app roles are Runs.Read, Runs.Request, Runs.Operate.')
 param apiClientId string
@@ -225,6 +228,7 @@ module keyVault 'app/keyvault.bicep' = {
     tags: tags
     nasaApiKey: nasaApiKey
     nasaApiKeySecretName: nasaApiKeySecretName
+    enablePurgeProtection: production
   }
 }
 

@@ -69,6 +69,15 @@ describe('Run API authentication in Azure', () => {
   });
 });
 
+describe('Key Vault', () => {
+  it('has purge protection in production (the default) and a 90-day soft delete there', () => {
+    expect(main).toMatch(/param production bool = true/);
+    expect(balancedBlock(main, main.indexOf('module keyVault')).body).toMatch(/enablePurgeProtection: production/);
+    const kv = readBicep('app/keyvault.bicep');
+    expect(kv).toMatch(/softDeleteRetentionInDays: enablePurgeProtection \? 90 : 7/);
+  });
+});
+
 describe('Bicep files', () => {
   const bicepFiles = [
     'main.bicep',
