@@ -233,6 +233,15 @@ describe('getRun / listRuns / cancelRun', () => {
     expect((await rejection(cancelRun('../etc', ctx.baseUrl, deps, requester))).status).toBe(400);
   });
 
+  it('attack: Idempotency-Keys are scoped per caller — the same key from another caller is a new request, not a replay or a 409', async () => {
+    const { deps } = apiDeps();
+    const a = await createRuns({ dataset: 'neows' }, { ...ctx, idempotencyKey: 'k-1', callerId: 'entra:a' }, deps);
+    const b = await createRuns({ dataset: 'neows' }, { ...ctx, idempotencyKey: 'k-1', callerId: 'entra:b' }, deps);
+    expect(b.body.runId).not.toBe(a.body.runId);
+    const again = await createRuns({ dataset: 'neows' }, { ...ctx, idempotencyKey: 'k-1', callerId: 'entra:a' }, deps);
+    expect(again.body.runId).toBe(a.body.runId);
+  });
+
   it('attack: a Runs.Request caller cannot cancel an ingestion (blob-landed) run; an operator can', async () => {
     const { deps, runs } = apiDeps();
     const id = (await createRuns({ dataset: 'neows' }, ctx, deps)).body.runId;
