@@ -73,7 +73,8 @@ if [ "${ORBITER_SKIP_SERVICEBUS_SDKS:-0}" != "1" ]; then
   [ -n "$last" ] || { echo "servicebus python suite printed no result line"; status=1; sbpy_fail=1; }
   echo "== servicebus SDK conformance (java)"
   bash scripts/test-servicebus-sdks.sh java || status=1
-  last=$(grep -E '^servicebus-java: [0-9]+ passed' .orbiter/test-results/servicebus-java.log | tail -n 1)
+  # Maven may leave colour codes on the same line as the summary: match it anywhere in the line.
+  last=$(grep -oE 'servicebus-java: [0-9]+ passed, [0-9]+ failed' .orbiter/test-results/servicebus-java.log | tail -n 1)
   sbj_pass=$(echo "$last" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
   sbj_fail=$(echo "$last" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 1)
   [ -n "$last" ] || { echo "servicebus java suite printed no result line"; status=1; sbj_fail=1; }

@@ -122,7 +122,7 @@ def run_cli(notebook, params, result):
 
 def test_cli_runs_a_real_notebook_end_to_end(tmp_path):
     lake = str(tmp_path / "lake")
-    land_fixtures(lake, ("fireball",))
+    landed = land_fixtures(lake, ("fireball",))
     params = {
         "source": "fireball",
         "lake_root": lake,
@@ -135,11 +135,14 @@ def test_cli_runs_a_real_notebook_end_to_end(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert result["result_state"] == "SUCCESS" and result["error"] is None
+    raw_bytes = sum(os.path.getsize(os.path.join(lake, "raw", name)) for name in landed)
+    assert raw_bytes > 0
     assert json.loads(result["notebook_output"]) == {
         "orbiter_run_id": "run-cli-1",
         "source": "fireball",
         "stage": "bronze",
         "files": {"fireball": 1},
+        "bytes_read": raw_bytes,  # the batch's raw input size, which the cost report reads
     }
     assert "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" in proc.stdout  # traceparent logged
     assert os.path.isdir(os.path.join(lake, "bronze", "fireball", "_delta_log"))

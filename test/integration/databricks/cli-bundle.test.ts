@@ -33,6 +33,7 @@ const EXPECTED_JOBS = [
   'orbiter-meteorites-pipeline',
   'orbiter-neows-pipeline',
   'orbiter-run-metrics-stream',
+  'orbiter-table-maintenance',
   'orbiter-visual-insights',
 ];
 
