@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import { JobSettingsSchema, toEmulatorSettings, type EmulatorJob } from './jobs/jobSettings';
 
 /**
  * Loads job definitions from a Databricks Asset Bundle (databricks.yml + `include:` files) the way
@@ -11,37 +11,11 @@ import { z } from 'zod';
  * and relative notebook paths resolved against the file that names them.
  */
 
-export interface EmulatorTask {
-  task_key: string;
-  depends_on: { task_key: string }[];
-  description?: string;
-  /** notebook_path is an absolute local file path here. */
-  notebook_task?: { notebook_path: string; base_parameters: Record<string, string>; source?: string };
-  /** Set when the task has a type the emulator cannot run (it then fails with INVALID_RUN_CONFIGURATION). */
-  unsupported?: string;
-  timeout_seconds?: number;
-}
+export type { EmulatorJobSettings, EmulatorTask } from './jobs/jobSettings';
 
-export interface EmulatorJobSettings {
-  name: string;
-  description?: string;
-  tags: Record<string, string>;
-  tasks: EmulatorTask[];
-  parameters: { name: string; default: string }[];
-  max_concurrent_runs: number;
-  queue: { enabled: boolean };
-  timeout_seconds?: number;
-  /** Events with at least one webhook destination (webhook_notifications.on_*), e.g. ['on_start', 'on_failure']. */
-  webhook_events: string[];
-  notification_settings: { no_alert_for_skipped_runs: boolean; no_alert_for_canceled_runs: boolean };
-}
-
-export interface BundleJob {
-  /** Resource key in the bundle (resources.jobs.<key>). */
+/** A job read from a bundle. */
+export interface BundleJob extends EmulatorJob {
   key: string;
-  /** Stable id derived from the job name, so ids survive restarts and bundle edits. */
-  job_id: number;
-  settings: EmulatorJobSettings;
 }
 
 export interface LoadBundleOptions {
@@ -162,33 +136,6 @@ function substitute(value: unknown, lookup: (ref: string) => unknown): unknown {
   return value;
 }
 
-const stringish = z.union([z.string(), z.number(), z.boolean()]).transform(String);
-
-const TaskYaml = z.looseObject({
-  task_key: z.string().min(1),
-  description: z.string().optional(),
-  depends_on: z.array(z.looseObject({ task_key: z.string() })).optional(),
-  notebook_task: z
-    .looseObject({ notebook_path: z.string(), base_parameters: z.record(z.string(), stringish).optional(), source: z.string().optional() })
-    .optional(),
-  timeout_seconds: z.number().optional(),
-});
-
-const JobYaml = z.looseObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  tags: z.record(z.string(), stringish).optional(),
-  tasks: z.array(TaskYaml).default([]),
-  parameters: z.array(z.looseObject({ name: z.string(), default: stringish })).default([]),
-  max_concurrent_runs: z.int().min(1).default(1),
-  queue: z.looseObject({ enabled: z.boolean() }).optional(),
-  timeout_seconds: z.number().optional(),
-  webhook_notifications: z.record(z.string(), z.array(z.unknown()).nullable()).optional(),
-  notification_settings: z
-    .looseObject({ no_alert_for_skipped_runs: z.boolean().optional(), no_alert_for_canceled_runs: z.boolean().optional() })
-    .optional(),
-});
-
 /** A stable 48-bit id from the job name (fits a JS number like Databricks' int64 ids in practice). */
 export function jobIdFor(name: string): number {
   return parseInt(createHash('sha256').update(name).digest('hex').slice(0, 12), 16);
@@ -250,55 +197,14 @@ export function loadBundle(bundlePath: string, options: LoadBundleOptions = {}):
   for (const [key, rawJob] of Object.entries(jobsDoc)) {
     // Variables may themselves reference variables; two passes cover that without loops.
     const resolvedJob = substitute(substitute(rawJob, lookup), lookup);
-    const parsed = JobYaml.safeParse(resolvedJob);
+    const parsed = JobSettingsSchema.safeParse(resolvedJob);
     if (!parsed.success) {
       const where = parsed.error.issues.map((i) => `resources.jobs.${key}.${i.path.join('.')}: ${i.message}`).join('; ');
       throw new Error(`${mainPath}: ${where}`);
     }
-    const j = parsed.data;
-    const tasks: EmulatorTask[] = j.tasks.map((t) => {
-      const task: EmulatorTask = {
-        task_key: t.task_key,
-        depends_on: (t.depends_on ?? []).map((d) => ({ task_key: d.task_key })),
-        ...(t.description !== undefined ? { description: t.description } : {}),
-        ...(t.timeout_seconds !== undefined ? { timeout_seconds: t.timeout_seconds } : {}),
-      };
-      if (t.notebook_task) {
-        let path = t.notebook_task.notebook_path;
-        if (!/\.(py|ipynb)$/.test(path) && existsSync(`${path}.py`)) path = `${path}.py`;
-        task.notebook_task = {
-          notebook_path: path,
-          base_parameters: t.notebook_task.base_parameters ?? {},
-          ...(t.notebook_task.source !== undefined ? { source: t.notebook_task.source } : {}),
-        };
-      } else {
-        const kind = Object.keys(t).find((k) => k.endsWith('_task')) ?? 'unknown';
-        task.unsupported = `task type ${kind} is not supported by the local emulator (notebook_task only)`;
-      }
-      return task;
-    });
-    jobs.push({
-      key,
-      job_id: jobIdFor(j.name),
-      settings: {
-        name: j.name,
-        ...(j.description !== undefined ? { description: j.description } : {}),
-        tags: j.tags ?? {},
-        tasks,
-        parameters: j.parameters.map((p) => ({ name: p.name, default: p.default })),
-        max_concurrent_runs: j.max_concurrent_runs,
-        // Jobs created through API 2.2 (and bundles) queue by default.
-        queue: { enabled: j.queue?.enabled ?? true },
-        ...(j.timeout_seconds !== undefined ? { timeout_seconds: j.timeout_seconds } : {}),
-        webhook_events: Object.entries(j.webhook_notifications ?? {})
-          .filter(([, v]) => Array.isArray(v) && v.length > 0)
-          .map(([k]) => k),
-        notification_settings: {
-          no_alert_for_skipped_runs: j.notification_settings?.no_alert_for_skipped_runs ?? false,
-          no_alert_for_canceled_runs: j.notification_settings?.no_alert_for_canceled_runs ?? false,
-        },
-      },
-    });
+    if (!isObj(resolvedJob) || typeof resolvedJob['name'] !== 'string') throw new Error(`${mainPath}: resources.jobs.${key}.name: required`);
+    const settings = toEmulatorSettings(resolvedJob, (path) => (!/\.(py|ipynb)$/.test(path) && existsSync(`${path}.py`) ? `${path}.py` : path));
+    jobs.push({ key, job_id: jobIdFor(settings.name), settings });
   }
   const names = new Set<string>();
   for (const j of jobs) {

@@ -5,7 +5,9 @@ import { silentLogger, type Logger } from 'orbiter/shared/logger';
 import type { BlobSource } from './blobSource';
 import { loadBundle, type LoadBundleOptions } from './bundle';
 import { ApiError } from './api/errors';
+import { findRoute, jobsRoutes } from './api/routes';
 import { JobsEngine } from './engine';
+import type { Clock } from './jobs/clock';
 import type { JobNotification } from './jobs/executor';
 import { WebhookNotifier } from './notifier';
 import { findRepoRoot } from './repoRoot';
@@ -39,8 +41,17 @@ export interface DatabricksEmulatorOptions {
    * webhook of the local functions host. Unset: no notifications.
    */
   notificationWebhookUrl?: string;
+  /** The one personal access token the workspace accepts (default LOCAL_TOKEN); any other is a 401. */
+  token?: string;
+  /** Time for runs and the scheduler (tests pass a ManualClock); default the system clock. */
+  clock?: Clock;
+  /** First restart delay of a failed continuous run (default 10 s, doubling, at most 5 min). */
+  continuousBackoffMs?: number;
   logger?: Logger;
 }
+
+/** The token a local workspace accepts unless told otherwise (printed as DATABRICKS_TOKEN by the CLI). */
+export const LOCAL_TOKEN = 'local-emulator-token';
 
 export interface DatabricksEmulator {
   /** e.g. http://127.0.0.1:43121 — use as DATABRICKS_HOST. */
@@ -52,6 +63,13 @@ export interface DatabricksEmulator {
 }
 
 const MAX_BODY = 10 * 1024 * 1024;
+
+/** Databricks answers a missing credential and a wrong one alike with 401. */
+function authenticate(header: string | undefined, token: string): void {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!m) throw new ApiError(401, 'UNAUTHENTICATED', 'Credential was not sent or was of an unsupported type for this API.');
+  if (m[1] !== token) throw new ApiError(401, 'UNAUTHENTICATED', 'Invalid access token.');
+}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -100,20 +118,13 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
     ...(options.maxParallelTasks !== undefined ? { maxParallelTasks: options.maxParallelTasks } : {}),
     ...(options.notificationWebhookUrl ? { notify: (n: JobNotification) => notifier.send(n) } : {}),
     baseUrl: () => url,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.continuousBackoffMs !== undefined ? { continuousBackoffMs: options.continuousBackoffMs } : {}),
     logger,
   });
 
-  type Handler = (query: Record<string, unknown>, body: Record<string, unknown>) => unknown;
-  const routes: Record<string, { method: 'GET' | 'POST'; handle: Handler }> = {
-    '/api/2.2/jobs/list': { method: 'GET', handle: (q) => engine.jobs.list(q) },
-    '/api/2.2/jobs/get': { method: 'GET', handle: (q) => engine.jobs.get(q) },
-    '/api/2.2/jobs/run-now': { method: 'POST', handle: (_q, b) => engine.runs.runNow(b) },
-    '/api/2.2/jobs/runs/get': { method: 'GET', handle: (q) => engine.runs.get(q) },
-    '/api/2.2/jobs/runs/list': { method: 'GET', handle: (q) => engine.runs.list(q) },
-    '/api/2.2/jobs/runs/cancel': { method: 'POST', handle: (_q, b) => engine.runs.cancel(b) },
-    '/api/2.2/jobs/runs/get-output': { method: 'GET', handle: (q) => engine.runs.output(q) },
-    '/api/2.2/jobs/runs/repair': { method: 'POST', handle: (_q, b) => engine.runs.repair(b) },
-  };
+  const routes = jobsRoutes(engine);
+  const token = options.token ?? LOCAL_TOKEN;
 
   const server = createServer((req, res) => {
     void (async () => {
@@ -121,13 +132,8 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
         const parsed = new URL(req.url ?? '/', 'http://localhost');
         // 2.1 shares the shapes we serve; accept it too so older tooling works.
         const path = parsed.pathname.replace(/^\/api\/2\.1\//, '/api/2.2/').replace(/\/+$/, '');
-        const route = routes[path];
-        if (!route) throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${req.method} ${parsed.pathname}'`);
-        const auth = req.headers.authorization;
-        if (!auth || !/^Bearer\s+\S+/i.test(auth)) {
-          throw new ApiError(401, 'UNAUTHENTICATED', 'Credential was not sent or was of an unsupported type for this API.');
-        }
-        if (req.method !== route.method) throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not supported for ${path}`);
+        if (path.startsWith('/api/')) authenticate(req.headers.authorization, token);
+        const route = findRoute(routes, req.method ?? 'GET', path);
         const query: Record<string, unknown> = Object.fromEntries(parsed.searchParams.entries());
         const body = req.method === 'POST' ? await readBody(req) : {};
         send(res, 200, route.handle(query, body));

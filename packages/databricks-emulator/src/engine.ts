@@ -1,47 +1,57 @@
 import { mkdirSync } from 'node:fs';
 import { silentLogger, type Logger } from 'orbiter/shared/logger';
 import { JobsVerbs } from './api/jobs';
+import { JobsCreateVerb } from './api/jobsCreate';
 import { RunsVerbs } from './api/runs';
 import { ApiViews } from './api/views';
 import type { BlobSource } from './blobSource';
-import type { BundleJob } from './bundle';
+import { systemClock, type Clock } from './jobs/clock';
 import { RunExecutor, type JobNotification } from './jobs/executor';
 import { JobStore } from './jobs/jobStore';
+import type { EmulatorJob } from './jobs/jobSettings';
+import { RunLauncher } from './jobs/launcher';
 import { RunStore } from './jobs/runStore';
+import { JobScheduler } from './jobs/scheduler';
 import type { NotebookRunner } from './notebookRunner';
 
 export interface JobsEngineOptions {
-  jobs: BundleJob[];
+  jobs: EmulatorJob[];
   runner: NotebookRunner;
   /** Local lake directory handed to notebooks as lake_root; inputs are materialised under it. */
   lakeRoot: string;
   /** Scratch space: task logs/results, and state.json when persisting. */
   workDir: string;
   blobSource?: BlobSource;
-  /** Keep runs in <workDir>/databricks-emulator-state.json across restarts (default false). */
+  /** Keep runs (and jobs created through the API) in <workDir> across restarts (default false). */
   persist?: boolean;
   baseUrl: () => string;
-  now?: () => number;
+  /** Time for runs and the scheduler (schedules, continuous restarts); default the system clock. */
+  clock?: Clock;
   logger?: Logger;
   userName?: string;
   /** Notebook tasks running at once across all jobs (each real one starts a Spark JVM); default unlimited. */
   maxParallelTasks?: number;
   /** Called for the job's configured webhook_notifications events (jobs.on_start / on_success / on_failure). */
   notify?: (notification: JobNotification) => void;
+  /** First restart delay of a failed continuous run (doubles per failure, at most 5 min); default 10 s. */
+  continuousBackoffMs?: number;
 }
 
-/** The emulated workspace's Jobs service: stores, executor and API verbs wired once (the HTTP layer routes to `jobs`/`runs`). */
+/** The emulated workspace's Jobs service: stores, executor, scheduler and API verbs wired once. */
 export class JobsEngine {
   readonly jobs: JobsVerbs;
+  readonly jobsCreate: JobsCreateVerb;
   readonly runs: RunsVerbs;
   private readonly executor: RunExecutor;
+  private readonly scheduler: JobScheduler;
 
   constructor(options: JobsEngineOptions) {
-    const now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    const now = (): number => clock.now();
     const logger = options.logger ?? silentLogger;
     const userName = options.userName ?? 'local-emulator@orbiter.local';
     mkdirSync(options.lakeRoot, { recursive: true });
-    const jobStore = new JobStore(options.jobs);
+    const jobStore = new JobStore(options.jobs, options.workDir, options.persist ?? false);
     const runStore = new RunStore(options.workDir, options.persist ?? false);
     this.executor = new RunExecutor(jobStore, runStore, {
       runner: options.runner,
@@ -53,10 +63,19 @@ export class JobsEngine {
       maxParallelTasks: options.maxParallelTasks ?? Number.POSITIVE_INFINITY,
       ...(options.notify ? { notify: options.notify } : {}),
     });
+    const launcher = new RunLauncher(runStore, this.executor, { now, userName, logger });
+    this.scheduler = new JobScheduler(jobStore, launcher, (jobId) => [...runStore.runs.values()].filter((r) => r.job_id === jobId), {
+      clock,
+      logger,
+      ...(options.continuousBackoffMs !== undefined ? { continuousBackoffMs: options.continuousBackoffMs } : {}),
+    });
     const views = new ApiViews({ baseUrl: options.baseUrl, now, userName });
     this.jobs = new JobsVerbs(jobStore, views);
-    this.runs = new RunsVerbs(jobStore, runStore, this.executor, views, { now, userName, logger });
+    this.jobsCreate = new JobsCreateVerb(jobStore, now, () => this.scheduler.refresh());
+    this.runs = new RunsVerbs(jobStore, runStore, this.executor, launcher, views, now);
     this.executor.recover(runStore.load());
+    this.executor.onFinish = (run) => this.scheduler.onRunFinished(run);
+    this.scheduler.refresh();
   }
 
   /** Resolves once no run is executing (tests, shutdown). */
@@ -64,8 +83,9 @@ export class JobsEngine {
     return this.executor.whenIdle();
   }
 
-  /** Cancels running work and waits for it; state is saved. */
+  /** Stops the scheduler, cancels running work and waits for it; state is saved. */
   close(): Promise<void> {
+    this.scheduler.stop();
     return this.executor.close();
   }
 }

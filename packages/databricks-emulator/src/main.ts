@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { createPinoLogger } from 'orbiter/shared/logger';
 import { AzureBlobSource } from './blobSource';
 import { findRepoRoot } from './repoRoot';
-import { defaultLakeRoot, defaultWorkDir, startDatabricksEmulator } from './emulator';
+import { defaultLakeRoot, defaultWorkDir, LOCAL_TOKEN, startDatabricksEmulator } from './emulator';
 
 /** CLI: `npm run emulator:databricks -- --port 8090 [--bundle infra/bundle/databricks.yml] [--target local]`. */
 async function main(argv: string[]): Promise<void> {
@@ -21,6 +21,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--blob-connection-string <cs>', 'fetch input blobs from this storage account (default: $OrbiterLake)')
     .option('--no-persist', 'do not keep runs across restarts')
     .option('--notify-url <url>', "POST jobs' webhook_notifications events here (e.g. the local completion webhook)")
+    .option('--token <token>', 'the personal access token clients must send (any other is a 401)', LOCAL_TOKEN)
     .option('--max-parallel-tasks <n>', 'notebook tasks running at once (each starts a Spark JVM)', '1')
     .parse(argv);
   const o = program.opts<{
@@ -35,6 +36,7 @@ async function main(argv: string[]): Promise<void> {
     persist: boolean;
     maxParallelTasks: string;
     notifyUrl?: string;
+    token: string;
   }>();
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--port must be 0..65535 (got ${o.port})`);
@@ -59,10 +61,11 @@ async function main(argv: string[]): Promise<void> {
     maxParallelTasks: Math.max(1, Number(o.maxParallelTasks) || 1),
     ...(o.notifyUrl ? { notificationWebhookUrl: o.notifyUrl } : {}),
     repoRoot,
+    token: o.token,
     logger,
   });
   // One machine-readable line for scripts that start us and wait for readiness.
-  process.stdout.write(`DATABRICKS_HOST=${emulator.url}\n`);
+  process.stdout.write(`DATABRICKS_HOST=${emulator.url}\nDATABRICKS_TOKEN=${o.token}\n`);
   const stop = (): void => {
     void emulator.close().then(() => process.exit(0));
   };

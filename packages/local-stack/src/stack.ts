@@ -12,7 +12,7 @@ import { resolveFunctionKey } from '@orbiter/functions-host/functionKey';
 import { dedupe, emptyCorpus, loadFixtures, loadSamples } from '@orbiter/nasa-replay/corpus';
 import { startReplayServer, type ReplayServer } from '@orbiter/nasa-replay/server';
 import { AzureBlobSource } from '@orbiter/databricks-emulator/blobSource';
-import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
+import { LOCAL_TOKEN, startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '@orbiter/servicebus-emulator/emulator';
 import { startLocalMonitoring, type LocalMonitoring } from '@orbiter/ops/dashboard/monitoring';
 import { startAzurite, type AzuriteHandle } from './azurite';
@@ -134,7 +134,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         NASA_MODE: mode,
         DATABRICKS_HOST: databricks.url,
         DATABRICKS_AUTH: 'pat',
-        DATABRICKS_TOKEN: 'local-emulator-token',
+        DATABRICKS_TOKEN: LOCAL_TOKEN,
         COALESCING_WINDOW_MAX_SECONDS: String(o.coalescingCapSeconds ?? 2),
         DISPATCH_POLL_INITIAL_MS: '1000',
         ORBITER_TELEMETRY_DIR: join(o.dataDir, 'telemetry'),

@@ -142,6 +142,7 @@ export async function startFaultStack(o: FaultStackOptions): Promise<FaultStack>
     const hostUrl = `http://127.0.0.1:${hostPort}`;
     const runner = o.runner ?? new ScriptedRunner();
     const databricks = await startDatabricksEmulator({
+      token: 'faults-emulator-token',
       bundlePath: join(o.repoRoot, 'infra', 'bundle', 'databricks.yml'),
       workDir: join(dataDir, 'databricks'),
       lakeRoot: join(dataDir, 'lake'),

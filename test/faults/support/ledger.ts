@@ -80,7 +80,7 @@ export async function databricksRuns(stack: FaultStack): Promise<DatabricksRunVi
       next_page_token?: string;
     }>(`${stack.databricks.url}/api/2.2/jobs/runs/list`, {
       params: { limit: 25, ...(token ? { page_token: token } : {}) },
-      headers: { authorization: 'Bearer faults-observer' },
+      headers: { authorization: 'Bearer faults-emulator-token' },
     });
     for (const r of res.data.runs ?? []) {
       const p = Object.fromEntries((r.job_parameters ?? []).map((x) => [x.name, x.value ?? '']));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import axios from 'axios';
 import { DatabricksApiError, DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from '../../../shared/databricks';
 import { buildJobParameters, JobIdResolver, loadJobCatalog, parseJobCatalog } from '../../../shared/catalog';
-import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
+import { LOCAL_TOKEN, startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
 import { jobIdFor } from '@orbiter/databricks-emulator/bundle';
 import { FakeNotebookRunner, waitFor } from '../../../packages/databricks-emulator/test/fixtures/fakeRunner';
 
@@ -29,7 +29,7 @@ describe('Jobs API client against the local Databricks emulator', () => {
     emulator = await startDatabricksEmulator({ bundlePath: BUNDLE, workDir: join(dir, 'work'), lakeRoot: join(dir, 'lake'), runner });
     client = new DatabricksJobsClient({
       host: emulator.url,
-      tokenProvider: new PatTokenProvider('dapi-local'),
+      tokenProvider: new PatTokenProvider(LOCAL_TOKEN),
       retryPolicy: { maxRetries: 2, baseDelayMs: 5, maxDelayMs: 20 },
     });
   });
@@ -159,7 +159,7 @@ describe('Jobs API client against the local Databricks emulator', () => {
     const raw = await axios.post(
       `${emulator.url}/api/2.2/jobs/run-now`,
       { job_id: echoId, idempotency_token: 'x'.repeat(65) },
-      { headers: { Authorization: 'Bearer t' }, validateStatus: () => true },
+      { headers: { Authorization: `Bearer ${LOCAL_TOKEN}` }, validateStatus: () => true },
     );
     expect(raw.status).toBe(400);
     expect(raw.data).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
@@ -299,7 +299,7 @@ describe('emulator task slots', () => {
       maxParallelTasks: 1,
     });
     try {
-      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('t') });
+      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(LOCAL_TOKEN) });
       const echo = jobIdFor('orbiter-echo');
       runner.hold('only');
       const a = await client.runNow({ job_id: echo, job_parameters: { message: 'a' } });
@@ -344,7 +344,7 @@ describe('emulator job notifications', () => {
       notificationWebhookUrl: hookUrl,
     });
     try {
-      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('t') });
+      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(LOCAL_TOKEN) });
       const echo = jobIdFor('orbiter-echo');
       const ok = await client.runNow({ job_id: echo, job_parameters: { message: 'x' } });
       await waitFor(() => received.length === 2, 5000, 'start and success notifications');
@@ -389,7 +389,7 @@ describe('the real bundle (infra/bundle/databricks.yml) on the emulator', () => 
       runner,
     });
     try {
-      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('t') });
+      const client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(LOCAL_TOKEN) });
       const catalog = await loadJobCatalog(join(repo, 'config', 'job-catalog.json'));
       const resolver = new JobIdResolver(client, catalog);
       const entry = catalog.datasets['donki']!;

@@ -1,4 +1,4 @@
-import type { BundleJob } from '../bundle';
+import type { EmulatorJob } from '../jobs/jobSettings';
 import { TERMINAL, taskTermination, type RunRecord, type TaskRecord, type Termination } from '../jobs/records';
 
 export interface ViewOptions {
@@ -15,25 +15,34 @@ export class ApiViews {
     return `${this.options.baseUrl()}/?o=0#job/${jobId}/run/${runId}`;
   }
 
-  job(job: BundleJob, withTasks: boolean): unknown {
+  /** A Job with its full settings as created (schedule, continuous, job_clusters, libraries, health, deployment, …). */
+  job(job: EmulatorJob, withTasks: boolean): unknown {
     const s = job.settings;
+    const rawTasks = Array.isArray(s.raw['tasks']) ? (s.raw['tasks'] as Record<string, unknown>[]) : [];
+    const { tasks: _tasks, ...raw } = s.raw;
     return {
       job_id: job.job_id,
       creator_user_name: this.options.userName,
       run_as_user_name: this.options.userName,
-      created_time: 0,
+      created_time: job.created_time ?? 0,
       settings: {
+        email_notifications: {},
+        webhook_notifications: {},
+        timeout_seconds: 0,
+        edit_mode: 'EDITABLE',
+        ...raw,
         name: s.name,
-        ...(s.description !== undefined ? { description: s.description } : {}),
         tags: s.tags,
         format: 'MULTI_TASK',
         max_concurrent_runs: s.max_concurrent_runs,
         queue: s.queue,
         parameters: s.parameters,
-        ...(s.timeout_seconds !== undefined ? { timeout_seconds: s.timeout_seconds } : {}),
+        ...(s.schedule ? { schedule: s.schedule } : {}),
+        ...(s.continuous ? { continuous: s.continuous } : {}),
         ...(withTasks
           ? {
               tasks: s.tasks.map((t) => ({
+                ...rawTasks.find((r) => r['task_key'] === t.task_key),
                 task_key: t.task_key,
                 ...(t.depends_on.length > 0 ? { depends_on: t.depends_on } : {}),
                 ...(t.notebook_task ? { notebook_task: { ...t.notebook_task, source: 'WORKSPACE' } } : {}),
@@ -50,7 +59,7 @@ export class ApiViews {
     return {
       state: terminal ? 'TERMINATED' : life,
       ...(terminal && termination ? { termination_details: termination } : {}),
-      ...(life === 'QUEUED' && queueReason ? { queue_details: { code: 'ACTIVE_RUNS_LIMIT_REACHED', message: queueReason } } : {}),
+      ...(life === 'QUEUED' && queueReason ? { queue_details: { code: 'MAX_CONCURRENT_RUNS_REACHED', message: queueReason } } : {}),
     };
   }
 
@@ -88,8 +97,8 @@ export class ApiViews {
       number_in_job: t.run_id,
       creator_user_name: run.creator_user_name,
       run_name: t.task_key,
-      run_type: 'JOB_RUN',
-      trigger: 'ONE_TIME',
+      run_type: run.run_type ?? 'JOB_RUN',
+      trigger: run.trigger ?? 'ONE_TIME',
       ...this.task(run, t),
     };
   }
@@ -102,8 +111,8 @@ export class ApiViews {
       original_attempt_run_id: run.run_id,
       creator_user_name: run.creator_user_name,
       run_name: run.job_name,
-      run_type: 'JOB_RUN',
-      trigger: 'ONE_TIME',
+      run_type: run.run_type ?? 'JOB_RUN',
+      trigger: run.trigger ?? 'ONE_TIME',
       format: 'MULTI_TASK',
       state: {
         life_cycle_state: run.life_cycle_state,

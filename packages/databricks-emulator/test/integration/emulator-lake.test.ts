@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { AzureBlobSource, type BlobRef } from '../../src/blobSource';
 import { jobIdFor } from '../../src/bundle';
-import { startDatabricksEmulator, type DatabricksEmulator } from '../../src/emulator';
+import { startDatabricksEmulator, type DatabricksEmulator, LOCAL_TOKEN } from '../../src/emulator';
 import { BlobManifestStore } from 'orbiter/shared/dispatch/manifests';
 import { DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from 'orbiter/shared/databricks/index';
 import { startTestAzurite } from '../../../../test/support/azurite';
@@ -65,7 +65,7 @@ describe('emulator inputs: manifest blobs from Azurite into the local lake', () 
       runner,
       blobSource: new AzureBlobSource(azurite.connectionString),
     });
-    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('local') });
+    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(LOCAL_TOKEN) });
   });
 
   afterAll(async () => {
@@ -186,7 +186,7 @@ describe('emulator persistence', () => {
     try {
       const runner = new FakeNotebookRunner();
       let emulator = await startDatabricksEmulator({ ...opts, runner });
-      let client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('local') });
+      let client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(LOCAL_TOKEN) });
       const done = await client.runNow({ job_id: PIPELINE, idempotency_token: 'persist-1' });
       await settle(client, done.run_id);
       runner.hold('gold');
@@ -195,7 +195,7 @@ describe('emulator persistence', () => {
       await emulator.close();
 
       emulator = await startDatabricksEmulator({ ...opts, runner: new FakeNotebookRunner() });
-      client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('local') });
+      client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(LOCAL_TOKEN) });
       expect((await client.getRun(done.run_id)).state?.result_state).toBe('SUCCESS');
       expect((await client.runNow({ job_id: PIPELINE, idempotency_token: 'persist-1' })).run_id).toBe(done.run_id);
       const interrupted = await client.getRun(cut.run_id);

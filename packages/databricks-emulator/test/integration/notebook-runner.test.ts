@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobIdFor } from '../../src/bundle';
-import { startDatabricksEmulator, type DatabricksEmulator } from '../../src/emulator';
+import { startDatabricksEmulator, type DatabricksEmulator, LOCAL_TOKEN } from '../../src/emulator';
 import { PythonNotebookRunner } from '../../src/notebookRunner';
 import { DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from 'orbiter/shared/databricks/index';
 import { waitFor } from '../fixtures/fakeRunner';
@@ -40,7 +40,7 @@ describe('PythonNotebookRunner (process contract, with a node stand-in for run_n
       lakeRoot: join(dir, 'lake'),
       runner,
     });
-    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('local') });
+    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(LOCAL_TOKEN) });
   });
   afterAll(async () => {
     await emulator.close();

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobIdFor } from '../../src/bundle';
-import { startDatabricksEmulator, type DatabricksEmulator } from '../../src/emulator';
+import { startDatabricksEmulator, type DatabricksEmulator, LOCAL_TOKEN } from '../../src/emulator';
 import { DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from 'orbiter/shared/databricks/index';
 import { waitFor } from '../fixtures/fakeRunner';
 
@@ -38,7 +38,7 @@ describe('emulator with the real notebook runner (PySpark)', () => {
       repoRoot: REPO,
       maxParallelTasks: 1,
     });
-    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider('local') });
+    client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(LOCAL_TOKEN) });
   });
   afterAll(async () => {
     await emulator?.close();
