@@ -17,8 +17,8 @@ export interface DatabricksEmulatorOptions {
   /** 0 (default) = an ephemeral port. */
   port?: number;
   host?: string;
-  /** Path of the bundle's databricks.yml (e.g. infra/bundle/databricks.yml). */
-  bundlePath: string;
+  /** Path of the bundle's databricks.yml whose jobs the workspace starts with; unset: an empty workspace. */
+  bundlePath?: string;
   /** Bundle target (default: the target marked default: true, else the first). */
   target?: string;
   /** Bundle variable overrides (like `--var`). */
@@ -101,10 +101,12 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 /** Starts a local Azure Databricks Jobs API 2.2 emulator serving the bundle's jobs. */
 export async function startDatabricksEmulator(options: DatabricksEmulatorOptions): Promise<DatabricksEmulator> {
   const logger = options.logger ?? silentLogger;
-  const bundle = loadBundle(options.bundlePath, {
-    ...(options.target !== undefined ? { target: options.target } : {}),
-    ...(options.variables ? { variables: options.variables } : {}),
-  });
+  const bundle = options.bundlePath
+    ? loadBundle(options.bundlePath, {
+        ...(options.target !== undefined ? { target: options.target } : {}),
+        ...(options.variables ? { variables: options.variables } : {}),
+      })
+    : { jobs: [], target: undefined };
   const repoRoot = options.repoRoot ?? findRepoRoot();
   let url = '';
   const notifier = new WebhookNotifier(options.notificationWebhookUrl ?? '', logger);

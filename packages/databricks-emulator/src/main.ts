@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { createPinoLogger } from 'orbiter/shared/logger';
 import { AzureBlobSource } from './blobSource';
+import { PythonNotebookRunner } from './notebookRunner';
 import { findRepoRoot } from './repoRoot';
 import { defaultLakeRoot, defaultWorkDir, LOCAL_TOKEN, startDatabricksEmulator } from './emulator';
 
@@ -14,6 +15,9 @@ async function main(argv: string[]): Promise<void> {
     .option('--port <port>', 'port to listen on (0 = ephemeral)', '8090')
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--bundle <path>', 'bundle databricks.yml', resolve(repoRoot, 'infra', 'bundle', 'databricks.yml'))
+    .option('--no-bundle', 'start an empty workspace (jobs come from jobs/create)')
+    .option('--runner-python <path>', 'interpreter of the notebook runner (default <repo>/.venv/bin/python)')
+    .option('--runner-script <path>', 'notebook runner script (default runner/run_notebook.py; same CLI and result-file contract)')
     .option('--target <name>', 'bundle target')
     .option('--var <name=value...>', 'bundle variable overrides')
     .option('--work-dir <dir>', 'scratch and state directory', defaultWorkDir(repoRoot))
@@ -27,8 +31,10 @@ async function main(argv: string[]): Promise<void> {
   const o = program.opts<{
     port: string;
     host: string;
-    bundle: string;
+    bundle: string | false;
     target?: string;
+    runnerPython?: string;
+    runnerScript?: string;
     var?: string[];
     workDir: string;
     lakeRoot: string;
@@ -51,7 +57,16 @@ async function main(argv: string[]): Promise<void> {
   const emulator = await startDatabricksEmulator({
     port,
     host: o.host,
-    bundlePath: resolve(o.bundle),
+    ...(o.bundle !== false ? { bundlePath: resolve(o.bundle) } : {}),
+    ...(o.runnerPython || o.runnerScript
+      ? {
+          runner: new PythonNotebookRunner({
+            repoRoot,
+            ...(o.runnerPython ? { python: resolve(o.runnerPython) } : {}),
+            ...(o.runnerScript ? { script: resolve(o.runnerScript) } : {}),
+          }),
+        }
+      : {}),
     ...(o.target ? { target: o.target } : {}),
     variables,
     workDir: resolve(o.workDir),
