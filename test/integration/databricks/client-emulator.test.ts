@@ -281,6 +281,19 @@ describe('Jobs API client against the local Databricks emulator', () => {
     const anon = await axios.get(`${emulator.url}/api/2.2/jobs/list`, { validateStatus: () => true });
     expect(anon.status).toBe(401);
     expect(anon.data).toEqual({ error_code: 'UNAUTHENTICATED', message: expect.any(String) });
+    // Only the workspace's configured token is accepted.
+    const wrong = await axios.get(`${emulator.url}/api/2.2/jobs/list`, {
+      headers: { Authorization: 'Bearer not-the-token' },
+      validateStatus: () => true,
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.data).toMatchObject({ error_code: 'UNAUTHENTICATED' });
+    // The rest of the Jobs API answers 501 in Databricks' error shape; other paths 404.
+    const auth = { headers: { Authorization: `Bearer ${LOCAL_TOKEN}` }, validateStatus: () => true };
+    const update = await axios.post(`${emulator.url}/api/2.2/jobs/update`, { job_id: echoId }, auth);
+    expect(update.status).toBe(501);
+    expect(update.data).toEqual({ error_code: 'NOT_IMPLEMENTED', message: expect.stringMatching(/jobs\/update/) });
+    expect((await axios.get(`${emulator.url}/api/2.0/nothing-here`, auth)).status).toBe(404);
     const unauth = new DatabricksJobsClient({ host: emulator.url, tokenProvider: { getToken: () => Promise.resolve('') } });
     await expect(unauth.listJobs()).rejects.toBeInstanceOf(DatabricksApiError);
     await expect(unauth.listJobs()).rejects.toMatchObject({ code: 'Unauthorized', status: 401 });

@@ -23,7 +23,7 @@ export class QuartzSchedule {
       throw new RangeError(`Quartz cron expression "${expression}": one of day-of-month and day-of-week must be '?'`);
     }
     try {
-      this.cron = new Cron(fields.join(' '), { timezone, alternativeWeekdays: true, mode: '6-or-7-parts', paused: true });
+      this.cron = new Cron(fields.join(' '), { timezone, alternativeWeekdays: true, sloppyRanges: true, mode: '6-or-7-parts', paused: true });
     } catch (err) {
       throw new RangeError(`Invalid Quartz cron expression "${expression}" (timezone ${timezone}): ${(err as Error).message}`);
     }
