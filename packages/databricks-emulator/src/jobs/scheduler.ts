@@ -15,6 +15,8 @@ export interface SchedulerOptions {
   continuousMaxBackoffMs?: number;
 }
 
+const MIN_SCHEDULE_INTERVAL_MS = 10_000;
+
 interface ContinuousState {
   failures: number;
   timer?: { cancel(): void };
@@ -102,7 +104,8 @@ export class JobScheduler {
         const job = this.jobs.find(jobId);
         if (this.stopped || !job || job.settings.schedule?.pause_status !== 'UNPAUSED') return;
         this.launch(job, { trigger: 'PERIODIC' });
-        this.armCron(jobId, cron, at);
+        // Databricks leaves at least 10 s between runs a schedule triggers, whatever the seconds field says.
+        this.armCron(jobId, cron, at + MIN_SCHEDULE_INTERVAL_MS - 1);
       }),
     );
   }

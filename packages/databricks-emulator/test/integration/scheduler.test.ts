@@ -70,6 +70,16 @@ describe('job scheduler (Quartz schedules, continuous jobs)', () => {
     expect(runsOf(paused)).toHaveLength(0);
   });
 
+  it('leaves at least 10 s between scheduled runs, as Databricks does, even for an every-second expression', async () => {
+    const busy = job({ schedule: { quartz_cron_expression: '* * * * * ?', timezone_id: 'UTC', pause_status: 'UNPAUSED' } });
+    clock.advance(1_000);
+    await settled(busy, 1);
+    clock.advance(9_000);
+    expect(runsOf(busy)).toHaveLength(1);
+    clock.advance(1_000);
+    await settled(busy, 2);
+  });
+
   it('refuses a schedule Quartz would refuse, naming the field', () => {
     expect(() => job({ schedule: { quartz_cron_expression: '30 2 * * *', timezone_id: 'UTC' } })).toThrow(/schedule: .*6 or 7 fields/);
   });
