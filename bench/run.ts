@@ -5,6 +5,8 @@ import { Command } from 'commander';
 import { coldStart } from './coldStart';
 import { completionLatency } from './completion';
 import { ingestion } from './ingestion';
+import { maintenanceBench } from './maintenance';
+import { servicebusSdks } from './servicebusSdks';
 import { throughput } from './throughput';
 import { cost, triggerLatency } from './trigger';
 import type { BenchContext, BenchResult } from './support/stats';
@@ -17,6 +19,8 @@ const benches: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   ingestion,
   completion: completionLatency,
   coldstart: coldStart,
+  maintenance: maintenanceBench,
+  'servicebus-sdks': servicebusSdks,
 };
 
 function machine(): Record<string, unknown> {

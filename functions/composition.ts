@@ -5,7 +5,8 @@ import type { ApiAuthMode } from '../shared/api/auth';
 import type { HealthProbe } from '../shared/api/health';
 import type { RunApiDeps } from '../shared/api/runs';
 import type { JobCatalog, JobIdResolver } from '../shared/catalog';
-import { apiAuthModeOf, loadConfig, type OrbiterConfig } from '../shared/config';
+import { apiAuthModeOf, assertApiAuthConfigured, loadConfig, type OrbiterConfig } from '../shared/config';
+import { createEntraVerifier, type ApiAuth } from '../shared/api/auth';
 import type { DatabricksJobsClient } from '../shared/databricks';
 import type { DispatchDeps, DispatchEvent, FailureParking } from '../shared/dispatch/ports';
 import { OrbiterError } from '../shared/errors';
@@ -36,6 +37,8 @@ export interface AppDeps {
   config(): OrbiterConfig;
   /** The Run API's auth mode, needed when the functions are registered (auth levels). */
   readonly apiAuthMode: ApiAuthMode;
+  /** The Run API's authentication: function keys, or the Entra token verifier built from the settings. */
+  apiAuth(): ApiAuth;
   storage(): StorageClients;
   runs(): TableRunStore;
   /** Application Insights in Azure, JSON lines locally (ORBITER_TELEMETRY_DIR), otherwise nothing. */
@@ -243,9 +246,27 @@ export function composeApp(settings: AppSettings, appRoot: string = findAppRoot(
     };
   };
 
+  const apiAuth = lazily((): ApiAuth => {
+    const c = config();
+    if (c.API_AUTH_MODE !== 'entra') return { mode: 'function-key' };
+    return {
+      mode: 'entra',
+      // loadConfig guarantees both are set in entra mode.
+      verifier: createEntraVerifier({
+        tenantId: c.ENTRA_TENANT_ID!,
+        audience: c.ENTRA_API_AUDIENCE!,
+        ...(c.ENTRA_JWKS_URI ? { jwksUri: c.ENTRA_JWKS_URI } : {}),
+        ...(c.ENTRA_ISSUER ? { issuer: c.ENTRA_ISSUER } : {}),
+      }),
+    };
+  });
+
+  // Entra mode without a verifier configuration: the app does not load rather than serve an open API.
+  assertApiAuthConfigured(settings);
   return {
     config,
     apiAuthMode: apiAuthModeOf(settings),
+    apiAuth,
     storage,
     runs,
     telemetry,

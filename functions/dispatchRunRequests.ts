@@ -23,7 +23,11 @@ export const makeDispatchRunRequests =
     const { valid, rejected } = validateRunRequests(messages, deps.catalog);
     const deliveryCounts = (context.triggerMetadata?.['deliveryCountArray'] as unknown[] | undefined) ?? [];
     const ids = (context.triggerMetadata?.['messageIdArray'] as unknown[] | undefined) ?? [];
-    for (const r of rejected) {
+    const accepted = await acceptRunRequests(
+      valid.map(({ index, request }) => ({ request, index, redelivered: Number(deliveryCounts[index] ?? 1) > 1 })),
+      deps,
+    );
+    for (const r of [...rejected, ...accepted.rejected]) {
       const body = messages[r.index];
       const id =
         ids[r.index] !== undefined
@@ -39,10 +43,6 @@ export const makeDispatchRunRequests =
       });
       await deps.failures.parkMessage({ messageId: `rejected-${id}`, body, reason: r.reason, description: r.description });
     }
-    await acceptRunRequests(
-      valid.map(({ index, request }) => ({ request, redelivered: Number(deliveryCounts[index] ?? 1) > 1 })),
-      deps,
-    );
   };
 
 export const dispatchRunRequests = (deps: DispatchRunRequestsDeps): ServiceBusQueueBatchFunction => ({

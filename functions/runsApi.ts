@@ -1,11 +1,21 @@
-import type { ApiAuthMode } from '../shared/api/auth';
+import type { ApiAuth, ApiAuthMode } from '../shared/api/auth';
+import { OrbiterError } from '../shared/errors';
 import type { RunApiDeps } from '../shared/api/runs';
 import type { HttpFunction } from './definition';
 
 /** What the Run API's triggers are built from. */
 export interface RunApiTriggerDeps {
   readonly apiAuthMode: ApiAuthMode;
+  /** The Entra token verifier (entra mode); required there. */
+  apiAuth?(): ApiAuth;
   runApi(): Promise<RunApiDeps>;
+}
+
+/** How a call is authenticated; entra mode without a verifier fails closed (never falls back to no checks). */
+export function apiAuthOf(deps: RunApiTriggerDeps): ApiAuth {
+  if (deps.apiAuthMode === 'function-key') return { mode: 'function-key' };
+  if (!deps.apiAuth) throw new OrbiterError('ConfigInvalid', 'API_AUTH_MODE=entra without a token verifier');
+  return deps.apiAuth();
 }
 
 /**

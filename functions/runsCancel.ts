@@ -4,15 +4,15 @@ import { apiCall, json } from '../shared/api/http';
 import { originOf } from '../shared/api/request';
 import { cancelRun } from '../shared/api/runs';
 import type { HttpFunction } from './definition';
-import { runApiAuthLevel, type RunApiTriggerDeps } from './runsApi';
+import { apiAuthOf, runApiAuthLevel, type RunApiTriggerDeps } from './runsApi';
 
 /** POST /api/runs/{id}/cancel: 200 cancelled before dispatch, 202 cancel asked of Databricks, 409 already finished. */
 export const makeRunsCancel =
   (deps: RunApiTriggerDeps) =>
   (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
     apiCall(request, context, async () => {
-      authorize(request, deps.apiAuthMode, [ApiRoles.request]);
-      const out = await cancelRun(request.params['id'], originOf(request), await deps.runApi());
+      const caller = await authorize(request, apiAuthOf(deps), [ApiRoles.request]);
+      const out = await cancelRun(request.params['id'], originOf(request), await deps.runApi(), caller);
       return json(out.status, out.body);
     });
 

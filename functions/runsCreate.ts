@@ -4,20 +4,21 @@ import { apiCall, json } from '../shared/api/http';
 import { originOf, readJsonBody } from '../shared/api/request';
 import { createRuns } from '../shared/api/runs';
 import type { HttpFunction } from './definition';
-import { runApiAuthLevel, type RunApiTriggerDeps } from './runsApi';
+import { apiAuthOf, runApiAuthLevel, type RunApiTriggerDeps } from './runsApi';
 
 /** POST /api/runs: request a run, or a backfill over from..to; 202 with the status URL(s). */
 export const makeRunsCreate =
   (deps: RunApiTriggerDeps) =>
   (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
     apiCall(request, context, async () => {
-      authorize(request, deps.apiAuthMode, [ApiRoles.request]);
+      const caller = await authorize(request, apiAuthOf(deps), [ApiRoles.request]);
       const body = await readJsonBody(request);
       const out = await createRuns(
         body,
         {
           baseUrl: originOf(request),
           idempotencyKey: request.headers.get('idempotency-key'),
+          callerId: caller.id,
           correlationId: request.headers.get('x-correlation-id'),
           traceparent: request.headers.get('traceparent'),
         },

@@ -4,14 +4,14 @@ import { apiCall, json } from '../shared/api/http';
 import { originOf } from '../shared/api/request';
 import { getRun } from '../shared/api/runs';
 import type { HttpFunction } from './definition';
-import { runApiAuthLevel, type RunApiTriggerDeps } from './runsApi';
+import { apiAuthOf, runApiAuthLevel, type RunApiTriggerDeps } from './runsApi';
 
 /** GET /api/runs/{id} */
 export const makeRunsGet =
   (deps: RunApiTriggerDeps) =>
   (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
     apiCall(request, context, async () => {
-      authorize(request, deps.apiAuthMode, [ApiRoles.read, ApiRoles.request]);
+      await authorize(request, apiAuthOf(deps), [ApiRoles.read, ApiRoles.request]);
       return json(200, await getRun(request.params['id'], originOf(request), await deps.runApi()));
     });
 

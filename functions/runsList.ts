@@ -4,14 +4,14 @@ import { apiCall, json } from '../shared/api/http';
 import { originOf, queryObject } from '../shared/api/request';
 import { listRuns } from '../shared/api/runs';
 import type { HttpFunction } from './definition';
-import { runApiAuthLevel, type RunApiTriggerDeps } from './runsApi';
+import { apiAuthOf, runApiAuthLevel, type RunApiTriggerDeps } from './runsApi';
 
 /** GET /api/runs?dataset=&job=&state=&since=&limit=&cursor= */
 export const makeRunsList =
   (deps: RunApiTriggerDeps) =>
   (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
     apiCall(request, context, async () => {
-      authorize(request, deps.apiAuthMode, [ApiRoles.read, ApiRoles.request]);
+      await authorize(request, apiAuthOf(deps), [ApiRoles.read, ApiRoles.request]);
       return json(200, await listRuns(queryObject(request), originOf(request), await deps.runApi()));
     });
 

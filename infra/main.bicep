@@ -91,6 +91,16 @@ param httpTimeoutMs string = '30000'
 param httpMaxRetries string = '5'
 param jobCatalogPath string = 'config/job-catalog.json'
 
+@description('Production deployment: Key Vault purge protection on (irreversible) and 90-day soft delete.')
+param production bool = true
+
+// ---- Run API authentication (Entra ID) ----
+@description('Client id (application id) of the Run API app registration; its app roles are Runs.Read, Runs.Request, Runs.Operate.')
+param apiClientId string
+
+@description('Audience the Run API accepts in tokens (the app registration\'s application ID URI, e.g. api://orbiter-runs).')
+param apiAudience string
+
 // ---- Databricks ----
 @allowed(['premium', 'standard'])
 @description('Premium is needed for job webhooks to notification destinations, Unity Catalog and fine-grained permissions.')
@@ -218,6 +228,7 @@ module keyVault 'app/keyvault.bicep' = {
     tags: tags
     nasaApiKey: nasaApiKey
     nasaApiKeySecretName: nasaApiKeySecretName
+    enablePurgeProtection: production
   }
 }
 
@@ -283,8 +294,11 @@ var functionAppSettings = {
   JOBS_LAKE_ROOT: 'abfss://{zone}@${replace(replace(lake.outputs.dfsEndpoint, 'https://', ''), '/', '')}'
   DISPATCH_POLL_INITIAL_MS: '2000'
   DISPATCH_POLL_MAX_MS: '60000'
-  // The Run API checks App Service authentication's principal and app roles in Azure.
+  // The Run API verifies Entra tokens itself (issuer, audience, signature, expiry, app roles); App Service
+  // authentication (functionapp.bicep) rejects unauthenticated calls before they reach the app.
   API_AUTH_MODE: 'entra'
+  ENTRA_TENANT_ID: tenant().tenantId
+  ENTRA_API_AUDIENCE: apiAudience
 }
 
 module functionApp 'app/functionapp.bicep' = {
@@ -303,6 +317,8 @@ module functionApp 'app/functionapp.bicep' = {
     maximumInstanceCount: functionMaximumInstanceCount
     instanceMemoryMB: functionInstanceMemoryMB
     appSettings: functionAppSettings
+    apiClientId: apiClientId
+    apiAudience: apiAudience
   }
 }
 

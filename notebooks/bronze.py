@@ -25,11 +25,12 @@ configure_run(spark)
 
 # COMMAND ----------
 
+stats = {}
 files_per_table = bronze.run_bronze(
-    spark, params.lake_root, params.source, params.read_mode, params.input_manifest, params.orbiter_run_id
+    spark, params.lake_root, params.source, params.read_mode, params.input_manifest, params.orbiter_run_id, stats
 )
 print(f"bronze {params.source}: files per table {files_per_table}")
 
 # COMMAND ----------
 
-dbutils.notebook.exit(exit_value(params, stage="bronze", files=files_per_table))
+dbutils.notebook.exit(exit_value(params, stage="bronze", files=files_per_table, bytes_read=stats.get("bytes_read", 0)))

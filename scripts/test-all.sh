@@ -75,9 +75,29 @@ if [ "${ORBITER_SKIP_PYTHON:-0}" != "1" ] && [ "${ORBITER_SKIP_CONFORMANCE:-0}" 
   [ -n "$last" ] || { echo "conformance pytest printed no result line"; status=1; cf_fail=1; }
 fi
 
-passed=$(( js_pass + fa_pass + py_pass + cf_pass )); failed=$(( js_fail + fa_fail + py_fail + cf_fail )); skipped=$(( js_skip + fa_skip + py_skip + cf_skip ))
+# The Service Bus emulator against Microsoft's Python and Java SDKs (own venv; Maven cache in ~/.m2).
+sbpy_pass=0; sbpy_fail=0; sbpy_skip=0; sbj_pass=0; sbj_fail=0; sbj_skip=0
+if [ "${ORBITER_SKIP_SERVICEBUS_SDKS:-0}" != "1" ]; then
+  echo "== servicebus SDK conformance (python)"
+  bash scripts/test-servicebus-sdks.sh python || status=1
+  last=$(grep -E '[0-9]+ (passed|failed|error)' .orbiter/test-results/servicebus-python.log | tail -n 1)
+  sbpy_pass=$(echo "$last" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+  sbpy_fail=$(( $(echo "$last" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0) + $(echo "$last" | grep -oE '[0-9]+ errors?' | grep -oE '[0-9]+' || echo 0) ))
+  sbpy_skip=$(echo "$last" | grep -oE '[0-9]+ skipped' | grep -oE '[0-9]+' || echo 0)
+  [ -n "$last" ] || { echo "servicebus python suite printed no result line"; status=1; sbpy_fail=1; }
+  echo "== servicebus SDK conformance (java)"
+  bash scripts/test-servicebus-sdks.sh java || status=1
+  last=$(grep -E '^servicebus-java: [0-9]+ passed' .orbiter/test-results/servicebus-java.log | tail -n 1)
+  sbj_pass=$(echo "$last" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+  sbj_fail=$(echo "$last" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 1)
+  [ -n "$last" ] || { echo "servicebus java suite printed no result line"; status=1; sbj_fail=1; }
+fi
+
+passed=$(( js_pass + fa_pass + py_pass + cf_pass + sbpy_pass + sbj_pass )); failed=$(( js_fail + fa_fail + py_fail + cf_fail + sbpy_fail + sbj_fail ))
+skipped=$(( js_skip + fa_skip + py_skip + cf_skip + sbpy_skip + sbj_skip ))
 [ "$failed" -eq 0 ] || status=1
 [ "$passed" -gt 0 ] || status=1
-echo "jest: ${js_pass} passed, ${js_fail} failed; faults: ${fa_pass} passed, ${fa_fail} failed; pytest: ${py_pass} passed, ${py_fail} failed; conformance: ${cf_pass} passed, ${cf_fail} failed"
+echo "jest: ${js_pass} passed, ${js_fail} failed; faults: ${fa_pass} passed, ${fa_fail} failed; pytest: ${py_pass} passed, ${py_fail} failed;" \
+  "conformance: ${cf_pass} passed, ${cf_fail} failed; servicebus-python: ${sbpy_pass} passed, ${sbpy_fail} failed; servicebus-java: ${sbj_pass} passed, ${sbj_fail} failed"
 echo "total: ${passed} passed, ${failed} failed, ${skipped} skipped"
 exit $status

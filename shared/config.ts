@@ -99,7 +99,11 @@ export const configSchema = z.object({
   API_AUTH_MODE: z
     .enum(['function-key', 'entra'])
     .default('function-key')
-    .describe('Run API auth: function keys, or Entra ID app roles via App Service authentication'),
+    .describe('Run API auth: function keys, or Entra ID bearer tokens (app roles) verified by the app'),
+  ENTRA_TENANT_ID: z.uuid().optional().describe('Entra tenant whose tokens the Run API accepts (required when API_AUTH_MODE=entra)'),
+  ENTRA_API_AUDIENCE: z.string().min(1).optional().describe("The Run API's application ID URI or client id (token aud)"),
+  ENTRA_JWKS_URI: httpUrl.optional().describe("Signing keys (default: the tenant's v2.0 JWKS); tests point it at a local JWKS"),
+  ENTRA_ISSUER: httpUrl.optional().describe("Expected token issuer (default: the tenant's v2.0 and v1.0 issuers)"),
 });
 
 /** Rules across settings, checked on the raw values so they are reported together with per-setting errors. */
@@ -114,7 +118,24 @@ function crossChecks(env: Record<string, string>): { path: string; message: stri
   if (env['DATABRICKS_AUTH'] === 'pat' && env['DATABRICKS_HOST'] && !env['DATABRICKS_TOKEN']) {
     out.push({ path: 'DATABRICKS_TOKEN', message: 'required when DATABRICKS_AUTH=pat' });
   }
+  out.push(...apiAuthIssues(env));
   return out;
+}
+
+// Fail closed: entra mode without a token verifier would leave the anonymous-to-the-host Run API unauthenticated.
+function apiAuthIssues(env: Record<string, string | undefined>): { path: string; message: string }[] {
+  if (env['API_AUTH_MODE'] !== 'entra') return [];
+  return ['ENTRA_TENANT_ID', 'ENTRA_API_AUDIENCE'].filter((k) => !env[k]).map((k) => ({ path: k, message: 'required when API_AUTH_MODE=entra' }));
+}
+
+/** Checked when the functions register (before any request): the app refuses to load with an open Run API. */
+export function assertApiAuthConfigured(env: Record<string, string | undefined> = process.env): void {
+  const issues = apiAuthIssues(env);
+  if (issues.length > 0) {
+    throw new OrbiterError('ConfigInvalid', `Invalid Orbiter configuration:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`, {
+      details: { settings: issues.map((i) => i.path) },
+    });
+  }
 }
 
 export type OrbiterConfig = Readonly<z.output<typeof configSchema>>;

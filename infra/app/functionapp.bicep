@@ -32,6 +32,12 @@ param instanceMemoryMB int = 2048
 @description('App settings (name -> value); the complete set, assembled in main.bicep from the config schema.')
 param appSettings object
 
+@description('Client id of the Run API app registration (App Service authentication).')
+param apiClientId string
+
+@description('Token audience the Run API accepts.')
+param apiAudience string
+
 resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: hostStorageName
 }
@@ -98,6 +104,48 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
   properties: appSettings
+}
+
+// App Service authentication in front of the app: a call without a valid Entra token for the API is answered 401
+// before any function runs, and the platform strips a caller's x-ms-client-principal. The app verifies the token
+// again (shared/api/auth.ts), so the API stays closed if this were ever switched off. The Databricks webhook and the
+// health probe carry function keys instead (Databricks cannot obtain Entra tokens for a webhook).
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: [
+        '/api/hooks/databricks-jobs'
+        '/api/health'
+        '/api/openapi.json'
+      ]
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: apiClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            apiAudience
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
 }
 
 // No publishing with basic (user/password) credentials: deployments use Entra ID.

@@ -26,7 +26,8 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     }
     enableRbacAuthorization: true
     enableSoftDelete: true
-    softDeleteRetentionInDays: 7
+    // Production keeps deleted secrets recoverable for the maximum period; dev vaults are purged quickly.
+    softDeleteRetentionInDays: enablePurgeProtection ? 90 : 7
     enablePurgeProtection: enablePurgeProtection ? true : null
     publicNetworkAccess: 'Enabled'
   }

@@ -165,11 +165,24 @@ def fallback_spec(source: str, stream: str) -> StreamSpec:
 
 
 def write_bronze_batch(
-    spark: SparkSession, files: DataFrame, lake_root: str, source: str, run_id: str | None
+    spark: SparkSession,
+    files: DataFrame,
+    lake_root: str,
+    source: str,
+    run_id: str | None,
+    stats: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """Lands one batch of raw files into the source's bronze tables; returns file counts per table."""
+    """Lands one batch of raw files into the source's bronze tables; returns file counts per table. stats, when
+    given, accumulates "bytes_read" (raw bytes of the batch: the run's input size for the cost report)."""
     meta = with_file_metadata(files, run_id).where(F.col("_source") == source).cache()
     try:
+        if stats is not None:
+            size = (
+                files.where(F.regexp_extract("path", BLOB_NAME_RE, 1).startswith(f"{source}/"))
+                .agg(F.sum("length"))
+                .first()[0]
+            )
+            stats["bytes_read"] = stats.get("bytes_read", 0) + int(size or 0)
         streams = [r["_stream"] for r in meta.select("_stream").distinct().collect()]
         by_table: dict[str, tuple[StreamSpec, list[str]]] = {}
         for stream in streams:
@@ -194,6 +207,7 @@ def run_bronze(
     read_mode: str = "files",
     manifest: str | None = None,
     run_id: str | None = None,
+    stats: dict[str, int] | None = None,
 ) -> dict[str, int]:
     """Bronze for one source. Streams (autoloader/files) run availableNow with a checkpoint under
     checkpoints/bronze_<source>_<mode>/; manifest or batch mode processes the given files directly."""
@@ -205,11 +219,13 @@ def run_bronze(
             totals[k] = totals.get(k, 0) + v
 
     if not raw.isStreaming:
-        add(write_bronze_batch(spark, raw, lake_root, source, run_id))
+        add(write_bronze_batch(spark, raw, lake_root, source, run_id, stats))
         return totals
     checkpoint = zone_path(lake_root, "checkpoints", f"bronze_{source}_{read_mode}")
     query = (
-        raw.writeStream.foreachBatch(lambda df, _id: add(write_bronze_batch(spark, df, lake_root, source, run_id)))
+        raw.writeStream.foreachBatch(
+            lambda df, _id: add(write_bronze_batch(spark, df, lake_root, source, run_id, stats))
+        )
         .option("checkpointLocation", checkpoint)
         .trigger(availableNow=True)
         .start()

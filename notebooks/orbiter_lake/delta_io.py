@@ -5,6 +5,8 @@ from __future__ import annotations
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
+from . import layout
+
 
 def exists(spark: SparkSession, path: str) -> bool:
     return DeltaTable.isDeltaTable(spark, path)
@@ -20,6 +22,7 @@ def insert_new(spark: SparkSession, df: DataFrame, path: str, keys: list[str]) -
     df = df.dropDuplicates(keys)
     if not exists(spark, path):
         df.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
+        layout.on_created(spark, path)
         return
     (DeltaTable.forPath(spark, path).alias("t").merge(df.alias("s"), _on(keys)).whenNotMatchedInsertAll().execute())
 
@@ -31,6 +34,7 @@ def upsert_latest(
     and an older blob processed late never overwrites a newer one). df must hold one row per key."""
     if not exists(spark, path):
         df.write.format("delta").mode("append").save(path)
+        layout.on_created(spark, path)
         return
     (
         DeltaTable.forPath(spark, path)
@@ -43,4 +47,7 @@ def upsert_latest(
 
 
 def overwrite(df: DataFrame, path: str) -> None:
+    created = not exists(df.sparkSession, path)
     df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
+    if created:  # an overwrite keeps the properties set at creation
+        layout.on_created(df.sparkSession, path)

@@ -57,6 +57,24 @@ class ManifestRef:
         return f"{self.container}/{self.path}"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\\\\]")
+
+
+def lake_path_problem(path: str) -> str | None:
+    """Why a manifest path is not a plain path inside its container (None when it is): `..`/`.` or empty segments,
+    backslashes or control characters could resolve into another zone (raw/neows/../../quarantine/...)."""
+    if not path or len(path) > 1024:
+        return "must be 1 to 1024 characters"
+    if _CONTROL.search(path):
+        return "must not contain control characters or backslashes"
+    segments = path.split("/")
+    if any(s == "" for s in segments):
+        return "must not contain empty segments"
+    if any(s in (".", "..") for s in segments):
+        return "must not contain . or .. segments"
+    return None
+
+
 def _manifest_files(doc: object, what: str) -> list[ManifestFile]:
     if not isinstance(doc, dict) or not isinstance(doc.get("files", []), list):
         raise LakeError(f'{what} must be an object {{"files": [...]}}')
@@ -64,7 +82,13 @@ def _manifest_files(doc: object, what: str) -> list[ManifestFile]:
     for i, item in enumerate(doc.get("files", [])):
         if not isinstance(item, dict) or not isinstance(item.get("path"), str) or not item["path"]:
             raise LakeError(f"{what}.files[{i}] needs a string path")
-        files.append(ManifestFile(item.get("container") or "raw", item["path"].lstrip("/"), item.get("etag")))
+        container, path = item.get("container") or "raw", item["path"].lstrip("/")
+        if container not in ZONES:
+            raise LakeError(f"{what}.files[{i}].container must be a lake zone, got {container!r}")
+        problem = lake_path_problem(path)
+        if problem:
+            raise LakeError(f"{what}.files[{i}].path {path!r} {problem}")
+        files.append(ManifestFile(container, path, item.get("etag")))
     return files
 
 
@@ -77,7 +101,7 @@ def _manifest_ref(doc: dict) -> ManifestRef:
     container, path = ref["container"], ref["path"]
     if container not in ZONES:
         raise LakeError(f"input_manifest.ref.container must be a lake zone ({', '.join(ZONES)}), got {container!r}")
-    if not isinstance(path, str) or not path.strip("/") or ".." in path.split("/"):
+    if not isinstance(path, str) or lake_path_problem(path.strip("/")):
         raise LakeError(f"input_manifest.ref.path must be a path inside the {container} zone, got {path!r}")
     return ManifestRef(container, path.strip("/"))
 

@@ -55,6 +55,27 @@ def test_bad_manifest_raises(text):
         parse_manifest(text)
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "neows/../../quarantine/neows/feed/2024/05/25/x.json",
+        "neows/./feed/x.json",
+        "neows//feed/x.json",
+        "neows\\..\\silver\\x.json",
+        "neows/feed/x\u0000.json",
+    ],
+)
+def test_attack_manifest_paths_that_leave_the_raw_zone_are_refused(path):
+    text = json.dumps({"files": [{"container": "raw", "path": path}]})
+    with pytest.raises(LakeError, match="path"):
+        parse_manifest(text)
+
+
+def test_attack_manifest_containers_must_be_lake_zones():
+    with pytest.raises(LakeError, match="container"):
+        parse_manifest('{"files":[{"container":"../raw","path":"neows/x.json"}]}')
+
+
 REF = '{"ref":{"container":"events","path":"manifests/neows/neows-20261124T1000-abc.json"}}'
 
 

@@ -1,50 +1,81 @@
 import type { HttpRequest } from '@azure/functions';
-import { z } from 'zod';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { ApiError } from './problem';
 
 export type ApiAuthMode = 'function-key' | 'entra';
-export const ApiRoles = { read: 'Runs.Read', request: 'Runs.Request' } as const;
+export const ApiRoles = { read: 'Runs.Read', request: 'Runs.Request', operate: 'Runs.Operate' } as const;
 export type ApiRole = (typeof ApiRoles)[keyof typeof ApiRoles];
 
-/** App Service authentication's x-ms-client-principal: base64 JSON of the signed-in caller's claims. */
-const clientPrincipal = z.object({
-  auth_typ: z.string().optional(),
-  name_typ: z.string().optional(),
-  role_typ: z.string().optional(),
-  claims: z.array(z.object({ typ: z.string(), val: z.string() })).max(500),
-});
-export type ClientPrincipal = z.infer<typeof clientPrincipal>;
-
-const ROLE_CLAIM_TYPES = ['roles', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role'];
-
-export function parseClientPrincipal(header: string | null): ClientPrincipal | undefined {
-  if (!header || header.length > 16 * 1024) return undefined;
-  try {
-    const json: unknown = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
-    const p = clientPrincipal.safeParse(json);
-    return p.success ? p.data : undefined;
-  } catch {
-    return undefined;
-  }
+/** Who called: the token's subject (entra) or the function key's holder (function-key mode has one caller). */
+export interface Caller {
+  id: string;
+  roles: ReadonlySet<string>;
 }
 
-export function rolesOf(p: ClientPrincipal): Set<string> {
-  const types = new Set([...ROLE_CLAIM_TYPES, ...(p.role_typ ? [p.role_typ] : [])]);
-  return new Set(p.claims.filter((c) => types.has(c.typ)).map((c) => c.val));
+/** Checks a bearer token; throws ApiError 401 when it is not a valid token for this API. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Caller>;
 }
+
+export type ApiAuth = { mode: 'function-key' } | { mode: 'entra'; verifier: TokenVerifier };
+
+export interface EntraVerifierOptions {
+  tenantId: string;
+  /** The API's application ID URI or client id: the token's `aud`. */
+  audience: string;
+  /** Defaults to the tenant's v2.0 signing keys; a local JWKS in tests. */
+  jwksUri?: string;
+  /** Defaults to the tenant's v2.0 and v1.0 issuers. */
+  issuer?: string;
+}
+
+const unauthenticated = (why: string) =>
+  new ApiError(401, 'unauthenticated', `sign in with Microsoft Entra ID (${why})`, [], { 'www-authenticate': 'Bearer error="invalid_token"' });
 
 /**
- * Authorises a Run API call. function-key: the host (Azure or local) has already checked the key. entra: App
- * Service authentication validated the token and passes the caller as x-ms-client-principal (it strips that header
- * from incoming requests, so it cannot be forged while authentication is enabled); the caller needs one of `roles`.
- * No principal → 401, principal without the role → 403.
+ * Validates Entra access tokens in the app (issuer, audience, RS256 signature against the tenant's JWKS, expiry and
+ * not-before), so the API fails closed even if App Service authentication were switched off: x-ms-client-principal
+ * and its role_typ are never read.
  */
-export function authorize(request: Pick<HttpRequest, 'headers'>, mode: ApiAuthMode, roles: readonly ApiRole[]): void {
-  if (mode === 'function-key') return;
-  const principal = parseClientPrincipal(request.headers.get('x-ms-client-principal'));
-  if (!principal) {
-    throw new ApiError(401, 'unauthenticated', 'sign in with Microsoft Entra ID (no valid client principal)', [], { 'www-authenticate': 'Bearer' });
-  }
-  const have = rolesOf(principal);
-  if (!roles.some((r) => have.has(r))) throw new ApiError(403, 'forbidden', `requires app role ${roles.join(' or ')}`);
+export function createEntraVerifier(o: EntraVerifierOptions, getKey?: JWTVerifyGetKey): TokenVerifier {
+  const jwks = getKey ?? createRemoteJWKSet(new URL(o.jwksUri ?? `https://login.microsoftonline.com/${o.tenantId}/discovery/v2.0/keys`));
+  const issuers = o.issuer ? [o.issuer] : [`https://login.microsoftonline.com/${o.tenantId}/v2.0`, `https://sts.windows.net/${o.tenantId}/`];
+  return {
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, jwks, {
+          issuer: issuers,
+          audience: o.audience,
+          algorithms: ['RS256'],
+          requiredClaims: ['exp', 'iat', 'sub'],
+          clockTolerance: 60,
+        });
+        if (payload['tid'] !== undefined && payload['tid'] !== o.tenantId) throw unauthenticated('token from another tenant');
+        const roles = Array.isArray(payload['roles']) ? payload['roles'].filter((r): r is string => typeof r === 'string') : [];
+        const oid = typeof payload['oid'] === 'string' ? payload['oid'] : payload.sub!;
+        return { id: `entra:${oid}`, roles: new Set(roles) };
+      } catch (err) {
+        if (err instanceof ApiError) throw err;
+        if (err instanceof joseErrors.JOSEError) throw unauthenticated(`token rejected: ${err.code}`);
+        throw err;
+      }
+    },
+  };
+}
+
+const FUNCTION_KEY_CALLER: Caller = { id: 'function-key', roles: new Set(Object.values(ApiRoles)) };
+
+/**
+ * Authorises a Run API call. function-key: the host (Azure or local) has already checked the key, and the key's
+ * holder is the one caller with every role. entra: the bearer token is verified here; no token → 401, a token
+ * without one of `roles` → 403.
+ */
+export async function authorize(request: Pick<HttpRequest, 'headers'>, auth: ApiAuth, roles: readonly ApiRole[]): Promise<Caller> {
+  if (auth.mode === 'function-key') return FUNCTION_KEY_CALLER;
+  const header = request.headers.get('authorization') ?? '';
+  const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header.trim());
+  if (!m || header.length > 16 * 1024) throw unauthenticated('no bearer token');
+  const caller = await auth.verifier.verify(m[1]!);
+  if (!roles.some((r) => caller.roles.has(r))) throw new ApiError(403, 'forbidden', `requires app role ${roles.join(' or ')}`);
+  return caller;
 }

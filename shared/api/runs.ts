@@ -1,3 +1,4 @@
+import { ApiRoles, type Caller } from './auth';
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { userParametersSchema, type CatalogDataset, type JobCatalog } from '../catalog';
@@ -37,6 +38,8 @@ export interface RequestContext {
   /** Origin (scheme://host) status URLs are built on. */
   baseUrl: string;
   idempotencyKey?: string | null;
+  /** Who is calling (auth.ts Caller.id): Idempotency-Keys are scoped per caller, so one caller cannot claim another's. */
+  callerId?: string;
   correlationId?: string | null;
   traceparent?: string | null;
 }
@@ -92,8 +95,10 @@ export async function createRuns(body: unknown, ctx: RequestContext, deps: RunAp
   const req = validateRunRequest(body, deps);
   const origin = req.windows ? 'backfill' : 'api';
   const prefix = origin === 'api' ? 'api' : 'bf';
-  const base = key ? `${prefix}-${sha256(`orbiter-run-api|${key}`).slice(0, 32)}` : `${prefix}-${deps.newId?.() ?? randomUUID()}`;
-  const claim = key ? { keyHash: sha256(`orbiter-run-api|${key}`), fingerprint: fingerprintOf(req) } : undefined;
+  // Scoped per caller: one caller's key is never another's replay (nor a 409 for them).
+  const scoped = key ? `orbiter-run-api|${ctx.callerId ?? 'function-key'}|${key}` : undefined;
+  const base = scoped ? `${prefix}-${sha256(scoped).slice(0, 32)}` : `${prefix}-${deps.newId?.() ?? randomUUID()}`;
+  const claim = scoped ? { keyHash: sha256(scoped), fingerprint: fingerprintOf(req) } : undefined;
   // A replayed key must carry the same request; the answer is then the runs the first request created.
   const replayOf = claim ? await replayedRunIds(claim, deps) : undefined;
   // Explicit inputs must exist in exactly that version (checked after the key, so a replay does not depend on it).
@@ -433,10 +438,14 @@ export async function cancelRun(
   id: string | undefined,
   baseUrl: string,
   deps: Pick<RunApiDeps, 'runs' | 'jobs' | 'now'>,
+  caller: Caller,
 ): Promise<{ status: 200 | 202; body: { runId: string; state: RunRecord['state']; cancelRequested: boolean; statusUrl: string } }> {
   const runId = parseRunId(id);
   const stored = await deps.runs.get(runId);
   if (!stored) throw new ApiError(404, 'run-not-found', `run ${runId} not found`);
+  // Ingestion runs carry landed files: only an operator may stop them (their inputs are then parked, not lost).
+  if (stored.record.origin === 'blob-landed' && !caller.roles.has(ApiRoles.operate))
+    throw new ApiError(403, 'forbidden', `run ${runId} is an ingestion run: cancelling it requires app role ${ApiRoles.operate}`);
   const url = statusUrl(baseUrl, runId);
   let outcome = 'remote' as 'cancelled' | 'terminal' | 'remote';
   const after = await mutateRun(deps.runs, runId, (r) => {

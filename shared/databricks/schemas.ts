@@ -177,6 +177,9 @@ export const JobSettingsSchema = z.object({
   max_concurrent_runs: z.number().optional(),
   timeout_seconds: z.number().optional(),
   queue: z.object({ enabled: z.boolean() }).optional(),
+  // Read by the cost report (packages/ops optimize): the declared clusters and the schedule.
+  job_clusters: z.array(z.object({ job_cluster_key: z.string(), new_cluster: z.looseObject({}).optional() })).optional(),
+  schedule: z.object({ quartz_cron_expression: z.string(), timezone_id: z.string().optional(), pause_status: z.string().optional() }).optional(),
 });
 
 export const JobSchema = z.object({

@@ -3,7 +3,6 @@ import { getCatalogDataset, type JobCatalog } from '../catalog';
 import { ensureError } from '../errors';
 import { runRequestV1, type RunRequest } from '../messages/runRequest';
 import type { BatchItem } from './batches';
-import { newRunRecord } from '../runs/newRunRecord';
 import { dispatchRun } from './dispatch';
 import { windowMsFor } from './flush';
 import type { FlushMessage } from './messages';
@@ -17,12 +16,14 @@ export interface AcceptedRequest {
   request: RunRequest;
   /** Delivered before (the Functions host's delivery count > 1): an earlier attempt may have stopped half-way. */
   redelivered?: boolean;
+  /** Its position in the delivered batch, for rejections. */
+  index?: number;
 }
 
 /** A message that can never be accepted, whatever the retries: it belongs in the dead-letter queue. */
 export interface RejectedMessage {
   index: number;
-  reason: 'InvalidRunRequest' | 'UnknownDataset';
+  reason: 'InvalidRunRequest' | 'UnknownDataset' | 'UnknownRun';
   description: string;
 }
 
@@ -53,8 +54,8 @@ export function validateRunRequests(
 }
 
 /** One message from run-requests (see acceptRunRequests). */
-export async function acceptRunRequest(req: RunRequest, deps: DispatchDeps): Promise<void> {
-  await acceptRunRequests([{ request: req }], deps);
+export async function acceptRunRequest(req: RunRequest, deps: DispatchDeps): Promise<{ rejected: RejectedMessage[] }> {
+  return acceptRunRequests([{ request: req }], deps);
 }
 
 /**
@@ -66,13 +67,15 @@ export async function acceptRunRequest(req: RunRequest, deps: DispatchDeps): Pro
  * own time (the same batch), and a flush or run is never created twice (marker row, run ids from the input set).
  * On any error the whole call fails after every group has been tried, so the host abandons the whole delivery.
  */
-export async function acceptRunRequests(requests: readonly AcceptedRequest[], deps: DispatchDeps): Promise<void> {
+export async function acceptRunRequests(requests: readonly AcceptedRequest[], deps: DispatchDeps): Promise<{ rejected: RejectedMessage[] }> {
   const groups = new Map<string, Group>();
-  const direct: RunRequest[] = [];
-  for (const { request: req, redelivered } of requests) {
+  const direct: AcceptedRequest[] = [];
+  const rejected: RejectedMessage[] = [];
+  for (const accepted of requests) {
+    const { request: req, redelivered } = accepted;
     const entry = getCatalogDataset(deps.catalog, req.dataset);
     if (req.runId) {
-      direct.push(req);
+      direct.push(accepted);
       continue;
     }
     const windowMs = windowMsFor(deps, entry.coalescingWindowSeconds);
@@ -96,12 +99,16 @@ export async function acceptRunRequests(requests: readonly AcceptedRequest[], de
   }
   const outcomes = await Promise.allSettled([
     ...[...groups.values()].map((g) => acceptGroup(g, deps)),
-    ...direct.map((req) => acceptDirect(req, deps)),
+    ...direct.map(async (a) => {
+      const why = await acceptDirect(a.request, deps);
+      if (why) rejected.push({ index: a.index ?? -1, reason: 'UnknownRun', description: why });
+    }),
   ]);
   const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => ensureError(o.reason));
   if (failures.length === 1) throw failures[0]!;
   if (failures.length > 1)
     throw new AggregateError(failures, `${failures.length} of ${outcomes.length} run request groups failed: ${failures[0]!.message}`);
+  return { rejected };
 }
 
 interface Group {
@@ -113,24 +120,17 @@ interface Group {
   redelivered: boolean;
 }
 
-/** A Run API request: its run record already names the run; dispatch it unless that happened already. */
-async function acceptDirect(req: RunRequest, deps: DispatchDeps): Promise<void> {
-  const entry = getCatalogDataset(deps.catalog, req.dataset);
-  const { run } = await deps.runs.createIfAbsent(
-    newRunRecord({
-      runId: req.runId!,
-      dataset: req.dataset,
-      jobName: entry.job.name,
-      origin: req.origin,
-      inputs: req.inputs,
-      parameters: req.parameters,
-      correlationId: req.correlationId,
-      traceparent: req.traceparent,
-      requestedAt: req.requestedAt,
-      updatedAt: deps.now().toISOString(),
-    }),
-  );
-  if (run.record.state === 'requested') await dispatchRun(run.record, deps);
+/**
+ * A Run API request: the API wrote its run record before sending, so the record — not the message — says what runs.
+ * Whoever else manages to put a message with a runId on the queue cannot create a run that way: no record, no run
+ * (the reason is returned, for the dead-letter queue).
+ */
+async function acceptDirect(req: RunRequest, deps: DispatchDeps): Promise<string | undefined> {
+  const stored = await deps.runs.get(req.runId!);
+  if (!stored) return `run ${req.runId} has no run record: direct run requests come from the Run API, which records the run first`;
+  if (stored.record.dataset !== req.dataset) return `run ${req.runId} is a ${stored.record.dataset} run, not ${req.dataset}`;
+  if (stored.record.state === 'requested') await dispatchRun(stored.record, deps);
+  return undefined;
 }
 
 async function acceptGroup(g: Group, deps: DispatchDeps): Promise<void> {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { sourceIds, type SourceId } from '../config';
+import { lakePathProblem } from '../lake/lakePath';
 import { parseRawBlobName } from '../lake/rawBlobName';
 import { newRunRequest, type RunRequest } from '../messages/runRequest';
+import { Containers } from '../names';
 
 export interface LandedBlob {
   container: string;
@@ -20,6 +22,10 @@ export type RunRequestDecision = { kind: 'request'; messageId: string; request: 
  * duplicate detection drops a second landing of the same bytes (a replayed event, a re-run ingestion).
  */
 export function runRequestForBlob(blob: LandedBlob, now: Date): RunRequestDecision {
+  if (blob.container !== Containers.raw)
+    return { kind: 'ignored', reason: `${blob.container}/${blob.name}: runs read only the ${Containers.raw} container` };
+  const pathProblem = lakePathProblem(blob.name);
+  if (pathProblem) return { kind: 'ignored', reason: `${blob.container}/${JSON.stringify(blob.name)}: blob path ${pathProblem}` };
   if (blob.content.length === 0) return { kind: 'ignored', reason: `${blob.container}/${blob.name} is empty` };
   const dataset = blob.name.split('/')[0] ?? '';
   if (!(sourceIds as readonly string[]).includes(dataset)) {

@@ -259,3 +259,23 @@ export function blobRequest(i: number, at = T0, dataset: RunRequest['dataset'] =
     landedAt: new Date(at - 100).toISOString(),
   };
 }
+
+/** A direct run request as the Run API sends it: the run record is written first (the dispatcher requires it). */
+export async function apiRun<R extends RunRequest>(deps: Pick<DispatchDeps, 'runs' | 'catalog' | 'now'>, req: R): Promise<R> {
+  const now = deps.now().toISOString();
+  await deps.runs.createIfAbsent({
+    runId: req.runId!,
+    dataset: req.dataset,
+    jobName: deps.catalog.datasets[req.dataset]!.job.name,
+    state: 'requested',
+    origin: req.origin,
+    inputs: req.inputs,
+    parameters: req.parameters,
+    idempotencyToken: `${req.runId!}-1`,
+    correlationId: req.correlationId,
+    attempt: 1,
+    requestedAt: req.requestedAt,
+    updatedAt: now,
+  });
+  return req;
+}

@@ -56,6 +56,15 @@ describe('run request for a landed blob', () => {
     const b = runRequestForBlob({ ...blob, content: Buffer.from('{"a":2}') }, now);
     expect(a.kind === 'request' && b.kind === 'request' && a.messageId !== b.messageId).toBe(true);
   });
+  it('attack: a forged event for a path that leaves the raw zone, or another container, is ignored with the reason', () => {
+    for (const name of ['neows/../../quarantine/neows/feed/2024/05/25/x.json', 'neows/./x.json', 'neows//x.json', 'neows\\x.json']) {
+      expect(runRequestForBlob({ ...blob, name }, now)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/blob path must/) });
+    }
+    expect(runRequestForBlob({ ...blob, container: 'quarantine' }, now)).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/only the raw/),
+    });
+  });
   it('ignores empty blobs and unknown datasets, saying why', () => {
     expect(runRequestForBlob({ ...blob, content: Buffer.alloc(0) }, now)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/empty/) });
     expect(runRequestForBlob({ ...blob, name: 'mars/x.json' }, now)).toMatchObject({

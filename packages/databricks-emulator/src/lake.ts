@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
+import { lakePathProblem } from 'orbiter/shared/lake/lakePath';
 import { z } from 'zod';
 import { InputManifestSchema } from 'orbiter/shared/catalog/index';
 import { ManifestRefParameterSchema } from 'orbiter/shared/dispatch/manifests';
@@ -95,6 +96,10 @@ export async function resolveManifestRef(
 
 /** The local file for a blob; refuses paths that would escape the lake directory. */
 export function localBlobPath(lakeRoot: string, ref: Pick<BlobRef, 'container' | 'path'>): string {
+  // Checked before normalising: raw/neows/../../quarantine/x normalises to a path inside the lake, in another zone.
+  const problem = lakePathProblem(ref.path);
+  if (!/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/.test(ref.container) || problem)
+    throw new RangeError(`blob path is not inside a lake zone: ${ref.container}/${JSON.stringify(ref.path)}${problem ? ` (${problem})` : ''}`);
   const rel = normalize(join(ref.container, ref.path));
   if (isAbsolute(ref.path) || rel.startsWith('..') || rel.split(sep).includes('..'))
     throw new RangeError(`blob path escapes the lake: ${ref.container}/${ref.path}`);

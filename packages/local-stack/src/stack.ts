@@ -3,6 +3,8 @@ import { allFunctions } from 'orbiter/functions/all';
 import { composeApp, type AppDeps } from 'orbiter/functions/composition';
 import type { BlobFunction } from 'orbiter/functions/definition';
 import type { OrbiterConfig } from 'orbiter/shared/config';
+import { PatTokenProvider } from 'orbiter/shared/databricks/auth';
+import { DatabricksJobsClient } from 'orbiter/shared/databricks/client';
 import { Containers, Tables } from 'orbiter/shared/names';
 import type { Logger } from 'orbiter/shared/logger';
 import type { StorageClients } from 'orbiter/shared/storage/clients';
@@ -15,6 +17,7 @@ import { AzureBlobSource } from '@orbiter/databricks-emulator/blobSource';
 import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '@orbiter/servicebus-emulator/emulator';
 import { startLocalMonitoring, type LocalMonitoring } from '@orbiter/ops/dashboard/monitoring';
+import { liveReport } from '@orbiter/ops/optimize/live';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { deployBundle } from './bundleDeploy';
 import { BlobWatcher } from '@orbiter/functions-host/blobWatcher';
@@ -208,6 +211,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         logger: o.logger,
         port: o.dashboardPort,
         sources: config.INGEST_SOURCES,
+        // The cost panel reads the emulator's run history through the same Jobs API client as production.
+        optimizeReport: () =>
+          liveReport({
+            client: new DatabricksJobsClient({ host: databricks.url, tokenProvider: new PatTokenProvider(databricks.token) }),
+            root: o.repoRoot,
+            since: new Date(Date.now() - 7 * 86_400_000),
+          }),
       });
       stops.push(() => monitoring!.stop());
       o.logger.info('Dashboard started', { url: monitoring.dashboard.url });

@@ -7,18 +7,39 @@ import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import rhea, { type Connection, type Container, type Delivery, type EventContext, type Message, type Receiver, type Sender } from 'rhea';
 import type { Logger } from './logger';
+import { ConnectionClaims, DEFAULT_POLICY, TokenError, covers, verifySasToken, type Right, type SasPolicy } from './auth';
 import { decodeTransfer, encodeForClient, lockTokenToTag, settlementProperties } from './codec';
 import { ManagementNode } from './management';
 import { EntityNotFoundError, ServiceBusNamespace, type IncomingMessage } from './namespace';
 import type { MessageQueue, Settlement } from './queue';
 
 const CBS = '$cbs';
+const types = rhea.types;
 
 /** rhea's outcome constructors (present at runtime, missing from its typings). */
 const outcomes = rhea.message as unknown as {
   accepted(): { described(): unknown };
-  rejected(fields: { error: { condition: string; description: string } }): { described(): unknown };
+  released(): { described(): unknown };
+  modified(fields: Record<string, unknown>): { described(): unknown };
+  rejected(fields: { error: AmqpError }): { described(): unknown };
 };
+
+interface AmqpError {
+  condition: string;
+  description: string;
+  /** Always present: Python's client reads error[2] unconditionally and crashes on a two-field error. */
+  info: Record<string, unknown>;
+}
+
+/** An error as Azure sends it: condition, description and an info map carrying a tracking id. */
+export function azureError(condition: string, description: string, info: Record<string, unknown> = {}): AmqpError {
+  return { condition, description: `${description} Reference:${randomUUID()}, TrackingId:${randomUUID()}`, info: { ...info } };
+}
+
+/** Clients may name an entity by path or by full URI (amqps://host:port/path, sb://host/path); Azure accepts both. */
+export function entityPath(address: string): string {
+  return address.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*\/?/i, '');
+}
 const MANAGEMENT_SUFFIX = /\/\$management$/i;
 /** Azure Standard tier limit; the SDK sizes batches from the max-message-size we advertise. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024;
@@ -52,6 +73,34 @@ function answerDrainEvenWithoutCredit(link: Sender): void {
   };
 }
 
+/** The right each management operation needs (Azure: scheduling sends, rules manage, the rest listen). */
+function managementRight(operation: string): Right {
+  if (/schedule-message|cancel-scheduled-message/.test(operation)) return 'Send';
+  if (/rule/.test(operation)) return 'Manage';
+  return 'Listen';
+}
+
+function echoOutcome(
+  outcome: 'accepted' | 'released' | 'modified' | 'rejected',
+  state: { delivery_failed?: boolean; undeliverable_here?: boolean; message_annotations?: unknown },
+): { described(): unknown } {
+  switch (outcome) {
+    case 'accepted':
+      return outcomes.accepted();
+    case 'released':
+      return outcomes.released();
+    case 'modified':
+      return outcomes.modified({
+        delivery_failed: state.delivery_failed,
+        undeliverable_here: state.undeliverable_here,
+        message_annotations: state.message_annotations,
+      });
+    case 'rejected':
+      // Without the client's error: a rejected outcome that carries an error reports a failed settlement.
+      return (rhea.message as unknown as { rejected(f: object): { described(): unknown } }).rejected({});
+  }
+}
+
 interface Consumer {
   link: Sender;
   queue: MessageQueue;
@@ -72,6 +121,11 @@ export interface BrokerOptions {
   whenDurable?: (ack: () => void) => void;
   /** Makes committed state durable now (receiveAndDelete removes a message durably before sending it). */
   flushNow?: () => void;
+  /** SAS policies put-token checks against. Default: RootManageSharedAccessKey / SAS_KEY_VALUE (as Microsoft's emulator). */
+  policies?: SasPolicy[];
+  /** Interface to bind; default loopback only. */
+  host?: string;
+  now?: () => number;
 }
 
 export class AmqpBroker {
@@ -89,6 +143,10 @@ export class AmqpBroker {
   private readonly sockets = new Set<net.Socket>();
   private readonly roundRobin = new Map<string, number>();
   private readonly connections = new Set<Connection>();
+  private readonly claims = new WeakMap<Connection, ConnectionClaims>();
+  private readonly policies: SasPolicy[];
+  private readonly host: string;
+  private readonly now: () => number;
   private server?: net.Server;
   private closed = false;
 
@@ -99,15 +157,23 @@ export class AmqpBroker {
     this.whenDurable = opts.whenDurable ?? ((ack) => ack());
     this.flushNow = opts.flushNow ?? (() => {});
     this.management = new ManagementNode(this.ns);
+    this.policies = opts.policies ?? [DEFAULT_POLICY];
+    this.host = opts.host ?? '127.0.0.1';
+    this.now = opts.now ?? Date.now;
     // autoaccept off: every incoming transfer gets an explicit outcome (P5); modified must not double as released (P4).
     this.container = rhea.create_container({ id: 'orbiter-servicebus-emulator', autoaccept: false, treat_modified_as_released: false });
     this.wire();
   }
 
-  /** Starts listening (port 0 = ephemeral) on all interfaces, dual-stack; resolves with the bound port. */
+  /** Starts listening (port 0 = ephemeral) on the configured interface (loopback by default); resolves with the bound port. */
   listen(port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = this.container.listen({ port, autoaccept: false, treat_modified_as_released: false } as never) as unknown as net.Server;
+      const server = this.container.listen({
+        port,
+        host: this.host,
+        autoaccept: false,
+        treat_modified_as_released: false,
+      } as never) as unknown as net.Server;
       this.server = server;
       server.on('connection', (s: net.Socket) => {
         this.sockets.add(s);
@@ -176,6 +242,21 @@ export class AmqpBroker {
     }
   }
 
+  private claimsOf(connection: Connection): ConnectionClaims {
+    let c = this.claims.get(connection);
+    if (!c) this.claims.set(connection, (c = new ConnectionClaims()));
+    return c;
+  }
+
+  /** Refuses a link the connection's tokens do not authorise, with the condition and wording Azure uses. */
+  private authorised(link: Sender | Receiver, connection: Connection, path: string, right: Right): boolean {
+    if (this.claimsOf(connection).allows(path, right, this.now())) return true;
+    link.close(
+      azureError('amqp:unauthorized-access', `Unauthorized access. '${right}' claim(s) are required to perform this operation. Resource: '${path}'.`),
+    );
+    return false;
+  }
+
   private notFound(link: Sender | Receiver, connection: Connection, path: string): void {
     const host = (connection as unknown as { remote?: { open?: { hostname?: string } } }).remote?.open?.hostname ?? 'localhost';
     link.close({ condition: 'amqp:not-found', description: `The messaging entity 'sb://${host}/${path}' could not be found.` });
@@ -183,15 +264,33 @@ export class AmqpBroker {
 
   /** The client opened a receiver: a CBS/management reply link, or an entity receiver (we send). */
   private onSenderOpen(link: Sender, connection: Connection): void {
-    const address = link.source?.address ?? '';
-    link.set_source(link.source);
+    const address = entityPath(link.source?.address ?? '');
+    // A refused attach answers with a null source (the node we would send from), then the detach with the error:
+    // that is what clients expect before reading the error (Python reports it as the matching exception).
     link.set_target(link.target);
-    if (address === CBS || MANAGEMENT_SUFFIX.test(address)) return;
+    if (address === CBS || MANAGEMENT_SUFFIX.test(address)) {
+      link.set_source(link.source);
+      return;
+    }
     const queue = this.ns.receiver(address);
     if (!queue) {
       this.notFound(link, connection, address);
       return;
     }
+    if (!this.authorised(link, connection, address, 'Listen')) return;
+    // Session receivers ask for a session with a source filter; no entity here requires sessions, so Azure's answer
+    // applies: refuse the receiver rather than hand it every session's messages.
+    const filter = (link.source as { filter?: Record<string, unknown> } | undefined)?.filter;
+    if (filter && Object.keys(filter).some((k) => k === 'com.microsoft:session-filter')) {
+      link.close(
+        azureError(
+          'amqp:not-allowed',
+          `It is not possible for an entity that does not require sessions to create a session receiver. Entity: '${address}'.`,
+        ),
+      );
+      return;
+    }
+    link.set_source(link.source);
     const remote = (link as unknown as { remote: { attach: { snd_settle_mode?: number; rcv_settle_mode?: number } } }).remote.attach;
     const local = (link as unknown as { local: { attach: { snd_settle_mode?: number; rcv_settle_mode?: number } } }).local.attach;
     // Echo the settle modes: rhea only pre-settles when our local snd-settle-mode is `settled`.
@@ -207,10 +306,12 @@ export class AmqpBroker {
 
   /** The client opened a sender: CBS/management request link, or an entity sender (we receive). */
   private onReceiverOpen(link: Receiver, connection: Connection): void {
-    const address = link.target?.address ?? '';
-    link.set_source(link.source);
-    link.set_target(link.target);
-    if (address === CBS || MANAGEMENT_SUFFIX.test(address)) return;
+    const address = entityPath(link.target?.address ?? '');
+    link.set_source(link.source); // refused attaches answer with a null target (see onSenderOpen)
+    if (address === CBS || MANAGEMENT_SUFFIX.test(address)) {
+      link.set_target(link.target);
+      return;
+    }
     if (!this.ns.isSendable(address)) {
       if (this.ns.receiver(address)) {
         link.close({ condition: 'amqp:not-allowed', description: `Cannot send to '${address}': it is not a queue or topic.` });
@@ -219,6 +320,8 @@ export class AmqpBroker {
       }
       return;
     }
+    if (!this.authorised(link, connection, address, 'Send')) return;
+    link.set_target(link.target);
     // Required by the SDK: batches are sized from the max-message-size of our attach (P1).
     (link as unknown as { local: { attach: { max_message_size: number } } }).local.attach.max_message_size = this.maxMessageSize;
   }
@@ -226,20 +329,20 @@ export class AmqpBroker {
   private onMessage(ctx: EventContext): void {
     const link = ctx.receiver!;
     const delivery = ctx.delivery!;
-    const address = link.target?.address ?? '';
+    const address = entityPath(link.target?.address ?? '');
     try {
       if (address === CBS) {
-        this.onCbs(ctx.connection, ctx.message!);
+        this.onCbs(link, ctx.message!);
         delivery.accept();
       } else if (MANAGEMENT_SUFFIX.test(address)) {
-        this.onManagement(ctx.connection, address.replace(MANAGEMENT_SUFFIX, ''), ctx.message!);
+        this.onManagement(link, address.replace(MANAGEMENT_SUFFIX, ''), ctx.message!);
         delivery.accept();
       } else {
         this.onSend(address, ctx, delivery);
       }
     } catch (e) {
       this.logger.error('servicebus emulator failed to handle a transfer', { address, error: String(e) });
-      delivery.reject({ condition: 'amqp:internal-error', description: String(e) });
+      delivery.reject(azureError('amqp:internal-error', String(e)));
     }
   }
 
@@ -250,22 +353,24 @@ export class AmqpBroker {
     try {
       messages = decodeTransfer(payload, format);
     } catch (e) {
-      delivery.reject({ condition: 'amqp:decode-error', description: String(e) });
+      delivery.reject(azureError('amqp:decode-error', String(e)));
       return;
     }
     const tooBig = messages.find((m) => m.raw.length > this.maxMessageSize);
     if (tooBig) {
-      delivery.reject({
-        condition: 'amqp:link:message-size-exceeded',
-        description: `The message (${tooBig.raw.length} bytes) exceeds the limit of ${this.maxMessageSize} bytes.`,
-      });
+      delivery.reject(
+        azureError(
+          'amqp:link:message-size-exceeded',
+          `The received message (delivery-id:${delivery.id}, size:${tooBig.raw.length} bytes) exceeds the limit (${this.maxMessageSize} bytes) currently allowed on the link.`,
+        ),
+      );
       return;
     }
     try {
       this.ns.send(address, messages); // durable before we accept (when --data is set)
     } catch (e) {
       if (e instanceof EntityNotFoundError) {
-        delivery.reject({ condition: 'amqp:not-found', description: e.message });
+        delivery.reject(azureError('amqp:not-found', e.message));
         return;
       }
       throw e;
@@ -274,41 +379,82 @@ export class AmqpBroker {
   }
 
   /** put-token: any token is accepted for an existing entity; unknown entities get the 404 the SDK maps to MessagingEntityNotFound. */
-  private onCbs(connection: Connection, req: Message): void {
+  private onCbs(link: Receiver, req: Message): void {
     const props = req.application_properties ?? {};
     const audience = String(props['name'] ?? '');
-    const path = audience.replace(/^[a-z]+:\/\/[^/]+\/?/i, '');
+    const path = entityPath(audience);
     let status = 202;
     let description = 'Accepted';
+    // Judge the token by its content, not its declared type: Python declares SAS tokens as 'jwt' and Azure accepts it.
+    const token = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : String(req.body ?? '');
     if (props['operation'] !== 'put-token') {
       status = 400;
       description = `Unsupported CBS operation '${String(props['operation'])}'.`;
-    } else if (!this.ns.exists(path)) {
+    } else if (!token.startsWith('SharedAccessSignature ')) {
+      status = 401;
+      description = 'InvalidToken: this emulator verifies Shared Access Signatures only (no Microsoft Entra tokens).';
+    } else {
+      try {
+        const grant = verifySasToken(token, this.policies, this.now());
+        if (!covers(grant.resource, audience)) {
+          throw new TokenError(401, `InvalidAudience: the token's resource '${grant.resource}' does not cover '${audience}'.`);
+        }
+        this.claimsOf(link.connection).add(grant);
+      } catch (e) {
+        if (!(e instanceof TokenError)) throw e;
+        status = e.status;
+        description = e.message;
+      }
+    }
+    if (status === 202 && !this.ns.exists(path)) {
+      // Azure answers put-token for a missing entity with 404 (Python surfaces it as an authentication error).
       status = 404;
       description = `The messaging entity '${audience}' could not be found.`;
     }
-    this.reply(connection, req, { 'status-code': status, 'status-description': description });
+    // status-code is an AMQP int: Java's client casts it to Integer (a uint fails the cast).
+    this.reply(link, req, { 'status-code': types.wrap_int(status), 'status-description': description });
   }
 
-  private onManagement(connection: Connection, entityPath: string, req: Message): void {
-    const r = this.management.handle(entityPath, req);
-    const props: Record<string, unknown> = { statusCode: r.statusCode, statusDescription: r.statusDescription };
+  private onManagement(link: Receiver, path: string, req: Message): void {
+    const operation = String(req.application_properties?.['operation'] ?? '');
+    const right = managementRight(operation);
+    const r = this.claimsOf(link.connection).allows(`${path}/$management`, right, this.now())
+      ? this.management.handle(path, req)
+      : {
+          statusCode: 401,
+          statusDescription: `Unauthorized access. '${right}' claim(s) are required to perform this operation. Resource: '${path}'.`,
+          errorCondition: 'com.microsoft:unauthorized-access',
+          body: undefined,
+        };
+    const props: Record<string, unknown> = { statusCode: types.wrap_int(r.statusCode), statusDescription: r.statusDescription };
     if (r.errorCondition !== undefined) props['errorCondition'] = r.errorCondition;
-    this.reply(connection, req, props, r.body);
+    this.reply(link, req, props, r.body);
   }
 
-  /** CBS replies go to the link named by reply-to; management replies to the link whose target is reply-to (P6). */
-  private reply(connection: Connection, req: Message, applicationProperties: Record<string, unknown>, body?: unknown): void {
+  /**
+   * Where a reply goes: the link named by reply-to (JS names its CBS receiver), the link whose target is reply-to
+   * (JS management), else the paired link: the client's receiver in the same session whose source is the node the
+   * request was sent to (Python sends CBS requests without reply-to). Replies are pre-settled, as Azure sends them,
+   * so they never hold a slot in the session's outgoing window.
+   */
+  private reply(requestLink: Receiver, req: Message, applicationProperties: Record<string, unknown>, body?: unknown): void {
     const replyTo = req.reply_to;
-    const sender = connection.find_sender((s: Sender) => s.name === replyTo || s.target?.address === replyTo);
+    const node = requestLink.target?.address;
+    const connection = requestLink.connection;
+    const session = (requestLink as unknown as { session: unknown }).session;
+    const sender =
+      (replyTo !== undefined ? connection.find_sender((s: Sender) => s.name === replyTo || s.target?.address === replyTo) : undefined) ??
+      connection.find_sender((s: Sender) => (s as unknown as { session: unknown }).session === session && s.source?.address === node);
     if (!sender) {
-      this.logger.warn('servicebus emulator: no reply link', { replyTo });
+      this.logger.warn('servicebus emulator: no reply link', { replyTo, node });
       return;
     }
-    const msg = { correlation_id: req.message_id, application_properties: applicationProperties } as Message;
+    const msg = { correlation_id: req.message_id ?? req.correlation_id, application_properties: applicationProperties } as Message;
     if (body !== undefined) msg.body = body;
     this.whenDurable(() => {
-      if (sender.is_open()) sender.send(msg);
+      if (!sender.is_open()) return;
+      const d = sender.send(msg) as unknown as { settled: boolean };
+      d.settled = true;
     });
   }
 
@@ -395,14 +541,15 @@ export class AmqpBroker {
       }
     }
     const result = info.queue.settle(info.lockToken, settlement);
+    // Confirm with the outcome the client sent (clients check it is echoed); a lost lock is a rejection.
     const reply =
       result === 'ok'
-        ? outcomes.accepted()
+        ? echoOutcome(outcome, state)
         : outcomes.rejected({
-            error: {
-              condition: 'com.microsoft:message-lock-lost',
-              description: 'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
-            },
+            error: azureError(
+              'com.microsoft:message-lock-lost',
+              'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+            ),
           });
     this.whenDurable(() => {
       delivery.update(true, reply.described());

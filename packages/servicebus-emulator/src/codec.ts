@@ -8,6 +8,7 @@ import rhea, { type Message } from 'rhea';
 // rhea exports its helpers on the container prototype, so named imports are undefined at runtime.
 const types = rhea.types;
 import type { PropertyValue } from './filters';
+import { SectionCode, SectionDecodeError, decodeScalar, decodeStringKey, mapEntries, mapSection, splitSections, type Section } from './sections';
 import type { IncomingMessage } from './namespace';
 import { MessageStateCode, type StoredMessage } from './queue';
 
@@ -74,64 +75,171 @@ function filterableProperties(props: Record<string, unknown> | undefined): Recor
   return out;
 }
 
-/** Builds the stored form of one client message; assigns a message-id when the client sent none (as Azure does). */
-export function toIncoming(message: Message, raw?: Buffer): IncomingMessage {
+/** Application properties read from their encoded form, so a boolean is a boolean however it was encoded. */
+function encodedProperties(section: Buffer | undefined): Record<string, PropertyValue> {
+  const out: Record<string, PropertyValue> = {};
+  if (!section) return out;
+  for (const { key, value } of mapEntries(section)) {
+    const k = decodeStringKey(key);
+    const v = decodeScalar(value);
+    if (k !== undefined && v !== undefined && (typeof v !== 'number' || Number.isFinite(v))) out[k] = v;
+  }
+  return out;
+}
+
+/** rhea decodes format-0 transfers itself; keep the bytes it decoded from, so stored sections stay byte-exact. */
+const RAW = Symbol('orbiter.raw');
+const rheaMessage = rhea.message as unknown as { decode(b: Buffer): unknown; __orbiterRaw?: boolean };
+if (!rheaMessage.__orbiterRaw) {
+  const decode = rheaMessage.decode.bind(rheaMessage);
+  rheaMessage.decode = (b: Buffer) => {
+    const m = decode(b) as object;
+    Object.defineProperty(m, RAW, { value: Buffer.from(b), enumerable: false });
+    return m;
+  };
+  rheaMessage.__orbiterRaw = true;
+}
+
+/** One section encoded by rhea (for the few sections the broker writes itself). */
+function encodeSection(fields: Partial<Message>, code: number): Buffer | undefined {
+  return splitSections(rhea.message.encode(fields as Message)).find((s) => s.code === code)?.bytes;
+}
+
+function sectionOf(sections: Section[], code: number): Buffer | undefined {
+  return sections.find((s) => s.code === code)?.bytes;
+}
+
+/**
+ * Builds the stored form of one encoded client message: its sections are kept as sent. Assigns a message-id when
+ * the client sent none (as Azure does), which re-encodes only the properties section.
+ */
+export function toIncoming(raw: Buffer): IncomingMessage {
+  let sections: Section[];
+  try {
+    sections = splitSections(raw);
+  } catch (e) {
+    throw new SectionDecodeError(`malformed AMQP message: ${(e as Error).message}`);
+  }
+  const head = decodeMessage(
+    Buffer.concat(sections.filter((s) => s.code !== SectionCode.applicationProperties && s.code < SectionCode.data).map((s) => s.bytes)),
+  );
   let encoded = raw;
-  let messageId = idToString(message.message_id);
+  let messageId = idToString(head.message_id);
   if (messageId === undefined) {
     messageId = randomUUID().replace(/-/g, '');
-    message.message_id = messageId;
-    encoded = undefined;
+    const props = encodeSection({ ...pickProperties(head), message_id: messageId }, SectionCode.properties)!;
+    const rest = sections.filter((s) => s.code !== SectionCode.properties);
+    const before = rest.filter((s) => s.code < SectionCode.properties).map((s) => s.bytes);
+    const after = rest.filter((s) => s.code > SectionCode.properties).map((s) => s.bytes);
+    encoded = Buffer.concat([...before, props, ...after]);
   }
-  const annotations = (message.message_annotations ?? {}) as Record<string, unknown>;
+  const annotations = (head.message_annotations ?? {}) as Record<string, unknown>;
   const scheduled = annotations['x-opt-scheduled-enqueue-time'];
   const scheduledAt = scheduled instanceof Date ? scheduled.getTime() : typeof scheduled === 'number' ? scheduled : undefined;
   return {
-    raw: encoded ?? rhea.message.encode(message),
+    raw: encoded,
     meta: {
       messageId,
-      correlationId: idToString(message.correlation_id),
-      subject: message.subject,
-      to: message.to,
-      replyTo: message.reply_to,
-      replyToSessionId: message.reply_to_group_id,
-      sessionId: message.group_id,
-      contentType: message.content_type,
-      applicationProperties: filterableProperties(message.application_properties),
-      ttlMs: typeof message.ttl === 'number' && message.ttl > 0 ? message.ttl : undefined,
+      correlationId: idToString(head.correlation_id),
+      subject: head.subject,
+      to: head.to,
+      replyTo: head.reply_to,
+      replyToSessionId: head.reply_to_group_id,
+      sessionId: head.group_id,
+      contentType: head.content_type,
+      applicationProperties: encodedProperties(sectionOf(sections, SectionCode.applicationProperties)),
+      ttlMs: typeof head.ttl === 'number' && head.ttl > 0 ? head.ttl : undefined,
       scheduledAt,
     },
   };
 }
 
+const PROPERTY_FIELDS = [
+  'message_id',
+  'user_id',
+  'to',
+  'subject',
+  'reply_to',
+  'correlation_id',
+  'content_type',
+  'content_encoding',
+  'absolute_expiry_time',
+  'creation_time',
+  'group_id',
+  'group_sequence',
+  'reply_to_group_id',
+] as const;
+
+function pickProperties(m: Message): Partial<Message> {
+  const out: Record<string, unknown> = {};
+  const src = m as unknown as Record<string, unknown>;
+  for (const f of PROPERTY_FIELDS) if (src[f] !== undefined) out[f] = src[f];
+  return out;
+}
+
 /** Decodes one transfer payload (format 0 = a message; BATCH_FORMAT = an envelope of encoded messages). */
 export function decodeTransfer(payload: Message | Buffer, format: number | undefined): IncomingMessage[] {
-  if (!Buffer.isBuffer(payload)) return [toIncoming(payload)];
-  if (!format) return [toIncoming(decodeMessage(payload), payload)];
+  if (!Buffer.isBuffer(payload)) {
+    const raw = (payload as unknown as Record<symbol, Buffer | undefined>)[RAW];
+    return [toIncoming(raw ?? rhea.message.encode(payload))];
+  }
+  if (!format) return [toIncoming(payload)];
   if (format !== BATCH_FORMAT) throw new TypeError(`unsupported message-format ${format}`);
   // The envelope copies the first message's properties; ignore it and enqueue each inner message.
   const envelope = decodeMessage(payload);
   const body = envelope.body as { content?: Buffer | Buffer[]; multiple?: boolean } | undefined;
   const parts = body?.content === undefined ? [] : Array.isArray(body.content) ? body.content : [body.content];
-  return parts.map((inner) => toIncoming(decodeMessage(inner), inner));
+  return parts.map((inner) => toIncoming(inner));
 }
 
-/** Encodes a stored message as the broker hands it out: original sections plus broker annotations. */
+/** Replaces or appends map entries by string key, leaving the other entries' bytes untouched. */
+function mergeMap(code: number, section: Buffer | undefined, additions: Buffer | undefined): Buffer | undefined {
+  if (!additions) return section;
+  const added = mapEntries(additions);
+  const addedKeys = new Set(added.map((e) => decodeStringKey(e.key)));
+  const kept = section ? mapEntries(section).filter((e) => !addedKeys.has(decodeStringKey(e.key))) : [];
+  return mapSection(code, [...kept, ...added]);
+}
+
+/**
+ * Encodes a stored message as the broker hands it out: the client's properties, application-properties, body and
+ * footer byte for byte; a fresh header (delivery-count) and the broker's annotations merged into the client's.
+ */
 export function encodeForClient(msg: StoredMessage, opts: { lockedUntil?: number } = {}): Buffer {
-  const m = decodeMessage(msg.raw);
-  const annotations: Record<string, unknown> = { ...(m.message_annotations ?? {}) };
-  annotations['x-opt-sequence-number'] = types.wrap_long(msg.seq);
-  annotations['x-opt-enqueue-sequence-number'] = types.wrap_long(msg.seq);
-  annotations['x-opt-enqueued-time'] = new Date(msg.enqueuedAt);
-  annotations['x-opt-message-state'] = types.wrap_int(MessageStateCode[msg.state]);
+  const sections = splitSections(msg.raw);
+  const headerIn = sectionOf(sections, SectionCode.header);
+  const header = headerIn ? decodeMessage(headerIn) : ({} as Message);
+  const headerOut = encodeSection(
+    {
+      durable: header.durable,
+      priority: header.priority,
+      ttl: header.ttl,
+      first_acquirer: header.first_acquirer,
+      delivery_count: msg.deliveryCount,
+    },
+    SectionCode.header,
+  );
+  const annotations: Record<string, unknown> = {
+    'x-opt-sequence-number': types.wrap_long(msg.seq),
+    'x-opt-enqueue-sequence-number': types.wrap_long(msg.seq),
+    'x-opt-enqueued-time': new Date(msg.enqueuedAt),
+    'x-opt-message-state': types.wrap_int(MessageStateCode[msg.state]),
+  };
   if (opts.lockedUntil !== undefined) annotations['x-opt-locked-until'] = new Date(opts.lockedUntil);
-  m.message_annotations = annotations;
-  m.delivery_count = msg.deliveryCount;
-  if (Object.keys(msg.propsPatch).length > 0) {
-    m.application_properties = { ...(m.application_properties ?? {}), ...msg.propsPatch };
-  }
-  if (m.message_id === undefined) m.message_id = msg.meta.messageId;
-  return rhea.message.encode(m);
+  const ma = mergeMap(
+    SectionCode.messageAnnotations,
+    sectionOf(sections, SectionCode.messageAnnotations),
+    encodeSection({ message_annotations: annotations }, SectionCode.messageAnnotations),
+  );
+  const patch =
+    Object.keys(msg.propsPatch).length > 0 ? encodeSection({ application_properties: msg.propsPatch }, SectionCode.applicationProperties) : undefined;
+  const ap = mergeMap(SectionCode.applicationProperties, sectionOf(sections, SectionCode.applicationProperties), patch);
+  const out: Buffer[] = [headerOut!, ma!];
+  const props = sectionOf(sections, SectionCode.properties);
+  if (props) out.push(props);
+  if (ap) out.push(ap);
+  for (const s of sections) if (s.code >= SectionCode.data) out.push(s.bytes);
+  return Buffer.concat(out);
 }
 
 /** Application properties a client sent with abandon/defer/dead-letter, kept if JSON-safe. */

@@ -22,6 +22,29 @@ const duration = z
   .refine((s) => parseIsoDuration(s) !== undefined, { message: 'must be an ISO 8601 duration such as PT1M or P14D' })
   .transform((s) => parseIsoDuration(s) as number);
 
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const DAY = 24 * 60 * MINUTE;
+
+/** A duration within Azure's range for the property, named in the error (the same file must deploy to Azure). */
+function durationIn(minMs: number, maxMs: number, range: string) {
+  return duration.refine((ms) => ms >= minMs && ms <= maxMs, { message: `must be between ${range} (Azure's range)` });
+}
+
+/** Azure Service Bus ranges (Standard tier). */
+export const AzureLimits = {
+  lockDuration: durationIn(5 * SECOND, 5 * MINUTE, 'PT5S and PT5M'),
+  duplicateWindow: durationIn(20 * SECOND, 7 * DAY, 'PT20S and P7D'),
+  /** Azure's minimum is one second; its maximum (TimeSpan.MaxValue) is effectively unbounded. */
+  ttl: durationIn(SECOND, Number.MAX_SAFE_INTEGER, 'PT1S and TimeSpan.MaxValue'),
+  /** The Azure portal's range for the maximum delivery count. */
+  maxDeliveryCount: z
+    .number()
+    .int()
+    .min(1, "must be at least 1 (Azure's range is 1-2000)")
+    .max(2000, "must be at most 2000 (Azure's range is 1-2000)"),
+} as const;
+
 const entityName = z
   .string()
   .min(1)
@@ -40,27 +63,27 @@ const noSessions = z
 
 const QueuePropsSchema = z.strictObject({
   DeadLetteringOnMessageExpiration: z.boolean().optional(),
-  DefaultMessageTimeToLive: duration.optional(),
-  DuplicateDetectionHistoryTimeWindow: duration.optional(),
+  DefaultMessageTimeToLive: AzureLimits.ttl.optional(),
+  DuplicateDetectionHistoryTimeWindow: AzureLimits.duplicateWindow.optional(),
   ForwardDeadLetteredMessagesTo: optionalTarget,
   ForwardTo: optionalTarget,
-  LockDuration: duration.optional(),
-  MaxDeliveryCount: z.number().int().min(1).optional(),
+  LockDuration: AzureLimits.lockDuration.optional(),
+  MaxDeliveryCount: AzureLimits.maxDeliveryCount.optional(),
   RequiresDuplicateDetection: z.boolean().optional(),
   RequiresSession: noSessions,
 });
 
 const TopicPropsSchema = z.strictObject({
-  DefaultMessageTimeToLive: duration.optional(),
-  DuplicateDetectionHistoryTimeWindow: duration.optional(),
+  DefaultMessageTimeToLive: AzureLimits.ttl.optional(),
+  DuplicateDetectionHistoryTimeWindow: AzureLimits.duplicateWindow.optional(),
   RequiresDuplicateDetection: z.boolean().optional(),
 });
 
 const SubscriptionPropsSchema = z.strictObject({
   DeadLetteringOnMessageExpiration: z.boolean().optional(),
-  DefaultMessageTimeToLive: duration.optional(),
-  LockDuration: duration.optional(),
-  MaxDeliveryCount: z.number().int().min(1).optional(),
+  DefaultMessageTimeToLive: AzureLimits.ttl.optional(),
+  LockDuration: AzureLimits.lockDuration.optional(),
+  MaxDeliveryCount: AzureLimits.maxDeliveryCount.optional(),
   ForwardDeadLetteredMessagesTo: optionalTarget,
   ForwardTo: optionalTarget,
   RequiresSession: noSessions,

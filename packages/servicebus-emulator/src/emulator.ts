@@ -9,6 +9,7 @@ import { GroupCommitJournal, memoryJournal, type Journal, type RestoredState } f
 import { ServiceBusNamespace } from './namespace';
 import { FileJournal } from './persistence';
 import { systemClock, type Clock } from './queue';
+import { DEFAULT_POLICY, type SasPolicy } from './auth';
 
 export type { EmulatorConfig } from './emulator-config';
 
@@ -24,6 +25,10 @@ export interface ServiceBusEmulatorOptions {
   sweepIntervalMs?: number;
   maxMessageSize?: number;
   clock?: Clock;
+  /** SAS policies tokens are checked against; default RootManageSharedAccessKey / SAS_KEY_VALUE (Microsoft's emulator's). */
+  policies?: SasPolicy[];
+  /** Interface to listen on; default 127.0.0.1 (loopback only). */
+  host?: string;
 }
 
 export interface ServiceBusEmulator {
@@ -33,12 +38,14 @@ export interface ServiceBusEmulator {
   close(): Promise<void>;
 }
 
-export function emulatorConnectionString(port: number): string {
-  return `Endpoint=sb://localhost:${port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`;
+/** The connection string for a policy (default: the first policy, which the emulator prints). */
+export function emulatorConnectionString(port: number, policy: SasPolicy = DEFAULT_POLICY): string {
+  return `Endpoint=sb://localhost:${port};SharedAccessKeyName=${policy.name};SharedAccessKey=${policy.key};UseDevelopmentEmulator=true;`;
 }
 
 export async function startServiceBusEmulator(opts: ServiceBusEmulatorOptions): Promise<ServiceBusEmulator> {
   const logger = opts.logger ?? silentLogger;
+  const policies = opts.policies && opts.policies.length > 0 ? opts.policies : [DEFAULT_POLICY];
   const clock = opts.clock ?? systemClock;
   const defs: NamespaceDef = typeof opts.config === 'string' ? loadEmulatorConfigFile(opts.config) : parseEmulatorConfig(opts.config);
   let journal: Journal = memoryJournal;
@@ -63,6 +70,9 @@ export async function startServiceBusEmulator(opts: ServiceBusEmulatorOptions): 
     namespace: ns,
     logger,
     maxMessageSize: opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+    policies,
+    host: opts.host,
+    now: () => clock.now(),
     ...(group ? { whenDurable: (ack: () => void) => group.whenDurable(ack), flushNow: () => group.flush() } : {}),
   });
   let port: number;
@@ -89,7 +99,7 @@ export async function startServiceBusEmulator(opts: ServiceBusEmulatorOptions): 
   let closing: Promise<void> | undefined;
   return {
     port,
-    connectionString: emulatorConnectionString(port),
+    connectionString: emulatorConnectionString(port, policies[0]),
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);

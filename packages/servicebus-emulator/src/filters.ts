@@ -1,7 +1,8 @@
 /**
- * Subscription rule filters: correlation filters and the small SQL subset the emulator understands
- * (`1=1`, `TRUE`, `1=0`, `FALSE`, and `AND`-joined equality / inequality tests on system or user properties).
+ * Subscription rule filters: TrueFilter / FalseFilter, correlation filters and SQL filters (grammar in sql.ts).
  */
+
+import { evaluateSql, parseSql, type SqlNode } from './sql';
 
 export type PropertyValue = string | number | boolean | null;
 
@@ -20,67 +21,23 @@ export interface FilterableMessage {
 
 type SystemField = Exclude<keyof FilterableMessage, 'applicationProperties'>;
 
-export interface SqlCondition {
-  field: { system: SystemField } | { user: string };
-  op: '=' | '<>';
-  value: PropertyValue;
-}
-
 export type Filter =
   | { kind: 'true' }
   | { kind: 'false' }
   | { kind: 'correlation'; system: Partial<Record<SystemField, string | undefined>>; properties: Record<string, PropertyValue> }
-  | { kind: 'sql'; expression: string; conditions: SqlCondition[] };
+  | { kind: 'sql'; expression: string; ast: SqlNode };
 
-const SYSTEM_FIELDS: Record<string, SystemField> = {
-  messageid: 'messageId',
-  correlationid: 'correlationId',
-  label: 'subject',
-  subject: 'subject',
-  to: 'to',
-  replyto: 'replyTo',
-  replytosessionid: 'replyToSessionId',
-  sessionid: 'sessionId',
-  contenttype: 'contentType',
-};
-
-const CONDITION = /^\s*(\[[^\]]+\]|[A-Za-z_][\w.]*)\s*(=|<>|!=)\s*('(?:[^']|'')*'|-?\d+(?:\.\d+)?|TRUE|FALSE|NULL)\s*$/i;
-
-function parseField(token: string): SqlCondition['field'] {
-  const name = token.startsWith('[') ? token.slice(1, -1) : token;
-  const lower = name.toLowerCase();
-  if (lower.startsWith('sys.')) {
-    const system = SYSTEM_FIELDS[lower.slice(4)];
-    if (!system) throw new Error(`unsupported system property '${name}' in SQL filter`);
-    return { system };
-  }
-  return { user: lower.startsWith('user.') ? name.slice(5) : name };
-}
-
-function parseLiteral(token: string): PropertyValue {
-  if (token.startsWith("'")) return token.slice(1, -1).replace(/''/g, "'");
-  const upper = token.toUpperCase();
-  if (upper === 'TRUE') return true;
-  if (upper === 'FALSE') return false;
-  if (upper === 'NULL') return null;
-  return Number(token);
-}
-
-/** Compiles a SQL filter expression; throws with a readable message for anything outside the supported subset. */
+/** Compiles a SQL filter expression (Azure's grammar, see sql.ts); throws with a readable message on a syntax error. */
 export function compileSqlFilter(expression: string): Filter {
   const text = expression.trim();
   const compact = text.replace(/\s+/g, '').toUpperCase();
   if (compact === '1=1' || compact === 'TRUE') return { kind: 'true' };
   if (compact === '1=0' || compact === 'FALSE') return { kind: 'false' };
-  if (/\bOR\b|\bNOT\b|\bLIKE\b|\bIN\b|\bEXISTS\b|\(/i.test(text.replace(/'(?:[^']|'')*'/g, "''"))) {
-    throw new Error(`unsupported SQL filter '${expression}': only 1=1, 1=0 and AND-joined '=' / '<>' tests are supported`);
+  try {
+    return { kind: 'sql', expression: text, ast: parseSql(text) };
+  } catch (e) {
+    throw new Error(`invalid SQL filter '${expression}': ${(e as Error).message}`);
   }
-  const conditions = text.split(/\s+AND\s+/i).map((part): SqlCondition => {
-    const m = CONDITION.exec(part);
-    if (!m) throw new Error(`unsupported SQL filter condition '${part.trim()}' in '${expression}'`);
-    return { field: parseField(m[1]!), op: m[2] === '=' ? '=' : '<>', value: parseLiteral(m[3]!) };
-  });
-  return { kind: 'sql', expression: text, conditions };
 }
 
 function userProperty(m: FilterableMessage, name: string): PropertyValue | undefined {
@@ -102,12 +59,7 @@ export function matchesFilter(filter: Filter, m: FilterableMessage): boolean {
       }
       return Object.entries(filter.properties).every(([k, v]) => userProperty(m, k) === v);
     case 'sql':
-      return filter.conditions.every((c) => {
-        const actual = 'system' in c.field ? m[c.field.system] : userProperty(m, c.field.user);
-        // SQL three-valued logic: a missing property never satisfies a comparison.
-        if (actual === undefined || actual === null) return false;
-        return c.op === '=' ? actual === c.value : actual !== c.value;
-      });
+      return evaluateSql(filter.ast, { get: (ref) => ('system' in ref ? m[ref.system] : userProperty(m, ref.user)) });
   }
 }
 

@@ -6,7 +6,7 @@
 import rhea, { type Message } from 'rhea';
 
 const types = rhea.types;
-import { bufferToUuid, decodeMessage, encodeForClient, longArray, settlementProperties, toIncoming, toNumber, uuidToBuffer } from './codec';
+import { bufferToUuid, encodeForClient, longArray, settlementProperties, toIncoming, toNumber, uuidToBuffer } from './codec';
 import { EntityNotFoundError, type ServiceBusNamespace } from './namespace';
 import type { MessageQueue, Settlement } from './queue';
 
@@ -95,7 +95,7 @@ export class ManagementNode {
         const incoming = entries.map((e) => {
           const encoded = (e as Record<string, unknown>)['message'];
           if (!Buffer.isBuffer(encoded)) throw new ManagementError(400, 'amqp:invalid-field', "'message' must be binary");
-          return toIncoming(decodeMessage(encoded), encoded);
+          return toIncoming(encoded);
         });
         const seqs = this.ns.schedule(entityPath, incoming);
         return ok({ 'sequence-numbers': longArray(seqs) });

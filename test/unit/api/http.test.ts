@@ -1,5 +1,4 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
-import { ApiRoles, authorize, parseClientPrincipal } from '../../../shared/api/auth';
 import { runHealthChecks } from '../../../shared/api/health';
 import { apiCall } from '../../../shared/api/http';
 import { ApiError, problemSchema } from '../../../shared/api/problem';
@@ -63,30 +62,6 @@ describe('readJsonBody and problem+json', () => {
     expect(p.status).toBe(500);
     expect(JSON.stringify(p.body)).not.toContain('10.0.0.1');
     expect(p.body.detail).toContain('inv-1');
-  });
-});
-
-describe('authorize', () => {
-  const principal = (roles: string[], roleTyp = 'roles') =>
-    Buffer.from(
-      JSON.stringify({ auth_typ: 'aad', role_typ: roleTyp, claims: [{ typ: 'name', val: 'x' }, ...roles.map((r) => ({ typ: roleTyp, val: r }))] }),
-    ).toString('base64');
-  const withPrincipal = (h?: string) => new HttpRequest({ method: 'GET', url, headers: h ? { 'x-ms-client-principal': h } : {} });
-
-  it('function-key mode leaves auth to the host', () => {
-    expect(() => authorize(withPrincipal(), 'function-key', [ApiRoles.request])).not.toThrow();
-  });
-
-  it('entra mode: no or malformed principal → 401, principal without the role → 403, with it → ok', () => {
-    for (const h of [undefined, 'not base64 json', Buffer.from('{"claims":"x"}').toString('base64'), Buffer.from('[]').toString('base64')]) {
-      expect(() => authorize(withPrincipal(h), 'entra', [ApiRoles.read])).toThrow(expect.objectContaining({ status: 401 }));
-    }
-    expect(() => authorize(withPrincipal(principal([ApiRoles.read])), 'entra', [ApiRoles.request])).toThrow(expect.objectContaining({ status: 403 }));
-    expect(() => authorize(withPrincipal(principal([ApiRoles.request])), 'entra', [ApiRoles.request])).not.toThrow();
-    expect(() =>
-      authorize(withPrincipal(principal([ApiRoles.read], 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role')), 'entra', [ApiRoles.read]),
-    ).not.toThrow();
-    expect(parseClientPrincipal(principal(['a']))?.claims).toHaveLength(2);
   });
 });
 

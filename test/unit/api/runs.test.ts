@@ -1,3 +1,4 @@
+import { ApiRoles } from '../../../shared/api/auth';
 import { ApiError } from '../../../shared/api/problem';
 import { cancelRun, createRuns, decodeCursor, encodeCursor, getRun, listRuns } from '../../../shared/api/runs';
 import { runRequestV1 } from '../../../shared/messages/runRequest';
@@ -15,6 +16,8 @@ async function rejection(p: Promise<unknown>): Promise<ApiError> {
   }
   throw new Error('expected a rejection');
 }
+
+const requester = { id: 'caller-a', roles: new Set<string>([ApiRoles.request]) };
 
 describe('createRuns', () => {
   it('records one requested run and sends one run request with MessageId = runId', async () => {
@@ -210,23 +213,44 @@ describe('getRun / listRuns / cancelRun', () => {
   it('cancels a requested run in its record, a running one in Databricks, and refuses a finished one', async () => {
     const { deps, cancelled, runs } = apiDeps();
     const a = (await createRuns({ dataset: 'neows' }, ctx, deps)).body.runId;
-    const first = await cancelRun(a, ctx.baseUrl, deps);
+    const first = await cancelRun(a, ctx.baseUrl, deps, requester);
     expect(first).toMatchObject({ status: 200, body: { state: 'cancelled', cancelRequested: false } });
     expect((await runs.get(a))!.record.state).toBe('cancelled');
-    expect((await rejection(cancelRun(a, ctx.baseUrl, deps))).status).toBe(409);
+    expect((await rejection(cancelRun(a, ctx.baseUrl, deps, requester))).status).toBe(409);
 
     const b = (await createRuns({ dataset: 'neows' }, ctx, deps)).body.runId;
     const cur = (await runs.get(b))!;
     await runs.update({ ...cur.record, state: 'running', databricksRunId: 42 }, cur.etag);
-    const second = await cancelRun(b, ctx.baseUrl, deps);
+    const second = await cancelRun(b, ctx.baseUrl, deps, requester);
     expect(second).toMatchObject({ status: 202, body: { state: 'running', cancelRequested: true } });
     expect(cancelled).toEqual([42]);
 
     const c = (await createRuns({ dataset: 'neows' }, ctx, deps)).body.runId;
     const cc = (await runs.get(c))!;
     await runs.update({ ...cc.record, state: 'dispatched' }, cc.etag);
-    expect((await rejection(cancelRun(c, ctx.baseUrl, deps))).status).toBe(409);
-    expect((await rejection(cancelRun('missing', ctx.baseUrl, deps))).status).toBe(404);
-    expect((await rejection(cancelRun('../etc', ctx.baseUrl, deps))).status).toBe(400);
+    expect((await rejection(cancelRun(c, ctx.baseUrl, deps, requester))).status).toBe(409);
+    expect((await rejection(cancelRun('missing', ctx.baseUrl, deps, requester))).status).toBe(404);
+    expect((await rejection(cancelRun('../etc', ctx.baseUrl, deps, requester))).status).toBe(400);
+  });
+
+  it('attack: Idempotency-Keys are scoped per caller — the same key from another caller is a new request, not a replay or a 409', async () => {
+    const { deps } = apiDeps();
+    const a = await createRuns({ dataset: 'neows' }, { ...ctx, idempotencyKey: 'k-1', callerId: 'entra:a' }, deps);
+    const b = await createRuns({ dataset: 'neows' }, { ...ctx, idempotencyKey: 'k-1', callerId: 'entra:b' }, deps);
+    expect(b.body.runId).not.toBe(a.body.runId);
+    const again = await createRuns({ dataset: 'neows' }, { ...ctx, idempotencyKey: 'k-1', callerId: 'entra:a' }, deps);
+    expect(again.body.runId).toBe(a.body.runId);
+  });
+
+  it('attack: a Runs.Request caller cannot cancel an ingestion (blob-landed) run; an operator can', async () => {
+    const { deps, runs } = apiDeps();
+    const id = (await createRuns({ dataset: 'neows' }, ctx, deps)).body.runId;
+    const cur = (await runs.get(id))!;
+    await runs.update({ ...cur.record, origin: 'blob-landed' }, cur.etag);
+    const e = await rejection(cancelRun(id, ctx.baseUrl, deps, requester));
+    expect(e.status).toBe(403);
+    expect((await runs.get(id))!.record.state).toBe('requested');
+    const operator = { id: 'op', roles: new Set([ApiRoles.operate]) };
+    expect(await cancelRun(id, ctx.baseUrl, deps, operator)).toMatchObject({ status: 200 });
   });
 });

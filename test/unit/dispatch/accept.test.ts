@@ -1,7 +1,7 @@
 /** The batch path of run-requests: grouping, one flush per batch, redelivery, invalid members. */
 import { acceptRunRequest, acceptRunRequests, validateRunRequests } from '../../../shared/dispatch/accept';
 import { handleControl } from '../../../shared/dispatch/control';
-import { fakeDeps, testCatalog, blobRequest, T0 } from '../../support/dispatchFakes';
+import { apiRun, fakeDeps, testCatalog, blobRequest, T0 } from '../../support/dispatchFakes';
 
 const flushes = (deps: ReturnType<typeof fakeDeps>) => deps.scheduler.sent.filter((s) => s.msg.schema === 'orbiter.dispatch-flush');
 
@@ -107,14 +107,36 @@ describe('acceptRunRequests (a delivered batch)', () => {
     await acceptRunRequests(
       [
         { request: blobRequest(1) },
-        { request: { ...blobRequest(2), origin: 'api', runId: 'api-a' } },
-        { request: { ...blobRequest(3), origin: 'api', runId: 'api-b' } },
+        { request: await apiRun(deps, { ...blobRequest(2), origin: 'api', runId: 'api-a' }) },
+        { request: await apiRun(deps, { ...blobRequest(3), origin: 'api', runId: 'api-b' }) },
       ],
       deps,
     );
     expect(deps.jobs.runNowCalls).toBe(2);
     expect([...deps.runs.rows.keys()].sort()).toEqual(['api-a', 'api-b']);
     expect(flushes(deps)).toHaveLength(1);
+  });
+
+  it('attack: a direct request put on the queue without a Run API record runs nothing and is rejected with the reason', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    const forged = { ...blobRequest(2), origin: 'api' as const, runId: 'forged-1' };
+    const out = await acceptRunRequests(
+      [
+        { request: blobRequest(1), index: 0 },
+        { request: forged, index: 1 },
+      ],
+      deps,
+    );
+    expect(out.rejected).toEqual([{ index: 1, reason: 'UnknownRun', description: expect.stringMatching(/forged-1 has no run record/) }]);
+    expect(deps.jobs.runNowCalls).toBe(0);
+    expect(deps.runs.rows.has('forged-1')).toBe(false);
+    // A recorded run is dispatched from its record: the message's inputs and parameters change nothing.
+    await apiRun(deps, { ...blobRequest(3), origin: 'api', runId: 'api-c' });
+    await acceptRunRequests([{ request: { ...blobRequest(4), origin: 'api', runId: 'api-c', parameters: { mode: 'evil' } }, index: 0 }], deps);
+    const sent = [...deps.jobs.runs.values()][0]!;
+    expect(JSON.stringify(sent)).not.toContain('evil');
+    expect(deps.runs.rows.get('api-c')!.record.inputs).toEqual(blobRequest(3).inputs);
   });
 
   it('a failing group fails the whole call, after the other groups were written (the host abandons the batch)', async () => {
@@ -133,6 +155,29 @@ describe('acceptRunRequests (a delivered batch)', () => {
 });
 
 describe('validateRunRequests', () => {
+  it('attack: inputs outside raw/<dataset>/ are rejected whoever sent them (other zone, .., another dataset, odd paths)', () => {
+    const base = blobRequest(1);
+    const input = base.inputs[0]!;
+    const bad = [
+      { ...input, container: 'quarantine' },
+      { ...input, path: 'neows/../../quarantine/neows/feed/2024/05/25/x.json' },
+      { ...input, path: 'neows/./feed/x.json' },
+      { ...input, path: '/neows/feed/x.json' },
+      { ...input, path: 'neows//feed/x.json' },
+      { ...input, path: 'neows\\..\\silver\\x.json' },
+      { ...input, path: 'donki/FLR/2024/05/01/x.json' },
+      { ...input, path: 'neows/feed/x\u0000.json' },
+    ];
+    const { valid, rejected } = validateRunRequests(
+      bad.map((i) => ({ ...base, inputs: [i] })),
+      testCatalog,
+    );
+    expect(valid).toEqual([]);
+    expect(rejected.map((r) => r.reason)).toEqual(bad.map(() => 'InvalidRunRequest'));
+    expect(rejected[1]!.description).toMatch(/inputs\.0\.path: lake path must not contain \. or \.\. segments/);
+    expect(rejected[6]!.description).toMatch(/must be under neows\//);
+  });
+
   it('rejects members no retry can fix, with a reason each, and keeps the valid ones in order', () => {
     const bodies = [
       blobRequest(1),

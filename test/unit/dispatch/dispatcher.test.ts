@@ -6,7 +6,7 @@ import { acceptRunRequest } from '../../../shared/dispatch/accept';
 import type { ControlMessage } from '../../../shared/dispatch/messages';
 import { OrbiterError } from '../../../shared/errors';
 import { parseJobCatalog } from '../../../shared/catalog';
-import { fakeDeps, testCatalogInput, blobRequest, T0 } from '../../support/dispatchFakes';
+import { apiRun, fakeDeps, testCatalogInput, blobRequest, T0 } from '../../support/dispatchFakes';
 
 /** Delivers every due control message (as the broker would) until none is left, advancing the clock. */
 async function drain(deps: ReturnType<typeof fakeDeps>, now: { t: number }, onEach?: (m: ControlMessage) => void): Promise<void> {
@@ -132,7 +132,7 @@ describe('dispatcher', () => {
     const now = { t: T0 };
     const deps = fakeDeps(now);
     const req = { ...blobRequest(3), runId: 'api-run-1', origin: 'api' as const };
-    await acceptRunRequest(req, deps);
+    await acceptRunRequest(await apiRun(deps, req), deps);
     const id = [...deps.jobs.runs.keys()][0]!;
     deps.jobs.set(id, 'INTERNAL_ERROR', 'FAILED', 'CLIENT_ERROR');
     await drain(deps, now);
@@ -158,7 +158,7 @@ describe('dispatcher', () => {
     });
     await acceptRunRequest({ ...blobRequest(9), runId: 'api-x', origin: 'api' }, deps);
     expect(deps.jobs.runNowCalls).toBe(0);
-    await acceptRunRequest({ ...blobRequest(10), runId: 'api-y', origin: 'api' }, deps);
+    await acceptRunRequest(await apiRun(deps, { ...blobRequest(10), runId: 'api-y', origin: 'api' }), deps);
     expect(deps.jobs.runNowCalls).toBe(1);
     expect(deps.scheduler.sent.some((s) => s.msg.schema === 'orbiter.dispatch-flush')).toBe(false);
   });
@@ -166,7 +166,7 @@ describe('dispatcher', () => {
   it('a job notification short-cuts the wait with one immediate poll that does not fork the polling chain', async () => {
     const now = { t: T0 };
     const deps = fakeDeps(now);
-    await acceptRunRequest({ ...blobRequest(4), runId: 'api-hook', origin: 'api' }, deps);
+    await acceptRunRequest(await apiRun(deps, { ...blobRequest(4), runId: 'api-hook', origin: 'api' }), deps);
     const id = deps.runs.rows.get('api-hook')!.record.databricksRunId!;
     expect(await onJobNotification({ event_type: 'jobs.on_success', run: { run_id: 999 } }, deps)).toBe('unknown-run');
     deps.jobs.set(id, 'TERMINATED', 'SUCCESS');
@@ -190,7 +190,7 @@ describe('dispatcher', () => {
       deps.runs.rows.set('api-race', { record: { ...cur.record, state: 'cancelled' }, etag: 'x' });
       return res;
     };
-    await acceptRunRequest({ ...blobRequest(5), runId: 'api-race', origin: 'api' }, deps);
+    await acceptRunRequest(await apiRun(deps, { ...blobRequest(5), runId: 'api-race', origin: 'api' }), deps);
     expect(deps.jobs.cancelled).toHaveLength(1);
     expect(deps.runs.rows.get('api-race')!.record.state).toBe('cancelled');
   });

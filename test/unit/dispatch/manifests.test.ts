@@ -4,7 +4,7 @@ import { manifestBlobName, withManifestRef, ManifestRefParameterSchema } from '.
 import type { RunRequest } from '../../../shared/messages/runRequest';
 import { InputManifestSchema, parseJobCatalog } from '../../../shared/catalog';
 import { OrbiterError } from '../../../shared/errors';
-import { fakeDeps, testCatalogInput } from '../../support/dispatchFakes';
+import { apiRun, fakeDeps, testCatalogInput } from '../../support/dispatchFakes';
 
 const T0 = Date.parse('2026-11-24T10:00:05Z');
 
@@ -104,7 +104,7 @@ describe('input manifest by reference', () => {
     const now = { t: T0 };
     const deps = fakeDeps(now);
     const inputs = Array.from({ length: 400 }, (_, i) => landed(i).inputs[0]!);
-    await acceptRunRequest({ ...landed(0), origin: 'api', runId: 'api-big-1', inputs }, deps);
+    await acceptRunRequest(await apiRun(deps, { ...landed(0), origin: 'api', runId: 'api-big-1', inputs }), deps);
     const params = [...deps.jobs.runs.values()][0]!.params!;
     const { ref } = ManifestRefParameterSchema.parse(JSON.parse(params['input_manifest']!));
     expect(ref.path).toBe('manifests/neows/api-big-1.json');

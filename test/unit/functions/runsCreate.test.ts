@@ -1,11 +1,18 @@
 import { makeRunsCreate, runsCreate } from '../../../functions/runsCreate';
 import { runRequestV1 } from '../../../shared/messages/runRequest';
 import { apiDeps } from '../api/fakes';
+import { createEntraVerifier, type ApiAuth } from '../../../shared/api/auth';
+import { startLocalEntra, type LocalEntra } from '../../support/entraTokens';
 import { httpRequest, invocation } from '../../support/invocation';
 
 const URL_ = 'http://localhost:7071/api/runs';
 const principal = (roles: string[]) =>
   Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: roles.map((r) => ({ typ: 'roles', val: r })) })).toString('base64');
+let entra: LocalEntra;
+beforeAll(async () => {
+  entra = await startLocalEntra();
+});
+afterAll(() => entra.stop());
 
 describe('runsCreate', () => {
   it('202 with the status URL as Location; the run is recorded and its run request sent', async () => {
@@ -48,14 +55,28 @@ describe('runsCreate', () => {
 
   it('entra: anonymous to the host, and the caller needs the Runs.Request role', async () => {
     const { deps, sent } = apiDeps();
-    const trigger = runsCreate({ apiAuthMode: 'entra', runApi: () => Promise.resolve(deps) });
+    const apiAuth = (): ApiAuth => ({
+      mode: 'entra',
+      verifier: createEntraVerifier({ tenantId: entra.tenantId, audience: entra.audience, jwksUri: entra.jwksUri }),
+    });
+    const trigger = runsCreate({ apiAuthMode: 'entra', apiAuth, runApi: () => Promise.resolve(deps) });
     expect(trigger.authLevel).toBe('anonymous');
     expect(runsCreate({ apiAuthMode: 'function-key', runApi: () => Promise.resolve(deps) }).authLevel).toBe('function');
     const post = (headers: Record<string, string>) =>
       trigger.handler(httpRequest({ method: 'POST', url: URL_, json: { dataset: 'neows' }, headers }), invocation('runsCreate'));
     expect((await post({})).status).toBe(401);
-    expect((await post({ 'x-ms-client-principal': principal(['Runs.Read']) })).status).toBe(403);
+    // attack: a forged App Service principal is never trusted
+    expect((await post({ 'x-ms-client-principal': principal(['Runs.Request']) })).status).toBe(401);
+    expect((await post({ authorization: `Bearer ${await entra.token({ roles: ['Runs.Read'] })}` })).status).toBe(403);
     expect(sent).toEqual([]);
-    expect((await post({ 'x-ms-client-principal': principal(['Runs.Request']) })).status).toBe(202);
+    expect((await post({ authorization: `Bearer ${await entra.token()}` })).status).toBe(202);
+    // entra mode without a verifier fails closed
+    const noVerifier = runsCreate({ apiAuthMode: 'entra', runApi: () => Promise.resolve(deps) });
+    const r = await noVerifier.handler(
+      httpRequest({ method: 'POST', url: URL_, json: { dataset: 'neows' }, headers: { 'x-ms-client-principal': principal(['Runs.Request']) } }),
+      invocation('runsCreate'),
+    );
+    expect(r.status).toBe(500);
+    expect(sent).toHaveLength(1);
   });
 });

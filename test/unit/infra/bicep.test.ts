@@ -44,12 +44,39 @@ const NOT_SET_IN_AZURE: Record<string, string> = {
   DATABRICKS_TOKEN: 'local only (PAT); Azure uses DATABRICKS_AUTH=entra with the managed identity',
   ORBITER_FUNCTION_KEY: 'local only; Azure manages function keys',
   ORBITER_TELEMETRY_DIR: 'local only: JSON-lines telemetry for the local dashboard; Azure uses Application Insights',
+  ENTRA_JWKS_URI: "tests only: Azure uses the tenant's own signing keys (the default)",
+  ENTRA_ISSUER: "tests only: Azure uses the tenant's v2.0/v1.0 issuers (the default)",
   COALESCING_WINDOW_MAX_SECONDS: 'local stack only: caps coalescing windows for quick demos; Azure uses the job catalog windows',
 };
 
 function appSettings(): Map<string, string> {
   return objectEntries(varText(main, 'functionAppSettings').slice(1, -1));
 }
+
+describe('Run API authentication in Azure', () => {
+  const fnApp = readBicep('app/functionapp.bicep');
+  it('declares App Service authentication (Entra ID) that answers 401 to unauthenticated calls', () => {
+    expect(fnApp).toMatch(/name: 'authsettingsV2'/);
+    expect(fnApp).toMatch(/requireAuthentication: true/);
+    expect(fnApp).toMatch(/unauthenticatedClientAction: 'Return401'/);
+    expect(fnApp).toMatch(/allowedAudiences: \[\s*apiAudience\s*\]/);
+  });
+  it('runs the app in entra mode with a token verifier configuration (tenant, audience)', () => {
+    const s = appSettings();
+    expect(s.get('API_AUTH_MODE')).toBe("'entra'");
+    expect(s.get('ENTRA_TENANT_ID')).toBe('tenant().tenantId');
+    expect(s.get('ENTRA_API_AUDIENCE')).toBe('apiAudience');
+  });
+});
+
+describe('Key Vault', () => {
+  it('has purge protection in production (the default) and a 90-day soft delete there', () => {
+    expect(main).toMatch(/param production bool = true/);
+    expect(balancedBlock(main, main.indexOf('module keyVault')).body).toMatch(/enablePurgeProtection: production/);
+    const kv = readBicep('app/keyvault.bicep');
+    expect(kv).toMatch(/softDeleteRetentionInDays: enablePurgeProtection \? 90 : 7/);
+  });
+});
 
 describe('Bicep files', () => {
   const bicepFiles = [
@@ -195,6 +222,7 @@ describe('Function App settings against the config schema (shared/config.ts)', (
       OrbiterLake__tableServiceUri: 'https://stlake.table.core.windows.net/',
       DATABRICKS_HOST: 'https://adb-1.2.azuredatabricks.net',
       JOBS_LAKE_ROOT: 'abfss://{zone}@stlakeexample.dfs.core.windows.net',
+      ENTRA_TENANT_ID: '11111111-2222-4333-8444-555555555555',
     };
     const env: Record<string, string> = {};
     const fromParams: string[] = [];

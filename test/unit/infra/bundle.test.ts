@@ -156,7 +156,12 @@ describe('bundle targets and variables', () => {
 });
 
 describe('jobs per docs/contracts.md', () => {
-  const expectedNames = [...sourceIds.map((s) => `orbiter-${s}-pipeline`), 'orbiter-run-metrics-stream', 'orbiter-visual-insights'];
+  const expectedNames = [
+    ...sourceIds.map((s) => `orbiter-${s}-pipeline`),
+    'orbiter-run-metrics-stream',
+    'orbiter-visual-insights',
+    'orbiter-table-maintenance',
+  ];
 
   it('defines exactly the contract jobs', () => {
     expect(jobs.map((j) => j.job.name).sort()).toEqual([...expectedNames].sort());
@@ -177,6 +182,7 @@ describe('jobs per docs/contracts.md', () => {
   it.each([
     ['orbiter-run-metrics-stream', 'stream_run_metrics.py'],
     ['orbiter-visual-insights', 'visual_insights.py'],
+    ['orbiter-table-maintenance', 'table_maintenance.py'],
   ])('%s runs notebooks/%s', (name, notebook) => {
     const job = jobNamed(name);
     const paths = tasksOf(job.job).map((t) => repoPath(job, (t.notebook_task as Doc).notebook_path as string));

@@ -88,5 +88,8 @@ describe('emulator lake paths', () => {
     expect(() => parseManifest('{"ref":{"container":"events","path":"m.json"},"files":[]}')).toThrow(); // one form or the other
     expect(localBlobPath('/lake', { container: 'raw', path: 'neows/a.json' })).toBe('/lake/raw/neows/a.json');
     expect(() => localBlobPath('/lake', { container: 'raw', path: '../../etc/passwd' })).toThrow(RangeError);
+    // attack: stays inside the lake once normalised, but in another zone
+    expect(() => localBlobPath('/lake', { container: 'raw', path: 'neows/../../quarantine/neows/x.json' })).toThrow(/not inside a lake zone/);
+    expect(() => localBlobPath('/lake', { container: '../raw', path: 'neows/x.json' })).toThrow(RangeError);
   });
 });

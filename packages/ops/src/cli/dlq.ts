@@ -11,15 +11,17 @@ const queues: readonly string[] = [Queues.runRequests, Queues.runStatus, Queues.
 /** `<original>.r<time>`: unique per resubmission, still traceable to the original (max 128 chars). */
 export const resubmitId = (original: unknown): string => `${String(original ?? 'message').slice(0, 100)}.r${Date.now().toString(36)}`;
 
-/** A parked failed run as a request for a new run: a new run id (the old one is finished) and request id. */
+/**
+ * A parked failed run as a new request for its inputs: without a run id (the dispatcher runs direct requests only for
+ * run records the Run API wrote), so its inputs join a coalescing batch like landed files; a new request id.
+ */
 export function asNewRun(body: unknown): unknown {
   const parsed = runRequestV1.safeParse(body);
   if (!parsed.success)
     throw new CliError(`a dead-lettered failed run is not a run request: ${parsed.error.issues[0]?.message ?? 'invalid'}`, ExitCode.failure);
-  const r = parsed.data;
+  const { runId: _finished, ...r } = parsed.data;
   return {
     ...r,
-    runId: resubmitId(String(r.runId ?? r.requestId).slice(0, 88)),
     requestId: resubmitId(r.requestId),
     requestedAt: new Date().toISOString(),
   };

@@ -7,9 +7,10 @@ import { registerEvents } from './events';
 import { CliError, ExitCode } from './exitCodes';
 import { registerIngest, type IngestDeps } from './ingest';
 import type { CliIO } from './io';
+import { registerOptimize, type OptimizeDeps } from './optimize';
 import { registerRuns, type RunsDeps } from './runs';
 
-export interface CliDeps extends RunsDeps, IngestDeps {
+export interface CliDeps extends RunsDeps, IngestDeps, OptimizeDeps {
   bus?: BusFactory;
 }
 
@@ -20,7 +21,7 @@ Exit codes:
 
 export function buildProgram(io: CliIO, deps: CliDeps = {}): Command {
   const program = new Command('orbiter')
-    .description('Orbiter command line: runs, ingestion, run events and dead letters')
+    .description('Orbiter command line: runs, ingestion, run events, dead letters and cost/sizing')
     .version(ORBITER_VERSION)
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError()
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIO, deps: CliDeps = {}): Command {
   registerIngest(program, io, deps);
   registerEvents(program, io, deps);
   registerDlq(program, io, deps);
+  registerOptimize(program, io, deps);
   // Sub-commands inherit the exit override and output, so usage errors surface as CommanderError (exit 2).
   const apply = (c: Command): void => {
     for (const sub of c.commands) {

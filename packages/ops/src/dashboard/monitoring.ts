@@ -4,6 +4,7 @@ import type { Logger } from 'orbiter/shared/logger';
 import type { StorageClients } from 'orbiter/shared/storage/clients';
 import { createTelemetry, type Telemetry } from 'orbiter/shared/telemetry/index';
 import { localMonitoringData } from '../alerts/data';
+import type { OptimizeReport } from '../optimize/report';
 import { createAlertEvaluator, type AlertEvaluator } from '../alerts/evaluator';
 import { startDashboard, type Dashboard } from './server';
 
@@ -20,6 +21,8 @@ export interface LocalMonitoringOptions {
   sources?: readonly string[];
   /** Alert evaluation interval when no browser is open (default 30 s). */
   alertIntervalMs?: number;
+  /** The cost and sizing panel's data (see startDashboard). */
+  optimizeReport?: () => Promise<OptimizeReport>;
   /** Default: infra/alerts/alert-rules.json. */
   rulesPath?: string;
 }
@@ -57,6 +60,7 @@ export async function startLocalMonitoring(o: LocalMonitoringOptions): Promise<L
       telemetryDir,
       chartsDir,
       data,
+      ...(o.optimizeReport ? { optimizeReport: o.optimizeReport } : {}),
       ...(o.sources ? { sources: o.sources } : {}),
     });
   } catch (err) {

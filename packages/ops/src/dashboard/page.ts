@@ -1,3 +1,5 @@
+import { optimizePanelScript, optimizePanelSection } from '../optimize/panel';
+
 /** The dashboard's single page: plain HTML/CSS/JS, fed by Server-Sent Events from /api/stream. */
 export const dashboardHtml = `<!doctype html>
 <html lang="en">
@@ -45,6 +47,7 @@ export const dashboardHtml = `<!doctype html>
   <section><h2>Ingestion per source</h2><div id="ingestion"></div></section>
   <section><h2>Queues</h2><div id="queues"></div></section>
   <section class="wide"><h2>Charts (gold)</h2><div id="charts" class="charts"></div></section>
+  ${optimizePanelSection}
   <section class="wide" id="errors-section" hidden><h2>Data errors</h2><div id="errors"></div></section>
 </main>
 <script>
@@ -87,6 +90,7 @@ export const dashboardHtml = `<!doctype html>
   es.onerror = function () { live.className = 'off'; live.textContent = 'reconnecting…'; };
 })();
 </script>
+<script>${optimizePanelScript}</script>
 </body>
 </html>
 `;

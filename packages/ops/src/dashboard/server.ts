@@ -7,6 +7,7 @@ import type { Logger } from 'orbiter/shared/logger';
 import type { StorageClients } from 'orbiter/shared/storage/clients';
 import { localMonitoringData, type MonitoringData } from '../alerts/data';
 import type { AlertEvaluator } from '../alerts/evaluator';
+import type { OptimizeReport } from '../optimize/report';
 import { dashboardHtml } from './page';
 import { buildSnapshot, type DashboardSnapshot } from './snapshot';
 
@@ -27,6 +28,8 @@ export interface DashboardOptions {
   data?: MonitoringData;
   /** Sources listed under ingestion (default: all; the stack passes INGEST_SOURCES). */
   sources?: readonly string[];
+  /** The cost and sizing report of the last days (GET /api/optimize); omitted = the panel says it is not connected. */
+  optimizeReport?: () => Promise<OptimizeReport>;
   /** How often the snapshot is recomputed while a browser listens (default 2000 ms). */
   refreshMs?: number;
 }
@@ -103,6 +106,13 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         return;
       case '/api/snapshot':
         return json(res, 200, await snapshot());
+      case '/api/optimize':
+        if (!o.optimizeReport) return json(res, 200, { error: 'No Databricks workspace connected to the dashboard.' });
+        try {
+          return json(res, 200, await o.optimizeReport());
+        } catch (err) {
+          return json(res, 200, { error: `cost report failed: ${err instanceof Error ? err.message : String(err)}` });
+        }
       case '/api/runs':
       case '/api/ingestion':
       case '/api/queues':

@@ -7,7 +7,7 @@ type QueueProps = NonNullable<EmulatorConfig['UserConfig']['Namespaces'][number]
 
 const queue = (Name: string, Properties: QueueProps = {}) => ({ Name, Properties: { LockDuration: 'PT5S', MaxDeliveryCount: 5, ...Properties } });
 
-/** Short locks and TTLs so expiry paths run in about a second. */
+/** The shortest locks and TTLs Azure allows (5 s, 1 s), so expiry paths run quickly and the config stays deployable. */
 export const testConfig: EmulatorConfig = {
   UserConfig: {
     Namespaces: [
@@ -15,9 +15,9 @@ export const testConfig: EmulatorConfig = {
         Name: 'sbemulatorns',
         Queues: [
           queue('basic'),
-          queue('short-lock', { LockDuration: 'PT1S', MaxDeliveryCount: 3 }),
-          queue('ttl-drop', { DefaultMessageTimeToLive: 'PT0.5S' }),
-          queue('ttl-dlq', { DefaultMessageTimeToLive: 'PT0.5S', DeadLetteringOnMessageExpiration: true }),
+          queue('short-lock', { LockDuration: 'PT5S', MaxDeliveryCount: 3 }),
+          queue('ttl-drop', { DefaultMessageTimeToLive: 'PT1S' }),
+          queue('ttl-dlq', { DefaultMessageTimeToLive: 'PT1S', DeadLetteringOnMessageExpiration: true }),
           queue('dedupe', { RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: 'PT10M' }),
           queue('forward-in', { ForwardTo: 'basic' }),
         ],

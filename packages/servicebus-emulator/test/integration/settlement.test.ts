@@ -96,7 +96,7 @@ test('lock expiry redelivers with a new lock token; settling with the stale lock
   await h.client.createSender('short-lock').sendMessages({ body: 'slow' });
   const receiver = h.client.createReceiver('short-lock', { maxAutoLockRenewalDurationInMs: 0 });
   const first = await receiveOne(receiver);
-  const second = await receiveOne(receiver); // arrives once the 1 s lock has expired
+  const second = await receiveOne(receiver, 20_000); // arrives once the 5 s lock has expired
   expect(second.body).toBe('slow');
   expect(second.lockToken).not.toBe(first.lockToken);
   expect(second.deliveryCount).toBe(1);
@@ -123,12 +123,12 @@ test('renewMessageLock extends the lock past the lock duration', async () => {
   await receiver.completeMessage(m);
 });
 
-test('SDK auto lock renewal keeps a 1 s lock alive past its duration', async () => {
+test('SDK auto lock renewal keeps a 5 s lock alive past its duration', async () => {
   await h.client.createSender('short-lock').sendMessages({ body: 'auto' });
   const receiver = h.client.createReceiver('short-lock'); // auto-renewal is on by default
   const m = await receiveOne(receiver);
   const lockedAt = m.lockedUntilUtc!.getTime();
-  await pollUntil(() => m.lockedUntilUtc!.getTime() >= lockedAt + 1500, 5000, 'the SDK to renew the lock');
+  await pollUntil(() => m.lockedUntilUtc!.getTime() >= lockedAt + 1500, 20_000, 'the SDK to renew the lock');
   await receiver.completeMessage(m);
   expect(await peekAll(h, 'short-lock')).toEqual([]);
 });
@@ -153,9 +153,9 @@ test('MaxDeliveryCount exceeded moves the message to the dead-letter queue', asy
 test('lock expiries count as delivery attempts too', async () => {
   await h.client.createSender('short-lock').sendMessages({ body: 'abandoned-by-crash' });
   const receiver = h.client.createReceiver('short-lock', { maxAutoLockRenewalDurationInMs: 0 });
-  for (let attempt = 0; attempt < 3; attempt++) expect((await receiveOne(receiver)).deliveryCount).toBe(attempt);
+  for (let attempt = 0; attempt < 3; attempt++) expect((await receiveOne(receiver, 20_000)).deliveryCount).toBe(attempt);
   const dlq = h.client.createReceiver('short-lock', { subQueueType: 'deadLetter' });
-  expect((await receiveOne(dlq)).deadLetterReason).toBe('MaxDeliveryCountExceeded');
+  expect((await receiveOne(dlq, 20_000)).deadLetterReason).toBe('MaxDeliveryCountExceeded');
 });
 
 test('subscribe() processes messages with peekLock and auto-complete', async () => {

@@ -130,11 +130,11 @@ test.each([
       Topics: [
         {
           Name: 't',
-          Subscriptions: [{ Name: 's', Rules: [{ Name: 'r', Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: 'a = 1 OR b = 2' } } }] }],
+          Subscriptions: [{ Name: 's', Rules: [{ Name: 'r', Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: 'a = 1 OR' } } }] }],
         },
       ],
     },
-    'Subscriptions.0.Rules.0.Properties.SqlFilter.SqlExpression: unsupported SQL filter',
+    'Subscriptions.0.Rules.0.Properties.SqlFilter.SqlExpression: invalid SQL filter',
   ],
   [
     { Topics: [{ Name: 't', Subscriptions: [{ Name: 's', Rules: [{ Name: 'r', Properties: { FilterType: 'Correlation' } }] }] }] },
@@ -183,4 +183,17 @@ test('ISO 8601 durations', () => {
   expect(parseIsoDuration('P')).toBeUndefined();
   expect(parseIsoDuration('PT')).toBeUndefined();
   expect(parseIsoDuration('1M')).toBeUndefined();
+});
+
+test.each([
+  ['LockDuration', 'PT1H', 'LockDuration: must be between PT5S and PT5M'],
+  ['LockDuration', 'PT0.5S', 'LockDuration: must be between PT5S and PT5M'],
+  ['DuplicateDetectionHistoryTimeWindow', 'P30D', 'DuplicateDetectionHistoryTimeWindow: must be between PT20S and P7D'],
+  ['DuplicateDetectionHistoryTimeWindow', 'PT10S', 'DuplicateDetectionHistoryTimeWindow: must be between PT20S and P7D'],
+  ['MaxDeliveryCount', 100000, 'MaxDeliveryCount: must be at most 2000'],
+  ['MaxDeliveryCount', 0, 'MaxDeliveryCount: must be at least 1'],
+  ['DefaultMessageTimeToLive', 'PT0.5S', 'DefaultMessageTimeToLive: must be between PT1S'],
+])("refuses %s=%s outside Azure's range, naming the property", (prop, value, message) => {
+  const config = { UserConfig: { Namespaces: [{ Name: 'ns', Queues: [{ Name: 'q', Properties: { [prop]: value } }] }] } };
+  expect(() => parseEmulatorConfig(config)).toThrow(message);
 });
