@@ -8,6 +8,7 @@ status=0
 if [ "${1:-}" = "--fix" ]; then
   npx eslint . --fix; npx prettier --write . >/dev/null
   (cd notebooks && ../.venv/bin/ruff check --fix . ../packages/databricks-emulator/runner && ../.venv/bin/ruff format . ../packages/databricks-emulator/runner)
+  .venv/bin/ruff check --fix test/conformance; .venv/bin/ruff format test/conformance
 fi
 echo "-- eslint"; npx eslint . --max-warnings 0 || status=1
 echo "-- prettier"; npx prettier --check . --log-level warn || status=1
@@ -19,6 +20,7 @@ if [ -x .venv/bin/ruff ]; then
   (cd notebooks && ../.venv/bin/ruff check . && ../.venv/bin/ruff format --check .) || status=1
   # The Databricks emulator's Python runner follows the notebooks' settings.
   (cd notebooks && ../.venv/bin/ruff check ../packages/databricks-emulator/runner && ../.venv/bin/ruff format --check ../packages/databricks-emulator/runner) || status=1
+  (cd test/conformance && ../../.venv/bin/ruff check . && ../../.venv/bin/ruff format --check .) || status=1
 else
   echo "ruff missing: run scripts/setup-python.sh"; status=1
 fi

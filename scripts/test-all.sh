@@ -2,7 +2,8 @@
 # The whole test suite: type check, jest (unit + integration against real Azurite and the local emulators), the fault
 # suite (test/faults: killed host, restarted peers, Jobs API and NASA faults, poison messages), and the notebooks'
 # pytest suite on real PySpark + Delta. Ends with one "N passed, N failed" line over everything.
-# ORBITER_SKIP_FAULTS=1 / ORBITER_SKIP_PYTHON=1 leave those parts out.
+# It also runs the Databricks conformance suite (databricks-sdk against the local emulator, scripts/test-conformance.sh).
+# ORBITER_SKIP_FAULTS=1 / ORBITER_SKIP_PYTHON=1 / ORBITER_SKIP_CONFORMANCE=1 leave those parts out.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -61,6 +62,19 @@ if [ -x scripts/test-python.sh ] && [ "${ORBITER_SKIP_PYTHON:-0}" != "1" ]; then
   [ -n "$last" ] || { echo "pytest printed no result line"; status=1; }
 fi
 
+# Databricks' own Python SDK against the local Databricks emulator (own venv; ORBITER_SKIP_PYTHON=1 leaves it out too).
+cf_pass=0; cf_fail=0; cf_skip=0
+if [ "${ORBITER_SKIP_PYTHON:-0}" != "1" ] && [ "${ORBITER_SKIP_CONFORMANCE:-0}" != "1" ]; then
+  echo "== pytest (Databricks SDK conformance)"
+  bash scripts/test-conformance.sh 2>&1 | tee .orbiter/test-results/conformance.log
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  last=$(grep -E '[0-9]+ (passed|failed|error)' .orbiter/test-results/conformance.log | tail -n 1)
+  cf_pass=$(echo "$last" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+  cf_fail=$(( $(echo "$last" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0) + $(echo "$last" | grep -oE '[0-9]+ errors?' | grep -oE '[0-9]+' || echo 0) ))
+  cf_skip=$(echo "$last" | grep -oE '[0-9]+ skipped' | grep -oE '[0-9]+' || echo 0)
+  [ -n "$last" ] || { echo "conformance pytest printed no result line"; status=1; cf_fail=1; }
+fi
+
 # The Service Bus emulator against Microsoft's Python and Java SDKs (own venv; Maven cache in ~/.m2).
 sbpy_pass=0; sbpy_fail=0; sbpy_skip=0; sbj_pass=0; sbj_fail=0; sbj_skip=0
 if [ "${ORBITER_SKIP_SERVICEBUS_SDKS:-0}" != "1" ]; then
@@ -80,11 +94,11 @@ if [ "${ORBITER_SKIP_SERVICEBUS_SDKS:-0}" != "1" ]; then
   [ -n "$last" ] || { echo "servicebus java suite printed no result line"; status=1; sbj_fail=1; }
 fi
 
-passed=$(( js_pass + fa_pass + py_pass + sbpy_pass + sbj_pass )); failed=$(( js_fail + fa_fail + py_fail + sbpy_fail + sbj_fail ))
-skipped=$(( js_skip + fa_skip + py_skip + sbpy_skip + sbj_skip ))
+passed=$(( js_pass + fa_pass + py_pass + cf_pass + sbpy_pass + sbj_pass )); failed=$(( js_fail + fa_fail + py_fail + cf_fail + sbpy_fail + sbj_fail ))
+skipped=$(( js_skip + fa_skip + py_skip + cf_skip + sbpy_skip + sbj_skip ))
 [ "$failed" -eq 0 ] || status=1
 [ "$passed" -gt 0 ] || status=1
 echo "jest: ${js_pass} passed, ${js_fail} failed; faults: ${fa_pass} passed, ${fa_fail} failed; pytest: ${py_pass} passed, ${py_fail} failed;" \
-  "servicebus-python: ${sbpy_pass} passed, ${sbpy_fail} failed; servicebus-java: ${sbj_pass} passed, ${sbj_fail} failed"
+  "conformance: ${cf_pass} passed, ${cf_fail} failed; servicebus-python: ${sbpy_pass} passed, ${sbpy_fail} failed; servicebus-java: ${sbj_pass} passed, ${sbj_fail} failed"
 echo "total: ${passed} passed, ${failed} failed, ${skipped} skipped"
 exit $status

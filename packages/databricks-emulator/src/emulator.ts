@@ -6,7 +6,9 @@ import { join, resolve } from 'node:path';
 import { silentLogger, type Logger } from 'orbiter/shared/logger';
 import type { BlobSource } from './blobSource';
 import { DatabricksErrorResponse } from './api/errors';
+import { findRoute, jobsRoutes, notServed } from './api/routes';
 import { JobsEngine } from './engine';
+import type { Clock } from './jobs/clock';
 import type { JobNotification } from './jobs/executor';
 import { JobStore } from './jobStore';
 import { WebhookNotifier } from './notifier';
@@ -56,6 +58,10 @@ export interface DatabricksEmulatorOptions {
    * webhook of the local functions host. Unset: no notifications.
    */
   notificationWebhookUrl?: string;
+  /** Time for runs and the scheduler (tests pass a ManualClock); default the system clock. */
+  clock?: Clock;
+  /** First restart delay of a failed continuous run (default 10 s, doubling, at most 5 min). */
+  continuousBackoffMs?: number;
   logger?: Logger;
 }
 
@@ -140,6 +146,8 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
   const notifier = new WebhookNotifier(options.notificationWebhookUrl ?? '', logger);
   const engine = new JobsEngine({
     jobs: jobs.views,
+    newJobId: () => jobs.reserveId(),
+    readNotebook: (path) => workspace.read(path).toString('utf8'),
     runner: new WorkspaceNotebookRunner(options.runner ?? new PythonNotebookRunner({ repoRoot, python }), workspace, wheels),
     userName: identity.userName,
     lakeRoot: resolve(options.lakeRoot),
@@ -149,18 +157,13 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
     ...(options.maxParallelTasks !== undefined ? { maxParallelTasks: options.maxParallelTasks } : {}),
     ...(options.notificationWebhookUrl ? { notify: (n: JobNotification) => notifier.send(n) } : {}),
     baseUrl: () => url,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.continuousBackoffMs !== undefined ? { continuousBackoffMs: options.continuousBackoffMs } : {}),
     logger,
   });
 
-  type Handler = (query: Record<string, unknown>, body: Record<string, unknown>) => unknown;
-  const routes: Record<string, { method: 'GET' | 'POST'; handle: Handler }> = {
-    '/api/2.2/jobs/run-now': { method: 'POST', handle: (_q, b) => engine.runs.runNow(b) },
-    '/api/2.2/jobs/runs/get': { method: 'GET', handle: (q) => engine.runs.get(q) },
-    '/api/2.2/jobs/runs/list': { method: 'GET', handle: (q) => engine.runs.list(q) },
-    '/api/2.2/jobs/runs/cancel': { method: 'POST', handle: (_q, b) => engine.runs.cancel(b) },
-    '/api/2.2/jobs/runs/get-output': { method: 'GET', handle: (q) => engine.runs.output(q) },
-    '/api/2.2/jobs/runs/repair': { method: 'POST', handle: (_q, b) => engine.runs.repair(b) },
-  };
+  jobs.onChange((id) => engine.jobsChanged(id));
+  const routes = jobsRoutes(engine);
 
   const expected = Buffer.from(`Bearer ${token}`);
   const authorised = (header: string | undefined): boolean => {
@@ -182,15 +185,14 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
             throw new DatabricksErrorResponse(401, 'UNAUTHENTICATED', 'Credential was not sent or was of an unsupported type for this API.');
           if (!authorised(req.headers.authorization)) throw new DatabricksErrorResponse(401, 'UNAUTHENTICATED', 'Invalid access token.');
         }
-        const route = routes[path];
+        const route = findRoute(routes, method, path);
         if (route) {
-          if (method !== route.method) throw new DatabricksErrorResponse(405, 'METHOD_NOT_ALLOWED', `${method} is not supported for ${path}`);
           const body = method === 'POST' ? parseBody(await readRaw(req)) : {};
           return send(res, 200, route.handle(query, body));
         }
         const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readRaw(req);
         const out = serveWorkspace({ method, path, query, body, baseUrl: url });
-        if (!out) throw new DatabricksErrorResponse(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${parsed.pathname}'`);
+        if (!out) throw notServed(method, parsed.pathname);
         sendRaw(res, out);
       } catch (err) {
         if (err instanceof DatabricksErrorResponse) send(res, err.status, { error_code: err.errorCode, message: err.message });

@@ -4,14 +4,21 @@ import { RunsVerbs } from './api/runs';
 import { ApiViews } from './api/views';
 import type { BlobSource } from './blobSource';
 import type { BundleJob } from './jobSettings';
+import { systemClock, type Clock } from './jobs/clock';
 import { RunExecutor, type JobNotification } from './jobs/executor';
 import { JobStore } from './jobs/jobStore';
+import { RunLauncher } from './jobs/launcher';
 import { RunStore } from './jobs/runStore';
+import { JobScheduler } from './jobs/scheduler';
 import type { NotebookRunner } from './notebookRunner';
 
 export interface JobsEngineOptions {
   /** The workspace's jobs by id, live (jobs created, reset or deleted later are seen by the next run-now). */
   jobs: Map<number, BundleJob>;
+  /** A fresh job id from the workspace's job store (one-time runs' hidden jobs). */
+  newJobId: () => number;
+  /** A task's notebook source by its notebook_path (runs/export). */
+  readNotebook: (notebookPath: string) => string;
   runner: NotebookRunner;
   /** Local lake directory handed to notebooks as lake_root; inputs are materialised under it. */
   lakeRoot: string;
@@ -21,26 +28,34 @@ export interface JobsEngineOptions {
   /** Keep runs in <workDir>/databricks-emulator-state.json across restarts (default false). */
   persist?: boolean;
   baseUrl: () => string;
-  now?: () => number;
+  /** Time for runs and the scheduler (schedules, continuous restarts); default the system clock. */
+  clock?: Clock;
   logger?: Logger;
   userName?: string;
   /** Notebook tasks running at once across all jobs (each real one starts a Spark JVM); default unlimited. */
   maxParallelTasks?: number;
   /** Called for the job's configured webhook_notifications events (jobs.on_start / on_success / on_failure). */
   notify?: (notification: JobNotification) => void;
+  /** First restart delay of a failed continuous run (doubles per failure, at most 5 min); default 10 s. */
+  continuousBackoffMs?: number;
 }
 
-/** The emulated workspace's run service: stores, executor and run verbs wired once (jobs themselves: ./jobStore.ts). */
+/**
+ * The emulated workspace's run service: stores, executor, scheduler and run verbs wired once (jobs themselves:
+ * ./jobStore.ts, which calls jobsChanged after every create/reset/update/delete).
+ */
 export class JobsEngine {
   readonly runs: RunsVerbs;
   private readonly executor: RunExecutor;
+  private readonly scheduler: JobScheduler;
 
   constructor(options: JobsEngineOptions) {
-    const now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    const now = (): number => clock.now();
     const logger = options.logger ?? silentLogger;
     const userName = options.userName ?? 'local-emulator@orbiter.local';
     mkdirSync(options.lakeRoot, { recursive: true });
-    const jobStore = new JobStore(options.jobs);
+    const jobStore = new JobStore(options.jobs, options.newJobId);
     const runStore = new RunStore(options.workDir, options.persist ?? false);
     this.executor = new RunExecutor(jobStore, runStore, {
       runner: options.runner,
@@ -52,9 +67,22 @@ export class JobsEngine {
       maxParallelTasks: options.maxParallelTasks ?? Number.POSITIVE_INFINITY,
       ...(options.notify ? { notify: options.notify } : {}),
     });
+    const launcher = new RunLauncher(runStore, this.executor, { now, userName, logger });
+    this.scheduler = new JobScheduler(jobStore, launcher, (jobId) => [...runStore.runs.values()].filter((r) => r.job_id === jobId), {
+      clock,
+      logger,
+      ...(options.continuousBackoffMs !== undefined ? { continuousBackoffMs: options.continuousBackoffMs } : {}),
+    });
     const views = new ApiViews({ baseUrl: options.baseUrl, now, userName });
-    this.runs = new RunsVerbs(jobStore, runStore, this.executor, views, { now, userName, logger });
+    this.runs = new RunsVerbs(jobStore, runStore, this.executor, launcher, views, { now, readNotebook: options.readNotebook });
     this.executor.recover(runStore.load());
+    this.executor.onFinish = (run) => this.scheduler.onRunFinished(run);
+    this.scheduler.refresh();
+  }
+
+  /** A job was created, reset, updated or deleted: re-arm its schedule / continuous trigger. */
+  jobsChanged(jobId: number): void {
+    this.scheduler.refresh(jobId);
   }
 
   /** Resolves once no run is executing (tests, shutdown). */
@@ -62,8 +90,9 @@ export class JobsEngine {
     return this.executor.whenIdle();
   }
 
-  /** Cancels running work and waits for it; state is saved. */
+  /** Stops the scheduler, cancels running work and waits for it; state is saved. */
   close(): Promise<void> {
+    this.scheduler.stop();
     return this.executor.close();
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DatabricksErrorResponse } from './api/errors';
+import { QuartzSchedule } from './jobs/quartz';
 
 /**
  * Jobs API job settings: the schema the emulator checks on jobs/create and jobs/reset, and the engine's view of a
@@ -31,6 +32,18 @@ export interface EmulatorJobSettings {
   /** Events with at least one webhook destination (webhook_notifications.on_*), e.g. ['on_start', 'on_failure']. */
   webhook_events: string[];
   notification_settings: { no_alert_for_skipped_runs: boolean; no_alert_for_canceled_runs: boolean };
+  /** A Quartz schedule (the scheduler starts PERIODIC runs while UNPAUSED). */
+  schedule?: CronSchedule;
+  /** A continuous job (the scheduler keeps one run going while UNPAUSED). */
+  continuous?: { pause_status: PauseStatus };
+}
+
+export type PauseStatus = 'PAUSED' | 'UNPAUSED';
+
+export interface CronSchedule {
+  quartz_cron_expression: string;
+  timezone_id: string;
+  pause_status: PauseStatus;
 }
 
 /** The engine's view of one job. */
@@ -40,6 +53,7 @@ export interface BundleJob {
 }
 
 const stringish = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+const pause = z.enum(['PAUSED', 'UNPAUSED']);
 
 const TaskSchema = z.looseObject({
   task_key: z.string().min(1).max(100),
@@ -66,6 +80,8 @@ export const JobSettingsSchema = z.looseObject({
   notification_settings: z
     .looseObject({ no_alert_for_skipped_runs: z.boolean().optional(), no_alert_for_canceled_runs: z.boolean().optional() })
     .optional(),
+  schedule: z.looseObject({ quartz_cron_expression: z.string().min(1), timezone_id: z.string().min(1), pause_status: pause.optional() }).optional(),
+  continuous: z.looseObject({ pause_status: pause.optional() }).optional(),
 });
 export type JobSettings = z.infer<typeof JobSettingsSchema>;
 
@@ -89,6 +105,16 @@ export function parseJobSettings(value: unknown, field: string): JobSettings {
           'INVALID_PARAMETER_VALUE',
           `Task ${t.task_key} depends on ${d.task_key}, which is not a task of the job.`,
         );
+  const schedule = parsed.data.schedule;
+  if (schedule) {
+    try {
+      new QuartzSchedule(schedule.quartz_cron_expression, schedule.timezone_id);
+    } catch (err) {
+      throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Invalid ${field}.schedule: ${(err as Error).message}`);
+    }
+  }
+  if (schedule && parsed.data.continuous)
+    throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Invalid ${field}: a job cannot have both schedule and continuous.`);
   return parsed.data;
 }
 
@@ -134,5 +160,16 @@ export function emulatorSettings(s: JobSettings): EmulatorJobSettings {
       no_alert_for_skipped_runs: s.notification_settings?.no_alert_for_skipped_runs ?? false,
       no_alert_for_canceled_runs: s.notification_settings?.no_alert_for_canceled_runs ?? false,
     },
+    // Databricks fills in UNPAUSED when pause_status is left out.
+    ...(s.schedule
+      ? {
+          schedule: {
+            quartz_cron_expression: s.schedule.quartz_cron_expression,
+            timezone_id: s.schedule.timezone_id,
+            pause_status: s.schedule.pause_status ?? 'UNPAUSED',
+          },
+        }
+      : {}),
+    ...(s.continuous ? { continuous: { pause_status: s.continuous.pause_status ?? 'UNPAUSED' } } : {}),
   };
 }

@@ -40,6 +40,7 @@ export class JobStore {
   readonly views = new Map<number, BundleJob>();
   private readonly jobs = new Map<number, StoredJob>();
   private readonly listeners: ((jobId: number) => void)[] = [];
+  private readonly changeListeners: ((jobId: number) => void)[] = [];
   private nextId = 100_000_000_001;
   private readonly path: string;
 
@@ -56,6 +57,18 @@ export class JobStore {
   /** Called after a job is deleted (its permissions go with it). */
   onDelete(listener: (jobId: number) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Called after a job is created, reset, updated or deleted (the scheduler re-arms its triggers). */
+  onChange(listener: (jobId: number) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /** A job id no job will get (one-time runs' hidden jobs), kept across restarts. */
+  reserveId(): number {
+    const id = this.nextId++;
+    this.save();
+    return id;
   }
 
   has(id: number): boolean {
@@ -95,6 +108,7 @@ export class JobStore {
     this.views.delete(job.job_id);
     this.save();
     for (const l of this.listeners) l(job.job_id);
+    for (const l of this.changeListeners) l(job.job_id);
     return {};
   }
 
@@ -139,11 +153,12 @@ export class JobStore {
     this.jobs.set(job.job_id, job);
     this.views.set(job.job_id, { job_id: job.job_id, settings: emulatorSettings(job.settings) });
     this.save();
+    for (const l of this.changeListeners) l(job.job_id);
   }
 
   /** jobs/get and jobs/list: the stored settings, with the defaults Databricks fills in. */
   private api(job: StoredJob, withTasks: boolean): unknown {
-    const { tasks, job_clusters, ...rest } = job.settings as JobSettings & { job_clusters?: unknown };
+    const { tasks, job_clusters, schedule, continuous, ...rest } = job.settings as JobSettings & { job_clusters?: unknown };
     return {
       job_id: job.job_id,
       creator_user_name: job.creator_user_name,
@@ -152,12 +167,17 @@ export class JobStore {
       settings: {
         name: 'Untitled',
         email_notifications: {},
+        webhook_notifications: {},
         timeout_seconds: 0,
+        edit_mode: 'EDITABLE',
         max_concurrent_runs: 1,
         format: 'MULTI_TASK',
         // Jobs created through API 2.2 queue unless told otherwise.
         queue: { enabled: true },
         ...rest,
+        // pause_status is filled in (UNPAUSED) when it was left out.
+        ...(schedule ? { schedule: { ...schedule, pause_status: schedule.pause_status ?? 'UNPAUSED' } } : {}),
+        ...(continuous ? { continuous: { ...continuous, pause_status: continuous.pause_status ?? 'UNPAUSED' } } : {}),
         ...(withTasks && tasks ? { tasks } : {}),
         ...(withTasks && job_clusters ? { job_clusters } : {}),
       },

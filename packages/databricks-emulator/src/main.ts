@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { createPinoLogger } from 'orbiter/shared/logger';
 import { AzureBlobSource } from './blobSource';
+import { PythonNotebookRunner } from './notebookRunner';
 import { findRepoRoot } from './repoRoot';
 import { defaultLakeRoot, defaultWorkDir, startDatabricksEmulator } from './emulator';
 
@@ -14,6 +15,8 @@ async function main(argv: string[]): Promise<void> {
     .option('--port <port>', 'port to listen on (0 = ephemeral)', '8090')
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--token <token>', 'bearer token clients must send (default: $DATABRICKS_TOKEN, else a random one)')
+    .option('--runner-python <path>', 'interpreter of the notebook runner (default <repo>/.venv/bin/python)')
+    .option('--runner-script <path>', 'notebook runner script (default runner/run_notebook.py; same CLI and result-file contract)')
     .option('--work-dir <dir>', 'scratch and state directory', defaultWorkDir(repoRoot))
     .option('--lake-root <dir>', 'local lake directory', defaultLakeRoot(repoRoot))
     .option('--blob-connection-string <cs>', 'fetch input blobs from this storage account (default: $OrbiterLake)')
@@ -25,6 +28,8 @@ async function main(argv: string[]): Promise<void> {
     port: string;
     host: string;
     token?: string;
+    runnerPython?: string;
+    runnerScript?: string;
     workDir: string;
     lakeRoot: string;
     blobConnectionString?: string;
@@ -41,6 +46,15 @@ async function main(argv: string[]): Promise<void> {
     port,
     host: o.host,
     ...(token ? { token } : {}),
+    ...(o.runnerPython || o.runnerScript
+      ? {
+          runner: new PythonNotebookRunner({
+            repoRoot,
+            ...(o.runnerPython ? { python: resolve(o.runnerPython) } : {}),
+            ...(o.runnerScript ? { script: resolve(o.runnerScript) } : {}),
+          }),
+        }
+      : {}),
     workDir: resolve(o.workDir),
     lakeRoot: resolve(o.lakeRoot),
     ...(conn ? { blobSource: new AzureBlobSource(conn) } : {}),

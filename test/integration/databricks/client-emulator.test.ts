@@ -299,16 +299,29 @@ describe('Jobs API client against the local Databricks emulator', () => {
     const anon = await axios.get(`${emulator.url}/api/2.2/jobs/list`, { validateStatus: () => true });
     expect(anon.status).toBe(401);
     expect(anon.data).toEqual({ error_code: 'UNAUTHENTICATED', message: expect.any(String) });
+    // Only the workspace's configured token is accepted.
+    const wrong = await axios.get(`${emulator.url}/api/2.2/jobs/list`, {
+      headers: { Authorization: 'Bearer not-the-token' },
+      validateStatus: () => true,
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.data).toMatchObject({ error_code: 'UNAUTHENTICATED' });
+    // Jobs API paths the emulator does not serve (the 2.0 shapes) answer 501 in Databricks' error shape; other paths 404.
+    const auth = { headers: { Authorization: `Bearer ${emulator.token}` }, validateStatus: () => true };
+    const legacy = await axios.get(`${emulator.url}/api/2.0/jobs/list`, auth);
+    expect(legacy.status).toBe(501);
+    expect(legacy.data).toEqual({ error_code: 'NOT_IMPLEMENTED', message: expect.stringMatching(/2\.0\/jobs\/list/) });
+    expect((await axios.get(`${emulator.url}/api/2.0/nothing-here`, auth)).status).toBe(404);
     const unauth = new DatabricksJobsClient({ host: emulator.url, tokenProvider: { getToken: () => Promise.resolve('') } });
     await expect(unauth.listJobs()).rejects.toBeInstanceOf(DatabricksApiError);
     await expect(unauth.listJobs()).rejects.toMatchObject({ code: 'Unauthorized', status: 401 });
-    // Only the workspace's token is accepted.
-    const wrong = new DatabricksJobsClient({
+    // Only the workspace's token is accepted, through the client too.
+    const wrongClient = new DatabricksJobsClient({
       host: emulator.url,
       tokenProvider: new PatTokenProvider(`${emulator.token}x`),
       retryPolicy: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 },
     });
-    await expect(wrong.listJobs()).rejects.toMatchObject({ code: 'Unauthorized', status: 401 });
+    await expect(wrongClient.listJobs()).rejects.toMatchObject({ code: 'Unauthorized', status: 401 });
   });
 });
 

@@ -1,4 +1,4 @@
-import { invalid } from './errors';
+import { DatabricksErrorResponse, invalid } from './errors';
 
 /** Request field readers: each names the field it rejects, as Databricks' INVALID_PARAMETER_VALUE messages do. */
 
@@ -21,17 +21,37 @@ export function toBool(value: unknown, field: string): boolean {
   throw invalid(`Invalid value for ${field}: ${JSON.stringify(value)}`);
 }
 
+/**
+ * A map<string, string> field (job_parameters, notebook_params): the API types every value as a string; scalars are
+ * coerced to their JSON text as Databricks' JSON reader does, and objects, lists and null are rejected as unparsable.
+ */
 export function toParams(value: unknown, field: string): Record<string, string> {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${field} must be an object of string values`);
+  if (typeof value !== 'object' || Array.isArray(value)) throw malformed(`Expected an object for field ${field}, found ${jsonKind(value)}`);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
     if (typeof v === 'string') out[k] = v;
-    else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
-    else throw invalid(`${field}.${k} must be a string`);
+    else if (typeof v === 'number' || typeof v === 'boolean') out[k] = JSON.stringify(v);
+    else throw malformed(`Expected a string for field ${field}.${k}, found ${jsonKind(v)}`);
   }
   return out;
 }
+
+const jsonKind = (v: unknown): string =>
+  v === null
+    ? 'NULL'
+    : Array.isArray(v)
+      ? 'ARRAY'
+      : typeof v === 'object'
+        ? 'OBJECT'
+        : typeof v === 'string'
+          ? 'STRING'
+          : typeof v === 'number'
+            ? 'NUMBER'
+            : 'BOOLEAN';
+
+const malformed = (message: string): DatabricksErrorResponse =>
+  new DatabricksErrorResponse(400, 'MALFORMED_REQUEST', `Could not parse request object: ${message}`);
 
 export function pageWindow(q: Record<string, unknown>, defaultLimit: number, maxLimit: number): { offset: number; limit: number } {
   const limit = toInt(q['limit'], 'limit', false) ?? defaultLimit;
@@ -58,4 +78,17 @@ export function page<T>(all: T[], offset: number, limit: number, key: string, vi
     ...(hasMore ? { next_page_token: pageToken(offset + limit) } : {}),
     ...(offset > 0 ? { prev_page_token: pageToken(Math.max(0, offset - limit)) } : {}),
   };
+}
+
+/** Databricks rejects fields a request type does not have; the emulator names them instead of dropping them. */
+export function rejectUnknownFields(body: Record<string, unknown>, allowed: readonly string[], request: string): void {
+  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) throw invalid(`Unknown field${unknown.length > 1 ? 's' : ''} in ${request} request: ${unknown.join(', ')}.`);
+}
+
+/** A string list field (e.g. `only`, `rerun_tasks`), or INVALID_PARAMETER_VALUE naming it. */
+export function toStringList(value: unknown, field: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw invalid(`${field} must be a list of strings`);
+  return value as string[];
 }

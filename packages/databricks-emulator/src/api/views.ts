@@ -1,4 +1,3 @@
-import type { BundleJob } from '../jobSettings';
 import { TERMINAL, taskTermination, type RunRecord, type TaskRecord, type Termination } from '../jobs/records';
 
 export interface ViewOptions {
@@ -15,42 +14,12 @@ export class ApiViews {
     return `${this.options.baseUrl()}/?o=0#job/${jobId}/run/${runId}`;
   }
 
-  job(job: BundleJob, withTasks: boolean): unknown {
-    const s = job.settings;
-    return {
-      job_id: job.job_id,
-      creator_user_name: this.options.userName,
-      run_as_user_name: this.options.userName,
-      created_time: 0,
-      settings: {
-        name: s.name,
-        ...(s.description !== undefined ? { description: s.description } : {}),
-        tags: s.tags,
-        format: 'MULTI_TASK',
-        max_concurrent_runs: s.max_concurrent_runs,
-        queue: s.queue,
-        parameters: s.parameters,
-        ...(s.timeout_seconds !== undefined ? { timeout_seconds: s.timeout_seconds } : {}),
-        ...(withTasks
-          ? {
-              tasks: s.tasks.map((t) => ({
-                task_key: t.task_key,
-                ...(t.depends_on.length > 0 ? { depends_on: t.depends_on } : {}),
-                ...(t.notebook_task ? { notebook_task: { ...t.notebook_task, source: 'WORKSPACE' } } : {}),
-                ...(t.timeout_seconds !== undefined ? { timeout_seconds: t.timeout_seconds } : {}),
-              })),
-            }
-          : {}),
-      },
-    };
-  }
-
   private status(life: string, termination: Termination | undefined, queueReason: string | undefined): unknown {
     const terminal = TERMINAL.has(life);
     return {
       state: terminal ? 'TERMINATED' : life,
       ...(terminal && termination ? { termination_details: termination } : {}),
-      ...(life === 'QUEUED' && queueReason ? { queue_details: { code: 'ACTIVE_RUNS_LIMIT_REACHED', message: queueReason } } : {}),
+      ...(life === 'QUEUED' && queueReason ? { queue_details: { code: 'MAX_CONCURRENT_RUNS_REACHED', message: queueReason } } : {}),
     };
   }
 
@@ -88,8 +57,8 @@ export class ApiViews {
       number_in_job: t.run_id,
       creator_user_name: run.creator_user_name,
       run_name: t.task_key,
-      run_type: 'JOB_RUN',
-      trigger: 'ONE_TIME',
+      run_type: run.run_type ?? 'JOB_RUN',
+      trigger: run.trigger ?? 'ONE_TIME',
       ...this.task(run, t),
     };
   }
@@ -102,8 +71,8 @@ export class ApiViews {
       original_attempt_run_id: run.run_id,
       creator_user_name: run.creator_user_name,
       run_name: run.job_name,
-      run_type: 'JOB_RUN',
-      trigger: 'ONE_TIME',
+      run_type: run.run_type ?? 'JOB_RUN',
+      trigger: run.trigger ?? 'ONE_TIME',
       format: 'MULTI_TASK',
       state: {
         life_cycle_state: run.life_cycle_state,

@@ -45,6 +45,8 @@ export class RunExecutor {
   private readonly inflight = new Set<Promise<void>>();
   private readonly slots: Slots;
   private closed = false;
+  /** Told about every run that reaches a terminal state (the scheduler keeps continuous jobs going with it). */
+  onFinish: ((run: RunRecord) => void) | undefined;
 
   constructor(
     private readonly jobs: JobStore,
@@ -170,7 +172,8 @@ export class RunExecutor {
           this.endTask(task, 'TERMINATED', 'CANCELED', 'Run was cancelled.');
           continue;
         }
-        const blocked = upstream.find((t) => t?.result_state !== 'SUCCESS');
+        // Upstream tasks left out of the run (run-now `only`) do not block it.
+        const blocked = upstream.find((t) => t !== undefined && t.result_state !== 'SUCCESS');
         if (blocked) {
           const cancelled = blocked.result_state === 'CANCELED' || blocked.result_state === 'UPSTREAM_CANCELED';
           this.endTask(task, 'SKIPPED', cancelled ? 'UPSTREAM_CANCELED' : 'UPSTREAM_FAILED', `Upstream task ${blocked.task_key} did not succeed.`);
@@ -261,7 +264,7 @@ export class RunExecutor {
         return refs[ref] ?? m;
       });
     // Job parameters win over task parameters (Databricks passes them to every notebook task as widgets).
-    const params: Record<string, string> = { ...task.notebook_task?.base_parameters, ...run.job_parameters };
+    const params: Record<string, string> = { ...task.notebook_task?.base_parameters, ...run.notebook_params, ...run.job_parameters };
     for (const [k, v] of Object.entries(params)) {
       const value = resolveRefs(v);
       params[k] = k === 'lake_root' ? localLakeRoot(value, this.options.lakeRoot) : localiseLakeUrl(value, this.options.lakeRoot);
@@ -368,6 +371,7 @@ export class RunExecutor {
     const muted =
       (end.result === 'CANCELED' && settings?.no_alert_for_canceled_runs) || (end.life === 'SKIPPED' && settings?.no_alert_for_skipped_runs);
     if (!muted) this.emit(run, end.result === 'SUCCESS' ? 'on_success' : 'on_failure');
+    if (!this.closed) this.onFinish?.(run);
   }
 
   private emit(run: RunRecord, event: 'on_start' | 'on_success' | 'on_failure'): void {

@@ -63,6 +63,14 @@ export interface RunRecord {
   repairs: RepairRecord[];
   /** Keys of the tasks the current (or last) execution runs. */
   pending_task_keys?: string[];
+  /** JOB_RUN (run-now, schedule, continuous) or SUBMIT_RUN (runs/submit). */
+  run_type?: 'JOB_RUN' | 'SUBMIT_RUN';
+  /** What started the run: ONE_TIME (API), PERIODIC (schedule), CONTINUOUS / CONTINUOUS_RESTART. */
+  trigger?: string;
+  /** Legacy notebook_params of run-now (jobs without job parameters): override the tasks' base_parameters. */
+  notebook_params?: Record<string, string>;
+  /** Task runs replaced by a repair, kept readable (runs/get, runs/get-output) as on Databricks. */
+  superseded?: TaskRecord[];
 }
 
 export const ACTIVE = new Set(['PENDING', 'RUNNING', 'TERMINATING']);

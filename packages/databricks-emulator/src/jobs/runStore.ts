@@ -30,8 +30,16 @@ export class RunStore {
 
   add(run: RunRecord): void {
     this.runs.set(run.run_id, run);
-    for (const t of run.tasks) this.taskOwner.set(t.run_id, run.run_id);
+    for (const t of [...run.tasks, ...(run.superseded ?? [])]) this.taskOwner.set(t.run_id, run.run_id);
     if (run.idempotency_token) this.tokens.set(run.idempotency_token, run.run_id);
+  }
+
+  /** Forgets a run, its task runs and its idempotency token (runs/delete). */
+  delete(run: RunRecord): void {
+    this.runs.delete(run.run_id);
+    for (const t of [...run.tasks, ...(run.superseded ?? [])]) this.taskOwner.delete(t.run_id);
+    if (run.idempotency_token && this.tokens.get(run.idempotency_token) === run.run_id) this.tokens.delete(run.idempotency_token);
+    this.save();
   }
 
   /** Records that a task run (e.g. a repair's fresh attempt) belongs to run `runId`. */
