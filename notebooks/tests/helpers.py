@@ -90,6 +90,9 @@ def require_samples() -> str:
 
 
 def sample_bytes(rel: str) -> bytes:
+    name = os.path.basename(rel)
+    if name.startswith("heldout_") or "_part2" in name:
+        raise ValueError(f"{rel} is an evaluation capture (MANIFEST): tests must not read it")
     with open(os.path.join(samples_dir(), rel), "rb") as fh:
         return fh.read()
 

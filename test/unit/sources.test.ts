@@ -16,6 +16,7 @@ import { fireballs } from '../../shared/nasa/sources/fireball';
 import { meteoriteLandings } from '../../shared/nasa/sources/meteorites';
 import { neowsFeed } from '../../shared/nasa/sources/neows';
 import { startReplayServer, type ReplayServer } from '@orbiter/nasa-replay/server';
+import { isEvaluationCapture } from '@orbiter/nasa-replay/corpus';
 import { testConfig } from '../support/config';
 import { fixtureCorpus, haveSamples, samplesCorpus, samplesDir } from '../support/replay';
 
@@ -183,7 +184,7 @@ const real = haveSamples ? describe : describe.skip;
 real('real NASA captures (../shared/nasa-samples)', () => {
   const json = (sub: string, re: RegExp): [string, unknown][] =>
     readdirSync(join(samplesDir, sub))
-      .filter((f) => re.test(f) && !f.startsWith('heldout_'))
+      .filter((f) => re.test(f) && !isEvaluationCapture(f))
       .map((f) => [f, JSON.parse(readFileSync(join(samplesDir, sub, f), 'utf8'))]);
   it.each([
     ['neows', /^feed_2\d{3}-.*\.json$/, schemas.neoFeedPayload],

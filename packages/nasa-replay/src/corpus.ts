@@ -63,14 +63,20 @@ export function loadFixtures(c: Corpus, dir: string): void {
   c.cmr.push(...(f('cmr-granules.umm_json.json') as { items: Rec[] }).items);
 }
 
-/** The team's real captures (../shared/nasa-samples), skipping the held-out files. */
+/**
+ * Captures kept for evaluation (MANIFEST: `heldout_*` and `*_part2*`): the replay never serves them, so nothing built or
+ * tested locally can be tuned on them.
+ */
+export const isEvaluationCapture = (name: string): boolean => name.startsWith('heldout_') || name.includes('_part2');
+
+/** The team's real captures (../shared/nasa-samples), skipping the evaluation files. */
 export function loadSamples(c: Corpus, dir: string): number {
   if (!existsSync(dir)) return 0;
   let n = 0;
   const files = (sub: string, re: RegExp): string[] =>
     existsSync(join(dir, sub))
       ? readdirSync(join(dir, sub))
-          .filter((x) => re.test(x) && !x.startsWith('heldout_'))
+          .filter((x) => re.test(x) && !isEvaluationCapture(x))
           .map((x) => join(dir, sub, x))
       : [];
   for (const p of files('neows', /^feed_.*\.json$/)) {
