@@ -161,12 +161,14 @@ export function composeApp(settings: AppSettings, appRoot: string = findAppRoot(
     const [j, cat, res] = await Promise.all([jobs(), catalog(), resolver()]);
     const { BusControlScheduler, LakeTopicCompletionSink } = require('../shared/dispatch/adapters') as typeof import('../shared/dispatch/adapters');
     const { TableBatchStore } = require('../shared/dispatch/batches') as typeof import('../shared/dispatch/batches');
+    const { TableSlotRows } = require('../shared/dispatch/slots') as typeof import('../shared/dispatch/slots');
     const { BlobManifestStore } = require('../shared/dispatch/manifests') as typeof import('../shared/dispatch/manifests');
     const c = config();
     const events = storage().blobs.getContainerClient(Containers.events);
     return {
       runs: runs(),
       batches: new TableBatchStore(storage().table(Tables.batches)),
+      slots: new TableSlotRows(storage().table(Tables.runs)),
       jobs: j,
       resolveJobId: (dataset) => res.resolve(dataset),
       catalog: cat,
