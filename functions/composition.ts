@@ -128,6 +128,12 @@ export function composeApp(settings: AppSettings, appRoot: string = findAppRoot(
     const { JobIdResolver } = require('../shared/catalog') as typeof import('../shared/catalog');
     return new JobIdResolver(await jobs(), await catalog());
   });
+  const quota = lazily(() => {
+    const { BucketRunQuota, TableBucketStore } = require('../shared/api/quota') as typeof import('../shared/api/quota');
+    const { IDEMPOTENCY_TABLE } = require('../shared/api/idempotency') as typeof import('../shared/api/idempotency');
+    return new BucketRunQuota(new TableBucketStore(storage().table(IDEMPOTENCY_TABLE)), config().RUN_API_QUOTA_PER_MINUTE, () => new Date());
+  });
+
   const idempotency = lazily(() => {
     const { TableIdempotencyStore, IDEMPOTENCY_TABLE } = require('../shared/api/idempotency') as typeof import('../shared/api/idempotency');
     return new TableIdempotencyStore(storage().table(IDEMPOTENCY_TABLE));
@@ -195,6 +201,7 @@ export function composeApp(settings: AppSettings, appRoot: string = findAppRoot(
       runs: runs(),
       catalog: await catalog(),
       idempotency: idempotency(),
+      quota: quota(),
       raw: {
         async etagOf(path) {
           try {
