@@ -451,6 +451,17 @@ export async function cancelRun(
   // Ingestion runs carry landed files: only an operator may stop them (their inputs are then parked, not lost).
   if (stored.record.origin === 'blob-landed' && !caller.roles.has(ApiRoles.operate))
     throw new ApiError(403, 'forbidden', `run ${runId} is an ingestion run: cancelling it requires app role ${ApiRoles.operate}`);
+  // A requested ingestion run is about to be dispatched (its batch flush holds it): cancelling it now would strand
+  // its landed files, so the caller retries once it has a Databricks run (then its inputs are parked on cancel).
+  if (stored.record.origin === 'blob-landed' && stored.record.state === 'requested') {
+    throw new ApiError(
+      409,
+      'run-not-cancellable',
+      `ingestion run ${runId} is being dispatched; retry shortly (a cancelled ingestion run's inputs are parked for resubmission)`,
+      [{ field: 'id', message: 'ingestion run not yet dispatched' }],
+      { 'retry-after': '2' },
+    );
+  }
   const url = statusUrl(baseUrl, runId);
   let outcome = 'remote' as 'cancelled' | 'terminal' | 'remote';
   const after = await mutateRun(deps.runs, runId, (r) => {

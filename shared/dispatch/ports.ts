@@ -35,7 +35,7 @@ export interface CompletionSink {
 export interface ParkedRun {
   request: RunRequest;
   attempt: number;
-  /** Dead-letter reason: `RunFailed`. */
+  /** Dead-letter reason: `RunFailed`, or `RunCancelled` (a cancelled ingestion run: its landed files still need a run). */
   reason: string;
   description: string;
 }
