@@ -56,11 +56,6 @@ const optionalTarget = z
   .optional()
   .transform((s) => (s === undefined || s === '' ? undefined : s));
 
-const noSessions = z
-  .boolean()
-  .optional()
-  .refine((v) => v !== true, { message: 'sessions are not supported by this emulator; set RequiresSession to false' });
-
 const QueuePropsSchema = z.strictObject({
   DeadLetteringOnMessageExpiration: z.boolean().optional(),
   DefaultMessageTimeToLive: AzureLimits.ttl.optional(),
@@ -70,7 +65,7 @@ const QueuePropsSchema = z.strictObject({
   LockDuration: AzureLimits.lockDuration.optional(),
   MaxDeliveryCount: AzureLimits.maxDeliveryCount.optional(),
   RequiresDuplicateDetection: z.boolean().optional(),
-  RequiresSession: noSessions,
+  RequiresSession: z.boolean().optional(),
 });
 
 const TopicPropsSchema = z.strictObject({
@@ -86,7 +81,7 @@ const SubscriptionPropsSchema = z.strictObject({
   MaxDeliveryCount: AzureLimits.maxDeliveryCount.optional(),
   ForwardDeadLetteredMessagesTo: optionalTarget,
   ForwardTo: optionalTarget,
-  RequiresSession: noSessions,
+  RequiresSession: z.boolean().optional(),
 });
 
 const propertyValue = z.union([z.string(), z.number(), z.boolean()]);
@@ -174,6 +169,8 @@ export interface ReceivableSettings {
   /** Infinity when unset. */
   defaultTtlMs: number;
   deadLetteringOnMessageExpiration: boolean;
+  /** Receivers must accept a session; messages must carry a SessionId. */
+  requiresSession: boolean;
   forwardTo?: string;
   forwardDeadLetteredMessagesTo?: string;
 }
@@ -235,6 +232,7 @@ export function parseEmulatorConfig(raw: unknown): NamespaceDef {
         maxDeliveryCount: p.MaxDeliveryCount ?? Defaults.maxDeliveryCount,
         defaultTtlMs: p.DefaultMessageTimeToLive ?? Infinity,
         deadLetteringOnMessageExpiration: p.DeadLetteringOnMessageExpiration ?? false,
+        requiresSession: p.RequiresSession ?? false,
         forwardTo: p.ForwardTo,
         forwardDeadLetteredMessagesTo: p.ForwardDeadLetteredMessagesTo,
         duplicateDetection: {
@@ -261,6 +259,7 @@ export function parseEmulatorConfig(raw: unknown): NamespaceDef {
             maxDeliveryCount: sp.MaxDeliveryCount ?? Defaults.maxDeliveryCount,
             defaultTtlMs: Math.min(sp.DefaultMessageTimeToLive ?? Infinity, topicTtl),
             deadLetteringOnMessageExpiration: sp.DeadLetteringOnMessageExpiration ?? false,
+            requiresSession: sp.RequiresSession ?? false,
             forwardTo: sp.ForwardTo,
             forwardDeadLetteredMessagesTo: sp.ForwardDeadLetteredMessagesTo,
             filters: (s.Rules ?? []).map((r): Filter => {

@@ -11,6 +11,8 @@ export interface Journal {
   setSequence(entityKey: string, seq: number): void;
   /** A message id seen by duplicate detection, remembered until `expiresAt`. */
   recordMessageId(entityKey: string, messageId: string, expiresAt: number): void;
+  /** A session's state (set-session-state); null clears it. */
+  putSessionState(entityKey: string, sessionId: string, state: Buffer | null): void;
   /** Makes everything recorded so far durable. */
   commit(): void;
   /** Same, calling back once durable instead of blocking (journals that can sync off the event loop). */
@@ -24,6 +26,7 @@ export const memoryJournal: Journal = {
   deleteMessage() {},
   setSequence() {},
   recordMessageId() {},
+  putSessionState() {},
   commit() {},
   close() {},
 };
@@ -33,10 +36,12 @@ export interface RestoredState {
   messages: Map<string, StoredMessage[]>;
   sequences: Map<string, number>;
   messageIds: Map<string, Map<string, number>>;
+  /** entity key → session id → state. */
+  sessionStates: Map<string, Map<string, Buffer>>;
 }
 
 export function emptyRestoredState(): RestoredState {
-  return { messages: new Map(), sequences: new Map(), messageIds: new Map() };
+  return { messages: new Map(), sequences: new Map(), messageIds: new Map(), sessionStates: new Map() };
 }
 
 /**
@@ -74,6 +79,9 @@ export class GroupCommitJournal implements Journal {
   }
   recordMessageId(entityKey: string, messageId: string, expiresAt: number): void {
     this.inner.recordMessageId(entityKey, messageId, expiresAt);
+  }
+  putSessionState(entityKey: string, sessionId: string, state: Buffer | null): void {
+    this.inner.putSessionState(entityKey, sessionId, state);
   }
 
   commit(): void {

@@ -54,6 +54,16 @@ export class EntityNotFoundError extends Error {
   }
 }
 
+/** Azure refuses a message without SessionId for an entity that requires sessions. */
+export class SessionIdRequiredError extends Error {
+  override readonly name = 'SessionIdRequiredError';
+  constructor(readonly path: string) {
+    super(
+      `The SessionId was not set on a message, and it cannot be sent to the entity '${path}'. Entities that have session support enabled can only receive messages that have the SessionId set.`,
+    );
+  }
+}
+
 export interface NamespaceOptions {
   clock?: Clock;
   journal?: Journal;
@@ -137,6 +147,7 @@ export class ServiceBusNamespace {
   /** Sends messages to a queue or topic: dedupe, sequence numbers, scheduling, fan-out and forwarding. */
   send(path: string, messages: IncomingMessage[]): void {
     const entity = this.sendingEntity(path);
+    this.checkSessionIds(entity, messages);
     for (const m of messages) {
       if (this.isDuplicate(entity, m.meta.messageId)) continue;
       this.route(entity, m, this.nextSeq(entity), 0);
@@ -147,6 +158,7 @@ export class ServiceBusNamespace {
   /** schedule-message: returns the sequence number of each message, in order. */
   schedule(path: string, messages: IncomingMessage[]): number[] {
     const entity = this.sendingEntity(path);
+    this.checkSessionIds(entity, messages);
     const seqs = messages.map((m) => {
       const seq = this.nextSeq(entity);
       this.route(entity, m, seq, 0);
@@ -194,13 +206,27 @@ export class ServiceBusNamespace {
     this.journal.commit();
   }
 
+  /** Refuses the whole send (nothing enqueued) when a message without SessionId would land in a session entity. */
+  private checkSessionIds(entity: QueueEntity | TopicEntity, messages: IncomingMessage[]): void {
+    for (const m of messages) {
+      if (m.meta.sessionId !== undefined) continue;
+      if (entity.kind === 'queue' && entity.def.forwardTo === undefined && entity.def.requiresSession) throw new SessionIdRequiredError(entity.name);
+      if (entity.kind === 'topic') {
+        for (const sub of entity.subscriptions.values()) {
+          if (sub.def.requiresSession && matchesAny(sub.filters, m.meta))
+            throw new SessionIdRequiredError(`${entity.name}/Subscriptions/${sub.def.name}`);
+        }
+      }
+    }
+  }
+
   private receivableFor(key: string, settings: ReceivableSettings): Receivable {
     const hooks = (deadLetter: (m: StoredMessage) => void) => ({
       journal: this.journal,
       deadLetter,
       available: (q: MessageQueue) => this.onAvailable(q),
     });
-    const dlqSettings = { ...settings, isDeadLetterQueue: true };
+    const dlqSettings = { ...settings, isDeadLetterQueue: true, requiresSession: false };
     const deadLetter = new MessageQueue(
       `${key}/$deadletterqueue`,
       dlqSettings,
@@ -313,6 +339,14 @@ export class ServiceBusNamespace {
     for (const [key, ids] of state.messageIds) {
       const e = this.sendable.get(key);
       if (e) for (const [id, x] of ids) e.seenIds.set(id, x);
+    }
+    for (const [key, states] of state.sessionStates) {
+      const sessions = this.receivable.get(key)?.sessions;
+      if (!sessions) {
+        warn('dropping persisted session state of an entity without sessions in the config', { entity: key, count: states.size });
+        continue;
+      }
+      for (const [id, st] of states) sessions.restoreState(id, st);
     }
     for (const [key, msgs] of state.messages) {
       const q = this.receivable.get(key);
