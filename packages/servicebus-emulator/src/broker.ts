@@ -316,14 +316,13 @@ export class AmqpBroker {
       );
       return;
     }
-    link.set_source(link.source);
     if (request.kind === 'none') {
+      link.set_source(link.source);
       this.addConsumer(link, queue);
       return;
     }
     const accepted = queue.acceptSession(request.kind === 'named' ? request.sessionId : undefined);
     if (accepted === 'locked') {
-      link.set_source(null as never);
       link.close(
         azureError(
           'com.microsoft:session-cannot-be-locked',
@@ -346,7 +345,6 @@ export class AmqpBroker {
     const waitMs = waitTimeMs(link, DEFAULT_SESSION_WAIT_MS);
     const timer = setTimeout(() => {
       if (!this.stopWaiting(link)) return;
-      link.set_source(null as never);
       link.close(
         azureError('com.microsoft:timeout', `The operation did not complete within the allotted timeout of ${waitMs} ms: no session is available.`),
       );
