@@ -185,10 +185,19 @@ export interface QueueDef extends ReceivableSettings {
   duplicateDetection: DuplicateDetection;
 }
 
+/** One subscription rule: its name, compiled filter and (SQL filters) the expression as written. */
+export interface RuleDef {
+  name: string;
+  filter: Filter;
+  sqlExpression?: string;
+}
+
 export interface SubscriptionDef extends ReceivableSettings {
   name: string;
   /** A message is copied when any filter matches (no rules = the `$Default` TrueFilter). */
   filters: Filter[];
+  /** The same rules with their names (empty = `$Default`). */
+  rules: RuleDef[];
 }
 
 export interface TopicDef {
@@ -262,25 +271,12 @@ export function parseEmulatorConfig(raw: unknown): NamespaceDef {
             requiresSession: sp.RequiresSession ?? false,
             forwardTo: sp.ForwardTo,
             forwardDeadLetteredMessagesTo: sp.ForwardDeadLetteredMessagesTo,
-            filters: (s.Rules ?? []).map((r): Filter => {
-              const rp = r.Properties;
-              if (rp.FilterType === 'Sql') return compileSqlFilter(rp.SqlFilter!.SqlExpression);
-              const c = rp.CorrelationFilter!;
-              return {
-                kind: 'correlation',
-                system: {
-                  contentType: c.ContentType,
-                  correlationId: c.CorrelationId,
-                  subject: c.Label,
-                  messageId: c.MessageId,
-                  replyTo: c.ReplyTo,
-                  replyToSessionId: c.ReplyToSessionId,
-                  sessionId: c.SessionId,
-                  to: c.To,
-                },
-                properties: c.Properties ?? {},
-              };
-            }),
+            rules: (s.Rules ?? []).map((r): RuleDef => ({
+              name: r.Name,
+              filter: ruleFilter(r.Properties),
+              sqlExpression: r.Properties.FilterType === 'Sql' ? r.Properties.SqlFilter!.SqlExpression : undefined,
+            })),
+            filters: (s.Rules ?? []).map((r): Filter => ruleFilter(r.Properties)),
           };
         }),
       });
@@ -288,6 +284,25 @@ export function parseEmulatorConfig(raw: unknown): NamespaceDef {
   }
   checkReferences({ queues, topics });
   return { queues, topics };
+}
+
+function ruleFilter(rp: z.output<typeof RuleSchema>['Properties']): Filter {
+  if (rp.FilterType === 'Sql') return compileSqlFilter(rp.SqlFilter!.SqlExpression);
+  const c = rp.CorrelationFilter!;
+  return {
+    kind: 'correlation',
+    system: {
+      contentType: c.ContentType,
+      correlationId: c.CorrelationId,
+      subject: c.Label,
+      messageId: c.MessageId,
+      replyTo: c.ReplyTo,
+      replyToSessionId: c.ReplyToSessionId,
+      sessionId: c.SessionId,
+      to: c.To,
+    },
+    properties: c.Properties ?? {},
+  };
 }
 
 /** Entity names are case-insensitive and share one namespace; forwarding targets must exist. */

@@ -7,7 +7,8 @@ import rhea, { type Message } from 'rhea';
 
 const types = rhea.types;
 import { bufferToUuid, encodeForClient, longArray, settlementProperties, toIncoming, toNumber, uuidToBuffer } from './codec';
-import { EntityNotFoundError, type ServiceBusNamespace } from './namespace';
+import { EntityNotFoundError, RuleError, type ServiceBusNamespace } from './namespace';
+import { decodeRuleDescription, encodeRule } from './rule-codec';
 import type { MessageQueue, SessionHold, Settlement } from './queue';
 import type { SessionTable } from './sessions';
 
@@ -82,6 +83,13 @@ export class ManagementNode {
       return this.dispatch(entityPath, operation, body);
     } catch (e) {
       if (e instanceof ManagementError) return { statusCode: e.statusCode, statusDescription: e.message, errorCondition: e.condition };
+      if (e instanceof RuleError) {
+        return {
+          statusCode: e.status,
+          statusDescription: e.message,
+          errorCondition: e.status === 409 ? 'com.microsoft:entity-already-exists' : 'amqp:not-found',
+        };
+      }
       if (e instanceof EntityNotFoundError) return { statusCode: 404, statusDescription: e.message, errorCondition: 'amqp:not-found' };
       return { statusCode: 500, statusDescription: (e as Error).message, errorCondition: 'amqp:internal-error' };
     }
@@ -173,6 +181,31 @@ export class ManagementNode {
           return types.wrap_map(entry);
         });
         return ok({ messages });
+      }
+      case 'com.microsoft:add-rule': {
+        const name = body['rule-name'];
+        if (typeof name !== 'string' || name === '') throw new ManagementError(400, 'amqp:invalid-field', "'rule-name' is required");
+        let rule;
+        try {
+          rule = decodeRuleDescription(name, body['rule-description']);
+        } catch (e) {
+          throw new ManagementError(400, 'amqp:invalid-field', (e as Error).message);
+        }
+        this.ns.addRule(entityPath, rule);
+        return ok();
+      }
+      case 'com.microsoft:remove-rule': {
+        const name = body['rule-name'];
+        if (typeof name !== 'string' || name === '') throw new ManagementError(400, 'amqp:invalid-field', "'rule-name' is required");
+        this.ns.removeRule(entityPath, name);
+        return ok();
+      }
+      case 'com.microsoft:enumerate-rules': {
+        const skip = toNumber(body['skip'] ?? 0);
+        const top = toNumber(body['top'] ?? 2147483647);
+        const page = this.ns.rules(entityPath).slice(skip, skip + top);
+        if (page.length === 0) return { statusCode: 204, statusDescription: 'No rules' };
+        return ok({ rules: page.map((r) => types.wrap_map({ 'rule-description': encodeRule(r) })) });
       }
       case 'com.microsoft:renew-session-lock': {
         const { sessions, id } = this.heldSession(entityPath, body);

@@ -4,8 +4,8 @@
  * subscriptions, forwards (ForwardTo / ForwardDeadLetteredMessagesTo) and routes dead letters.
  * Pure: no sockets or timers; time comes from the injected clock.
  */
-import { matchesAny, type Filter } from './filters';
-import type { NamespaceDef, QueueDef, ReceivableSettings, SubscriptionDef, TopicDef } from './emulator-config';
+import { matchesFilter } from './filters';
+import type { NamespaceDef, QueueDef, ReceivableSettings, RuleDef, SubscriptionDef, TopicDef } from './emulator-config';
 import { memoryJournal, emptyRestoredState, type Journal, type RestoredState } from './journal';
 import { MessageQueue, systemClock, type Clock, type MessageMeta, type StoredMessage } from './queue';
 
@@ -36,7 +36,24 @@ interface QueueEntity extends SendingEntity, Receivable {
 
 interface SubscriptionEntity extends Receivable {
   def: SubscriptionDef;
-  filters: Filter[];
+  /** Changed by add-rule / remove-rule; none left = the subscription receives nothing (as in Azure). */
+  rules: RuleDef[];
+}
+
+/** The rule a subscription gets when none is given: `$Default`, a TrueFilter. */
+export const DEFAULT_RULE: RuleDef = { name: '$Default', filter: { kind: 'true' }, sqlExpression: '1=1' };
+
+export class RuleError extends Error {
+  constructor(
+    readonly status: 404 | 409,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function matchesRules(rules: RuleDef[], m: Parameters<typeof matchesFilter>[1]): boolean {
+  return rules.some((r) => matchesFilter(r.filter, m));
 }
 
 interface TopicEntity extends SendingEntity {
@@ -106,7 +123,11 @@ export class ServiceBusNamespace {
       const subscriptions = new Map<string, SubscriptionEntity>();
       for (const sub of def.subscriptions) {
         const subKey = `${key}/subscriptions/${sub.name.toLowerCase()}`;
-        subscriptions.set(sub.name.toLowerCase(), { def: sub, filters: sub.filters, ...this.receivableFor(subKey, sub) });
+        subscriptions.set(sub.name.toLowerCase(), {
+          def: sub,
+          rules: sub.rules.length > 0 ? [...sub.rules] : [DEFAULT_RULE],
+          ...this.receivableFor(subKey, sub),
+        });
       }
       this.sendable.set(key, {
         kind: 'topic',
@@ -188,6 +209,35 @@ export class ServiceBusNamespace {
     return missing;
   }
 
+  /** The rules of `<topic>/Subscriptions/<sub>`, in the order they were added. */
+  rules(path: string): RuleDef[] {
+    return [...this.subscription(path).rules];
+  }
+
+  /** add-rule: names are unique per subscription (case-insensitive, as entity names). */
+  addRule(path: string, rule: RuleDef): void {
+    const sub = this.subscription(path);
+    if (sub.rules.some((r) => r.name.toLowerCase() === rule.name.toLowerCase())) {
+      throw new RuleError(409, `The messaging entity '${path}/Rules/${rule.name}' already exists.`);
+    }
+    sub.rules.push(rule);
+  }
+
+  removeRule(path: string, name: string): void {
+    const sub = this.subscription(path);
+    const rest = sub.rules.filter((r) => r.name.toLowerCase() !== name.toLowerCase());
+    if (rest.length === sub.rules.length) throw new RuleError(404, `The messaging entity '${path}/Rules/${name}' could not be found.`);
+    sub.rules = rest;
+  }
+
+  private subscription(path: string): SubscriptionEntity {
+    const m = /^([^/]+)\/subscriptions\/([^/]+)$/.exec(ServiceBusNamespace.keyOf(path));
+    const topic = m ? this.sendable.get(m[1]!) : undefined;
+    const sub = topic?.kind === 'topic' ? topic.subscriptions.get(m![2]!) : undefined;
+    if (!sub) throw new EntityNotFoundError(path);
+    return sub;
+  }
+
   /** Every time-driven transition: topic schedules, locks, scheduled activation, TTL. Cheap when idle. */
   sweep(): void {
     const now = this.clock.now();
@@ -213,7 +263,7 @@ export class ServiceBusNamespace {
       if (entity.kind === 'queue' && entity.def.forwardTo === undefined && entity.def.requiresSession) throw new SessionIdRequiredError(entity.name);
       if (entity.kind === 'topic') {
         for (const sub of entity.subscriptions.values()) {
-          if (sub.def.requiresSession && matchesAny(sub.filters, m.meta))
+          if (sub.def.requiresSession && matchesRules(sub.rules, m.meta))
             throw new SessionIdRequiredError(`${entity.name}/Subscriptions/${sub.def.name}`);
         }
       }
@@ -321,7 +371,7 @@ export class ServiceBusNamespace {
   private fanOut(topic: TopicEntity, m: IncomingMessage, seq: number, hops: number, propsPatch: StoredMessage['propsPatch'] = {}): void {
     const filterable = { ...m.meta, applicationProperties: { ...m.meta.applicationProperties, ...propsPatch } };
     for (const sub of topic.subscriptions.values()) {
-      if (!matchesAny(sub.filters, filterable)) continue;
+      if (!matchesRules(sub.rules, filterable)) continue;
       if (sub.def.forwardTo !== undefined && hops < FORWARD_HOPS) {
         const target = this.sendingEntity(sub.def.forwardTo);
         this.route(target, m, this.nextSeq(target), hops + 1, propsPatch);
