@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { compileSqlFilter, type Filter } from './filters';
+import { compileRuleAction, type ActionStep } from './sql-action';
 
 const ISO_DURATION = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
@@ -108,8 +109,13 @@ const RuleSchema = z.strictObject({
       Action: z
         .strictObject({ SqlExpression: z.string() })
         .optional()
-        .refine((a) => a === undefined || a.SqlExpression.trim() === '', {
-          message: 'rule actions are not supported by this emulator; remove Action or leave SqlExpression empty',
+        .superRefine((a, ctx) => {
+          if (!a || a.SqlExpression.trim() === '') return;
+          try {
+            compileRuleAction(a.SqlExpression);
+          } catch (e) {
+            ctx.addIssue({ code: 'custom', path: ['SqlExpression'], message: (e as Error).message });
+          }
         }),
     })
     .superRefine((p, ctx) => {
@@ -190,6 +196,9 @@ export interface RuleDef {
   name: string;
   filter: Filter;
   sqlExpression?: string;
+  /** SQL rule action as written, and compiled. */
+  actionExpression?: string;
+  action?: ActionStep[];
 }
 
 export interface SubscriptionDef extends ReceivableSettings {
@@ -275,6 +284,7 @@ export function parseEmulatorConfig(raw: unknown): NamespaceDef {
               name: r.Name,
               filter: ruleFilter(r.Properties),
               sqlExpression: r.Properties.FilterType === 'Sql' ? r.Properties.SqlFilter!.SqlExpression : undefined,
+              ...(r.Properties.Action?.SqlExpression.trim() ? compileRuleAction(r.Properties.Action.SqlExpression.trim()) : {}),
             })),
             filters: (s.Rules ?? []).map((r): Filter => ruleFilter(r.Properties)),
           };

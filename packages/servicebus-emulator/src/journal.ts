@@ -4,6 +4,14 @@
  */
 import type { StoredMessage } from './queue';
 
+/** A subscription rule in JSON-safe form (filters are recompiled on restore). */
+export interface RuleSpec {
+  name: string;
+  sql?: string;
+  correlation?: { system: Record<string, string | undefined>; properties: Record<string, string | number | boolean | null> };
+  action?: string;
+}
+
 export interface Journal {
   putMessage(entityKey: string, message: StoredMessage): void;
   deleteMessage(entityKey: string, seq: number): void;
@@ -13,6 +21,8 @@ export interface Journal {
   recordMessageId(entityKey: string, messageId: string, expiresAt: number): void;
   /** A session's state (set-session-state); null clears it. */
   putSessionState(entityKey: string, sessionId: string, state: Buffer | null): void;
+  /** A subscription's full rule set after add-rule / remove-rule. */
+  putRules(entityKey: string, rules: RuleSpec[]): void;
   /** Makes everything recorded so far durable. */
   commit(): void;
   /** Same, calling back once durable instead of blocking (journals that can sync off the event loop). */
@@ -27,6 +37,7 @@ export const memoryJournal: Journal = {
   setSequence() {},
   recordMessageId() {},
   putSessionState() {},
+  putRules() {},
   commit() {},
   close() {},
 };
@@ -38,10 +49,12 @@ export interface RestoredState {
   messageIds: Map<string, Map<string, number>>;
   /** entity key → session id → state. */
   sessionStates: Map<string, Map<string, Buffer>>;
+  /** subscription key → rules changed at run time (replace the config's rules). */
+  rules: Map<string, RuleSpec[]>;
 }
 
 export function emptyRestoredState(): RestoredState {
-  return { messages: new Map(), sequences: new Map(), messageIds: new Map(), sessionStates: new Map() };
+  return { messages: new Map(), sequences: new Map(), messageIds: new Map(), sessionStates: new Map(), rules: new Map() };
 }
 
 /**
@@ -82,6 +95,9 @@ export class GroupCommitJournal implements Journal {
   }
   putSessionState(entityKey: string, sessionId: string, state: Buffer | null): void {
     this.inner.putSessionState(entityKey, sessionId, state);
+  }
+  putRules(entityKey: string, rules: RuleSpec[]): void {
+    this.inner.putRules(entityKey, rules);
   }
 
   commit(): void {

@@ -7,6 +7,8 @@
 import { matchesFilter } from './filters';
 import type { NamespaceDef, QueueDef, ReceivableSettings, RuleDef, SubscriptionDef, TopicDef } from './emulator-config';
 import { memoryJournal, emptyRestoredState, type Journal, type RestoredState } from './journal';
+import { ruleFromSpec, ruleToSpec } from './rule-codec';
+import { applyRuleAction, type ActionEffect } from './sql-action';
 import { MessageQueue, systemClock, type Clock, type MessageMeta, type StoredMessage } from './queue';
 
 export interface IncomingMessage {
@@ -54,6 +56,17 @@ export class RuleError extends Error {
 
 function matchesRules(rules: RuleDef[], m: Parameters<typeof matchesFilter>[1]): boolean {
   return rules.some((r) => matchesFilter(r.filter, m));
+}
+
+/** The combined effect of the actions of every matching rule (in rule order); undefined when no rule matches. */
+function ruleEffect(rules: RuleDef[], m: Parameters<typeof matchesFilter>[1]): ActionEffect | undefined {
+  let effect: ActionEffect | undefined;
+  for (const r of rules) {
+    if (!matchesFilter(r.filter, m)) continue;
+    effect ??= { set: {}, removed: [] };
+    if (r.action) applyRuleAction(r.action, m, effect);
+  }
+  return effect;
 }
 
 interface TopicEntity extends SendingEntity {
@@ -221,6 +234,7 @@ export class ServiceBusNamespace {
       throw new RuleError(409, `The messaging entity '${path}/Rules/${rule.name}' already exists.`);
     }
     sub.rules.push(rule);
+    this.saveRules(sub);
   }
 
   removeRule(path: string, name: string): void {
@@ -228,6 +242,12 @@ export class ServiceBusNamespace {
     const rest = sub.rules.filter((r) => r.name.toLowerCase() !== name.toLowerCase());
     if (rest.length === sub.rules.length) throw new RuleError(404, `The messaging entity '${path}/Rules/${name}' could not be found.`);
     sub.rules = rest;
+    this.saveRules(sub);
+  }
+
+  private saveRules(sub: SubscriptionEntity): void {
+    this.journal.putRules(sub.main.key, sub.rules.map(ruleToSpec));
+    this.journal.commit();
   }
 
   private subscription(path: string): SubscriptionEntity {
@@ -306,7 +326,14 @@ export class ServiceBusNamespace {
       this.route(target, { raw: m.raw, meta }, this.nextSeq(target), 1, m.propsPatch);
       return;
     }
-    dlq.add({ seq: m.seq, raw: m.raw, meta: { ...m.meta, scheduledAt: undefined }, deliveryCount: m.deliveryCount, propsPatch: m.propsPatch });
+    dlq.add({
+      seq: m.seq,
+      raw: m.raw,
+      meta: { ...m.meta, scheduledAt: undefined },
+      deliveryCount: m.deliveryCount,
+      propsPatch: m.propsPatch,
+      ...(m.removedProps ? { removedProps: m.removedProps } : {}),
+    });
   }
 
   private sendingEntity(path: string): QueueEntity | TopicEntity {
@@ -371,17 +398,38 @@ export class ServiceBusNamespace {
   private fanOut(topic: TopicEntity, m: IncomingMessage, seq: number, hops: number, propsPatch: StoredMessage['propsPatch'] = {}): void {
     const filterable = { ...m.meta, applicationProperties: { ...m.meta.applicationProperties, ...propsPatch } };
     for (const sub of topic.subscriptions.values()) {
-      if (!matchesRules(sub.rules, filterable)) continue;
+      const effect = ruleEffect(sub.rules, filterable);
+      if (!effect) continue;
       if (sub.def.forwardTo !== undefined && hops < FORWARD_HOPS) {
         const target = this.sendingEntity(sub.def.forwardTo);
         this.route(target, m, this.nextSeq(target), hops + 1, propsPatch);
         continue;
       }
-      sub.main.add({ seq, raw: m.raw, meta: m.meta, deliveryCount: 0, propsPatch: { ...propsPatch } });
+      const patch = { ...propsPatch, ...effect.set };
+      for (const r of effect.removed) delete patch[r];
+      const meta = effect.removed.length || Object.keys(effect.set).length ? actedMeta(m.meta, effect) : m.meta;
+      sub.main.add({
+        seq,
+        raw: m.raw,
+        meta,
+        deliveryCount: 0,
+        propsPatch: patch,
+        ...(effect.removed.length ? { removedProps: effect.removed } : {}),
+      });
     }
   }
 
   private restore(state: RestoredState, warn: (msg: string, meta?: Record<string, unknown>) => void): void {
+    for (const [key, specs] of state.rules) {
+      const m = /^([^/]+)\/subscriptions\/([^/]+)$/.exec(key);
+      const topic = m ? this.sendable.get(m[1]!) : undefined;
+      const sub = topic?.kind === 'topic' ? topic.subscriptions.get(m![2]!) : undefined;
+      if (!sub) {
+        warn('dropping persisted rules of a subscription no longer in the config', { entity: key });
+        continue;
+      }
+      sub.rules = specs.map(ruleFromSpec);
+    }
     for (const [key, seq] of state.sequences) {
       const e = this.sendable.get(key);
       if (e) e.lastSeq = Math.max(e.lastSeq, seq);
@@ -413,4 +461,11 @@ export class ServiceBusNamespace {
       }
     }
   }
+}
+
+/** The copy's filterable view after a rule action, so filters on forwarded copies see the new values. */
+function actedMeta(meta: MessageMeta, effect: ActionEffect): MessageMeta {
+  const applicationProperties = { ...meta.applicationProperties, ...effect.set };
+  for (const r of effect.removed) delete applicationProperties[r];
+  return { ...meta, applicationProperties };
 }

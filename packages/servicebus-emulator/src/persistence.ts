@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Journal, RestoredState } from './journal';
+import type { Journal, RestoredState, RuleSpec } from './journal';
 import { emptyRestoredState } from './journal';
 import type { StoredMessage } from './queue';
 
@@ -55,6 +55,8 @@ type LogRecord =
   | { t: 'dup'; k: string; id: string; x: number }
   /** Session state (base64), or null when cleared. */
   | { t: 'ss'; k: string; id: string; v: string | null }
+  /** A subscription's rules, replacing any earlier record. */
+  | { t: 'rules'; k: string; r: RuleSpec[] }
   /** Closes a commit: records after the last marker belong to a torn write and are ignored on replay. */
   | { t: 'c' };
 
@@ -67,6 +69,7 @@ interface SerializedMessage {
   state: StoredMessage['state'];
   deliveryCount: number;
   propsPatch: StoredMessage['propsPatch'];
+  removedProps?: string[];
 }
 
 function serialize(m: StoredMessage): SerializedMessage {
@@ -79,6 +82,7 @@ function serialize(m: StoredMessage): SerializedMessage {
     state: m.state,
     deliveryCount: m.deliveryCount,
     propsPatch: m.propsPatch,
+    ...(m.removedProps ? { removedProps: m.removedProps } : {}),
   };
 }
 
@@ -92,6 +96,7 @@ function deserialize(s: SerializedMessage): StoredMessage {
     state: s.state,
     deliveryCount: s.deliveryCount,
     propsPatch: s.propsPatch,
+    ...(s.removedProps ? { removedProps: s.removedProps } : {}),
   };
 }
 
@@ -102,6 +107,8 @@ interface Live {
   messageIds: Map<string, Map<string, number>>;
   /** entity key → session id → its latest `ss` record line. */
   sessions: Map<string, Map<string, string>>;
+  /** subscription key → its latest `rules` record line. */
+  rules: Map<string, string>;
 }
 
 export class FileJournal implements Journal {
@@ -133,7 +140,7 @@ export class FileJournal implements Journal {
 
   private static load(dir: string, now: () => number): { journal: FileJournal; state: RestoredState } {
     const file = path.join(dir, LOG_NAME);
-    const live: Live = { messages: new Map(), sequences: new Map(), messageIds: new Map(), sessions: new Map() };
+    const live: Live = { messages: new Map(), sequences: new Map(), messageIds: new Map(), sessions: new Map(), rules: new Map() };
     if (fs.existsSync(file)) replay(fs.readFileSync(file, 'utf8'), live);
     const t = now();
     for (const ids of live.messageIds.values()) for (const [id, x] of ids) if (x <= t) ids.delete(id);
@@ -156,6 +163,7 @@ export class FileJournal implements Journal {
       }
       state.sessionStates.set(k, states);
     }
+    for (const [k, line] of live.rules) state.rules.set(k, (JSON.parse(line) as { r: RuleSpec[] }).r);
     return { journal, state };
   }
 
@@ -187,6 +195,12 @@ export class FileJournal implements Journal {
   putSessionState(entityKey: string, sessionId: string, state: Buffer | null): void {
     const line = JSON.stringify({ t: 'ss', k: entityKey, id: sessionId, v: state === null ? null : state.toString('base64') } satisfies LogRecord);
     setSessionLine(this.live, entityKey, sessionId, state === null ? undefined : line);
+    this.pending.push(line);
+  }
+
+  putRules(entityKey: string, rules: RuleSpec[]): void {
+    const line = JSON.stringify({ t: 'rules', k: entityKey, r: rules } satisfies LogRecord);
+    this.live.rules.set(entityKey, line);
     this.pending.push(line);
   }
 
@@ -260,6 +274,7 @@ export class FileJournal implements Journal {
     }
     for (const msgs of this.live.messages.values()) lines.push(...msgs.values());
     for (const states of this.live.sessions.values()) lines.push(...states.values());
+    lines.push(...this.live.rules.values());
     lines.push(COMMIT);
     const fd = fs.openSync(tmp, 'w');
     fs.writeSync(fd, lines.join('\n') + '\n');
@@ -320,6 +335,9 @@ function apply(rec: LogRecord, line: string, live: Live): void {
     }
     case 'ss':
       setSessionLine(live, rec.k, rec.id, rec.v === null ? undefined : line);
+      break;
+    case 'rules':
+      live.rules.set(rec.k, line);
       break;
     case 'c':
       break;

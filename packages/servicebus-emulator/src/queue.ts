@@ -42,6 +42,8 @@ export interface StoredMessage {
   deliveryCount: number;
   /** Application properties added by the broker (abandon/defer/dead-letter properties, DeadLetterReason...). */
   propsPatch: Record<string, PropertyValue>;
+  /** Application properties a rule action removed from this copy. */
+  removedProps?: string[];
   lockToken?: string;
   lockedUntil?: number;
   /** Set while locked through a session receiver: the message lock lives as long as that session lock. */
@@ -120,6 +122,7 @@ export class MessageQueue {
       meta: input.meta,
       deliveryCount: input.deliveryCount,
       propsPatch: input.propsPatch,
+      ...(input.removedProps ? { removedProps: input.removedProps } : {}),
       enqueuedAt,
       expiresAt: this.expiryFor(input.meta, enqueuedAt),
       state: scheduled ? 'scheduled' : 'active',

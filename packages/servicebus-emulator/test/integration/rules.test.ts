@@ -1,4 +1,7 @@
 /** Rule management over `$management` through the unchanged @azure/service-bus ServiceBusRuleManager. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { peekAll, startHarness, type Harness } from './harness';
 
 jest.setTimeout(30_000);
@@ -35,7 +38,46 @@ test('a subscription starts with $Default; add, enumerate and remove rules chang
   expect((await peekAll(h, ['events', 'no-rules'])).map((m) => m.body)).toEqual(['red', 'gold']); // no rules: nothing
 });
 
-test('a rule action is refused with a clear error (not run silently)', async () => {
+test('SQL rule actions set and remove user properties on the subscription copy only; sys.* targets are refused', async () => {
   const rules = h.client.createRuleManager('events', 'no-rules');
-  await expect(rules.createRule('act', { sqlExpression: '1=1' }, { sqlExpression: "SET x = 'y'" })).rejects.toThrow(/rule actions are not supported/);
+  await rules.deleteRule('$Default');
+  await rules.createRule(
+    'tag',
+    { sqlExpression: "kind = 'order'" },
+    { sqlExpression: "SET route = 'eu-' + region; SET user.n = n * 2; REMOVE secret" },
+  );
+  const listed: unknown[] = [];
+  for await (const r of rules.listRules()) listed.push(r.action);
+  expect(listed).toEqual([{ sqlExpression: "SET route = 'eu-' + region; SET user.n = n * 2; REMOVE secret" }]);
+  await h.client.createSender('events').sendMessages({ body: 'o', applicationProperties: { kind: 'order', region: 'west', n: 21, secret: 's' } });
+  const [copy] = await peekAll(h, ['events', 'no-rules']);
+  expect(copy!.applicationProperties).toEqual({ kind: 'order', region: 'west', n: 42, route: 'eu-west' });
+  const [original] = await peekAll(h, ['events', 'all']);
+  expect(original!.applicationProperties).toEqual({ kind: 'order', region: 'west', n: 21, secret: 's' });
+  await expect(rules.createRule('sys', { sqlExpression: '1=1' }, { sqlExpression: "SET sys.Label = 'x'" })).rejects.toThrow(/user properties only/);
+  await expect(rules.createRule('bad', { sqlExpression: '1=1' }, { sqlExpression: 'UPDATE x' })).rejects.toThrow(/expected SET/);
+});
+
+test('rules changed at run time survive a restart', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-rules-'));
+  try {
+    let r = await startHarness({ dataDir });
+    const rules = r.client.createRuleManager('events', 'no-rules');
+    await rules.createRule('act', { correlationId: 'c' }, { sqlExpression: 'SET seen = TRUE' });
+    await rules.deleteRule('$Default');
+    await r.close();
+    r = await startHarness({ dataDir });
+    try {
+      const names: string[] = [];
+      for await (const rule of r.client.createRuleManager('events', 'no-rules').listRules()) names.push(rule.name);
+      expect(names).toEqual(['act']);
+      await r.client.createSender('events').sendMessages([{ body: 1, correlationId: 'c' }, { body: 2 }]);
+      const got = await peekAll(r, ['events', 'no-rules']);
+      expect(got.map((m) => [m.body, m.applicationProperties])).toEqual([[1, { seen: true }]]);
+    } finally {
+      await r.close();
+    }
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });

@@ -165,14 +165,17 @@ test.each([
             {
               Name: 's',
               Rules: [
-                { Name: 'r', Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: '1=1' }, Action: { SqlExpression: "SET a = 'b'" } } },
+                {
+                  Name: 'r',
+                  Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: '1=1' }, Action: { SqlExpression: "SET sys.Label = 'b'" } },
+                },
               ],
             },
           ],
         },
       ],
     },
-    'rule actions are not supported',
+    'Action.SqlExpression: invalid rule action',
   ],
 ])('invalid config %#: the error names the field', (ns, expected) => {
   expect(() => parseEmulatorConfig(wrap(ns))).toThrow(EmulatorConfigError);
