@@ -58,7 +58,7 @@ param functionMaximumInstanceCount int = 40
 @allowed([512, 2048, 4096])
 param functionInstanceMemoryMB int = 2048
 
-@description('Deploy the Event Grid subscription that feeds the blob trigger. Needs the code deployed first (the blobs_extension key exists only then): the azure.yaml postdeploy hook turns it on.')
+@description('Deploy the Event Grid subscription that feeds the landedBlob Event Grid trigger. Needs the code deployed first (the eventgrid_extension key exists only then): the azure.yaml postdeploy hook turns it on.')
 param enableBlobEventSubscription bool = false
 
 // ---- App configuration (shared/config.ts; defaults mirror the schema's) ----
@@ -127,7 +127,7 @@ var queueNames = {
 }
 var topicName = 'run-events'
 var topicSubscriptionNames = ['stream-consumer', 'monitor']
-// The Event Grid-source blob trigger (functions/landedBlob.ts) and the container it watches.
+// The Event Grid trigger for landed blobs (functions/landedBlob.ts) and the container it watches.
 var blobTriggerFunctionName = 'landedBlob'
 var blobTriggerContainerName = 'raw'
 // Infra-only container for Event Grid deliveries that exhausted their retries (not a lake zone).

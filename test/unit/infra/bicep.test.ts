@@ -156,10 +156,12 @@ describe('names shared with the code (shared/names.ts)', () => {
     expect(stringArray(varText(main, 'topicSubscriptionNames')).sort()).toEqual(Object.values(Subscriptions).sort());
   });
 
-  it('subscribes the Event Grid-source blob function of the app to the raw container', () => {
+  it('subscribes the Event Grid function of the app that handles landed blobs to the raw container', () => {
     const name = stringLiteral(varText(main, 'blobTriggerFunctionName'));
     const fn = appFunctions.find((f) => f.name === name);
-    expect(fn).toMatchObject({ kind: 'blob', connection: Connections.lake, path: `${Containers.raw}/{name}` });
+    // An Event Grid trigger, never a blob trigger: the host would download the whole blob before the function runs.
+    expect(fn).toMatchObject({ kind: 'blobEvent', container: Containers.raw });
+    expect(appFunctions.some((f) => (f.kind as string) === 'blob')).toBe(false);
     expect(stringLiteral(varText(main, 'blobTriggerContainerName'))).toBe(Containers.raw);
   });
 });
@@ -277,7 +279,8 @@ describe('resources', () => {
     expect(sub).toContain("'Microsoft.Storage.BlobCreated'");
     expect(sub).toContain("subjectBeginsWith: '/blobServices/default/containers/${containerName}/'");
     expect(sub).toMatch(/key: 'data\.api'\s*values: \[\s*'PutBlob'\s*'PutBlockList'\s*'FlushWithClose'\s*\]/);
-    expect(sub).toContain('/runtime/webhooks/blobs?functionName=Host.Functions.${functionName}&code=${blobsExtensionKey}');
+    expect(sub).toContain('/runtime/webhooks/eventgrid?functionName=${functionName}&code=${eventGridExtensionKey}');
+    expect(sub).toContain('systemKeys.eventgrid_extension');
     expect(sub).toMatch(/retryPolicy: \{\s*maxDeliveryAttempts: maxDeliveryAttempts/);
     expect(sub).toContain('deadLetterWithResourceIdentity');
   });
