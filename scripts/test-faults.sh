@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$repeat" = 0 ] && [ "$stress" = 0 ]; then
-  exec npx jest --selectProjects faults --forceExit --maxWorkers=2 "${args[@]}"
+  exec npx jest --selectProjects faults --forceExit --maxWorkers=2 --testTimeout=300000 "${args[@]}"
 fi
 [ "$repeat" -ge 1 ] 2>/dev/null || { echo "--repeat wants a positive count, got '$repeat'" >&2; exit 2; }
 
@@ -42,7 +42,7 @@ fi
 status=0
 for i in $(seq 1 "$repeat"); do
   echo "== repetition $i/$repeat"
-  FAULTS_RESULTS="$out/figures-$i.jsonl" npx jest --selectProjects faults --forceExit --maxWorkers=2 \
+  FAULTS_RESULTS="$out/figures-$i.jsonl" npx jest --selectProjects faults --forceExit --maxWorkers=2 --testTimeout=300000 \
     --json --outputFile="$out/jest-$i.json" "${args[@]}" >"$out/jest-$i.log" 2>&1 || status=1
   tail -n 5 "$out/jest-$i.log" | grep -E '^Tests:' || true
 done
