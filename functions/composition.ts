@@ -16,6 +16,7 @@ import type { RunRequest } from '../shared/messages/runRequest';
 import { Containers, Queues, Tables, Topics } from '../shared/names';
 import type { TableRunStore } from '../shared/runs/runStore';
 import { restStatus } from '../shared/storage/restStatus';
+import { readBlobVersion, type BlobVersion } from '../shared/lake/blobVersion';
 import type { StorageClients } from '../shared/storage/clients';
 import type { Telemetry } from '../shared/telemetry';
 
@@ -48,6 +49,8 @@ export interface AppDeps {
   sender(queueOrTopic?: string): ServiceBusSender;
   /** Validates a run request and sends it to queue run-requests with this MessageId. */
   sendRunRequest(messageId: string, request: RunRequest): Promise<void>;
+  /** A raw-zone blob's properties (one HEAD request); undefined once deleted. */
+  rawBlobVersion(name: string): Promise<BlobVersion | undefined>;
   catalog(): Promise<JobCatalog>;
   jobs(): Promise<DatabricksJobsClient>;
   /** The dispatcher's ports for one invocation (its logger); the clients behind them are shared. */
@@ -282,6 +285,7 @@ export function composeApp(settings: AppSettings, appRoot: string = findAppRoot(
     bus,
     sender,
     sendRunRequest,
+    rawBlobVersion: (name) => readBlobVersion(storage().blobs.getContainerClient(Containers.raw), name),
     catalog,
     jobs,
     dispatch,

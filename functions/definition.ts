@@ -6,7 +6,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@a
  */
 export type TimerHandler = (timer: Timer, context: InvocationContext) => Promise<unknown>;
 export type HttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
-export type BlobHandler = (blob: Buffer, context: InvocationContext) => Promise<unknown>;
+/** The Event Grid event as delivered (validated by the handler). */
+export type BlobEventHandler = (event: unknown, context: InvocationContext) => Promise<unknown>;
 export type ServiceBusHandler = (message: unknown, context: InvocationContext) => Promise<unknown>;
 
 /**
@@ -35,14 +36,17 @@ export interface HttpFunction {
   handler: HttpHandler;
 }
 
-export interface BlobFunction {
-  kind: 'blob';
+/**
+ * An Event Grid trigger fed BlobCreated events of one container (the subscription filters them in Azure; the
+ * handler checks again). Unlike a blob trigger, the host binds the event only, never the blob's content, so landing a
+ * 2 GB file costs what landing 1 KB costs.
+ */
+export interface BlobEventFunction {
+  kind: 'blobEvent';
   name: string;
-  /** container/{name} */
-  path: string;
-  /** App-setting prefix of the storage connection. */
-  connection: string;
-  handler: BlobHandler;
+  /** The container whose landed blobs the function handles. */
+  container: string;
+  handler: BlobEventHandler;
 }
 
 interface ServiceBusQueueTriggerBase {
@@ -70,4 +74,4 @@ export interface ServiceBusQueueBatchFunction extends ServiceBusQueueTriggerBase
 
 export type ServiceBusQueueFunction = ServiceBusQueueSingleFunction | ServiceBusQueueBatchFunction;
 
-export type FunctionDefinition = TimerFunction | HttpFunction | BlobFunction | ServiceBusQueueFunction;
+export type FunctionDefinition = TimerFunction | HttpFunction | BlobEventFunction | ServiceBusQueueFunction;

@@ -21,10 +21,9 @@ export const makeDispatchRunRequests =
     const log = contextLogger(context);
     const deps = await app.dispatch(log);
     const { valid, rejected } = validateRunRequests(messages, deps.catalog);
-    const deliveryCounts = (context.triggerMetadata?.['deliveryCountArray'] as unknown[] | undefined) ?? [];
     const ids = (context.triggerMetadata?.['messageIdArray'] as unknown[] | undefined) ?? [];
     const accepted = await acceptRunRequests(
-      valid.map(({ index, request }) => ({ request, index, redelivered: Number(deliveryCounts[index] ?? 1) > 1 })),
+      valid.map(({ index, request }) => ({ request, index })),
       deps,
     );
     for (const r of [...rejected, ...accepted.rejected]) {

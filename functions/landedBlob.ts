@@ -1,54 +1,68 @@
 import type { InvocationContext } from '@azure/functions';
 import { contextLogger } from '../shared/logger';
 import { createTraceparent } from '../shared/telemetry';
-import { Connections, Containers } from '../shared/names';
+import { Containers } from '../shared/names';
+import { eventGridEvent, notALanding, parseBlobSubject } from '../shared/lake/blobCreatedEvent';
+import type { BlobVersion } from '../shared/lake/blobVersion';
 import type { RunRequest } from '../shared/messages/runRequest';
-import { runRequestForBlob } from '../shared/runs/runRequestForBlob';
-import type { BlobFunction } from './definition';
+import { runRequestForBlob, type RunRequestDecision } from '../shared/runs/runRequestForBlob';
+import type { BlobEventFunction } from './definition';
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 export interface LandedBlobDeps {
   /** Sends a validated run request to queue run-requests with this MessageId. */
   sendRunRequest(messageId: string, request: RunRequest): Promise<void>;
+  /** The properties of a raw-zone blob (one HEAD, never the content); undefined once deleted. */
+  rawBlobVersion(name: string): Promise<BlobVersion | undefined>;
   now(): Date;
 }
 
-/** Blob (Event Grid source) on the raw zone: each landed blob version becomes one run request. */
+/**
+ * Event Grid BlobCreated on the raw zone: each landed blob version becomes one run request. It reads the blob's
+ * properties (ETag, length, the sha256 Orbiter's ingesters put in its metadata), never its content.
+ */
 export const makeLandedBlob =
   (deps: LandedBlobDeps) =>
-  async (blob: Buffer, context: InvocationContext): Promise<unknown> => {
-    const meta = context.triggerMetadata ?? {};
-    const path = String(meta['blobTrigger'] ?? '');
-    const name = path.startsWith(`${Containers.raw}/`) ? path.slice(Containers.raw.length + 1) : String(meta['name'] ?? '');
-    const props = (meta['properties'] ?? {}) as { eTag?: string; etag?: string; ETag?: string; lastModified?: string; LastModified?: string };
-    const landedAt = props.lastModified ?? props.LastModified;
-    const etag = props.eTag ?? props.etag ?? props.ETag ?? '';
+  async (event: unknown, context: InvocationContext): Promise<RunRequestDecision> => {
+    const log = contextLogger(context);
+    const ignore = (reason: string): RunRequestDecision => {
+      log.warn('landed blob not turned into a run request', { reason });
+      return { kind: 'ignored', reason };
+    };
+    // A malformed or unrelated event is answered (not retried): redelivering it cannot make it valid.
+    const parsed = eventGridEvent.safeParse(event);
+    if (!parsed.success) return ignore(`not an Event Grid event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const ev = parsed.data;
+    const notLanding = notALanding(ev, Containers.raw);
+    if (notLanding) return ignore(notLanding);
+    const { name } = parseBlobSubject(ev.subject)!;
+    const version = await deps.rawBlobVersion(name);
+    if (!version) return ignore(`${Containers.raw}/${name} no longer exists`);
     // One trace per landed file: continue the event's trace context, or start one here.
-    const traceparent = typeof meta['traceparent'] === 'string' ? meta['traceparent'] : createTraceparent();
+    const given = ev.data.traceparent;
+    const traceparent = given && TRACEPARENT.test(given) ? given : createTraceparent();
     const decision = runRequestForBlob(
       {
         container: Containers.raw,
         name,
-        content: blob,
-        etag,
+        etag: version.etag,
+        size: version.size,
+        ...(version.sha256 ? { sha256: version.sha256 } : {}),
         ...(traceparent ? { traceparent } : {}),
-        ...(landedAt ? { landedAt: new Date(landedAt).toISOString() } : {}),
+        ...(version.lastModified ? { landedAt: version.lastModified } : {}),
       },
       deps.now(),
     );
-    const log = contextLogger(context);
-    if (decision.kind === 'ignored') {
-      log.warn('landed blob not turned into a run request', { reason: decision.reason });
-      return decision;
-    }
+    if (decision.kind === 'ignored') return ignore(decision.reason);
     await deps.sendRunRequest(decision.messageId, decision.request);
     log.info('run request sent', { dataset: decision.request.dataset, blob: name, messageId: decision.messageId });
     return decision;
   };
 
-export const landedBlob = (deps: LandedBlobDeps): BlobFunction => ({
-  kind: 'blob',
+export const landedBlob = (deps: LandedBlobDeps): BlobEventFunction => ({
+  kind: 'blobEvent',
   name: 'landedBlob',
-  path: `${Containers.raw}/{name}`,
-  connection: Connections.lake,
+  container: Containers.raw,
   handler: makeLandedBlob(deps),
 });

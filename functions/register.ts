@@ -16,9 +16,10 @@ export function registerWithAzure(app: typeof azureApp, defs: readonly FunctionD
       case 'http':
         app.http(def.name, { route: def.route, methods: def.methods, authLevel: def.authLevel, handler: def.handler });
         break;
-      case 'blob':
-        // Flex Consumption only supports the Event Grid-based blob trigger.
-        app.storageBlob(def.name, { path: def.path, connection: def.connection, source: 'EventGrid', handler: def.handler });
+      case 'blobEvent':
+        // An Event Grid trigger, not a blob trigger: a blob trigger (even with source EventGrid) has the host download
+        // the whole blob before the function runs.
+        app.eventGrid(def.name, { handler: def.handler });
         break;
       case 'serviceBusQueue':
         if (def.cardinality === 'many') {

@@ -58,7 +58,7 @@ param functionMaximumInstanceCount int = 40
 @allowed([512, 2048, 4096])
 param functionInstanceMemoryMB int = 2048
 
-@description('Deploy the Event Grid subscription that feeds the blob trigger. Needs the code deployed first (the blobs_extension key exists only then): the azure.yaml postdeploy hook turns it on.')
+@description('Deploy the Event Grid subscription that feeds the landedBlob Event Grid trigger. Needs the code deployed first (the eventgrid_extension key exists only then): the azure.yaml postdeploy hook turns it on.')
 param enableBlobEventSubscription bool = false
 
 // ---- App configuration (shared/config.ts; defaults mirror the schema's) ----
@@ -112,6 +112,10 @@ param databricksPricingTier string = 'premium'
 @description('Inject the workspace into its own VNet (no public IPs either way).')
 param databricksVnetEnabled bool = false
 
+// ---- Network ----
+@description('Private-network option: a VNet with the Function App integrated (outbound) and private endpoints (with private DNS zones) for the lake (blob, dfs, table, queue), the host storage (blob, table, queue), Service Bus (Premium) and Key Vault; their public network access is off, and the lake\'s firewall denies everything but trusted services and the Databricks access connector. Inbound to the Function App stays public (Event Grid webhook; the Run API is behind Entra ID).')
+param privateNetworking bool = false
+
 // ---- Monitoring ----
 @description('E-mail address the alert action group notifies; empty = none.')
 param alertEmail string = ''
@@ -121,6 +125,16 @@ param alertEmail string = ''
 param logRetentionInDays int = 30
 
 // Names shared with the code (shared/names.ts; test/unit/infra/bicep.test.ts checks they agree).
+// The same containers by zone, for the container-scoped role assignments (app/rbac.bicep).
+var zoneContainers = {
+  raw: 'raw'
+  quarantine: 'quarantine'
+  events: 'events'
+  bronze: 'bronze'
+  silver: 'silver'
+  gold: 'gold'
+  checkpoints: 'checkpoints'
+}
 var lakeContainerNames = ['raw', 'quarantine', 'events', 'bronze', 'silver', 'gold', 'checkpoints']
 var tableNames = ['OrbiterWatermarks', 'OrbiterRuns', 'OrbiterBlobReceipts', 'OrbiterBatches', 'OrbiterApiIdempotency']
 var queueNames = {
@@ -130,7 +144,7 @@ var queueNames = {
 }
 var topicName = 'run-events'
 var topicSubscriptionNames = ['stream-consumer', 'monitor']
-// The Event Grid-source blob trigger (functions/landedBlob.ts) and the container it watches.
+// The Event Grid trigger for landed blobs (functions/landedBlob.ts) and the container it watches.
 var blobTriggerFunctionName = 'landedBlob'
 var blobTriggerContainerName = 'raw'
 // Infra-only container for Event Grid deliveries that exhausted their retries (not a lake zone).
@@ -192,6 +206,9 @@ module lake 'app/lake.bicep' = {
     rawCoolAfterDays: rawCoolAfterDays
     rawArchiveAfterDays: rawArchiveAfterDays
     quarantineDeleteAfterDays: quarantineDeleteAfterDays
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    privateNetworking: privateNetworking
+    accessConnectorId: databricks.outputs.accessConnectorId
   }
 }
 
@@ -203,6 +220,8 @@ module hostStorage 'app/host-storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    privateNetworking: privateNetworking
   }
 }
 
@@ -219,6 +238,9 @@ module serviceBus 'app/servicebus.bicep' = {
     maxDeliveryCount: serviceBusMaxDeliveryCount
     duplicateDetectionWindow: runRequestDuplicateWindow
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    privateNetworking: privateNetworking
+    // Private endpoints exist on Premium only.
+    skuName: privateNetworking ? 'Premium' : 'Standard'
   }
 }
 
@@ -232,6 +254,8 @@ module keyVault 'app/keyvault.bicep' = {
     nasaApiKey: nasaApiKey
     nasaApiKeySecretName: nasaApiKeySecretName
     enablePurgeProtection: production
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    privateNetworking: privateNetworking
   }
 }
 
@@ -248,8 +272,49 @@ module databricks 'app/databricks.bicep' = {
     vnetEnabled: databricksVnetEnabled
     vnetName: '${abbrs.networkVirtualNetworks}dbw-${resourceToken}'
     nsgName: '${abbrs.networkNetworkSecurityGroups}dbw-${resourceToken}'
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
+
+module network 'app/network.bicep' = if (privateNetworking) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: '${abbrs.networkVirtualNetworks}orbiter-${resourceToken}'
+    location: location
+    tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+// One private endpoint per (target, group id); the app reaches each through the VNet.
+var privateEndpointTargets = [
+  { key: 'lake-blob', target: lake.outputs.id, groupId: 'blob' }
+  { key: 'lake-dfs', target: lake.outputs.id, groupId: 'dfs' }
+  { key: 'lake-table', target: lake.outputs.id, groupId: 'table' }
+  { key: 'lake-queue', target: lake.outputs.id, groupId: 'queue' }
+  { key: 'host-blob', target: hostStorage.outputs.id, groupId: 'blob' }
+  { key: 'host-table', target: hostStorage.outputs.id, groupId: 'table' }
+  { key: 'host-queue', target: hostStorage.outputs.id, groupId: 'queue' }
+  { key: 'servicebus', target: serviceBus.outputs.id, groupId: 'namespace' }
+  { key: 'keyvault', target: keyVault.outputs.id, groupId: 'vault' }
+]
+
+module privateEndpoints 'app/private-endpoint.bicep' = [
+  for pe in privateEndpointTargets: if (privateNetworking) {
+    name: 'pe-${pe.key}'
+    scope: rg
+    params: {
+      name: '${abbrs.networkPrivateEndpoints}${pe.key}-${resourceToken}'
+      location: location
+      tags: tags
+      targetId: pe.target
+      groupId: pe.groupId
+      subnetId: network.outputs.privateEndpointSubnetId
+      dnsZoneId: network.outputs.dnsZoneIds[pe.groupId]
+    }
+  }
+]
 
 // Every setting the config schema (shared/config.ts configSchema) reads in Azure, plus the host's own settings.
 // Connections are identity-based (<Conn>__serviceUri/__fullyQualifiedNamespace + __credential + __clientId), so no
@@ -323,6 +388,8 @@ module functionApp 'app/functionapp.bicep' = {
     appSettings: functionAppSettings
     apiClientId: apiClientId
     apiAudience: apiAudience
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    virtualNetworkSubnetId: privateNetworking ? network.outputs.appSubnetId : ''
   }
 }
 
@@ -334,6 +401,7 @@ module eventGridTopic 'app/eventgrid-topic.bicep' = {
     location: location
     tags: tags
     storageAccountId: lake.outputs.id
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -344,6 +412,7 @@ module rbac 'app/rbac.bicep' = {
     lakeName: lake.outputs.name
     hostStorageName: hostStorage.outputs.name
     deadLetterContainerName: deadLetterContainerName
+    zoneContainers: zoneContainers
     serviceBusName: serviceBus.outputs.name
     queueNames: queueNames
     topicName: topicName

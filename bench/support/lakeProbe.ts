@@ -87,7 +87,7 @@ export const rawContainer = (stack: Stack): ContainerClient => stack.storage.blo
 export function pushNotifier(stack: Stack): (name: string, etag: string, size: number) => Promise<void> {
   return async (name, etag, size) => {
     const event = blobCreatedEvent({ accountUrl: stack.azurite.blobEndpoint, container: Containers.raw, name, etag, contentLength: size });
-    const res = await axios.post(`${stack.host.url}/runtime/webhooks/blobs`, [event], {
+    const res = await axios.post(`${stack.host.url}/runtime/webhooks/eventgrid`, [event], {
       params: { functionName: 'Host.Functions.landedBlob', code: stack.functionKey },
       headers: { 'aeg-event-type': 'Notification', 'content-type': 'application/json' },
       validateStatus: () => true,

@@ -1,12 +1,13 @@
-// Event Grid subscription feeding the Event Grid-source blob trigger `landedBlob` through the host's blob extension
-// webhook. Deployed only once the app code is deployed (azure.yaml postdeploy hook, or enableBlobEventSubscription):
-// the blobs_extension system key exists only after the host has loaded a blob trigger, and Event Grid validates the
-// webhook when the subscription is created.
+// Event Grid subscription feeding the Event Grid trigger `landedBlob` (BlobCreated in raw) through the host's Event
+// Grid extension webhook. An Event Grid trigger, not a blob trigger: the host hands over the event only, never the
+// blob's content, so a 2 GB landing costs what 1 KB costs. Deployed only once the app code is deployed (azure.yaml
+// postdeploy hook, or enableBlobEventSubscription): the eventgrid_extension system key exists only after the host has
+// loaded an Event Grid trigger, and Event Grid validates the webhook when the subscription is created.
 param systemTopicName string
 param subscriptionName string
 param functionAppName string
 
-@description('Function name of the Event Grid-source blob trigger.')
+@description('Function name of the Event Grid trigger that handles landed blobs.')
 param functionName string
 
 @description('Container whose completed writes trigger the function.')
@@ -33,9 +34,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
 }
 
-// https://learn.microsoft.com/azure/azure-functions/functions-event-grid-blob-trigger#build-the-endpoint-url
-var blobsExtensionKey = listKeys('${site.id}/host/default', '2024-04-01').systemKeys.blobs_extension
-var webhookUrl = 'https://${site.properties.defaultHostName}/runtime/webhooks/blobs?functionName=Host.Functions.${functionName}&code=${blobsExtensionKey}'
+// https://learn.microsoft.com/azure/azure-functions/functions-bindings-event-grid-trigger (webhook endpoint)
+var eventGridExtensionKey = listKeys('${site.id}/host/default', '2024-04-01').systemKeys.eventgrid_extension
+var webhookUrl = 'https://${site.properties.defaultHostName}/runtime/webhooks/eventgrid?functionName=${functionName}&code=${eventGridExtensionKey}'
 
 resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = {
   parent: topic

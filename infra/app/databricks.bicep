@@ -3,6 +3,9 @@
 // VNet injection is optional and off by default; when on, the workspace gets its own VNet with the two delegated
 // subnets Databricks requires and no public IPs on cluster nodes.
 param workspaceName string
+
+@description('Log Analytics workspace every diagnostic setting of this module sends to.')
+param logAnalyticsWorkspaceId string
 param accessConnectorName string
 param location string
 param tags object = {}
@@ -113,6 +116,56 @@ resource accessConnector 'Microsoft.Databricks/accessConnectors@2024-05-01' = {
     type: 'SystemAssigned'
   }
   properties: {}
+}
+
+// Jobs, clusters, accounts and the rest of the workspace's audit logs (Premium tier).
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: workspace
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+  }
+}
+
+// The injected VNet's and its NSG's logs (rule events) and metrics, when there is one.
+resource nsgDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (vnetEnabled) {
+  name: 'to-log-analytics'
+  scope: nsg
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource vnetDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (vnetEnabled) {
+  name: 'to-log-analytics'
+  scope: vnet
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+  }
 }
 
 output id string = workspace.id

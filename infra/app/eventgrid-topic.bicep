@@ -7,6 +7,9 @@ param tags object = {}
 @description('Resource id of the storage account whose blob events the topic publishes.')
 param storageAccountId string
 
+@description('Log Analytics workspace every diagnostic setting of this module sends to.')
+param logAnalyticsWorkspaceId string
+
 resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   name: name
   location: location
@@ -17,6 +20,27 @@ resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   properties: {
     source: storageAccountId
     topicType: 'Microsoft.Storage.StorageAccounts'
+  }
+}
+
+// DeliveryFailures: webhook deliveries to landedBlob that failed (before retries and dead-lettering).
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: topic
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
   }
 }
 

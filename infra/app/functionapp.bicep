@@ -32,6 +32,12 @@ param instanceMemoryMB int = 2048
 @description('App settings (name -> value); the complete set, assembled in main.bicep from the config schema.')
 param appSettings object
 
+@description('Log Analytics workspace every diagnostic setting of this module sends to.')
+param logAnalyticsWorkspaceId string
+
+@description('Subnet (delegated to Microsoft.App/environments) for outbound VNet integration; empty = none.')
+param virtualNetworkSubnetId string = ''
+
 @description('Client id of the Run API app registration (App Service authentication).')
 param apiClientId string
 
@@ -70,6 +76,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Private-network option: outbound traffic (lake, host storage, Service Bus, Key Vault) goes through the VNet
+    // to private endpoints. Inbound stays public: Event Grid delivers landedBlob's events to the webhook, and the
+    // Run API is behind App Service authentication.
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     // Key Vault references (NASA_API_KEY) resolve with this identity instead of a system-assigned one.
     keyVaultReferenceIdentity: identityId
     siteConfig: {
@@ -162,6 +172,43 @@ resource scmPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-
   name: 'scm'
   properties: {
     allow: false
+  }
+}
+
+
+// The plan's metrics (instances, memory).
+resource planDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: plan
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
+}
+
+// FunctionAppLogs (every invocation's log lines) and the site's metrics.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -11,6 +11,12 @@ param nasaApiKey string
 @description('Secret name the NASA_API_KEY Key Vault reference points at.')
 param nasaApiKeySecretName string
 
+@description('Log Analytics workspace every diagnostic setting of this module sends to.')
+param logAnalyticsWorkspaceId string
+
+@description('Private-network option (main.bicep): public network access off; clients come through private endpoints.')
+param privateNetworking bool = false
+
 @description('Purge protection cannot be turned off again once on; enable it for production vaults.')
 param enablePurgeProtection bool = false
 
@@ -29,7 +35,11 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     // Production keeps deleted secrets recoverable for the maximum period; dev vaults are purged quickly.
     softDeleteRetentionInDays: enablePurgeProtection ? 90 : 7
     enablePurgeProtection: enablePurgeProtection ? true : null
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateNetworking ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      defaultAction: privateNetworking ? 'Deny' : 'Allow'
+      bypass: 'AzureServices'
+    }
   }
 }
 
@@ -39,6 +49,27 @@ resource nasaKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   properties: {
     value: nasaApiKey
     contentType: 'text/plain'
+  }
+}
+
+// AuditEvent: every secret read (the NASA key) is logged.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -14,6 +14,15 @@ param tableNames array
 @description('Infra-only container receiving Event Grid deliveries that exhausted their retries.')
 param deadLetterContainerName string
 
+@description('Log Analytics workspace every diagnostic setting of this module sends to.')
+param logAnalyticsWorkspaceId string
+
+@description('Private-network option (main.bicep): the firewall denies public traffic; the app comes through private endpoints, Event Grid dead-lettering through the trusted-services exception, and the Databricks access connector through a resource-instance rule.')
+param privateNetworking bool = false
+
+@description('Resource id of the Databricks access connector (resource-instance rule when privateNetworking).')
+param accessConnectorId string = ''
+
 @allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_GZRS', 'Standard_RAGZRS'])
 param skuName string = 'Standard_LRS'
 
@@ -53,10 +62,20 @@ resource lake 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
+    // Public access stays switched on in private mode so the firewall's exceptions can apply (Event Grid
+    // dead-lettering is a trusted service; the access connector a resource instance); everything else is denied.
     publicNetworkAccess: 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: privateNetworking ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
+      resourceAccessRules: privateNetworking && !empty(accessConnectorId)
+        ? [
+            {
+              tenantId: tenant().tenantId
+              resourceId: accessConnectorId
+            }
+          ]
+        : []
     }
   }
 }
@@ -189,6 +208,86 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
   dependsOn: [
     containers
   ]
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: lake
+  name: 'default'
+}
+
+// Diagnostics: transactions of the account, and the read/write/delete logs of each service.
+resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: lake
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: tableService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: queueService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+  }
 }
 
 output id string = lake.id

@@ -4,6 +4,9 @@
 param lakeName string
 param hostStorageName string
 param deadLetterContainerName string
+
+@description('Lake zone containers by zone: raw, quarantine, events, bronze, silver, gold, checkpoints (shared/names.ts Containers).')
+param zoneContainers object
 param serviceBusName string
 param queueNames object
 param topicName string
@@ -23,9 +26,11 @@ param accessConnectorPrincipalId string
 // Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles)
 // Storage Blob Data Contributor: read, write, delete blobs and containers' data.
 var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+// Storage Blob Data Reader: read blobs and their properties.
+var storageBlobDataReader = '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
 // Storage Blob Data Owner: what the Functions host needs on AzureWebJobsStorage (blob leases, container creation).
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-// Storage Queue Data Contributor: the host and the blob extension keep queues (e.g. the blob trigger poison queue).
+// Storage Queue Data Contributor: the Functions host keeps queues in its own storage account.
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 // Storage Table Data Contributor: watermarks, run records, blob receipts.
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
@@ -49,6 +54,41 @@ resource lakeBlobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05
 resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
   parent: lakeBlobService
   name: deadLetterContainerName
+}
+
+resource rawContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: lakeBlobService
+  name: zoneContainers.raw
+}
+
+resource quarantineContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: lakeBlobService
+  name: zoneContainers.quarantine
+}
+
+resource eventsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: lakeBlobService
+  name: zoneContainers.events
+}
+
+resource bronzeContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: lakeBlobService
+  name: zoneContainers.bronze
+}
+
+resource silverContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: lakeBlobService
+  name: zoneContainers.silver
+}
+
+resource goldContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: lakeBlobService
+  name: zoneContainers.gold
+}
+
+resource checkpointsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: lakeBlobService
+  name: zoneContainers.checkpoints
 }
 
 resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -92,10 +132,33 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
 
-// ---- Function App identity: the lake ----
-resource fnLakeBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(lake.id, functionPrincipalId, storageBlobDataContributor)
-  scope: lake
+// ---- Function App identity: the lake, per container ----
+// Blob roles on the containers the app writes, never on the account: raw (ingestion lands, landing reads
+// properties), quarantine (bad payloads), events (run manifests and completion events). It cannot touch the zones
+// Databricks owns. Tables stay account-scoped (watermarks, runs, batches, receipts, idempotency keys).
+resource fnRawBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(rawContainer.id, functionPrincipalId, storageBlobDataContributor)
+  scope: rawContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource fnQuarantineBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(quarantineContainer.id, functionPrincipalId, storageBlobDataContributor)
+  scope: quarantineContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource fnEventsBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(eventsContainer.id, functionPrincipalId, storageBlobDataContributor)
+  scope: eventsContainer
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
     principalId: functionPrincipalId
@@ -108,16 +171,6 @@ resource fnLakeTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: lake
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
-    principalId: functionPrincipalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-resource fnLakeQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(lake.id, functionPrincipalId, storageQueueDataContributor)
-  scope: lake
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -263,10 +316,73 @@ resource eventGridDeadLetter 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }
 
-// ---- Databricks access connector: Unity Catalog reads and writes the lake zones ----
-resource databricksLake 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(lake.id, accessConnectorPrincipalId, storageBlobDataContributor)
-  scope: lake
+// ---- Databricks access connector: Unity Catalog reads raw and events, writes only the zones it owns ----
+// Read-only on raw: a write there would land a file and trigger a run. Read-only on events (input manifests,
+// completion events for the streaming job). Contributor on quarantine (its quarantine/records table), bronze,
+// silver, gold and checkpoints. Nothing on the account.
+resource connectorRawRead 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(rawContainer.id, accessConnectorPrincipalId, storageBlobDataReader)
+  scope: rawContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataReader)
+    principalId: accessConnectorPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource connectorEventsRead 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(eventsContainer.id, accessConnectorPrincipalId, storageBlobDataReader)
+  scope: eventsContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataReader)
+    principalId: accessConnectorPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource connectorQuarantineWrite 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(quarantineContainer.id, accessConnectorPrincipalId, storageBlobDataContributor)
+  scope: quarantineContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: accessConnectorPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource connectorBronzeWrite 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(bronzeContainer.id, accessConnectorPrincipalId, storageBlobDataContributor)
+  scope: bronzeContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: accessConnectorPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource connectorSilverWrite 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(silverContainer.id, accessConnectorPrincipalId, storageBlobDataContributor)
+  scope: silverContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: accessConnectorPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource connectorGoldWrite 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(goldContainer.id, accessConnectorPrincipalId, storageBlobDataContributor)
+  scope: goldContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: accessConnectorPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource connectorCheckpointsWrite 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(checkpointsContainer.id, accessConnectorPrincipalId, storageBlobDataContributor)
+  scope: checkpointsContainer
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
     principalId: accessConnectorPrincipalId

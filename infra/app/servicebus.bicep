@@ -15,7 +15,7 @@ param topicName string
 param topicSubscriptionNames array
 
 @allowed(['Standard', 'Premium'])
-@description('Standard is the cheapest tier with topics and duplicate detection.')
+@description('Standard is the cheapest tier with topics and duplicate detection; private endpoints need Premium.')
 param skuName string = 'Standard'
 
 @minValue(1)
@@ -35,6 +35,9 @@ param lockDuration string = 'PT1M'
 @description('Log Analytics workspace for Service Bus metrics and logs (the workbook reads them).')
 param logAnalyticsWorkspaceId string
 
+@description('Private-network option (main.bicep): public network access off; clients come through a private endpoint (Premium only).')
+param privateNetworking bool = false
+
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
   location: location
@@ -46,7 +49,7 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   properties: {
     disableLocalAuth: true // Entra ID only: no SAS keys to leak or rotate
     minimumTlsVersion: '1.2'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateNetworking ? 'Disabled' : 'Enabled'
   }
 }
 

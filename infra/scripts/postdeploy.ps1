@@ -4,13 +4,13 @@ foreach ($name in 'AZURE_RESOURCE_GROUP', 'AZURE_FUNCTION_APP_NAME', 'ORBITER_LA
   if (-not (Get-Item "env:$name" -ErrorAction SilentlyContinue)) { throw "missing $name (run through azd)" }
 }
 
-Write-Host "Waiting for the blobs_extension key of $env:AZURE_FUNCTION_APP_NAME ..."
+Write-Host "Waiting for the eventgrid_extension key of $env:AZURE_FUNCTION_APP_NAME ..."
 $key = $null
 for ($attempt = 1; $attempt -le 30 -and -not $key; $attempt++) {
-  $key = az functionapp keys list -g $env:AZURE_RESOURCE_GROUP -n $env:AZURE_FUNCTION_APP_NAME --query "systemKeys.blobs_extension" -o tsv 2>$null
+  $key = az functionapp keys list -g $env:AZURE_RESOURCE_GROUP -n $env:AZURE_FUNCTION_APP_NAME --query "systemKeys.eventgrid_extension" -o tsv 2>$null
   if (-not $key) { Start-Sleep -Seconds 10 }
 }
-if (-not $key) { throw 'The blobs_extension key did not appear; is the landedBlob function deployed? Re-run: azd hooks run postdeploy' }
+if (-not $key) { throw 'The eventgrid_extension key did not appear; is the landedBlob function deployed? Re-run: azd hooks run postdeploy' }
 
 $lakeId = az storage account show -g $env:AZURE_RESOURCE_GROUP -n $env:ORBITER_LAKE_ACCOUNT_NAME --query id -o tsv
 

@@ -1,7 +1,7 @@
 #!/bin/sh
-# azd postdeploy hook: create (or refresh) the Event Grid subscription that feeds the `landedBlob` blob trigger.
-# It must run after the code is deployed: the webhook URL carries the host's blobs_extension system key, which exists
-# only once the host has loaded a blob trigger, and Event Grid validates the endpoint when the subscription is made.
+# azd postdeploy hook: create (or refresh) the Event Grid subscription that feeds the `landedBlob` Event Grid trigger.
+# It must run after the code is deployed: the webhook URL carries the host's eventgrid_extension system key, which exists
+# only once the host has loaded an Event Grid trigger, and Event Grid validates the endpoint when the subscription is made.
 # Inputs come from the azd environment (main.bicep outputs), which azd exports to hooks.
 set -eu
 
@@ -13,13 +13,13 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 
 # Poll until the host has registered the blob extension (it does so on first start after deploy).
-echo "Waiting for the blobs_extension key of $AZURE_FUNCTION_APP_NAME ..."
+echo "Waiting for the eventgrid_extension key of $AZURE_FUNCTION_APP_NAME ..."
 attempt=0
 until key=$(az functionapp keys list -g "$AZURE_RESOURCE_GROUP" -n "$AZURE_FUNCTION_APP_NAME" \
-    --query "systemKeys.blobs_extension" -o tsv 2>/dev/null) && [ -n "$key" ]; do
+    --query "systemKeys.eventgrid_extension" -o tsv 2>/dev/null) && [ -n "$key" ]; do
   attempt=$((attempt + 1))
   if [ "$attempt" -ge 30 ]; then
-    echo "The blobs_extension key did not appear; is the landedBlob function deployed? Re-run: azd hooks run postdeploy" >&2
+    echo "The eventgrid_extension key did not appear; is the landedBlob function deployed? Re-run: azd hooks run postdeploy" >&2
     exit 1
   fi
   sleep 10

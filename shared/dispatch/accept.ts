@@ -14,8 +14,6 @@ import type { DispatchDeps } from './ports';
 /** One request of a delivered batch. */
 export interface AcceptedRequest {
   request: RunRequest;
-  /** Delivered before (the Functions host's delivery count > 1): an earlier attempt may have stopped half-way. */
-  redelivered?: boolean;
   /** Its position in the delivered batch, for rejections. */
   index?: number;
 }
@@ -72,7 +70,7 @@ export async function acceptRunRequests(requests: readonly AcceptedRequest[], de
   const direct: AcceptedRequest[] = [];
   const rejected: RejectedMessage[] = [];
   for (const accepted of requests) {
-    const { request: req, redelivered } = accepted;
+    const { request: req } = accepted;
     const entry = getCatalogDataset(deps.catalog, req.dataset);
     if (req.runId) {
       direct.push(accepted);
@@ -84,9 +82,8 @@ export async function acceptRunRequests(requests: readonly AcceptedRequest[], de
     const bucket = windowMs === 0 ? at : Math.floor(at / windowMs) * windowMs;
     const key = `${req.dataset}|${bucket}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { dataset: req.dataset, bucket, windowMs, items: [], requestIds: [], redelivered: false }));
+    if (!g) groups.set(key, (g = { dataset: req.dataset, bucket, windowMs, items: [], requestIds: [] }));
     g.requestIds.push(req.requestId);
-    g.redelivered ||= redelivered === true;
     for (const input of req.inputs) {
       g.items.push({
         input,
@@ -117,7 +114,6 @@ interface Group {
   windowMs: number;
   items: Omit<BatchItem, 'key' | 'runId'>[];
   requestIds: string[];
-  redelivered: boolean;
 }
 
 /**
@@ -148,20 +144,21 @@ async function acceptGroup(g: Group, deps: DispatchDeps): Promise<void> {
           .slice(0, 16);
   // One flush per batch: the first request schedules it for the window's end plus a grace for stragglers; requests
   // arriving after the flush ran schedule one follow-up per delivered group (they become a run, never lost).
+  const flushId = `flush-${g.dataset}-${g.bucket}`;
   const state = await deps.batches.flushState(g.dataset, g.bucket);
-  if (state === 'scheduled') {
-    // An earlier delivery may have claimed the marker and failed before scheduling the flush: schedule it again.
-    // A second flush of the same batch is harmless (it finds the same unassigned set, or nothing).
-    if (g.redelivered) await deps.scheduler.schedule(flush, due(), `flush-${g.dataset}-${g.bucket}-redelivered-${tag}`);
-    return;
-  }
   if (state === undefined && (await deps.batches.claimFlush(g.dataset, g.bucket))) {
-    await deps.scheduler.schedule(flush, due(), `flush-${g.dataset}-${g.bucket}`);
+    await deps.scheduler.schedule(flush, due(), flushId);
     return;
   }
-  if ((await deps.batches.flushState(g.dataset, g.bucket)) === 'done') {
+  if ((state ?? (await deps.batches.flushState(g.dataset, g.bucket))) === 'done') {
     await deps.scheduler.schedule(flush, deps.now(), `flush-${g.dataset}-${g.bucket}-late-${tag}`);
+    return;
   }
+  // The marker says "scheduled", but the delivery that claimed it may have failed before its flush reached the
+  // broker (a broker outage between the claim and the send), and its redelivery after a broker restart need not
+  // look redelivered. So every group re-sends the flush under the batch's one MessageId: duplicate detection drops
+  // it when the first one exists, and it becomes the batch's flush when it does not (issue 16, item 10).
+  await deps.scheduler.schedule(flush, due(), flushId);
 }
 
 /** Time after a window's end during which late requests still join its batch. */

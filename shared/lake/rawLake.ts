@@ -63,6 +63,17 @@ export class RawLake {
   }
 }
 
+/**
+ * Creates missing containers (locally). In Azure the Bicep creates them and the app's roles are scoped to single
+ * containers, which do not allow creating one: a 403 there means "not mine to create", and the writes that follow
+ * say whether the container is usable.
+ */
 export async function ensureContainers(containers: ContainerClient[]): Promise<void> {
-  for (const c of containers) await c.createIfNotExists();
+  for (const c of containers) {
+    try {
+      await c.createIfNotExists();
+    } catch (err) {
+      if (restStatus(err) !== 403) throw err;
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Containers, Queues, Tables } from '../../shared/names';
+import { readBlobVersion } from '../../shared/lake/blobVersion';
 import { runRequestForBlob } from '../../shared/runs/runRequestForBlob';
 import { sendRunRequest } from '../../shared/runs/sendRunRequest';
 import { startFaultStack, type FaultStack } from './support/faultStack';
@@ -168,8 +169,7 @@ describe('faults: functions host killed mid-dispatch', () => {
       {
         container: Containers.raw,
         name: late!.name,
-        content: Buffer.from(JSON.stringify([{ fault: 'kill-straggler-late', i: 0 }])),
-        etag: late!.etag,
+        ...(await readBlobVersion(stack.storage.blobs.getContainerClient(Containers.raw), late!.name))!,
       },
       new Date(bucket + 100),
     );

@@ -37,8 +37,9 @@ describe('run request for a landed blob', () => {
   const blob = {
     container: 'raw',
     name: 'neows/feed/2024/05/25/2024-05-25_2024-05-31.0123456789abcdef.json',
-    content: Buffer.from('{"a":1}'),
     etag: '"0x1"',
+    size: 7,
+    sha256: 'a'.repeat(64),
   };
 
   it('builds a valid v1 message with a deterministic MessageId', () => {
@@ -48,13 +49,23 @@ describe('run request for a landed blob', () => {
     expect(runRequestV1.parse(a.request)).toBeTruthy();
     expect(a.request.dataset).toBe('neows');
     expect(a.request.window).toEqual({ start: '2024-05-25', end: '2024-05-31' });
-    expect(a.messageId).toBe(b.messageId); // same path + same bytes → the broker drops the duplicate
+    expect(a.messageId).toBe(b.messageId); // same path + same sha256 → the broker drops the duplicate
     expect(a.messageId.length).toBeLessThanOrEqual(128);
   });
   it('gives changed content a new MessageId', () => {
     const a = runRequestForBlob(blob, now);
-    const b = runRequestForBlob({ ...blob, content: Buffer.from('{"a":2}') }, now);
+    const b = runRequestForBlob({ ...blob, sha256: 'b'.repeat(64) }, now);
     expect(a.kind === 'request' && b.kind === 'request' && a.messageId !== b.messageId).toBe(true);
+  });
+  it('without a sha256 in the metadata (a blob written by others), keys on path + ETag: one request per version', () => {
+    const { sha256: _none, ...foreign } = blob;
+    const a = runRequestForBlob(foreign, now);
+    const again = runRequestForBlob(foreign, now);
+    const next = runRequestForBlob({ ...foreign, etag: '"0x2"' }, now);
+    if (a.kind !== 'request' || again.kind !== 'request' || next.kind !== 'request') throw new Error('expected requests');
+    expect(a.messageId).toBe(again.messageId);
+    expect(next.messageId).not.toBe(a.messageId);
+    expect(a.request.inputs[0]).toEqual({ container: 'raw', path: blob.name, etag: '"0x1"', size: 7 });
   });
   it('attack: a forged event for a path that leaves the raw zone, or another container, is ignored with the reason', () => {
     for (const name of ['neows/../../quarantine/neows/feed/2024/05/25/x.json', 'neows/./x.json', 'neows//x.json', 'neows\\x.json']) {
@@ -66,7 +77,7 @@ describe('run request for a landed blob', () => {
     });
   });
   it('ignores empty blobs and unknown datasets, saying why', () => {
-    expect(runRequestForBlob({ ...blob, content: Buffer.alloc(0) }, now)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/empty/) });
+    expect(runRequestForBlob({ ...blob, size: 0 }, now)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/empty/) });
     expect(runRequestForBlob({ ...blob, name: 'mars/x.json' }, now)).toMatchObject({
       kind: 'ignored',
       reason: expect.stringMatching(/"mars" is not a known dataset/),

@@ -171,7 +171,7 @@ export class BlobWatcher {
   private async deliver(t: WatchTarget, name: string, etag: string, length: number): Promise<boolean> {
     const event = blobCreatedEvent({ accountUrl: this.opts.accountUrl, container: t.container.containerName, name, etag, contentLength: length });
     try {
-      const res = await axios.post(`${this.opts.hostUrl}/runtime/webhooks/blobs`, [event], {
+      const res = await axios.post(`${this.opts.hostUrl}/runtime/webhooks/eventgrid`, [event], {
         params: { functionName: `Host.Functions.${t.functionName}`, code: this.opts.functionKey },
         headers: { 'aeg-event-type': 'Notification', 'content-type': 'application/json' },
         validateStatus: () => true,

@@ -5,8 +5,8 @@ import type { OrbiterConfig } from 'orbiter/shared/config';
 import { ensureError } from 'orbiter/shared/errors';
 import type { Logger } from 'orbiter/shared/logger';
 import type { StorageClients } from 'orbiter/shared/storage/clients';
-import type { BlobFunction, FunctionDefinition, HttpFunction, ServiceBusQueueFunction, TimerFunction } from 'orbiter/functions/definition';
-import { handleBlobWebhook } from './blobWebhook';
+import type { BlobEventFunction, FunctionDefinition, HttpFunction, ServiceBusQueueFunction, TimerFunction } from 'orbiter/functions/definition';
+import { handleEventGridWebhook } from './eventGridWebhook';
 import { send } from './httpIo';
 import { HttpTriggers } from './httpTriggers';
 import { Invoker, type InvocationOutcome } from './invoker';
@@ -40,7 +40,7 @@ export interface HostOptions {
 /**
  * A local Functions host for the very definitions functions/index.ts registers in Azure: timers by NCRONTAB
  * (timers.ts), HTTP under /api with function keys (httpTriggers.ts), Event Grid blob notifications at
- * /runtime/webhooks/blobs (blobWebhook.ts), and Service Bus queue triggers in peekLock (serviceBusTriggers.ts).
+ * /runtime/webhooks/eventgrid (eventGridWebhook.ts), and Service Bus queue triggers in peekLock (serviceBusTriggers.ts).
  */
 export class FunctionHost {
   private server: Server | undefined;
@@ -139,10 +139,9 @@ export class FunctionHost {
     if (url.pathname === '/admin/host/status') {
       return send(res, 200, { state: 'Running', functions: this.opts.definitions.map((d) => d.name) });
     }
-    if (url.pathname === '/runtime/webhooks/blobs' && req.method === 'POST') {
-      return handleBlobWebhook(req, res, url, {
-        definitions: this.opts.definitions.filter((d): d is BlobFunction => d.kind === 'blob'),
-        storage: this.opts.storage,
+    if (url.pathname === '/runtime/webhooks/eventgrid' && req.method === 'POST') {
+      return handleEventGridWebhook(req, res, url, {
+        definitions: this.opts.definitions.filter((d): d is BlobEventFunction => d.kind === 'blobEvent'),
         invoker: this.invoker,
         authorized: (r, u) => this.authorized(r, u),
       });

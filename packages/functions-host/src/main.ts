@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { allFunctions } from 'orbiter/functions/all';
 import { composeApp } from 'orbiter/functions/composition';
-import type { BlobFunction } from 'orbiter/functions/definition';
+import type { BlobEventFunction } from 'orbiter/functions/definition';
 import { ensureError } from 'orbiter/shared/errors';
 import { createPinoLogger, type Logger } from 'orbiter/shared/logger';
 import { Containers, Tables } from 'orbiter/shared/names';
@@ -68,8 +68,8 @@ export async function startLocalHost(o: LocalHostOptions): Promise<LocalHost> {
   if (o.watchBlobs) {
     watcher = new BlobWatcher({
       targets: definitions
-        .filter((d): d is BlobFunction => d.kind === 'blob')
-        .map((d) => ({ container: storage.blobs.getContainerClient(d.path.split('/')[0]!), functionName: d.name })),
+        .filter((d): d is BlobEventFunction => d.kind === 'blobEvent')
+        .map((d) => ({ container: storage.blobs.getContainerClient(d.container), functionName: d.name })),
       receiptsTable: storage.table(Tables.blobReceipts),
       hostUrl: host.url,
       functionKey: key,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { allFunctions } from 'orbiter/functions/all';
 import { composeApp, type AppDeps } from 'orbiter/functions/composition';
-import type { BlobFunction } from 'orbiter/functions/definition';
+import type { BlobEventFunction } from 'orbiter/functions/definition';
 import type { OrbiterConfig } from 'orbiter/shared/config';
 import { PatTokenProvider } from 'orbiter/shared/databricks/auth';
 import { DatabricksJobsClient } from 'orbiter/shared/databricks/client';
@@ -191,8 +191,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     for (const c of Object.values(Containers)) await storage.blobs.getContainerClient(c).createIfNotExists();
     const watcher = new BlobWatcher({
       targets: definitions
-        .filter((d): d is BlobFunction => d.kind === 'blob')
-        .map((d) => ({ container: storage.blobs.getContainerClient(d.path.split('/')[0]!), functionName: d.name })),
+        .filter((d): d is BlobEventFunction => d.kind === 'blobEvent')
+        .map((d) => ({ container: storage.blobs.getContainerClient(d.container), functionName: d.name })),
       receiptsTable: storage.table(Tables.blobReceipts),
       hostUrl: host.url,
       functionKey: key,

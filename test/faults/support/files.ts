@@ -55,7 +55,7 @@ export async function pushBlobCreated(stack: FaultStack, f: LandedFile): Promise
     etag: f.etag,
     contentLength: f.size,
   });
-  const res = await axios.post(`${stack.hostUrl}/runtime/webhooks/blobs`, [event], {
+  const res = await axios.post(`${stack.hostUrl}/runtime/webhooks/eventgrid`, [event], {
     params: { functionName: 'Host.Functions.landedBlob', code: stack.functionKey },
     headers: { 'aeg-event-type': 'Notification', 'content-type': 'application/json' },
     validateStatus: () => true,

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import axios from 'axios';
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
 import { Containers, Queues, Subscriptions, Tables, Topics } from '../../../shared/names';
@@ -44,6 +45,8 @@ export interface Snapshot {
   published: Record<string, number>;
   /** Landed files whose BlobCreated event the host accepted (the Event Grid stand-in's receipts). */
   delivered: number;
+  /** Landed files whose BlobCreated event the watcher has not had accepted yet (no receipt). */
+  undelivered: string[];
   /** Where each accepted file sits in OrbiterBatches: its batch, the run that took it, the batch's flush marker. */
   batches: Record<string, { batch: string; runId?: string; flush: string }>;
 }
@@ -195,15 +198,17 @@ export async function snapshot(stack: FaultStack, scope?: Scope): Promise<Snapsh
     if ((err as { statusCode?: number }).statusCode !== 404) throw err;
   }
   for (const b of Object.values(batches)) b.flush = markers.get(b.batch) ?? 'none';
+  const undelivered = landed.filter((f) => {
+    const at = f.lastIndexOf('@');
+    const slash = f.indexOf('/');
+    return !receipts.has(BlobWatcher.receiptKey(f.slice(0, slash), f.slice(slash + 1, at), f.slice(at + 1)));
+  });
   return {
     at: Date.now(),
     landed,
     batches,
-    delivered: landed.filter((f) => {
-      const at = f.lastIndexOf('@');
-      const slash = f.indexOf('/');
-      return receipts.has(BlobWatcher.receiptKey(f.slice(0, slash), f.slice(slash + 1, at), f.slice(at + 1)));
-    }).length,
+    delivered: landed.length - undelivered.length,
+    undelivered,
     runs: (await databricksRuns(stack)).filter((r) => mine(r.jobName.replace(/^orbiter-|-pipeline$/g, ''))),
     records,
     deadLetters: (await deadLetters(stack)).filter((d) => mine(datasetOfMessage(d.body)) || d.files.some((f) => mine(datasetOfFile(f)))),
@@ -288,6 +293,8 @@ export async function settle(
  */
 export function violations(s: Snapshot): string[] {
   const out: string[] = [];
+  let lost = 0;
+  let duplicated = 0;
   const runsOf = (f: string): DatabricksRunView[] => s.runs.filter((r) => r.files.includes(f));
   const describe = (rs: DatabricksRunView[]): string => rs.map((r) => `${r.runId}(${r.orbiterRunId} ${r.lifeCycle}/${r.result ?? '-'})`).join(', ');
   for (const f of s.landed) {
@@ -295,12 +302,14 @@ export function violations(s: Snapshot): string[] {
     const ok = all.filter((r) => r.result === 'SUCCESS');
     const dead = s.deadLetters.filter((d) => d.files.includes(f));
     if (ok.length > 1) out.push(`${f} ran successfully ${ok.length} times: ${describe(ok)}`);
+    if (ok.length > 1) duplicated++;
     if (ok.length === 0 && dead.length === 0) {
+      lost++;
       const recs = s.records.filter((r) => r.inputs.some((i) => fileKey(i.container, i.path, i.etag) === f));
       const b = s.batches[f];
       const where = b
         ? `batch ${b.batch}, ${b.runId ? `taken by ${b.runId}` : 'unassigned'}, flush marker ${b.flush}`
-        : 'never accepted into a batch';
+        : `never accepted into a batch, event ${s.undelivered.includes(f) ? 'not yet accepted by the host (the watcher retries it)' : 'accepted by the host'}`;
       out.push(
         `${f} is lost: no successful run, no dead letter (${where}; runs: ${describe(all) || 'none'}; records: ${recs.map((r) => `${r.runId}=${r.state}`).join(', ') || 'none'})`,
       );
@@ -329,7 +338,28 @@ export function violations(s: Snapshot): string[] {
     }
   }
   for (const [q, n] of Object.entries(s.pending)) if (n > 0) out.push(`${n} messages still on ${q}`);
+  recordFigures(s, lost, duplicated, out.length);
   return out;
+}
+
+/**
+ * The figures of one check, for `npm run test:faults -- --repeat N` (scripts/test-faults.sh): one JSON line per call
+ * appended to $FAULTS_RESULTS, labelled with the running scenario. Nothing is written when the variable is unset.
+ */
+function recordFigures(s: Snapshot, lost: number, duplicated: number, violationCount: number): void {
+  const file = process.env['FAULTS_RESULTS'];
+  if (!file) return;
+  const scenario = expect.getState().currentTestName ?? 'unknown';
+  const line = {
+    scenario,
+    files: s.landed.length,
+    lost,
+    duplicated,
+    violations: violationCount,
+    undelivered: s.undelivered.length,
+    pending: s.pending,
+  };
+  appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
 
 /** Completion messages on topic run-events (monitor subscription), by Orbiter run id. */
@@ -356,6 +386,7 @@ export function summary(s: Snapshot): string {
       records: s.records.map((r) => ({ id: r.runId, state: r.state, dbx: r.databricksRunId, inputs: r.inputs.length })),
       deadLetters: s.deadLetters.map((d) => ({ queue: d.queue, id: d.messageId, reason: d.reason, files: d.files.length })),
       pending: s.pending,
+      undelivered: s.undelivered.length,
       completions: s.completionBlobs.length,
     },
     null,

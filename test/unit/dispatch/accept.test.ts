@@ -54,20 +54,18 @@ describe('acceptRunRequests (a delivered batch)', () => {
     const batch = Array.from({ length: 30 }, (_, i) => ({ request: blobRequest(i, T0 + i) }));
     await acceptRunRequests(batch, deps);
     // The host abandoned it (say a later write failed) and delivers it again.
-    await acceptRunRequests(
-      batch.map((b) => ({ ...b, redelivered: true })),
-      deps,
-    );
+    await acceptRunRequests(batch, deps);
     expect((await deps.batches.items('neows', Math.floor(T0 / 60_000) * 60_000)).length).toBe(30);
-    // The redelivery cannot know whether the first attempt scheduled the flush it claimed: it schedules one more.
-    expect(flushes(deps)).toHaveLength(2);
+    // The redelivery cannot know whether the first attempt scheduled the flush it claimed: it sends it again under
+    // the same MessageId, and duplicate detection drops the copy.
+    expect(flushes(deps)).toHaveLength(1);
     await drain(deps, now);
     expect(deps.runs.rows.size).toBe(1);
     expect(deps.jobs.runs.size).toBe(1);
     expect([...deps.runs.rows.values()][0]!.record.inputs).toHaveLength(30);
   });
 
-  it('a first attempt that claimed the flush but died before scheduling it is repaired by the redelivery', async () => {
+  it('loss under a broker outage (issue 16): a delivery that claimed the flush but could not send it is repaired by the next delivery, even one that does not look redelivered', async () => {
     const now = { t: T0 };
     const deps = fakeDeps(now);
     const batch = Array.from({ length: 3 }, (_, i) => ({ request: blobRequest(i, T0 + i) }));
@@ -77,12 +75,25 @@ describe('acceptRunRequests (a delivered batch)', () => {
     };
     await expect(acceptRunRequests(batch, deps)).rejects.toThrow('bus unavailable');
     deps.scheduler.schedule = schedule;
-    await acceptRunRequests(
-      batch.map((b) => ({ ...b, redelivered: true })),
-      deps,
-    );
+    // After a broker restart the messages come back as first deliveries (the lost lock was never counted).
+    await acceptRunRequests(batch, deps);
     await drain(deps, now);
     expect([...deps.runs.rows.values()].map((r) => r.record.inputs.length)).toEqual([3]);
+  });
+
+  it('loss under a broker outage (issue 16): other requests of a batch whose claimed flush was never sent still bring it to a run', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    const schedule = deps.scheduler.schedule.bind(deps.scheduler);
+    deps.scheduler.schedule = async () => {
+      throw new Error('bus unavailable');
+    };
+    await expect(acceptRunRequests([{ request: blobRequest(0, T0) }], deps)).rejects.toThrow('bus unavailable');
+    deps.scheduler.schedule = schedule;
+    // The first request's message is gone for good (say it dead-lettered); a later request of the same batch arrives.
+    await acceptRunRequests([{ request: blobRequest(1, T0 + 1) }], deps);
+    await drain(deps, now);
+    expect([...deps.runs.rows.values()].map((r) => r.record.inputs.length)).toEqual([2]);
   });
 
   it('requests that arrive after their batch was flushed get one follow-up flush per delivered group, not one each', async () => {

@@ -156,10 +156,12 @@ describe('names shared with the code (shared/names.ts)', () => {
     expect(stringArray(varText(main, 'topicSubscriptionNames')).sort()).toEqual(Object.values(Subscriptions).sort());
   });
 
-  it('subscribes the Event Grid-source blob function of the app to the raw container', () => {
+  it('subscribes the Event Grid function of the app that handles landed blobs to the raw container', () => {
     const name = stringLiteral(varText(main, 'blobTriggerFunctionName'));
     const fn = appFunctions.find((f) => f.name === name);
-    expect(fn).toMatchObject({ kind: 'blob', connection: Connections.lake, path: `${Containers.raw}/{name}` });
+    // An Event Grid trigger, never a blob trigger: the host would download the whole blob before the function runs.
+    expect(fn).toMatchObject({ kind: 'blobEvent', container: Containers.raw });
+    expect(appFunctions.some((f) => (f.kind as string) === 'blob')).toBe(false);
     expect(stringLiteral(varText(main, 'blobTriggerContainerName'))).toBe(Containers.raw);
   });
 });
@@ -277,7 +279,8 @@ describe('resources', () => {
     expect(sub).toContain("'Microsoft.Storage.BlobCreated'");
     expect(sub).toContain("subjectBeginsWith: '/blobServices/default/containers/${containerName}/'");
     expect(sub).toMatch(/key: 'data\.api'\s*values: \[\s*'PutBlob'\s*'PutBlockList'\s*'FlushWithClose'\s*\]/);
-    expect(sub).toContain('/runtime/webhooks/blobs?functionName=Host.Functions.${functionName}&code=${blobsExtensionKey}');
+    expect(sub).toContain('/runtime/webhooks/eventgrid?functionName=${functionName}&code=${eventGridExtensionKey}');
+    expect(sub).toContain('systemKeys.eventgrid_extension');
     expect(sub).toMatch(/retryPolicy: \{\s*maxDeliveryAttempts: maxDeliveryAttempts/);
     expect(sub).toContain('deadLetterWithResourceIdentity');
   });
@@ -395,6 +398,214 @@ describe('azd and the user workflow', () => {
     const runs = Object.values(wf.jobs).flatMap((j) => j.steps.map((s) => s.run ?? ''));
     for (const cmd of ['npm ci', 'npm test', 'az bicep build', 'databricks bundle validate', 'azd deploy', 'databricks bundle deploy']) {
       expect({ cmd, found: runs.some((r) => r.includes(cmd)) }).toEqual({ cmd, found: true });
+    }
+  });
+});
+
+/** Role assignments of rbac.bicep: symbol, scope symbol, principal parameter, role variable. */
+function roleAssignments(): { symbol: string; scope: string; principal: string; role: string }[] {
+  const rbac = readBicep('app/rbac.bicep');
+  return [...rbac.matchAll(/resource (\w+) 'Microsoft\.Authorization\/roleAssignments@[^']+' = \{/g)].map((a) => {
+    const { body } = balancedBlock(rbac, a.index + a[0].length - 1);
+    const m = /name: guid\((\w+)\.id, (\w+), (\w+)\)/.exec(body)!;
+    return { symbol: a[1]!, scope: m[1]!, principal: m[2]!, role: m[3]! };
+  });
+}
+
+describe('storage roles scoped to containers (issue 16)', () => {
+  const rbac = readBicep('app/rbac.bicep');
+  const assignments = roleAssignments();
+  const blobRoles = ['storageBlobDataContributor', 'storageBlobDataOwner', 'storageBlobDataReader'];
+  const blobScopes = (principal: string, role: string): string[] =>
+    assignments
+      .filter((a) => a.principal === principal && a.role === role)
+      .map((a) => a.scope)
+      .sort();
+
+  it('names the zone containers in main.bicep as the code does, and scopes each container symbol to its zone', () => {
+    const zones = objectEntries(varText(main, 'zoneContainers').slice(1, -1));
+    expect(Object.fromEntries([...zones].map(([k, v]) => [k, stringLiteral(v)]))).toEqual(Containers);
+    expect(balancedBlock(main, main.indexOf('module rbac')).body).toMatch(/zoneContainers: zoneContainers/);
+    for (const zone of Object.keys(Containers)) {
+      expect(rbac).toMatch(
+        new RegExp(
+          `resource ${zone}Container 'Microsoft\\.Storage/storageAccounts/blobServices/containers@[^']+' existing = \\{\\s*parent: lakeBlobService\\s*name: zoneContainers\\.${zone}\\s*\\}`,
+        ),
+      );
+    }
+  });
+
+  it('gives no identity a blob data role on the whole lake account', () => {
+    const onAccount = assignments.filter((a) => a.scope === 'lake' && blobRoles.includes(a.role));
+    expect(onAccount).toEqual([]);
+  });
+
+  it('lets the Function App write raw, quarantine and events only (never the Databricks zones)', () => {
+    expect(blobScopes('functionPrincipalId', 'storageBlobDataContributor').filter((s) => s !== 'hostStorage')).toEqual([
+      'eventsContainer',
+      'quarantineContainer',
+      'rawContainer',
+    ]);
+    expect(blobScopes('functionPrincipalId', 'storageBlobDataReader')).toEqual([]);
+  });
+
+  it('lets the Databricks access connector read raw and events, and write only the zones it owns', () => {
+    expect(blobScopes('accessConnectorPrincipalId', 'storageBlobDataReader')).toEqual(['eventsContainer', 'rawContainer']);
+    expect(blobScopes('accessConnectorPrincipalId', 'storageBlobDataContributor')).toEqual(
+      ['bronzeContainer', 'checkpointsContainer', 'goldContainer', 'quarantineContainer', 'silverContainer'].sort(),
+    );
+    expect(blobScopes('accessConnectorPrincipalId', 'storageBlobDataOwner')).toEqual([]);
+  });
+});
+
+describe('private-network option (issue 16)', () => {
+  const mod = (symbol: string) => modules.find((m) => m.symbol === symbol)!;
+
+  it('is a bool parameter, off by default, handed to every module it changes', () => {
+    expect(main).toMatch(/^param privateNetworking bool = false$/m);
+    for (const symbol of ['lake', 'hostStorage', 'serviceBus', 'keyVault'])
+      expect(mod(symbol).params.get('privateNetworking')).toBe('privateNetworking');
+    expect(mod('network').conditional).toBe(true);
+    expect(main).toMatch(/^module network 'app\/network\.bicep' = if \(privateNetworking\) \{/m);
+    expect(main).toMatch(
+      /^module privateEndpoints 'app\/private-endpoint\.bicep' = \[\s*for pe in privateEndpointTargets: if \(privateNetworking\) \{/m,
+    );
+  });
+
+  it('puts a private endpoint, registered in its private DNS zone, on the lake (blob, dfs, table, queue), host storage (blob, table, queue), Service Bus and Key Vault', () => {
+    const targets = [...varText(main, 'privateEndpointTargets').matchAll(/\{ key: '[^']+', target: (\w+)\.outputs\.id, groupId: '(\w+)' \}/g)].map(
+      (m) => `${m[1]}:${m[2]}`,
+    );
+    expect(targets.sort()).toEqual(
+      [
+        'lake:blob',
+        'lake:dfs',
+        'lake:table',
+        'lake:queue',
+        'hostStorage:blob',
+        'hostStorage:table',
+        'hostStorage:queue',
+        'serviceBus:namespace',
+        'keyVault:vault',
+      ].sort(),
+    );
+    const pe = mod('privateEndpoints');
+    expect(pe.params.get('dnsZoneId')).toBe('network.outputs.dnsZoneIds[pe.groupId]');
+    expect(pe.params.get('subnetId')).toBe('network.outputs.privateEndpointSubnetId');
+    const endpoint = readBicep('app/private-endpoint.bicep');
+    expect(endpoint).toMatch(/privateDnsZoneGroups@/);
+    const network = readBicep('app/network.bicep');
+    const zoneIds = objectEntries(balancedBlock(network, network.indexOf('output dnsZoneIds object =')).body);
+    for (const group of ['blob', 'dfs', 'table', 'queue', 'namespace', 'vault']) expect(zoneIds.has(group)).toBe(true);
+    for (const zone of [
+      'privatelink.blob.',
+      'privatelink.dfs.',
+      'privatelink.table.',
+      'privatelink.queue.',
+      'privatelink.servicebus.windows.net',
+      'privatelink.vaultcore.azure.net',
+    ])
+      expect(network).toContain(zone);
+    expect(network).toMatch(/virtualNetworkLinks@/);
+  });
+
+  it('turns public network access off (the lake: firewall Deny with the trusted-service and access-connector exceptions)', () => {
+    for (const file of ['app/host-storage.bicep', 'app/servicebus.bicep', 'app/keyvault.bicep'])
+      expect({ file, off: /publicNetworkAccess: privateNetworking \? 'Disabled' : 'Enabled'/.test(readBicep(file)) }).toEqual({ file, off: true });
+    const lake = readBicep('app/lake.bicep');
+    expect(lake).toMatch(/defaultAction: privateNetworking \? 'Deny' : 'Allow'/);
+    expect(lake).toMatch(/bypass: 'AzureServices'/);
+    expect(lake).toMatch(/resourceAccessRules: privateNetworking/);
+    expect(mod('lake').params.get('accessConnectorId')).toBe('databricks.outputs.accessConnectorId');
+    // Private endpoints on Service Bus need the Premium tier.
+    expect(mod('serviceBus').params.get('skuName')).toBe("privateNetworking ? 'Premium' : 'Standard'");
+  });
+
+  it('integrates the Function App with the VNet through a subnet delegated to Flex Consumption', () => {
+    expect(mod('functionApp').params.get('virtualNetworkSubnetId')).toBe("privateNetworking ? network.outputs.appSubnetId : ''");
+    expect(readBicep('app/functionapp.bicep')).toMatch(/virtualNetworkSubnetId: empty\(virtualNetworkSubnetId\) \? null : virtualNetworkSubnetId/);
+    expect(readBicep('app/network.bicep')).toMatch(/serviceName: 'Microsoft\.App\/environments'/);
+  });
+});
+
+describe('diagnostic settings on every resource (issue 16)', () => {
+  /** Resource types that have diagnostic categories: each declared one must send them to Log Analytics. */
+  const DIAGNOSABLE = new Set([
+    'Microsoft.Storage/storageAccounts',
+    'Microsoft.Storage/storageAccounts/blobServices',
+    'Microsoft.Storage/storageAccounts/tableServices',
+    'Microsoft.Storage/storageAccounts/queueServices',
+    'Microsoft.ServiceBus/namespaces',
+    'Microsoft.KeyVault/vaults',
+    'Microsoft.Web/serverfarms',
+    'Microsoft.Web/sites',
+    'Microsoft.EventGrid/systemTopics',
+    'Microsoft.Databricks/workspaces',
+    'Microsoft.OperationalInsights/workspaces',
+    'Microsoft.Insights/components',
+    'Microsoft.Network/virtualNetworks',
+    'Microsoft.Network/networkSecurityGroups',
+  ]);
+  /** Every other declared type, with why it has no setting of its own: a new type must be classified here. */
+  const COVERED_ELSEWHERE: Record<string, string> = {
+    'Microsoft.Authorization/roleAssignments': 'no diagnostic categories (the activity log records changes)',
+    'Microsoft.Insights/diagnosticSettings': 'the settings themselves',
+    'Microsoft.Resources/resourceGroups': 'activity log',
+    'Microsoft.ManagedIdentity/userAssignedIdentities': 'no diagnostic categories (sign-ins are in Entra ID logs)',
+    'Microsoft.Databricks/accessConnectors': 'no diagnostic categories (its storage access is in the lake logs)',
+    'Microsoft.Network/privateDnsZones': 'no diagnostic logs',
+    'Microsoft.Network/privateDnsZones/virtualNetworkLinks': 'no diagnostic categories',
+    'Microsoft.Network/privateEndpoints': 'no log categories; the traffic shows in the target resource logs',
+    'Microsoft.Network/privateEndpoints/privateDnsZoneGroups': 'no diagnostic categories',
+    'Microsoft.EventGrid/systemTopics/eventSubscriptions': 'covered by the system topic settings',
+    'Microsoft.ServiceBus/namespaces/queues': 'covered by the namespace settings',
+    'Microsoft.ServiceBus/namespaces/topics': 'covered by the namespace settings',
+    'Microsoft.ServiceBus/namespaces/topics/subscriptions': 'covered by the namespace settings',
+    'Microsoft.Storage/storageAccounts/blobServices/containers': 'covered by the blob service settings',
+    'Microsoft.Storage/storageAccounts/tableServices/tables': 'covered by the table service settings',
+    'Microsoft.Storage/storageAccounts/managementPolicies': 'covered by the blob service settings',
+    'Microsoft.KeyVault/vaults/secrets': 'covered by the vault settings (AuditEvent)',
+    'Microsoft.Web/sites/config': 'covered by the site settings',
+    'Microsoft.Web/sites/basicPublishingCredentialsPolicies': 'covered by the site settings',
+    'Microsoft.Insights/actionGroups': 'no diagnostic categories (alert firings are in the activity log)',
+    'Microsoft.Insights/scheduledQueryRules': 'no diagnostic categories (alert firings are in the activity log)',
+    'Microsoft.Insights/metricAlerts': 'no diagnostic categories (alert firings are in the activity log)',
+    'Microsoft.Insights/workbooks': 'no diagnostic categories',
+  };
+  const files = ['main.bicep', ...readdirSync(join(INFRA_DIR, 'app')).map((f) => `app/${f}`)].filter((f) => f.endsWith('.bicep'));
+  const declared = files.flatMap((file) => {
+    const text = readBicep(file);
+    return [...text.matchAll(/^resource (\w+) '([^@']+)@[^']+'\s*(existing\s*)?=/gm)]
+      .filter((m) => !m[3])
+      .map((m) => ({ file, symbol: m[1]!, type: m[2]!, text }));
+  });
+
+  it('classifies every declared resource type', () => {
+    for (const d of declared)
+      expect({ type: d.type, classified: DIAGNOSABLE.has(d.type) || d.type in COVERED_ELSEWHERE }).toEqual({ type: d.type, classified: true });
+  });
+
+  it('sends the logs and metrics of every diagnosable resource to Log Analytics', () => {
+    const diagnosable = declared.filter((d) => DIAGNOSABLE.has(d.type));
+    expect(diagnosable.length).toBeGreaterThanOrEqual(16);
+    for (const d of diagnosable) {
+      const settings = [...d.text.matchAll(/^resource \w+ 'Microsoft\.Insights\/diagnosticSettings@[^']+' = (?:if \([^)]*\) )?\{/gm)]
+        .map((m) => balancedBlock(d.text, m.index + m[0].length - 1).body)
+        .filter((body) => new RegExp(`\\bscope: ${d.symbol}\\b`).test(body));
+      expect({ resource: `${d.file}:${d.symbol}`, settings: settings.length }).toEqual({ resource: `${d.file}:${d.symbol}`, settings: 1 });
+      expect(settings[0]).toMatch(/workspaceId: (logAnalyticsWorkspaceId|logAnalytics\.id)/);
+      expect(settings[0]).toMatch(/categoryGroup: 'allLogs'|category: '(AllMetrics|Transaction)'/);
+    }
+  });
+
+  it('hands the Log Analytics workspace to every module with diagnostic settings', () => {
+    for (const m of modules) {
+      const text = readBicep(m.path);
+      if (!/param logAnalyticsWorkspaceId string/.test(text)) continue;
+      expect({ module: m.symbol, passed: m.params.get('logAnalyticsWorkspaceId') }).toEqual({
+        module: m.symbol,
+        passed: 'monitoring.outputs.logAnalyticsWorkspaceId',
+      });
     }
   });
 });

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
 import axios from 'axios';
 import type {
-  BlobFunction,
+  BlobEventFunction,
   FunctionDefinition,
   HttpFunction,
   ServiceBusQueueBatchFunction,
@@ -64,12 +64,11 @@ describe('local functions host', () => {
       handler: async () => ({ status: 204 }),
     } satisfies HttpFunction,
     {
-      kind: 'blob',
+      kind: 'blobEvent',
       name: 'onBlob',
-      path: 'raw/{name}',
-      connection: 'OrbiterLake',
-      handler: async (b, c) => void seen.push({ fn: 'onBlob', arg: b.toString(), meta: c.triggerMetadata ?? {} }),
-    } satisfies BlobFunction,
+      container: 'raw',
+      handler: async (ev, c) => void seen.push({ fn: 'onBlob', arg: ev, meta: c.triggerMetadata ?? {} }),
+    } satisfies BlobEventFunction,
     {
       kind: 'serviceBusQueue',
       name: 'onMsg',
@@ -151,8 +150,8 @@ describe('local functions host', () => {
     expect((await axios.post(`${host.url}/api/open`, {}, { validateStatus: () => true })).status).toBe(405);
   });
 
-  it('answers the Event Grid validation handshake and fires blob functions for completed writes only', async () => {
-    const url = `${host.url}/runtime/webhooks/blobs?functionName=Host.Functions.onBlob&code=${KEY}`;
+  it('answers the Event Grid validation handshake and hands each event to the function, without its blob', async () => {
+    const url = `${host.url}/runtime/webhooks/eventgrid?functionName=Host.Functions.onBlob&code=${KEY}`;
     const v = await axios.post(
       url,
       [
@@ -174,14 +173,15 @@ describe('local functions host', () => {
     const up = await raw.getBlockBlobClient('neows/x.json').upload('{"hello":1}', 11);
     const ev = (api: string) =>
       blobCreatedEvent({ accountUrl: azurite.blobEndpoint, container: 'raw', name: 'neows/x.json', etag: up.etag!, contentLength: 11, api });
-    const before = seen.filter((s) => s.fn === 'onBlob').length;
-    await axios.post(url, [ev('CreateFile')], { headers: { 'aeg-event-type': 'Notification' } });
-    expect(seen.filter((s) => s.fn === 'onBlob').length).toBe(before);
     const r = await axios.post(url, [ev('FlushWithClose')], { headers: { 'aeg-event-type': 'Notification' } });
     expect(r.status).toBe(202);
     const hit = seen.filter((s) => s.fn === 'onBlob').pop()!;
-    expect(hit.arg).toBe('{"hello":1}');
-    expect(hit.meta).toMatchObject({ blobTrigger: 'raw/neows/x.json', name: 'neows/x.json', properties: { eTag: up.etag } });
+    expect(hit.arg).toMatchObject({
+      eventType: 'Microsoft.Storage.BlobCreated',
+      subject: '/blobServices/default/containers/raw/blobs/neows/x.json',
+      data: { api: 'FlushWithClose', eTag: up.etag, contentLength: 11 },
+    });
+    expect((await axios.post(url, [{ nope: 1 }], { validateStatus: () => true })).status).toBe(400);
     expect((await axios.post(url.replace(KEY, 'bad'), [ev('PutBlob')], { validateStatus: () => true })).status).toBe(401);
   });
 
@@ -204,7 +204,8 @@ describe('local functions host', () => {
     await raw.getBlockBlobClient('apod/a.json').upload('[1,2]', 5); // changed → new ETag → new event
     const w2 = mk(); // a restarted watcher reads its receipts back
     expect(await w2.scanOnce()).toBe(1);
-    expect(seen.filter((s) => s.fn === 'onBlob').pop()!.arg).toBe('[1,2]');
+    const changed = await raw.getBlobClient('apod/a.json').getProperties();
+    expect(seen.filter((s) => s.fn === 'onBlob').pop()!.arg).toMatchObject({ data: { eTag: changed.etag!.replace(/"/g, ''), contentLength: 5 } });
   });
 
   it('completes Service Bus messages on success and abandons on error until they dead-letter', async () => {

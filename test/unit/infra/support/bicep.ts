@@ -136,7 +136,8 @@ export interface ModuleCall {
 
 export function moduleCalls(text: string): ModuleCall[] {
   const out: ModuleCall[] = [];
-  const re = /^module\s+([A-Za-z_][A-Za-z0-9_]*)\s+'([^']+)'\s*=\s*(if\s*\([^\n]*\)\s*)?\{/gm;
+  // A plain module, or a module loop (`= [ for x in xs: if (c) {`).
+  const re = /^module\s+([A-Za-z_][A-Za-z0-9_]*)\s+'([^']+)'\s*=\s*(?:\[\s*for\s+[^:\n]+:\s*)?(if\s*\([^\n]*\)\s*)?\{/gm;
   for (const m of text.matchAll(re)) {
     const { body } = balancedBlock(text, m.index + m[0].length - 1);
     const entries = objectEntries(body);
