@@ -50,6 +50,8 @@ export interface StackOptions {
   /** Coalescing windows are capped to this many seconds locally (default 2) so a cycle finishes quickly. */
   coalescingCapSeconds?: number;
   watchIntervalMs?: number;
+  /** Where fired/resolved alerts are printed as readable lines (default: the console). */
+  announce?: (line: string) => void;
 }
 
 export interface Stack {
@@ -209,6 +211,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         storage,
         serviceBusConnectionString: serviceBus.connectionString,
         logger: o.logger,
+        // Alerts are for the person at the console: readable lines, not JSON log records.
+        announce: o.announce ?? ((line) => console.log(line)),
         port: o.dashboardPort,
         sources: config.INGEST_SOURCES,
         // The cost panel reads the emulator's run history through the same Jobs API client as production.
