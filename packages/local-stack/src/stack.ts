@@ -18,6 +18,7 @@ import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/datab
 import { startServiceBusEmulator, type ServiceBusEmulator } from '@orbiter/servicebus-emulator/emulator';
 import { startLocalMonitoring, type LocalMonitoring } from '@orbiter/ops/dashboard/monitoring';
 import { liveReport } from '@orbiter/ops/optimize/live';
+import { removeStackSettings, writeStackSettings } from '@orbiter/ops/cli/stackSettings';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { deployBundle } from './bundleDeploy';
 import { BlobWatcher } from '@orbiter/functions-host/blobWatcher';
@@ -70,6 +71,8 @@ export interface Stack {
   monitoring?: LocalMonitoring;
   /** How long `databricks bundle deploy -t local` took at start. */
   bundleDeployMs: number;
+  /** <dataDir>/local-stack.settings.json: the settings the CLI reads while the stack runs. */
+  settingsFile: string;
   stop(): Promise<void>;
 }
 
@@ -227,6 +230,17 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       o.logger.info('Dashboard started', { url: monitoring.dashboard.url });
     }
 
+    // Published last, when every peer answers: the CLI (orbiter dlq|events|ingest|runs) reads it instead of settings
+    // written by hand; removed at stop.
+    const settingsFile = writeStackSettings(o.dataDir, {
+      ...settings,
+      ORBITER_FUNCTION_KEY: key,
+      ORBITER_API_URL: `${host.url}/api`,
+      ...(monitoring ? { ORBITER_DASHBOARD_URL: monitoring.dashboard.url } : {}),
+    });
+    stops.push(async () => removeStackSettings(o.dataDir));
+    o.logger.info('Local stack settings published for the CLI', { file: settingsFile });
+
     return {
       host,
       watcher,
@@ -241,6 +255,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       azurite,
       ...(monitoring ? { monitoring } : {}),
       bundleDeployMs: deployed.ms,
+      settingsFile,
       stop: stopAll,
     };
   } catch (err) {
