@@ -238,7 +238,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       ORBITER_API_URL: `${host.url}/api`,
       ...(monitoring ? { ORBITER_DASHBOARD_URL: monitoring.dashboard.url } : {}),
     });
-    stops.push(async () => removeStackSettings(o.dataDir));
+    stops.push(() => Promise.resolve(removeStackSettings(o.dataDir)));
     o.logger.info('Local stack settings published for the CLI', { file: settingsFile });
 
     return {
