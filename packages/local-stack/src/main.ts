@@ -6,6 +6,8 @@ import { ensureError } from 'orbiter/shared/errors';
 import { IngestionFailedError } from 'orbiter/shared/ingest/errors';
 import type { CycleSummary } from 'orbiter/shared/ingest/ingestCycle';
 import { createPinoLogger } from 'orbiter/shared/logger';
+import { sourceIds, type SourceId } from 'orbiter/shared/config';
+import { parseSources, resetState } from './options';
 import { startStack } from './stack';
 import { formatCycleSummary, formatRuns } from './summary';
 import { waitForRuns } from './waitForRuns';
@@ -29,6 +31,8 @@ const program = new Command('orbiter-local')
   .option('--data-dir <dir>', 'local state folder (git-ignored)', '.orbiter')
   .option('--timeout <seconds>', 'with --once: how long to wait for the Databricks runs', (v) => Number(v), 1800)
   .option('--no-runs', 'with --once: stop after the run requests, without waiting for Databricks runs')
+  .option('--reset', 'start from nothing: clear the state under the data folder (Azurite, Service Bus journal, Databricks, lake, watermarks)')
+  .option('--source <ids>', `ingest only these sources (comma list of ${sourceIds.join(', ')}); sets INGEST_SOURCES`, parseSources)
   .parse();
 
 async function main(): Promise<number> {
@@ -44,8 +48,14 @@ async function main(): Promise<number> {
     servicebusPort: number;
     dashboardPort: number;
     dataDir: string;
+    reset?: boolean;
+    source?: SourceId[];
   }>();
   const repoRoot = resolve(__dirname, '..', '..', '..');
+  if (o.reset) {
+    const removed = resetState(resolve(repoRoot, o.dataDir), repoRoot);
+    console.log(`--reset: cleared ${removed.length ? removed.join(', ') : 'nothing (no state yet)'}`);
+  }
   const logger = createPinoLogger(process.env['LOG_LEVEL'] ?? 'warn', 'orbiter-local');
   const samplesDir = resolve(process.env['ORBITER_NASA_SAMPLES'] ?? join(repoRoot, '..', 'shared', 'nasa-samples'));
   const stack = await startStack({
@@ -60,7 +70,7 @@ async function main(): Promise<number> {
     ...(o.live ? { nasaMode: 'live' as const } : {}),
     ...(existsSync(samplesDir) ? { samplesDir } : {}),
     timers: !o.once,
-    env: process.env,
+    env: o.source ? { ...process.env, INGEST_SOURCES: o.source.join(',') } : process.env,
     logger,
   });
   let stopping = false;
