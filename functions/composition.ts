@@ -162,6 +162,7 @@ export function composeApp(settings: AppSettings, appRoot: string = findAppRoot(
         runId: e.runId,
         jobName: e.jobName,
         resultState: e.resultState,
+        ...(e.terminationCode ? { terminationCode: e.terminationCode } : {}),
         ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}),
       });
   };

@@ -122,6 +122,42 @@ function crossChecks(env: Record<string, string>): { path: string; message: stri
     out.push({ path: 'DATABRICKS_TOKEN', message: 'required when DATABRICKS_AUTH=pat' });
   }
   out.push(...apiAuthIssues(env));
+  out.push(...replayIssues(env));
+  return out;
+}
+
+/** The settings naming a NASA endpoint; their defaults are the live APIs. */
+export const nasaUrlSettings = [
+  'NASA_API_BASE_URL',
+  'EPIC_API_BASE_URL',
+  'EONET_API_BASE_URL',
+  'JPL_SSD_API_BASE_URL',
+  'METEORITES_API_URL',
+  'CMR_API_BASE_URL',
+] as const;
+
+// NASA_MODE=replay must never reach live NASA: an unset endpoint would fall back to its live default, so every one must
+// be given and none may name a NASA host.
+function replayIssues(env: Record<string, string | undefined>): { path: string; message: string }[] {
+  if (env['NASA_MODE'] !== 'replay') return [];
+  const out: { path: string; message: string }[] = [];
+  for (const k of nasaUrlSettings) {
+    const v = env[k];
+    let host = '';
+    try {
+      host = v ? new URL(v).hostname : '';
+    } catch {
+      continue; // the URL's own check names it
+    }
+    if (!v)
+      out.push({
+        path: k,
+        message:
+          'NASA_MODE=replay needs the replay server URL here (unset means live NASA); start the local stack (npm start), which publishes its URLs',
+      });
+    else if (host === 'nasa.gov' || host.endsWith('.nasa.gov'))
+      out.push({ path: k, message: `NASA_MODE=replay but ${host} is live NASA: point it at the replay server, or set NASA_MODE=live` });
+  }
   return out;
 }
 

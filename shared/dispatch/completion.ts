@@ -59,6 +59,7 @@ export async function completeRun(
       dataset: rec.dataset,
       state,
       resultState: event.result_state,
+      ...(outcome.terminationCode ? { terminationCode: outcome.terminationCode } : {}),
       jobName: rec.jobName,
       ...(event.duration_ms !== null ? { durationMs: event.duration_ms } : {}),
     });

@@ -50,7 +50,17 @@ export interface FailureParking {
 export type DispatchEvent =
   | { name: 'run.requested'; runId: string; dataset: string }
   | { name: 'run.dispatched'; runId: string; dataset: string; latencyMs?: number }
-  | { name: 'run.completed'; runId: string; dataset: string; state: RunState; resultState: string; jobName: string; durationMs?: number }
+  | {
+      name: 'run.completed';
+      runId: string;
+      dataset: string;
+      state: RunState;
+      resultState: string;
+      /** Databricks' termination code (USER_CANCELED: a caller cancelled it, not a failure). */
+      terminationCode?: string;
+      jobName: string;
+      durationMs?: number;
+    }
   | { name: 'run.parked'; runId: string; dataset: string; entity: string; reason: string };
 
 export interface DispatchDeps {

@@ -23,5 +23,13 @@ export const TelemetryMetrics = {
 export type TelemetryEventName = (typeof TelemetryEvents)[keyof typeof TelemetryEvents];
 export type TelemetryMetricName = (typeof TelemetryMetrics)[keyof typeof TelemetryMetrics];
 
+/**
+ * Databricks termination codes of a run a caller cancelled (runs/cancel, the Run API's cancel): an outcome someone
+ * asked for, so not a failure alert. `CANCELED` alone is the platform's (e.g. a timeout) and still alerts.
+ */
+export const CallerCancelTerminationCodes: readonly string[] = ['USER_CANCELED'];
+export const isCallerCancel = (terminationCode: string | undefined): boolean =>
+  terminationCode !== undefined && CallerCancelTerminationCodes.includes(terminationCode.toUpperCase());
+
 /** Job parameter and Service Bus application property carrying the W3C trace context. */
 export const TraceparentKey = 'traceparent';

@@ -23,6 +23,13 @@ export function reportRunCompleted(t: Telemetry, r: RunRecord): { resultState: s
   const resultState = r.resultState ?? (r.state === 'succeeded' ? 'SUCCESS' : r.state === 'failed' ? 'FAILED' : r.state.toUpperCase());
   const start = r.startedAt ?? r.dispatchedAt;
   const durationMs = start && r.endedAt ? Date.parse(r.endedAt) - Date.parse(start) : undefined;
-  t.runCompleted({ dataset: r.dataset, runId: r.runId, jobName: r.jobName, resultState, ...(durationMs !== undefined ? { durationMs } : {}) });
+  t.runCompleted({
+    dataset: r.dataset,
+    runId: r.runId,
+    jobName: r.jobName,
+    resultState,
+    ...(r.terminationCode ? { terminationCode: r.terminationCode } : {}),
+    ...(durationMs !== undefined ? { durationMs } : {}),
+  });
   return { resultState, ...(durationMs !== undefined ? { durationMs } : {}) };
 }

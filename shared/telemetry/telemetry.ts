@@ -1,4 +1,4 @@
-import { TelemetryEvents, TelemetryMetrics } from './names';
+import { isCallerCancel, TelemetryEvents, TelemetryMetrics } from './names';
 
 /** Dimensions (custom dimensions in Application Insights); undefined values are dropped. */
 export type Dims = Record<string, string | number | boolean | undefined>;
@@ -34,8 +34,11 @@ export interface Telemetry {
   runRequested(d: { dataset: string; runId?: string; origin?: string }): void;
   /** `latencyMs`: landed blob → run submitted (the dispatch-latency alert). */
   runDispatched(d: { dataset: string; runId: string; latencyMs?: number }): void;
-  /** Emits OrbiterRunCompleted (the failed-run alert) and the succeeded/failed counters and duration histogram. */
-  runCompleted(d: { dataset: string; runId: string; jobName?: string; resultState: string; durationMs?: number }): void;
+  /**
+   * Emits OrbiterRunCompleted (the failed-run alert reads resultState and terminationCode) and the succeeded/failed
+   * counters and duration histogram; a caller's cancel counts as neither.
+   */
+  runCompleted(d: { dataset: string; runId: string; jobName?: string; resultState: string; terminationCode?: string; durationMs?: number }): void;
   nasaThrottled(d: { source: string; stream?: string }): void;
   /** Emits OrbiterMessageDeadLettered (the dead-lettered-message alert). */
   deadLettered(d: { entity: string; reason: string; messageId?: string }): void;
@@ -69,10 +72,17 @@ export abstract class BaseTelemetry implements Telemetry {
     }
   }
 
-  runCompleted(d: { dataset: string; runId: string; jobName?: string; resultState: string; durationMs?: number }): void {
+  runCompleted(d: { dataset: string; runId: string; jobName?: string; resultState: string; terminationCode?: string; durationMs?: number }): void {
     const ok = d.resultState.toUpperCase() === 'SUCCESS';
-    this.event(TelemetryEvents.runCompleted, { resultState: d.resultState, dataset: d.dataset, runId: d.runId, jobName: d.jobName });
-    this.count(ok ? TelemetryMetrics.runsSucceeded : TelemetryMetrics.runsFailed, 1, { dataset: d.dataset });
+    this.event(TelemetryEvents.runCompleted, {
+      resultState: d.resultState,
+      terminationCode: d.terminationCode,
+      dataset: d.dataset,
+      runId: d.runId,
+      jobName: d.jobName,
+    });
+    if (ok || !isCallerCancel(d.terminationCode))
+      this.count(ok ? TelemetryMetrics.runsSucceeded : TelemetryMetrics.runsFailed, 1, { dataset: d.dataset });
     if (d.durationMs !== undefined) this.record(TelemetryMetrics.runDurationMs, d.durationMs, { dataset: d.dataset, resultState: d.resultState });
   }
 

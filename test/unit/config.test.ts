@@ -1,4 +1,4 @@
-import { loadConfig, sourceIds } from '../../shared/config';
+import { loadConfig, nasaUrlSettings, sourceIds } from '../../shared/config';
 import { isOrbiterError } from '../../shared/errors';
 import { Connections } from '../../shared/names';
 import { ORBITER_VERSION } from '../../shared/version';
@@ -46,6 +46,19 @@ describe('configuration', () => {
     ['CMR_PAGE_SIZE', '5000', /CMR_PAGE_SIZE/],
   ])('rejects a bad %s (%s) naming it', (key, value, msg) => {
     expect(errorOf({ ...base, [key]: value })).toMatch(msg);
+  });
+
+  it('NASA_MODE=replay never falls back to live NASA: every endpoint must be given, and none may be a nasa.gov host', () => {
+    const replayUrls = Object.fromEntries(nasaUrlSettings.map((k) => [k, `http://127.0.0.1:4321/${k.toLowerCase()}`]));
+    expect(loadConfig({ ...base, NASA_MODE: 'replay', ...replayUrls }).NASA_MODE).toBe('replay');
+    // The example local.settings.json: replay, but no URLs.
+    const unset = errorOf({ ...base, NASA_MODE: 'replay' });
+    for (const k of nasaUrlSettings) expect(unset).toMatch(new RegExp(`${k}: NASA_MODE=replay needs the replay server URL`));
+    expect(errorOf({ ...base, NASA_MODE: 'replay', ...replayUrls, EONET_API_BASE_URL: 'https://eonet.gsfc.nasa.gov/api/v3' })).toMatch(
+      /EONET_API_BASE_URL: NASA_MODE=replay but eonet\.gsfc\.nasa\.gov is live NASA/,
+    );
+    // Live mode keeps its live defaults.
+    expect(loadConfig({ ...base, NASA_MODE: 'live' }).NASA_API_BASE_URL).toBe('https://api.nasa.gov');
   });
 
   it('reports every bad setting at once', () => {

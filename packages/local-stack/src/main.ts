@@ -9,8 +9,10 @@ import { createPinoLogger } from 'orbiter/shared/logger';
 import { PatTokenProvider } from 'orbiter/shared/databricks/auth';
 import { DatabricksJobsClient } from 'orbiter/shared/databricks/client';
 import { formatHeadlines, readHeadlines, writeStaticDashboard } from '@orbiter/ops/dashboard/insights';
+import { sourceIds, type SourceId } from 'orbiter/shared/config';
 import { INSIGHTS_JOB, waitForInsightsRun } from './insightsRun';
 import type { RunRecord } from 'orbiter/shared/runs/runStore';
+import { parseSources, resetState } from './options';
 import { startStack, type Stack } from './stack';
 import { formatCycleSummary, formatRuns } from './summary';
 import { waitForRuns } from './waitForRuns';
@@ -34,6 +36,8 @@ const program = new Command('orbiter-local')
   .option('--data-dir <dir>', 'local state folder (git-ignored)', '.orbiter')
   .option('--timeout <seconds>', 'with --once: how long to wait for the Databricks runs', (v) => Number(v), 1800)
   .option('--no-runs', 'with --once: stop after the run requests, without waiting for Databricks runs')
+  .option('--reset', 'start from nothing: clear the state under the data folder (Azurite, Service Bus journal, Databricks, lake, watermarks)')
+  .option('--source <ids>', `ingest only these sources (comma list of ${sourceIds.join(', ')}); sets INGEST_SOURCES`, parseSources)
   .parse();
 
 async function main(): Promise<number> {
@@ -49,8 +53,14 @@ async function main(): Promise<number> {
     servicebusPort: number;
     dashboardPort: number;
     dataDir: string;
+    reset?: boolean;
+    source?: SourceId[];
   }>();
   const repoRoot = resolve(__dirname, '..', '..', '..');
+  if (o.reset) {
+    const removed = resetState(resolve(repoRoot, o.dataDir), repoRoot);
+    console.log(`--reset: cleared ${removed.length ? removed.join(', ') : 'nothing (no state yet)'}`);
+  }
   const logger = createPinoLogger(process.env['LOG_LEVEL'] ?? 'warn', 'orbiter-local');
   const samplesDir = resolve(process.env['ORBITER_NASA_SAMPLES'] ?? join(repoRoot, '..', 'shared', 'nasa-samples'));
   const dataDir = resolve(repoRoot, o.dataDir);
@@ -66,7 +76,7 @@ async function main(): Promise<number> {
     ...(o.live ? { nasaMode: 'live' as const } : {}),
     ...(existsSync(samplesDir) ? { samplesDir } : {}),
     timers: !o.once,
-    env: process.env,
+    env: o.source ? { ...process.env, INGEST_SOURCES: o.source.join(',') } : process.env,
     logger,
   });
   let stopping = false;

@@ -18,6 +18,7 @@ import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/datab
 import { startServiceBusEmulator, type ServiceBusEmulator } from '@orbiter/servicebus-emulator/emulator';
 import { startLocalMonitoring, type LocalMonitoring } from '@orbiter/ops/dashboard/monitoring';
 import { liveReport } from '@orbiter/ops/optimize/live';
+import { removeStackSettings, writeStackSettings } from '@orbiter/ops/cli/stackSettings';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { deployBundle } from './bundleDeploy';
 import { BlobWatcher } from '@orbiter/functions-host/blobWatcher';
@@ -50,6 +51,8 @@ export interface StackOptions {
   /** Coalescing windows are capped to this many seconds locally (default 2) so a cycle finishes quickly. */
   coalescingCapSeconds?: number;
   watchIntervalMs?: number;
+  /** Where fired/resolved alerts are printed as readable lines (default: the console). */
+  announce?: (line: string) => void;
 }
 
 export interface Stack {
@@ -68,6 +71,8 @@ export interface Stack {
   monitoring?: LocalMonitoring;
   /** How long `databricks bundle deploy -t local` took at start. */
   bundleDeployMs: number;
+  /** <dataDir>/local-stack.settings.json: the settings the CLI reads while the stack runs. */
+  settingsFile: string;
   stop(): Promise<void>;
 }
 
@@ -209,6 +214,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         storage,
         serviceBusConnectionString: serviceBus.connectionString,
         logger: o.logger,
+        // Alerts are for the person at the console: readable lines, not JSON log records.
+        announce: o.announce ?? ((line) => console.log(line)),
         port: o.dashboardPort,
         sources: config.INGEST_SOURCES,
         // The cost panel reads the emulator's run history through the same Jobs API client as production.
@@ -222,6 +229,17 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       stops.push(() => monitoring!.stop());
       o.logger.info('Dashboard started', { url: monitoring.dashboard.url });
     }
+
+    // Published last, when every peer answers: the CLI (orbiter dlq|events|ingest|runs) reads it instead of settings
+    // written by hand; removed at stop.
+    const settingsFile = writeStackSettings(o.dataDir, {
+      ...settings,
+      ORBITER_FUNCTION_KEY: key,
+      ORBITER_API_URL: `${host.url}/api`,
+      ...(monitoring ? { ORBITER_DASHBOARD_URL: monitoring.dashboard.url } : {}),
+    });
+    stops.push(() => Promise.resolve(removeStackSettings(o.dataDir)));
+    o.logger.info('Local stack settings published for the CLI', { file: settingsFile });
 
     return {
       host,
@@ -237,6 +255,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       azurite,
       ...(monitoring ? { monitoring } : {}),
       bundleDeployMs: deployed.ms,
+      settingsFile,
       stop: stopAll,
     };
   } catch (err) {

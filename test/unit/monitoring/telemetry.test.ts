@@ -82,6 +82,16 @@ describe('LocalTelemetry', () => {
     expect(recs.find((r) => r.name === TelemetryEvents.ingestCompleted)).toMatchObject({ dims: { source: 'apod', outcome: 'success' } });
   });
 
+  it("carries the termination code; a caller's cancel is not counted as a failed run", () => {
+    const t = new LocalTelemetry(dir, () => new Date('2026-11-24T10:00:00Z'));
+    t.runCompleted({ dataset: 'neows', runId: 'c1', resultState: 'CANCELED', terminationCode: 'USER_CANCELED' });
+    const recs = readTelemetry(dir);
+    expect(recs.find((r) => r.name === TelemetryEvents.runCompleted)).toMatchObject({
+      dims: { resultState: 'CANCELED', terminationCode: 'USER_CANCELED', runId: 'c1' },
+    });
+    expect(recs.filter((r) => r.name === TelemetryMetrics.runsFailed)).toEqual([]);
+  });
+
   it('nests spans in one trace, continues a remote parent, records errors', async () => {
     const t = new LocalTelemetry(dir);
     const parent = createTraceparent();

@@ -1,7 +1,7 @@
 import { sourceIds } from 'orbiter/shared/config';
 import { OrbiterError } from 'orbiter/shared/errors';
 import { silentLogger, type Logger } from 'orbiter/shared/logger';
-import { TelemetryEvents, TelemetryMetrics } from 'orbiter/shared/telemetry/index';
+import { isCallerCancel, TelemetryEvents, TelemetryMetrics } from 'orbiter/shared/telemetry/index';
 import type { MonitoringData } from './data';
 import { compare, isoDurationMs, loadAlertRules, type AlertRule } from './rules';
 
@@ -56,7 +56,10 @@ const failedRun: RuleEvaluator = async (ctx) => {
   for (const e of await ctx.data.telemetry(ctx.windowStart)) {
     if (e.type !== 'event' || e.name !== TelemetryEvents.runCompleted) continue;
     const state = String(e.dims['resultState'] ?? '');
-    if (state.toUpperCase() !== 'SUCCESS') failed.set(String(e.dims['runId'] ?? e.ts), { dataset: String(e.dims['dataset'] ?? ''), state });
+    // A run its caller cancelled ended as asked: not a failure (the KQL excludes the same codes).
+    const code = e.dims['terminationCode'] === undefined ? undefined : String(e.dims['terminationCode']);
+    if (state.toUpperCase() !== 'SUCCESS' && !isCallerCancel(code))
+      failed.set(String(e.dims['runId'] ?? e.ts), { dataset: String(e.dims['dataset'] ?? ''), state });
   }
   const byDataset = new Map<string, string[]>();
   for (const [runId, f] of failed) byDataset.set(f.dataset, [...(byDataset.get(f.dataset) ?? []), `${runId} (${f.state})`]);
@@ -186,6 +189,20 @@ export interface AlertEvaluatorOptions {
   sources?: readonly string[];
   now?: () => Date;
   logger?: Logger;
+  /**
+   * Where fired/resolved alerts are printed, one readable line each (the local stack: its console). Without it they go
+   * to `logger` (warn/info), where a JSON logger makes them log records.
+   */
+  announce?: (line: string) => void;
+}
+
+/** One alert as a line a person reads: `ALERT sev1 Orbiter: Databricks run failed: 1 failed run(s) … [dataset=neows]`. */
+export function alertLine(a: Alert, change: 'fired' | 'resolved'): string {
+  const dims = Object.entries(a.dimensions)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  const where = dims ? ` [${dims}]` : '';
+  return change === 'fired' ? `ALERT sev${a.severity} ${a.displayName}: ${a.message}${where}` : `RESOLVED ${a.displayName}${where}`;
 }
 
 const keyOf = (a: Alert): string => `${a.rule}|${JSON.stringify(a.dimensions)}`;
@@ -224,8 +241,15 @@ export function createAlertEvaluator(o: AlertEvaluatorOptions): AlertEvaluator {
     }
     const next = new Map(all.map((a) => [keyOf(a), a]));
     for (const [k, a] of next)
-      if (!firing.has(k)) logger.warn(`ALERT sev${a.severity} ${a.displayName}: ${a.message}`, { rule: a.rule, ...a.dimensions });
-    for (const [k, a] of firing) if (!next.has(k)) logger.info(`RESOLVED ${a.displayName}`, { rule: a.rule, ...a.dimensions });
+      if (!firing.has(k)) {
+        if (o.announce) o.announce(alertLine(a, 'fired'));
+        else logger.warn(`ALERT sev${a.severity} ${a.displayName}: ${a.message}`, { rule: a.rule, ...a.dimensions });
+      }
+    for (const [k, a] of firing)
+      if (!next.has(k)) {
+        if (o.announce) o.announce(alertLine(a, 'resolved'));
+        else logger.info(`RESOLVED ${a.displayName}`, { rule: a.rule, ...a.dimensions });
+      }
     firing = next;
     return all;
   };

@@ -3,7 +3,7 @@ import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service
 import { Connections } from 'orbiter/shared/names';
 import { CliError, ExitCode } from './exitCodes';
 import type { CliIO } from './io';
-import { cliSettings } from './settings';
+import { cliSettings, stackHint } from './settings';
 
 export type BusFactory = () => ServiceBusClient;
 
@@ -14,7 +14,10 @@ export function busFromSettings(io: CliIO): ServiceBusClient {
   if (conn) return new ServiceBusClient(conn);
   const ns = s[`${Connections.serviceBus}__fullyQualifiedNamespace`];
   if (ns) return new ServiceBusClient(ns, new DefaultAzureCredential());
-  throw new CliError(`set ${Connections.serviceBus} (or ${Connections.serviceBus}__fullyQualifiedNamespace)`, ExitCode.usage);
+  throw new CliError(
+    `set ${Connections.serviceBus} (or ${Connections.serviceBus}__fullyQualifiedNamespace): ${stackHint(io.cwd, io.env)}`,
+    ExitCode.usage,
+  );
 }
 
 /** One message as a JSON-friendly object. */

@@ -41,10 +41,12 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
     .description('peek dead-lettered messages (nothing is removed)')
     .option('--queue <queue>', queues.join('|'))
     .option('--max <n>', 'at most n per queue', (v) => Number(v), 100)
-    .option('--json', 'one JSON object per message')
+    .option('--json', 'print one JSON array of the messages ([] when there are none)')
     .action(async (o: { queue?: string; max: number; json?: boolean }) => {
       const targets = queueList(o.queue);
       const bus = deps.bus ? deps.bus() : busFromSettings(io);
+      // --json is one document, so an empty listing is still parseable output.
+      const listed: Record<string, unknown>[] = [];
       try {
         for (const q of targets) {
           const r = bus.createReceiver(q, { subQueueType: 'deadLetter' });
@@ -53,11 +55,11 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
             io.err(`${q}: ${msgs.length}${msgs.length >= o.max ? '+' : ''} dead-lettered`);
             for (const m of msgs) {
               const v = messageView(m);
-              io.out(
-                o.json
-                  ? JSON.stringify({ queue: q, ...v })
-                  : `${q}  ${String(m.messageId)}  ${String(v['enqueuedAt'] ?? '')}  deliveries=${m.deliveryCount ?? ''}  ${m.deadLetterReason ?? ''}${m.deadLetterErrorDescription ? `: ${m.deadLetterErrorDescription}` : ''}`,
-              );
+              if (o.json) listed.push({ queue: q, ...v });
+              else
+                io.out(
+                  `${q}  ${String(m.messageId)}  ${String(v['enqueuedAt'] ?? '')}  deliveries=${m.deliveryCount ?? ''}  ${m.deadLetterReason ?? ''}${m.deadLetterErrorDescription ? `: ${m.deadLetterErrorDescription}` : ''}`,
+                );
             }
           } finally {
             await r.close();
@@ -66,6 +68,7 @@ export function registerDlq(program: Command, io: CliIO, deps: { bus?: BusFactor
       } finally {
         await bus.close();
       }
+      if (o.json) io.out(JSON.stringify(listed, null, 2));
     });
 
   dlq

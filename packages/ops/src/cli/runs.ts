@@ -5,7 +5,7 @@ import { RunApiClient, type ApiRun } from './apiClient';
 import { CliError, ExitCode } from './exitCodes';
 import { durationText, runDetails, runDurationMs, table } from './format';
 import type { CliIO } from './io';
-import { cliSettings } from './settings';
+import { cliDataDir, cliSettings } from './settings';
 
 const terminal = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -17,20 +17,28 @@ export interface RunsDeps {
 }
 
 interface ApiOpts {
-  api: string;
+  api?: string;
   key?: string;
 }
 
-/** --key, else ORBITER_FUNCTION_KEY (environment or local.settings.json), else the key the local stack generated. */
+/**
+ * --key, else ORBITER_FUNCTION_KEY (environment, local.settings.json or the running local stack's settings), else the
+ * key the local stack generated into its data folder.
+ */
 export function functionKey(o: ApiOpts, io: CliIO): string | undefined {
   if (o.key) return o.key;
   const fromSettings = cliSettings(io.cwd, io.env)['ORBITER_FUNCTION_KEY'];
   if (fromSettings) return fromSettings;
-  const file = join(io.cwd, '.orbiter', 'function-key');
+  const file = join(cliDataDir(io.cwd, io.env), 'function-key');
   return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
 }
 
-const client = (o: ApiOpts, io: CliIO, deps: RunsDeps): RunApiClient => new RunApiClient(o.api, functionKey(o, io), deps.fetch ?? fetch);
+const DEFAULT_API = 'http://127.0.0.1:7071/api';
+
+/** --api, else ORBITER_API_URL (environment, local.settings.json, or the running local stack's own host port). */
+export const apiUrl = (o: ApiOpts, io: CliIO): string => o.api ?? cliSettings(io.cwd, io.env)['ORBITER_API_URL'] ?? DEFAULT_API;
+
+const client = (o: ApiOpts, io: CliIO, deps: RunsDeps): RunApiClient => new RunApiClient(apiUrl(o, io), functionKey(o, io), deps.fetch ?? fetch);
 
 const parseParam = (v: string, prev: Record<string, string>): Record<string, string> => {
   const i = v.indexOf('=');
@@ -59,8 +67,8 @@ export function registerRuns(program: Command, io: CliIO, deps: RunsDeps): void 
   const runs = program
     .command('runs')
     .description('list, show, request and cancel pipeline runs (Run API)')
-    .option('--api <url>', 'Run API base URL', 'http://127.0.0.1:7071/api')
-    .option('--key <key>', 'function key (default: $ORBITER_FUNCTION_KEY, then .orbiter/function-key)');
+    .option('--api <url>', `Run API base URL (default: $ORBITER_API_URL, the running local stack's, then ${DEFAULT_API})`)
+    .option('--key <key>', "function key (default: $ORBITER_FUNCTION_KEY, the running local stack's, then .orbiter/function-key)");
   const apiOpts = (): ApiOpts => runs.opts<ApiOpts>();
 
   runs

@@ -25,6 +25,8 @@ export interface LocalMonitoringOptions {
   optimizeReport?: () => Promise<OptimizeReport>;
   /** Default: infra/alerts/alert-rules.json. */
   rulesPath?: string;
+  /** Prints fired/resolved alerts as readable lines (default: through `logger`). */
+  announce?: (line: string) => void;
 }
 
 export interface LocalMonitoring {
@@ -45,6 +47,7 @@ export async function startLocalMonitoring(o: LocalMonitoringOptions): Promise<L
   const evaluator = createAlertEvaluator({
     data,
     logger: o.logger,
+    ...(o.announce ? { announce: o.announce } : {}),
     ...(o.sources ? { sources: o.sources } : {}),
     ...(o.rulesPath ? { rulesPath: o.rulesPath } : {}),
   });

@@ -17,6 +17,8 @@ function io(env: Record<string, string>) {
   return { io: x, out, err };
 }
 
+const parsed = (out: string[]): Record<string, unknown>[] => JSON.parse(out.join('\n')) as Record<string, unknown>[];
+
 describe('orbiter dlq and events tail against the Service Bus emulator', () => {
   let sb: ServiceBusEmulator;
   let bus: ServiceBusClient;
@@ -54,11 +56,17 @@ describe('orbiter dlq and events tail against the Service Bus emulator', () => {
   }
 
   it('dlq list peeks dead letters; resubmit moves the chosen ones back with their properties under a new id (duplicate detection)', async () => {
+    // Nothing dead-lettered yet: --json still prints a parseable (empty) array.
+    const empty = io(env);
+    expect(await runCli(['dlq', 'list', '--queue', Queues.runRequests, '--json'], empty.io)).toBe(ExitCode.ok);
+    expect(JSON.parse(empty.out.join('\n'))).toEqual([]);
+
     await deadLetter(['dl-a', 'dl-b']);
     const list = io(env);
     expect(await runCli(['dlq', 'list', '--queue', Queues.runRequests, '--json'], list.io)).toBe(ExitCode.ok);
-    expect(list.out.map((l) => JSON.parse(l).messageId).sort()).toEqual(['dl-a', 'dl-b']);
-    expect(JSON.parse(list.out[0]!).deadLetterReason).toBe('TestPoison');
+    const listed = JSON.parse(list.out.join('\n')) as { messageId: string; deadLetterReason: string }[];
+    expect(listed.map((m) => m.messageId).sort()).toEqual(['dl-a', 'dl-b']);
+    expect(listed[0]!.deadLetterReason).toBe('TestPoison');
 
     const re = io(env);
     expect(await runCli(['dlq', 'resubmit', '--queue', Queues.runRequests, '--message-id', 'dl-b'], re.io)).toBe(ExitCode.ok);
@@ -76,7 +84,7 @@ describe('orbiter dlq and events tail against the Service Bus emulator', () => {
     // dl-a stays dead-lettered; asking for an id that is not there exits 3.
     const after = io(env);
     await runCli(['dlq', 'list', '--queue', Queues.runRequests, '--json'], after.io);
-    expect(after.out.map((l) => JSON.parse(l).messageId)).toEqual(['dl-a']);
+    expect(parsed(after.out).map((m) => m['messageId'])).toEqual(['dl-a']);
     expect(await runCli(['dlq', 'resubmit', '--queue', Queues.runRequests, '--message-id', 'nope'], io(env).io)).toBe(ExitCode.notFound);
     expect(await runCli(['dlq', 'resubmit', '--queue', 'other'], io(env).io)).toBe(ExitCode.usage);
   });
@@ -110,9 +118,9 @@ describe('orbiter dlq and events tail against the Service Bus emulator', () => {
 
     const list = io(env);
     expect(await runCli(['dlq', 'list', '--queue', Queues.runFailures, '--json'], list.io)).toBe(ExitCode.ok);
-    expect(list.out).toHaveLength(2);
-    expect(list.out.map((l) => JSON.parse(l)).find((m) => m.messageId === 'rejected-junk')).toMatchObject({ deadLetterReason: 'InvalidRunRequest' });
-    expect(list.out.map((l) => JSON.parse(l)).find((m) => m.messageId !== 'rejected-junk')).toMatchObject({
+    expect(parsed(list.out)).toHaveLength(2);
+    expect(parsed(list.out).find((m) => m['messageId'] === 'rejected-junk')).toMatchObject({ deadLetterReason: 'InvalidRunRequest' });
+    expect(parsed(list.out).find((m) => m['messageId'] !== 'rejected-junk')).toMatchObject({
       messageId: 'failed-neows-20261124T100000-abc-a3',
       deadLetterReason: 'RunFailed',
       deadLetterDescription: p.description,
@@ -125,7 +133,7 @@ describe('orbiter dlq and events tail against the Service Bus emulator', () => {
     expect(re.err.join('\n')).toMatch(/left in the dead-letter queue: rejected-junk \(InvalidRunRequest\)/);
     const left = io(env);
     await runCli(['dlq', 'list', '--queue', Queues.runFailures, '--json'], left.io);
-    expect(left.out.map((l) => JSON.parse(l).messageId)).toEqual(['rejected-junk']);
+    expect(parsed(left.out).map((m) => m['messageId'])).toEqual(['rejected-junk']);
     const main = bus.createReceiver(Queues.runRequests);
     const [back] = await main.receiveMessages(1, { maxWaitTimeInMs: 5000 });
     await main.completeMessage(back!);
@@ -137,7 +145,7 @@ describe('orbiter dlq and events tail against the Service Bus emulator', () => {
     expect(again.requestId).not.toBe(request.requestId);
   });
 
-  it('events tail prints run events as JSON lines', async () => {
+  it('events tail peeks by default (the events stay) and consumes with --consume', async () => {
     const sender = bus.createSender(Topics.runEvents);
     await sender.sendMessages([
       { body: { orbiter_run_id: 'e1', result_state: 'SUCCESS' }, subject: 'run-completed' },
@@ -148,6 +156,16 @@ describe('orbiter dlq and events tail against the Service Bus emulator', () => {
     expect(await runCli(['events', 'tail', '--max', '2', '--idle', '10'], t.io)).toBe(ExitCode.ok);
     expect(t.out.map((l) => JSON.parse(l).body.orbiter_run_id)).toEqual(['e1', 'e2']);
     expect(t.err).toContain('2 event(s)');
+    expect(t.err[0]).toMatch(/\(peek\)/);
+
+    // Peeking left both events: consuming receives them again and takes them off the subscription.
+    const c = io(env);
+    expect(await runCli(['events', 'tail', '--consume', '--max', '2', '--idle', '10'], c.io)).toBe(ExitCode.ok);
+    expect(c.out.map((l) => JSON.parse(l).body.orbiter_run_id)).toEqual(['e1', 'e2']);
+    const after = io(env);
+    expect(await runCli(['events', 'tail', '--consume', '--idle', '2'], after.io)).toBe(ExitCode.ok);
+    expect(after.out).toEqual([]);
+    expect(await runCli(['events', 'tail', '--consume', '--peek'], io(env).io)).toBe(ExitCode.usage);
   });
 
   it('needs a Service Bus connection', async () => {

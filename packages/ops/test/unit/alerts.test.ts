@@ -57,6 +57,46 @@ describe('failed-run', () => {
     expect(await ev.evaluate()).toEqual([expect.objectContaining({ dimensions: { dataset: 'apod' }, value: 1 })]);
   });
 
+  it("a caller's cancel (USER_CANCELED) is not a failure; a platform cancel (CANCELED, e.g. a timeout) still is", async () => {
+    const { data, ev, lines } = setup('failed-run');
+    data.runList.push(
+      run({ runId: 'c', state: 'cancelled', resultState: 'CANCELED', terminationCode: 'USER_CANCELED', endedAt: minutesBefore(NOW, 1) }),
+    );
+    data.records.push({
+      ts: minutesBefore(NOW, 1),
+      type: 'event',
+      name: 'OrbiterRunCompleted',
+      dims: { resultState: 'CANCELED', terminationCode: 'USER_CANCELED', dataset: 'neows', runId: 'c' },
+    });
+    expect(await ev.evaluate()).toEqual([]);
+    expect(lines).toEqual([]);
+    data.records.push({
+      ts: minutesBefore(NOW, 1),
+      type: 'event',
+      name: 'OrbiterRunCompleted',
+      dims: { resultState: 'CANCELED', terminationCode: 'CANCELED', dataset: 'neows', runId: 'timed-out' },
+    });
+    const alerts = await ev.evaluate();
+    expect(alerts).toEqual([expect.objectContaining({ dimensions: { dataset: 'neows' }, value: 1 })]);
+    expect(alerts[0]!.message).toContain('timed-out (CANCELED)');
+  });
+
+  it('announces fired and resolved alerts as readable lines when given a printer', async () => {
+    const data = new FakeMonitoringData();
+    const printed: string[] = [];
+    let now = NOW;
+    const ev = createAlertEvaluator({ data, rules: only('failed-run'), now: () => new Date(now), announce: (l) => printed.push(l) });
+    data.runList.push(run({ runId: 'r-fail', state: 'failed', resultState: 'FAILED', endedAt: minutesBefore(NOW, 5) }));
+    await ev.evaluate();
+    now = '2026-11-24T11:00:00.000Z'; // the failure left the 15-minute window
+    await ev.evaluate();
+    expect(printed).toEqual([
+      'ALERT sev1 Orbiter: Databricks run failed: 1 failed run(s) of neows in the last 15m: r-fail (FAILED) [dataset=neows]',
+      'RESOLVED Orbiter: Databricks run failed [dataset=neows]',
+    ]);
+    expect(printed.every((l) => !l.startsWith('{'))).toBe(true);
+  });
+
   it('stays quiet for successes, cancelled runs and failures older than the window', async () => {
     const { data, ev, lines } = setup('failed-run');
     data.runList.push(run({ runId: 'old', state: 'failed', endedAt: minutesBefore(NOW, 20) }));
