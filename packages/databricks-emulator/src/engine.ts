@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { silentLogger, type Logger } from 'orbiter/shared/logger';
 import { RunsVerbs } from './api/runs';
 import { ApiViews } from './api/views';
+import { cpus } from 'node:os';
 import type { BlobSource } from './blobSource';
+import { ClusterRegistry } from './clusters/registry';
 import type { BundleJob } from './jobSettings';
 import { systemClock, type Clock } from './jobs/clock';
 import { RunExecutor, type JobNotification } from './jobs/executor';
@@ -38,6 +40,13 @@ export interface JobsEngineOptions {
   notify?: (notification: JobNotification) => void;
   /** First restart delay of a failed continuous run (doubles per failure, at most 5 min); default 10 s. */
   continuousBackoffMs?: number;
+  /**
+   * Warm clusters: a job cluster outlives its run and serves the next run with the same cluster spec until idle for
+   * autoterminationMinutes (the spec's autotermination_minutes wins). Unset: clusters end with their run.
+   */
+  warmClusters?: { autoterminationMinutes: number };
+  /** Cores a cluster may use at most (default: the machine's). */
+  machineCores?: number;
 }
 
 /**
@@ -46,6 +55,7 @@ export interface JobsEngineOptions {
  */
 export class JobsEngine {
   readonly runs: RunsVerbs;
+  readonly clusters: ClusterRegistry;
   private readonly executor: RunExecutor;
   private readonly scheduler: JobScheduler;
 
@@ -57,6 +67,12 @@ export class JobsEngine {
     mkdirSync(options.lakeRoot, { recursive: true });
     const jobStore = new JobStore(options.jobs, options.newJobId);
     const runStore = new RunStore(options.workDir, options.persist ?? false);
+    this.clusters = new ClusterRegistry({
+      now,
+      machineCores: options.machineCores ?? cpus().length,
+      stopDriver: (id) => options.runner.releaseCluster?.(id) ?? Promise.resolve(),
+      ...(options.warmClusters ? { warm: options.warmClusters } : {}),
+    });
     this.executor = new RunExecutor(jobStore, runStore, {
       runner: options.runner,
       lakeRoot: options.lakeRoot,
@@ -66,6 +82,7 @@ export class JobsEngine {
       logger,
       maxParallelTasks: options.maxParallelTasks ?? Number.POSITIVE_INFINITY,
       ...(options.notify ? { notify: options.notify } : {}),
+      clusters: this.clusters,
     });
     const launcher = new RunLauncher(runStore, this.executor, { now, userName, logger });
     this.scheduler = new JobScheduler(jobStore, launcher, (jobId) => [...runStore.runs.values()].filter((r) => r.job_id === jobId), {
@@ -93,6 +110,6 @@ export class JobsEngine {
   /** Stops the scheduler, cancels running work and waits for it; state is saved. */
   close(): Promise<void> {
     this.scheduler.stop();
-    return this.executor.close();
+    return this.executor.close().then(() => this.clusters.close());
   }
 }

@@ -6,8 +6,10 @@ import { ensureError } from 'orbiter/shared/errors';
 import { IngestionFailedError } from 'orbiter/shared/ingest/errors';
 import type { CycleSummary } from 'orbiter/shared/ingest/ingestCycle';
 import { createPinoLogger } from 'orbiter/shared/logger';
+import { DatabricksJobsClient, PatTokenProvider } from 'orbiter/shared/databricks/index';
 import { startStack } from './stack';
 import { formatCycleSummary, formatRuns } from './summary';
+import { ProgressReader, ProgressView } from './runProgress';
 import { waitForRuns } from './waitForRuns';
 
 const port = (v: string): number => {
@@ -29,6 +31,11 @@ const program = new Command('orbiter-local')
   .option('--data-dir <dir>', 'local state folder (git-ignored)', '.orbiter')
   .option('--timeout <seconds>', 'with --once: how long to wait for the Databricks runs', (v) => Number(v), 1800)
   .option('--no-runs', 'with --once: stop after the run requests, without waiting for Databricks runs')
+  .option(
+    '--warm-clusters <minutes>',
+    'keep local job clusters (Spark drivers) warm across runs for this many idle minutes; 0 = a cluster per run, as on Databricks (default 0 when CI is set, else 30; env ORBITER_WARM_CLUSTERS)',
+    (v) => Number(v),
+  )
   .parse();
 
 async function main(): Promise<number> {
@@ -44,7 +51,9 @@ async function main(): Promise<number> {
     servicebusPort: number;
     dashboardPort: number;
     dataDir: string;
+    warmClusters?: number;
   }>();
+  const warm = warmClusterMinutes(o.warmClusters, process.env);
   const repoRoot = resolve(__dirname, '..', '..', '..');
   const logger = createPinoLogger(process.env['LOG_LEVEL'] ?? 'warn', 'orbiter-local');
   const samplesDir = resolve(process.env['ORBITER_NASA_SAMPLES'] ?? join(repoRoot, '..', 'shared', 'nasa-samples'));
@@ -60,6 +69,7 @@ async function main(): Promise<number> {
     ...(o.live ? { nasaMode: 'live' as const } : {}),
     ...(existsSync(samplesDir) ? { samplesDir } : {}),
     timers: !o.once,
+    ...(warm > 0 ? { warmClusterMinutes: warm } : {}),
     env: process.env,
     logger,
   });
@@ -101,11 +111,12 @@ async function main(): Promise<number> {
     let runsOk = true;
     if (o.runs) {
       console.log('Waiting for the dispatched Databricks runs (local emulator, real PySpark)...');
-      const runs = await waitForRuns(stack, o.timeout * 1000, (rs) => {
-        const by = new Map<string, number>();
-        for (const r of rs) by.set(r.state, (by.get(r.state) ?? 0) + 1);
-        console.log(`  runs: ${[...by].map(([k, v]) => `${v} ${k}`).join(', ')}`);
-      });
+      const reader = new ProgressReader(
+        new DatabricksJobsClient({ host: stack.databricks.url, tokenProvider: new PatTokenProvider(stack.databricks.token) }),
+      );
+      const view = new ProgressView(process.stdout);
+      const waitStart = Date.now();
+      const runs = await waitForRuns(stack, o.timeout * 1000, undefined, async (rs) => view.show(await reader.read(rs), Date.now() - waitStart));
       console.log(formatRuns(runs));
       runsOk = runs.length > 0 && runs.every((r) => r.state === 'succeeded');
     }
@@ -122,6 +133,14 @@ async function main(): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
+}
+
+/** Warm clusters by default on a workstation; off in CI, where isolation between runs matters more than speed. */
+function warmClusterMinutes(flag: number | undefined, env: Record<string, string | undefined>): number {
+  const given = flag ?? (env['ORBITER_WARM_CLUSTERS'] !== undefined ? Number(env['ORBITER_WARM_CLUSTERS']) : undefined);
+  if (given !== undefined && (!Number.isFinite(given) || given < 0))
+    throw new InvalidArgumentError(`--warm-clusters / ORBITER_WARM_CLUSTERS must be minutes >= 0 (got ${String(given)})`);
+  return given ?? (env['CI'] ? 0 : 30);
 }
 
 main().then(
