@@ -65,6 +65,8 @@ export interface DatabricksEmulatorOptions {
    * as on Databricks — what CI and tests want, where isolation between runs matters more than speed.
    */
   warmClusterMinutes?: number;
+  /** false: every notebook task gets a Spark JVM of its own, job clusters ignored (benchmark baseline). Default true. */
+  jobClusters?: boolean;
   /** Time for runs and the scheduler (tests pass a ManualClock); default the system clock. */
   clock?: Clock;
   /** First restart delay of a failed continuous run (default 10 s, doubling, at most 5 min). */
@@ -161,6 +163,7 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
       workspace,
       wheels,
     ),
+    ...(options.jobClusters === false ? { jobClusters: false } : {}),
     ...(options.warmClusterMinutes !== undefined ? { warmClusters: { autoterminationMinutes: options.warmClusterMinutes } } : {}),
     userName: identity.userName,
     lakeRoot: resolve(options.lakeRoot),

@@ -45,6 +45,8 @@ export interface JobsEngineOptions {
    * autoterminationMinutes (the spec's autotermination_minutes wins). Unset: clusters end with their run.
    */
   warmClusters?: { autoterminationMinutes: number };
+  /** false: ignore job clusters, every notebook task gets a Spark of its own (the benchmark's baseline). */
+  jobClusters?: boolean;
   /** Cores a cluster may use at most (default: the machine's). */
   machineCores?: number;
 }
@@ -82,7 +84,7 @@ export class JobsEngine {
       logger,
       maxParallelTasks: options.maxParallelTasks ?? Number.POSITIVE_INFINITY,
       ...(options.notify ? { notify: options.notify } : {}),
-      clusters: this.clusters,
+      ...(options.jobClusters === false ? {} : { clusters: this.clusters }),
     });
     const launcher = new RunLauncher(runStore, this.executor, { now, userName, logger });
     this.scheduler = new JobScheduler(jobStore, launcher, (jobId) => [...runStore.runs.values()].filter((r) => r.job_id === jobId), {

@@ -31,6 +31,7 @@ const program = new Command('orbiter-local')
   .option('--data-dir <dir>', 'local state folder (git-ignored)', '.orbiter')
   .option('--timeout <seconds>', 'with --once: how long to wait for the Databricks runs', (v) => Number(v), 1800)
   .option('--no-runs', 'with --once: stop after the run requests, without waiting for Databricks runs')
+  .option('--no-job-clusters', 'a Spark JVM per notebook task instead of one driver per job cluster (the benchmark baseline)')
   .option(
     '--warm-clusters <minutes>',
     'keep local job clusters (Spark drivers) warm across runs for this many idle minutes; 0 = a cluster per run, as on Databricks (default 0 when CI is set, else 30; env ORBITER_WARM_CLUSTERS)',
@@ -52,6 +53,7 @@ async function main(): Promise<number> {
     dashboardPort: number;
     dataDir: string;
     warmClusters?: number;
+    jobClusters: boolean;
   }>();
   const warm = warmClusterMinutes(o.warmClusters, process.env);
   const repoRoot = resolve(__dirname, '..', '..', '..');
@@ -70,6 +72,7 @@ async function main(): Promise<number> {
     ...(existsSync(samplesDir) ? { samplesDir } : {}),
     timers: !o.once,
     ...(warm > 0 ? { warmClusterMinutes: warm } : {}),
+    ...(o.jobClusters ? {} : { jobClusters: false }),
     env: process.env,
     logger,
   });

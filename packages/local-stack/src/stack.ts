@@ -50,6 +50,8 @@ export interface StackOptions {
    * start per run. Unset (tests, CI): each run's clusters end with it, as on Databricks.
    */
   warmClusterMinutes?: number;
+  /** false: a Spark JVM per notebook task, job clusters ignored (the benchmark's baseline). */
+  jobClusters?: boolean;
   /** Dashboard port (0 = any free one); the dashboard is off when undefined. */
   dashboardPort?: number;
   /** Coalescing windows are capped to this many seconds locally (default 2) so a cycle finishes quickly. */
@@ -118,6 +120,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       persist: true,
       maxParallelTasks: o.maxParallelTasks ?? 2,
       ...(o.warmClusterMinutes !== undefined ? { warmClusterMinutes: o.warmClusterMinutes } : {}),
+      ...(o.jobClusters === false ? { jobClusters: false } : {}),
       logger: o.logger,
     });
     stops.push(() => databricks.close());
