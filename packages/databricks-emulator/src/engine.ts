@@ -73,7 +73,10 @@ export class JobsEngine {
       now,
       machineCores: options.machineCores ?? cpus().length,
       stopDriver: (id) => options.runner.releaseCluster?.(id) ?? Promise.resolve(),
-      ...(options.warmClusters ? { warm: options.warmClusters } : {}),
+      // Warm drivers per cluster spec: as many as tasks may run at once (each runs one task at a time).
+      ...(options.warmClusters
+        ? { warm: { ...options.warmClusters, maxPerSpec: Number.isFinite(options.maxParallelTasks ?? Infinity) ? options.maxParallelTasks! : 1 } }
+        : {}),
     });
     this.executor = new RunExecutor(jobStore, runStore, {
       runner: options.runner,

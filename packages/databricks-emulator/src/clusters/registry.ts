@@ -22,8 +22,10 @@ export interface ClusterRecord {
   terminated_time?: number;
   termination_reason?: ClusterReason;
   spark_context_id?: string;
-  /** The run it serves now (undefined: idle in the warm pool). */
+  /** The run it serves now (warm mode: the last run it served; undefined once released). */
   run_id?: number;
+  /** Tasks on it now (running or queued at its driver). */
+  active_tasks: number;
   autotermination_minutes: number;
 }
 
@@ -37,7 +39,7 @@ export interface ClusterRegistryOptions {
    * for autotermination_minutes (the spec's, else this default). Unset: a job cluster ends with its run, as on
    * Databricks.
    */
-  warm?: { autoterminationMinutes: number };
+  warm?: { autoterminationMinutes: number; maxPerSpec: number };
 }
 
 /**
@@ -52,20 +54,48 @@ export class ClusterRegistry {
 
   constructor(private readonly options: ClusterRegistryOptions) {}
 
-  /** The cluster a task of `run` runs on: the run's cluster for that key, a warm idle one, or a new one. */
+  /**
+   * The cluster a task of `run` runs on; call taskDone when the task ends. Per run: the run's cluster for that key,
+   * else a new one. Warm: any cluster with the same spec, preferring an idle one, a new one while fewer than
+   * maxPerSpec exist, else the least busy (its driver queues the task) — so concurrent runs share warm drivers.
+   */
   assign(run: { run_id: number; job_id: number }, cluster: TaskCluster): ClusterRecord {
+    const chosen = this.pick(run, cluster);
+    clearTimeout(this.idleTimers.get(chosen.cluster_id));
+    this.idleTimers.delete(chosen.cluster_id);
+    Object.assign(chosen, { run_id: run.run_id, last_activity_time: this.options.now() });
+    chosen.active_tasks++;
+    return chosen;
+  }
+
+  /** A task on the cluster ended: an idle warm cluster starts counting towards autotermination. */
+  taskDone(clusterId: string): void {
+    const c = this.clusters.get(clusterId);
+    if (!c || c.state === 'TERMINATED') return;
+    c.active_tasks = Math.max(0, c.active_tasks - 1);
+    c.last_activity_time = this.options.now();
+    if (!this.options.warm || c.active_tasks > 0) return;
+    if (c.state === 'PENDING') return this.terminate(c, { code: 'SPARK_STARTUP_FAILURE', type: 'CLIENT_ERROR', parameters: {} });
+    this.armIdle(c);
+  }
+
+  private pick(run: { run_id: number; job_id: number }, cluster: TaskCluster): ClusterRecord {
     const live = [...this.clusters.values()].filter((c) => c.state !== 'TERMINATED');
-    const mine = live.find((c) => c.run_id === run.run_id && c.job_cluster_key === cluster.key);
-    if (mine) return mine;
     const hash = specHash(cluster.spec);
-    const idle = this.options.warm ? live.find((c) => c.run_id === undefined && c.spec_hash === hash) : undefined;
-    const now = this.options.now();
-    if (idle) {
-      clearTimeout(this.idleTimers.get(idle.cluster_id));
-      this.idleTimers.delete(idle.cluster_id);
-      Object.assign(idle, { run_id: run.run_id, job_id: run.job_id, job_cluster_key: cluster.key, last_activity_time: now });
-      return idle;
+    if (this.options.warm) {
+      const same = live.filter((c) => c.spec_hash === hash).sort((a, b) => a.active_tasks - b.active_tasks);
+      const idle = same.find((c) => c.active_tasks === 0);
+      if (idle) return idle;
+      if (same.length >= this.options.warm.maxPerSpec && same[0]) return same[0];
+    } else {
+      const mine = live.find((c) => c.run_id === run.run_id && c.job_cluster_key === cluster.key);
+      if (mine) return mine;
     }
+    return this.create(run, cluster, hash);
+  }
+
+  private create(run: { run_id: number; job_id: number }, cluster: TaskCluster, hash: string): ClusterRecord {
+    const now = this.options.now();
     const d = new Date(now);
     const pad = (n: number): string => String(n).padStart(2, '0');
     const id = `${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}-local${++this.seq}`;
@@ -82,6 +112,7 @@ export class ClusterRegistry {
       start_time: now,
       last_activity_time: now,
       run_id: run.run_id,
+      active_tasks: 0,
       autotermination_minutes: cluster.spec.autotermination_minutes || this.options.warm?.autoterminationMinutes || 0,
     };
     this.clusters.set(id, record);
@@ -95,24 +126,21 @@ export class ClusterRegistry {
     Object.assign(c, { state: 'RUNNING', state_message: '', spark_context_id: sparkContextId, last_activity_time: this.options.now() });
   }
 
-  /** The run ended: its clusters terminate (warm mode: they idle until autotermination). */
+  /** The run ended: its clusters terminate (warm mode: they stay, and idle out through taskDone). */
   releaseRun(runId: number): void {
-    for (const c of this.clusters.values()) {
-      if (c.run_id !== runId || c.state === 'TERMINATED') continue;
-      c.run_id = undefined;
-      c.last_activity_time = this.options.now();
-      if (this.options.warm && c.state === 'RUNNING') {
-        const minutes = c.autotermination_minutes;
-        const timer = setTimeout(
-          () => this.terminate(c, { code: 'INACTIVITY', type: 'SUCCESS', parameters: { inactivity_duration_min: String(minutes) } }),
-          minutes * 60_000,
-        );
-        timer.unref();
-        this.idleTimers.set(c.cluster_id, timer);
-      } else {
-        this.terminate(c, { code: 'JOB_FINISHED', type: 'SUCCESS', parameters: {} });
-      }
-    }
+    if (this.options.warm) return;
+    for (const c of this.clusters.values())
+      if (c.run_id === runId && c.state !== 'TERMINATED') this.terminate(c, { code: 'JOB_FINISHED', type: 'SUCCESS', parameters: {} });
+  }
+
+  private armIdle(c: ClusterRecord): void {
+    const minutes = c.autotermination_minutes;
+    const timer = setTimeout(
+      () => this.terminate(c, { code: 'INACTIVITY', type: 'SUCCESS', parameters: { inactivity_duration_min: String(minutes) } }),
+      minutes * 60_000,
+    );
+    timer.unref();
+    this.idleTimers.set(c.cluster_id, timer);
   }
 
   /** Terminates every cluster and waits for their drivers to stop (emulator shutdown). */

@@ -217,10 +217,12 @@ export class RunExecutor {
           }, timeoutS * 1000)
         : undefined;
     let holding = false;
+    let clusterId: string | undefined;
     try {
       holding = await this.slots.acquire(taskCtl.signal);
       if (!holding) throw new Error('cancelled while waiting for a task slot');
       const cluster = task.cluster && this.options.clusters ? this.options.clusters.assign(run, task.cluster) : undefined;
+      clusterId = cluster?.cluster_id;
       if (cluster) {
         task.cluster_instance = {
           cluster_id: cluster.cluster_id,
@@ -262,6 +264,7 @@ export class RunExecutor {
         task.termination = { code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message };
       }
     } finally {
+      if (clusterId !== undefined) this.options.clusters?.taskDone(clusterId);
       if (holding) this.slots.release();
       if (timer) clearTimeout(timer);
       runSignal.removeEventListener('abort', onRunAbort);
