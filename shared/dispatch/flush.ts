@@ -34,6 +34,8 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
   if (items.length === 0) {
     await deps.batches.markFlushed(msg.dataset, msg.bucket);
     await deps.batches.clearDeferred(msg.dataset, msg.bucket);
+    // A request that joined after the read above saw the marker still `scheduled` and left its rows to this flush.
+    await followUpIfJoined(msg, deps, 'empty');
     return;
   }
   const runId = `${msg.dataset}-${new Date(msg.bucket).toISOString().replace(/[-:]/g, '').slice(0, 15)}-${sha256(`${msg.dataset}|${msg.bucket}|${items.map((i) => i.key).join(',')}`).slice(0, 12)}`;
@@ -79,9 +81,21 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
   await deps.batches.markFlushed(msg.dataset, msg.bucket);
   await deps.batches.clearDeferred(msg.dataset, msg.bucket);
   // Rows beyond the per-run cap, and requests that joined while this flush ran (they saw it as still scheduled).
-  if (unassigned.length > items.length || (await deps.batches.items(msg.dataset, msg.bucket)).some((i) => !i.runId)) {
-    await deps.scheduler.schedule(msg, deps.now(), `flush-${msg.dataset}-${msg.bucket}-after-${runId}`);
-  }
+  if (unassigned.length > items.length) await deps.scheduler.schedule(msg, deps.now(), `flush-${msg.dataset}-${msg.bucket}-after-${runId}`);
+  else await followUpIfJoined(msg, deps, runId);
+}
+
+/** Schedules one more flush of the batch if rows joined it while this one ran (read after the marker said `done`). */
+async function followUpIfJoined(msg: FlushMessage, deps: DispatchDeps, tag: string): Promise<void> {
+  const left = (await deps.batches.items(msg.dataset, msg.bucket)).filter((i) => !i.runId);
+  if (left.length === 0) return;
+  const digest = sha256(
+    left
+      .map((i) => i.key)
+      .sort()
+      .join(','),
+  ).slice(0, 12);
+  await deps.scheduler.schedule(msg, deps.now(), `flush-${msg.dataset}-${msg.bucket}-after-${tag}-${digest}`);
 }
 
 /** Runs of a dataset dispatched or running, counted up to `cap`. */

@@ -10,8 +10,9 @@ import type { Logger } from './logger';
 import { ConnectionClaims, DEFAULT_POLICY, TokenError, covers, verifySasToken, type Right, type SasPolicy } from './auth';
 import { decodeTransfer, encodeForClient, lockTokenToTag, settlementProperties } from './codec';
 import { ManagementNode } from './management';
-import { EntityNotFoundError, ServiceBusNamespace, type IncomingMessage } from './namespace';
-import type { MessageQueue, Settlement } from './queue';
+import { EntityNotFoundError, ServiceBusNamespace, SessionIdRequiredError, type IncomingMessage } from './namespace';
+import type { MessageQueue, SessionHold, Settlement } from './queue';
+import { announceSession, holdAttach, releaseAttach, sessionRequest, waitTimeMs } from './session-attach';
 
 const CBS = '$cbs';
 const types = rhea.types;
@@ -105,7 +106,19 @@ interface Consumer {
   link: Sender;
   queue: MessageQueue;
   mode: 'peekLock' | 'receiveAndDelete';
+  /** The session a session receiver holds. */
+  session?: SessionHold;
 }
+
+/** A next-available session receiver whose attach waits for a session to become free. */
+interface WaitingReceiver {
+  link: Sender;
+  queue: MessageQueue;
+  timer: NodeJS.Timeout;
+}
+
+/** How long a next-available receiver waits when the client names no timeout (Azure's default server wait). */
+const DEFAULT_SESSION_WAIT_MS = 60_000;
 
 /** rhea keeps outgoing deliveries as plain objects; we only need to flag them settled on both sides (P2). */
 type OutgoingDelivery = Delivery & { remote_settled: boolean; remote_state?: unknown };
@@ -142,6 +155,7 @@ export class AmqpBroker {
   private readonly pumpScheduled = new Set<string>();
   private readonly sockets = new Set<net.Socket>();
   private readonly roundRobin = new Map<string, number>();
+  private readonly waiting = new Map<string, WaitingReceiver[]>();
   private readonly connections = new Set<Connection>();
   private readonly claims = new WeakMap<Connection, ConnectionClaims>();
   private readonly policies: SasPolicy[];
@@ -207,10 +221,11 @@ export class AmqpBroker {
 
   /** Called by the namespace when a queue may have messages; pumps once per tick per queue. */
   notifyAvailable(queue: MessageQueue): void {
-    if (this.closed || this.pumpScheduled.has(queue.key) || !this.consumers.has(queue.key)) return;
+    if (this.closed || this.pumpScheduled.has(queue.key) || !(this.consumers.has(queue.key) || this.waiting.has(queue.key))) return;
     this.pumpScheduled.add(queue.key);
     setImmediate(() => {
       this.pumpScheduled.delete(queue.key);
+      this.serveWaiting(queue);
       this.pump(queue.key);
     });
   }
@@ -227,7 +242,10 @@ export class AmqpBroker {
     for (const outcome of ['accepted', 'released', 'modified', 'rejected'] as const) {
       c.on(outcome, (ctx: EventContext) => this.onDisposition(ctx.delivery as OutgoingDelivery, outcome));
     }
-    c.on('sender_close', (ctx: EventContext) => this.removeConsumer(ctx.sender!));
+    c.on('sender_close', (ctx: EventContext) => {
+      this.stopWaiting(ctx.sender!);
+      this.removeConsumer(ctx.sender!);
+    });
     c.on('disconnected', (ctx: EventContext) => this.dropConnection(ctx.connection));
     c.on('connection_close', (ctx: EventContext) => this.dropConnection(ctx.connection));
     // Unhandled link/connection errors would otherwise be thrown by rhea and crash the broker (P7).
@@ -278,10 +296,9 @@ export class AmqpBroker {
       return;
     }
     if (!this.authorised(link, connection, address, 'Listen')) return;
-    // Session receivers ask for a session with a source filter; no entity here requires sessions, so Azure's answer
-    // applies: refuse the receiver rather than hand it every session's messages.
-    const filter = (link.source as { filter?: Record<string, unknown> } | undefined)?.filter;
-    if (filter && Object.keys(filter).some((k) => k === 'com.microsoft:session-filter')) {
+    const request = sessionRequest(link.source);
+    if (request.kind !== 'none' && !queue.sessions) {
+      // Refuse rather than hand a session receiver every session's messages (Azure's answer).
       link.close(
         azureError(
           'amqp:not-allowed',
@@ -290,7 +307,85 @@ export class AmqpBroker {
       );
       return;
     }
-    link.set_source(link.source);
+    if (request.kind === 'none' && queue.sessions) {
+      link.close(
+        azureError(
+          'amqp:not-allowed',
+          `It is not possible for an entity that requires sessions to create a non-sessionful message receiver. Entity: '${address}'.`,
+        ),
+      );
+      return;
+    }
+    if (request.kind === 'none') {
+      link.set_source(link.source);
+      this.addConsumer(link, queue);
+      return;
+    }
+    const accepted = queue.acceptSession(request.kind === 'named' ? request.sessionId : undefined);
+    if (accepted === 'locked') {
+      link.close(
+        azureError(
+          'com.microsoft:session-cannot-be-locked',
+          `The requested session '${request.kind === 'named' ? request.sessionId : ''}' cannot be accepted. It may be locked by another receiver.`,
+        ),
+      );
+      return;
+    }
+    if (accepted === 'none') {
+      this.waitForSession(link, queue);
+      return;
+    }
+    announceSession(link, accepted.sessionId, accepted.lockedUntil);
+    this.addConsumer(link, queue, accepted);
+  }
+
+  /** Holds a next-available receiver's attach until a session frees up or its wait runs out (then com.microsoft:timeout). */
+  private waitForSession(link: Sender, queue: MessageQueue): void {
+    holdAttach(link);
+    const waitMs = waitTimeMs(link, DEFAULT_SESSION_WAIT_MS);
+    const timer = setTimeout(() => {
+      if (!this.stopWaiting(link)) return;
+      link.close(
+        azureError('com.microsoft:timeout', `The operation did not complete within the allotted timeout of ${waitMs} ms: no session is available.`),
+      );
+      releaseAttach(link);
+    }, waitMs);
+    timer.unref();
+    const list = this.waiting.get(queue.key) ?? [];
+    list.push({ link, queue, timer });
+    this.waiting.set(queue.key, list);
+  }
+
+  /** Forgets a waiting receiver (it timed out, got a session, or went away); false when it was not waiting. */
+  private stopWaiting(link: Sender): boolean {
+    for (const [key, list] of this.waiting) {
+      const w = list.find((x) => x.link === link);
+      if (!w) continue;
+      clearTimeout(w.timer);
+      const rest = list.filter((x) => x !== w);
+      if (rest.length) this.waiting.set(key, rest);
+      else this.waiting.delete(key);
+      if (!link.is_open()) releaseAttach(link); // the client gave up: answer its attach before rhea's detach goes out
+      return true;
+    }
+    return false;
+  }
+
+  /** Messages arrived or a session was released: hand sessions to waiting receivers, oldest first. */
+  private serveWaiting(queue: MessageQueue): void {
+    const list = this.waiting.get(queue.key);
+    while (list && list.length > 0) {
+      const w = list[0]!;
+      const accepted = queue.acceptSession(undefined);
+      if (accepted === 'none' || accepted === 'locked') return;
+      this.stopWaiting(w.link);
+      announceSession(w.link, accepted.sessionId, accepted.lockedUntil);
+      releaseAttach(w.link);
+      this.addConsumer(w.link, queue, accepted);
+    }
+  }
+
+  private addConsumer(link: Sender, queue: MessageQueue, session?: SessionHold): void {
     const remote = (link as unknown as { remote: { attach: { snd_settle_mode?: number; rcv_settle_mode?: number } } }).remote.attach;
     const local = (link as unknown as { local: { attach: { snd_settle_mode?: number; rcv_settle_mode?: number } } }).local.attach;
     // Echo the settle modes: rhea only pre-settles when our local snd-settle-mode is `settled`.
@@ -298,6 +393,7 @@ export class AmqpBroker {
     local.rcv_settle_mode = remote.rcv_settle_mode;
     answerDrainEvenWithoutCredit(link);
     const consumer: Consumer = { link, queue, mode: remote.snd_settle_mode === 1 ? 'receiveAndDelete' : 'peekLock' };
+    if (session) consumer.session = { sessionId: session.sessionId, lockId: session.lockId };
     this.byLink.set(link, consumer);
     const list = this.consumers.get(queue.key) ?? [];
     list.push(consumer);
@@ -371,6 +467,10 @@ export class AmqpBroker {
     } catch (e) {
       if (e instanceof EntityNotFoundError) {
         delivery.reject(azureError('amqp:not-found', e.message));
+        return;
+      }
+      if (e instanceof SessionIdRequiredError) {
+        delivery.reject(azureError('amqp:not-allowed', e.message));
         return;
       }
       throw e;
@@ -480,8 +580,9 @@ export class AmqpBroker {
         const idx = (start + i) % list.length;
         const consumer = list[idx]!;
         if (!consumer.link.is_open() || !hasUnusedCredit(consumer.link)) continue;
-        const msg = consumer.mode === 'peekLock' ? consumer.queue.lockNext() : consumer.queue.takeNext();
+        const msg = consumer.mode === 'peekLock' ? consumer.queue.lockNext(consumer.session) : consumer.queue.takeNext(consumer.session);
         if (!msg) {
+          if (consumer.session) continue; // other receivers hold other sessions
           this.roundRobin.set(queueKey, idx);
           return;
         }
@@ -546,10 +647,13 @@ export class AmqpBroker {
       result === 'ok'
         ? echoOutcome(outcome, state)
         : outcomes.rejected({
-            error: azureError(
-              'com.microsoft:message-lock-lost',
-              'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
-            ),
+            error:
+              result === 'sessionLockLost'
+                ? azureError('com.microsoft:session-lock-lost', 'The session lock has expired on the MessageSession. Accept a new MessageSession.')
+                : azureError(
+                    'com.microsoft:message-lock-lost',
+                    'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+                  ),
           });
     this.whenDurable(() => {
       delivery.update(true, reply.described());
@@ -562,6 +666,7 @@ export class AmqpBroker {
     const consumer = this.byLink.get(link);
     if (!consumer) return;
     this.byLink.delete(link);
+    if (consumer.session) consumer.queue.releaseSession(consumer.session);
     const list = (this.consumers.get(consumer.queue.key) ?? []).filter((c) => c !== consumer);
     if (list.length) this.consumers.set(consumer.queue.key, list);
     else this.consumers.delete(consumer.queue.key);
@@ -571,6 +676,9 @@ export class AmqpBroker {
     if (!this.closed) this.connections.delete(connection); // while closing, close() still needs it to clear timers
     for (const list of [...this.consumers.values()]) {
       for (const c of list) if (c.link.connection === connection) this.removeConsumer(c.link);
+    }
+    for (const list of [...this.waiting.values()]) {
+      for (const w of list) if (w.link.connection === connection) this.stopWaiting(w.link);
     }
   }
 }

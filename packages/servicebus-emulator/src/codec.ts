@@ -193,11 +193,11 @@ export function decodeTransfer(payload: Message | Buffer, format: number | undef
 }
 
 /** Replaces or appends map entries by string key, leaving the other entries' bytes untouched. */
-function mergeMap(code: number, section: Buffer | undefined, additions: Buffer | undefined): Buffer | undefined {
-  if (!additions) return section;
-  const added = mapEntries(additions);
-  const addedKeys = new Set(added.map((e) => decodeStringKey(e.key)));
-  const kept = section ? mapEntries(section).filter((e) => !addedKeys.has(decodeStringKey(e.key))) : [];
+function mergeMap(code: number, section: Buffer | undefined, additions: Buffer | undefined, removed: string[] = []): Buffer | undefined {
+  if (!additions && removed.length === 0) return section;
+  const added = additions ? mapEntries(additions) : [];
+  const dropped = new Set([...added.map((e) => decodeStringKey(e.key)), ...removed]);
+  const kept = section ? mapEntries(section).filter((e) => !dropped.has(decodeStringKey(e.key))) : [];
   return mapSection(code, [...kept, ...added]);
 }
 
@@ -233,7 +233,7 @@ export function encodeForClient(msg: StoredMessage, opts: { lockedUntil?: number
   );
   const patch =
     Object.keys(msg.propsPatch).length > 0 ? encodeSection({ application_properties: msg.propsPatch }, SectionCode.applicationProperties) : undefined;
-  const ap = mergeMap(SectionCode.applicationProperties, sectionOf(sections, SectionCode.applicationProperties), patch);
+  const ap = mergeMap(SectionCode.applicationProperties, sectionOf(sections, SectionCode.applicationProperties), patch, msg.removedProps);
   const out: Buffer[] = [headerOut!, ma!];
   const props = sectionOf(sections, SectionCode.properties);
   if (props) out.push(props);

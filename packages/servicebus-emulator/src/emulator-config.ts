@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { compileSqlFilter, type Filter } from './filters';
+import { compileRuleAction, type ActionStep } from './sql-action';
 
 const ISO_DURATION = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
@@ -56,11 +57,6 @@ const optionalTarget = z
   .optional()
   .transform((s) => (s === undefined || s === '' ? undefined : s));
 
-const noSessions = z
-  .boolean()
-  .optional()
-  .refine((v) => v !== true, { message: 'sessions are not supported by this emulator; set RequiresSession to false' });
-
 const QueuePropsSchema = z.strictObject({
   DeadLetteringOnMessageExpiration: z.boolean().optional(),
   DefaultMessageTimeToLive: AzureLimits.ttl.optional(),
@@ -70,7 +66,7 @@ const QueuePropsSchema = z.strictObject({
   LockDuration: AzureLimits.lockDuration.optional(),
   MaxDeliveryCount: AzureLimits.maxDeliveryCount.optional(),
   RequiresDuplicateDetection: z.boolean().optional(),
-  RequiresSession: noSessions,
+  RequiresSession: z.boolean().optional(),
 });
 
 const TopicPropsSchema = z.strictObject({
@@ -86,7 +82,7 @@ const SubscriptionPropsSchema = z.strictObject({
   MaxDeliveryCount: AzureLimits.maxDeliveryCount.optional(),
   ForwardDeadLetteredMessagesTo: optionalTarget,
   ForwardTo: optionalTarget,
-  RequiresSession: noSessions,
+  RequiresSession: z.boolean().optional(),
 });
 
 const propertyValue = z.union([z.string(), z.number(), z.boolean()]);
@@ -113,8 +109,13 @@ const RuleSchema = z.strictObject({
       Action: z
         .strictObject({ SqlExpression: z.string() })
         .optional()
-        .refine((a) => a === undefined || a.SqlExpression.trim() === '', {
-          message: 'rule actions are not supported by this emulator; remove Action or leave SqlExpression empty',
+        .superRefine((a, ctx) => {
+          if (!a || a.SqlExpression.trim() === '') return;
+          try {
+            compileRuleAction(a.SqlExpression);
+          } catch (e) {
+            ctx.addIssue({ code: 'custom', path: ['SqlExpression'], message: (e as Error).message });
+          }
         }),
     })
     .superRefine((p, ctx) => {
@@ -174,6 +175,8 @@ export interface ReceivableSettings {
   /** Infinity when unset. */
   defaultTtlMs: number;
   deadLetteringOnMessageExpiration: boolean;
+  /** Receivers must accept a session; messages must carry a SessionId. */
+  requiresSession: boolean;
   forwardTo?: string;
   forwardDeadLetteredMessagesTo?: string;
 }
@@ -188,10 +191,22 @@ export interface QueueDef extends ReceivableSettings {
   duplicateDetection: DuplicateDetection;
 }
 
+/** One subscription rule: its name, compiled filter and (SQL filters) the expression as written. */
+export interface RuleDef {
+  name: string;
+  filter: Filter;
+  sqlExpression?: string;
+  /** SQL rule action as written, and compiled. */
+  actionExpression?: string;
+  action?: ActionStep[];
+}
+
 export interface SubscriptionDef extends ReceivableSettings {
   name: string;
   /** A message is copied when any filter matches (no rules = the `$Default` TrueFilter). */
   filters: Filter[];
+  /** The same rules with their names (empty = `$Default`). */
+  rules: RuleDef[];
 }
 
 export interface TopicDef {
@@ -235,6 +250,7 @@ export function parseEmulatorConfig(raw: unknown): NamespaceDef {
         maxDeliveryCount: p.MaxDeliveryCount ?? Defaults.maxDeliveryCount,
         defaultTtlMs: p.DefaultMessageTimeToLive ?? Infinity,
         deadLetteringOnMessageExpiration: p.DeadLetteringOnMessageExpiration ?? false,
+        requiresSession: p.RequiresSession ?? false,
         forwardTo: p.ForwardTo,
         forwardDeadLetteredMessagesTo: p.ForwardDeadLetteredMessagesTo,
         duplicateDetection: {
@@ -261,27 +277,16 @@ export function parseEmulatorConfig(raw: unknown): NamespaceDef {
             maxDeliveryCount: sp.MaxDeliveryCount ?? Defaults.maxDeliveryCount,
             defaultTtlMs: Math.min(sp.DefaultMessageTimeToLive ?? Infinity, topicTtl),
             deadLetteringOnMessageExpiration: sp.DeadLetteringOnMessageExpiration ?? false,
+            requiresSession: sp.RequiresSession ?? false,
             forwardTo: sp.ForwardTo,
             forwardDeadLetteredMessagesTo: sp.ForwardDeadLetteredMessagesTo,
-            filters: (s.Rules ?? []).map((r): Filter => {
-              const rp = r.Properties;
-              if (rp.FilterType === 'Sql') return compileSqlFilter(rp.SqlFilter!.SqlExpression);
-              const c = rp.CorrelationFilter!;
-              return {
-                kind: 'correlation',
-                system: {
-                  contentType: c.ContentType,
-                  correlationId: c.CorrelationId,
-                  subject: c.Label,
-                  messageId: c.MessageId,
-                  replyTo: c.ReplyTo,
-                  replyToSessionId: c.ReplyToSessionId,
-                  sessionId: c.SessionId,
-                  to: c.To,
-                },
-                properties: c.Properties ?? {},
-              };
-            }),
+            rules: (s.Rules ?? []).map((r): RuleDef => ({
+              name: r.Name,
+              filter: ruleFilter(r.Properties),
+              sqlExpression: r.Properties.FilterType === 'Sql' ? r.Properties.SqlFilter!.SqlExpression : undefined,
+              ...(r.Properties.Action?.SqlExpression.trim() ? compileRuleAction(r.Properties.Action.SqlExpression.trim()) : {}),
+            })),
+            filters: (s.Rules ?? []).map((r): Filter => ruleFilter(r.Properties)),
           };
         }),
       });
@@ -289,6 +294,25 @@ export function parseEmulatorConfig(raw: unknown): NamespaceDef {
   }
   checkReferences({ queues, topics });
   return { queues, topics };
+}
+
+function ruleFilter(rp: z.output<typeof RuleSchema>['Properties']): Filter {
+  if (rp.FilterType === 'Sql') return compileSqlFilter(rp.SqlFilter!.SqlExpression);
+  const c = rp.CorrelationFilter!;
+  return {
+    kind: 'correlation',
+    system: {
+      contentType: c.ContentType,
+      correlationId: c.CorrelationId,
+      subject: c.Label,
+      messageId: c.MessageId,
+      replyTo: c.ReplyTo,
+      replyToSessionId: c.ReplyToSessionId,
+      sessionId: c.SessionId,
+      to: c.To,
+    },
+    properties: c.Properties ?? {},
+  };
 }
 
 /** Entity names are case-insensitive and share one namespace; forwarding targets must exist. */

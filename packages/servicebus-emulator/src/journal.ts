@@ -4,6 +4,14 @@
  */
 import type { StoredMessage } from './queue';
 
+/** A subscription rule in JSON-safe form (filters are recompiled on restore). */
+export interface RuleSpec {
+  name: string;
+  sql?: string;
+  correlation?: { system: Record<string, string | undefined>; properties: Record<string, string | number | boolean | null> };
+  action?: string;
+}
+
 export interface Journal {
   putMessage(entityKey: string, message: StoredMessage): void;
   deleteMessage(entityKey: string, seq: number): void;
@@ -11,6 +19,10 @@ export interface Journal {
   setSequence(entityKey: string, seq: number): void;
   /** A message id seen by duplicate detection, remembered until `expiresAt`. */
   recordMessageId(entityKey: string, messageId: string, expiresAt: number): void;
+  /** A session's state (set-session-state); null clears it. */
+  putSessionState(entityKey: string, sessionId: string, state: Buffer | null): void;
+  /** A subscription's full rule set after add-rule / remove-rule. */
+  putRules(entityKey: string, rules: RuleSpec[]): void;
   /** Makes everything recorded so far durable. */
   commit(): void;
   /** Same, calling back once durable instead of blocking (journals that can sync off the event loop). */
@@ -24,6 +36,8 @@ export const memoryJournal: Journal = {
   deleteMessage() {},
   setSequence() {},
   recordMessageId() {},
+  putSessionState() {},
+  putRules() {},
   commit() {},
   close() {},
 };
@@ -33,10 +47,14 @@ export interface RestoredState {
   messages: Map<string, StoredMessage[]>;
   sequences: Map<string, number>;
   messageIds: Map<string, Map<string, number>>;
+  /** entity key → session id → state. */
+  sessionStates: Map<string, Map<string, Buffer>>;
+  /** subscription key → rules changed at run time (replace the config's rules). */
+  rules: Map<string, RuleSpec[]>;
 }
 
 export function emptyRestoredState(): RestoredState {
-  return { messages: new Map(), sequences: new Map(), messageIds: new Map() };
+  return { messages: new Map(), sequences: new Map(), messageIds: new Map(), sessionStates: new Map(), rules: new Map() };
 }
 
 /**
@@ -74,6 +92,12 @@ export class GroupCommitJournal implements Journal {
   }
   recordMessageId(entityKey: string, messageId: string, expiresAt: number): void {
     this.inner.recordMessageId(entityKey, messageId, expiresAt);
+  }
+  putSessionState(entityKey: string, sessionId: string, state: Buffer | null): void {
+    this.inner.putSessionState(entityKey, sessionId, state);
+  }
+  putRules(entityKey: string, rules: RuleSpec[]): void {
+    this.inner.putRules(entityKey, rules);
   }
 
   commit(): void {

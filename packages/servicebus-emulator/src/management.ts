@@ -7,8 +7,10 @@ import rhea, { type Message } from 'rhea';
 
 const types = rhea.types;
 import { bufferToUuid, encodeForClient, longArray, settlementProperties, toIncoming, toNumber, uuidToBuffer } from './codec';
-import { EntityNotFoundError, type ServiceBusNamespace } from './namespace';
-import type { MessageQueue, Settlement } from './queue';
+import { EntityNotFoundError, RuleError, type ServiceBusNamespace } from './namespace';
+import { decodeRuleDescription, encodeRule } from './rule-codec';
+import type { MessageQueue, SessionHold, Settlement } from './queue';
+import type { SessionTable } from './sessions';
 
 export interface ManagementReply {
   statusCode: number;
@@ -36,6 +38,28 @@ const lockLost = (): ManagementError =>
     'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
   );
 
+const sessionLockLost = (sessionId: string): ManagementError =>
+  new ManagementError(
+    410,
+    'com.microsoft:session-lock-lost',
+    `The session lock has expired on the MessageSession '${sessionId}'. Accept a new MessageSession.`,
+  );
+
+function sessionIdOf(body: Record<string, unknown>): string | undefined {
+  const v = body['session-id'];
+  if (v === undefined || v === null) return undefined;
+  return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+}
+
+function requiredSessionId(body: Record<string, unknown>): string {
+  const id = sessionIdOf(body);
+  if (id === undefined) throw new ManagementError(400, 'amqp:invalid-field', "'session-id' is required");
+  return id;
+}
+
+/** .NET's DateTime.MaxValue in epoch ms: get-message-sessions asks for sessions with messages when given it. */
+const DATETIME_MAX_MS = 253402300799999;
+
 function lockTokens(body: Record<string, unknown>): string[] {
   const tokens = body['lock-tokens'];
   if (!Array.isArray(tokens)) throw new ManagementError(400, 'amqp:invalid-field', "'lock-tokens' is required");
@@ -59,6 +83,13 @@ export class ManagementNode {
       return this.dispatch(entityPath, operation, body);
     } catch (e) {
       if (e instanceof ManagementError) return { statusCode: e.statusCode, statusDescription: e.message, errorCondition: e.condition };
+      if (e instanceof RuleError) {
+        return {
+          statusCode: e.status,
+          statusDescription: e.message,
+          errorCondition: e.status === 409 ? 'com.microsoft:entity-already-exists' : 'amqp:not-found',
+        };
+      }
       if (e instanceof EntityNotFoundError) return { statusCode: 404, statusDescription: e.message, errorCondition: 'amqp:not-found' };
       return { statusCode: 500, statusDescription: (e as Error).message, errorCondition: 'amqp:internal-error' };
     }
@@ -68,6 +99,22 @@ export class ManagementNode {
     const q = this.ns.receiver(entityPath);
     if (!q) throw new EntityNotFoundError(entityPath);
     return q;
+  }
+
+  private sessionsOf(entityPath: string): { queue: MessageQueue; sessions: SessionTable } {
+    const queue = this.receiver(entityPath);
+    if (!queue.sessions) {
+      throw new ManagementError(400, 'amqp:not-allowed', `The entity '${entityPath}' does not require sessions: session operations are not allowed.`);
+    }
+    return { queue, sessions: queue.sessions };
+  }
+
+  /** The session a request names, which must be held by some receiver (Azure: by the caller). */
+  private heldSession(entityPath: string, body: Record<string, unknown>): { queue: MessageQueue; sessions: SessionTable; id: string } {
+    const { queue, sessions } = this.sessionsOf(entityPath);
+    const id = requiredSessionId(body);
+    if (!sessions.isLocked(id)) throw sessionLockLost(id);
+    return { queue, sessions, id };
   }
 
   private dispatch(entityPath: string, operation: string, body: Record<string, unknown>): ManagementReply {
@@ -109,15 +156,20 @@ export class ManagementNode {
         const q = this.receiver(entityPath);
         const from = toNumber(body['from-sequence-number'] ?? 1);
         const count = toNumber(body['message-count'] ?? 1);
-        const found = q.peek(from, count);
+        const found = q.peek(from, count, sessionIdOf(body));
         if (found.length === 0) return { statusCode: 204, statusDescription: 'No messages' };
         return ok({ messages: found.map((m) => types.wrap_map({ message: types.wrap_binary(encodeForClient(m)) })) });
       }
       case 'com.microsoft:receive-by-sequence-number': {
         const q = this.receiver(entityPath);
         const mode = toNumber(body['receiver-settle-mode'] ?? 1) === 0 ? 'receiveAndDelete' : 'peekLock';
+        let hold: SessionHold | undefined;
+        if (q.sessions) {
+          const { id } = this.heldSession(entityPath, body);
+          hold = q.sessions.holder(id);
+        }
         const messages = sequenceNumbers(body).map((seq) => {
-          const m = q.receiveDeferred(seq, mode);
+          const m = q.receiveDeferred(seq, mode, hold);
           if (!m)
             throw new ManagementError(
               404,
@@ -129,6 +181,62 @@ export class ManagementNode {
           return types.wrap_map(entry);
         });
         return ok({ messages });
+      }
+      case 'com.microsoft:add-rule': {
+        const name = body['rule-name'];
+        if (typeof name !== 'string' || name === '') throw new ManagementError(400, 'amqp:invalid-field', "'rule-name' is required");
+        let rule;
+        try {
+          rule = decodeRuleDescription(name, body['rule-description']);
+        } catch (e) {
+          throw new ManagementError(400, 'amqp:invalid-field', (e as Error).message);
+        }
+        this.ns.addRule(entityPath, rule);
+        return ok();
+      }
+      case 'com.microsoft:remove-rule': {
+        const name = body['rule-name'];
+        if (typeof name !== 'string' || name === '') throw new ManagementError(400, 'amqp:invalid-field', "'rule-name' is required");
+        this.ns.removeRule(entityPath, name);
+        return ok();
+      }
+      case 'com.microsoft:enumerate-rules': {
+        const skip = toNumber(body['skip'] ?? 0);
+        const top = toNumber(body['top'] ?? 2147483647);
+        const page = this.ns.rules(entityPath).slice(skip, skip + top);
+        if (page.length === 0) return { statusCode: 204, statusDescription: 'No rules' };
+        return ok({ rules: page.map((r) => types.wrap_map({ 'rule-description': encodeRule(r) })) });
+      }
+      case 'com.microsoft:renew-session-lock': {
+        const { sessions, id } = this.heldSession(entityPath, body);
+        const until = sessions.renew(id);
+        if (until === undefined) throw sessionLockLost(id);
+        return ok({ expiration: new Date(until) });
+      }
+      case 'com.microsoft:set-session-state': {
+        const { sessions, id } = this.heldSession(entityPath, body);
+        const state = body['session-state'];
+        if (state !== null && state !== undefined && !Buffer.isBuffer(state)) {
+          throw new ManagementError(400, 'amqp:invalid-field', "'session-state' must be binary or null");
+        }
+        sessions.setState(id, state ?? null);
+        return ok();
+      }
+      case 'com.microsoft:get-session-state': {
+        const { sessions, id } = this.heldSession(entityPath, body);
+        const state = sessions.getState(id);
+        return ok({ 'session-id': id, 'session-state': state === null ? null : types.wrap_binary(state) });
+      }
+      case 'com.microsoft:get-message-sessions': {
+        const { queue, sessions } = this.sessionsOf(entityPath);
+        const since = body['last-updated-time'];
+        const sinceMs = since instanceof Date ? since.getTime() : since === undefined ? DATETIME_MAX_MS : toNumber(since);
+        const ids = sinceMs >= DATETIME_MAX_MS ? queue.sessionIdsWithMessages() : sessions.withStateUpdatedAfter(sinceMs);
+        const skip = toNumber(body['skip'] ?? 0);
+        const top = toNumber(body['top'] ?? ids.length);
+        const page = ids.sort().slice(skip, skip + top);
+        if (page.length === 0) return { statusCode: 204, statusDescription: 'No sessions' };
+        return ok({ skip: types.wrap_int(skip + page.length), 'sessions-ids': page });
       }
       default:
         return {

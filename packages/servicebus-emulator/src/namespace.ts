@@ -4,9 +4,11 @@
  * subscriptions, forwards (ForwardTo / ForwardDeadLetteredMessagesTo) and routes dead letters.
  * Pure: no sockets or timers; time comes from the injected clock.
  */
-import { matchesAny, type Filter } from './filters';
-import type { NamespaceDef, QueueDef, ReceivableSettings, SubscriptionDef, TopicDef } from './emulator-config';
+import { matchesFilter } from './filters';
+import type { NamespaceDef, QueueDef, ReceivableSettings, RuleDef, SubscriptionDef, TopicDef } from './emulator-config';
 import { memoryJournal, emptyRestoredState, type Journal, type RestoredState } from './journal';
+import { ruleFromSpec, ruleToSpec } from './rule-codec';
+import { applyRuleAction, type ActionEffect } from './sql-action';
 import { MessageQueue, systemClock, type Clock, type MessageMeta, type StoredMessage } from './queue';
 
 export interface IncomingMessage {
@@ -36,7 +38,35 @@ interface QueueEntity extends SendingEntity, Receivable {
 
 interface SubscriptionEntity extends Receivable {
   def: SubscriptionDef;
-  filters: Filter[];
+  /** Changed by add-rule / remove-rule; none left = the subscription receives nothing (as in Azure). */
+  rules: RuleDef[];
+}
+
+/** The rule a subscription gets when none is given: `$Default`, a TrueFilter. */
+export const DEFAULT_RULE: RuleDef = { name: '$Default', filter: { kind: 'true' }, sqlExpression: '1=1' };
+
+export class RuleError extends Error {
+  constructor(
+    readonly status: 404 | 409,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function matchesRules(rules: RuleDef[], m: Parameters<typeof matchesFilter>[1]): boolean {
+  return rules.some((r) => matchesFilter(r.filter, m));
+}
+
+/** The combined effect of the actions of every matching rule (in rule order); undefined when no rule matches. */
+function ruleEffect(rules: RuleDef[], m: Parameters<typeof matchesFilter>[1]): ActionEffect | undefined {
+  let effect: ActionEffect | undefined;
+  for (const r of rules) {
+    if (!matchesFilter(r.filter, m)) continue;
+    effect ??= { set: {}, removed: [] };
+    if (r.action) applyRuleAction(r.action, m, effect);
+  }
+  return effect;
 }
 
 interface TopicEntity extends SendingEntity {
@@ -51,6 +81,16 @@ export class EntityNotFoundError extends Error {
   override readonly name = 'EntityNotFoundError';
   constructor(readonly path: string) {
     super(`The messaging entity '${path}' could not be found.`);
+  }
+}
+
+/** Azure refuses a message without SessionId for an entity that requires sessions. */
+export class SessionIdRequiredError extends Error {
+  override readonly name = 'SessionIdRequiredError';
+  constructor(readonly path: string) {
+    super(
+      `The SessionId was not set on a message, and it cannot be sent to the entity '${path}'. Entities that have session support enabled can only receive messages that have the SessionId set.`,
+    );
   }
 }
 
@@ -96,7 +136,11 @@ export class ServiceBusNamespace {
       const subscriptions = new Map<string, SubscriptionEntity>();
       for (const sub of def.subscriptions) {
         const subKey = `${key}/subscriptions/${sub.name.toLowerCase()}`;
-        subscriptions.set(sub.name.toLowerCase(), { def: sub, filters: sub.filters, ...this.receivableFor(subKey, sub) });
+        subscriptions.set(sub.name.toLowerCase(), {
+          def: sub,
+          rules: sub.rules.length > 0 ? [...sub.rules] : [DEFAULT_RULE],
+          ...this.receivableFor(subKey, sub),
+        });
       }
       this.sendable.set(key, {
         kind: 'topic',
@@ -137,6 +181,7 @@ export class ServiceBusNamespace {
   /** Sends messages to a queue or topic: dedupe, sequence numbers, scheduling, fan-out and forwarding. */
   send(path: string, messages: IncomingMessage[]): void {
     const entity = this.sendingEntity(path);
+    this.checkSessionIds(entity, messages);
     for (const m of messages) {
       if (this.isDuplicate(entity, m.meta.messageId)) continue;
       this.route(entity, m, this.nextSeq(entity), 0);
@@ -147,6 +192,7 @@ export class ServiceBusNamespace {
   /** schedule-message: returns the sequence number of each message, in order. */
   schedule(path: string, messages: IncomingMessage[]): number[] {
     const entity = this.sendingEntity(path);
+    this.checkSessionIds(entity, messages);
     const seqs = messages.map((m) => {
       const seq = this.nextSeq(entity);
       this.route(entity, m, seq, 0);
@@ -176,6 +222,42 @@ export class ServiceBusNamespace {
     return missing;
   }
 
+  /** The rules of `<topic>/Subscriptions/<sub>`, in the order they were added. */
+  rules(path: string): RuleDef[] {
+    return [...this.subscription(path).rules];
+  }
+
+  /** add-rule: names are unique per subscription (case-insensitive, as entity names). */
+  addRule(path: string, rule: RuleDef): void {
+    const sub = this.subscription(path);
+    if (sub.rules.some((r) => r.name.toLowerCase() === rule.name.toLowerCase())) {
+      throw new RuleError(409, `The messaging entity '${path}/Rules/${rule.name}' already exists.`);
+    }
+    sub.rules.push(rule);
+    this.saveRules(sub);
+  }
+
+  removeRule(path: string, name: string): void {
+    const sub = this.subscription(path);
+    const rest = sub.rules.filter((r) => r.name.toLowerCase() !== name.toLowerCase());
+    if (rest.length === sub.rules.length) throw new RuleError(404, `The messaging entity '${path}/Rules/${name}' could not be found.`);
+    sub.rules = rest;
+    this.saveRules(sub);
+  }
+
+  private saveRules(sub: SubscriptionEntity): void {
+    this.journal.putRules(sub.main.key, sub.rules.map(ruleToSpec));
+    this.journal.commit();
+  }
+
+  private subscription(path: string): SubscriptionEntity {
+    const m = /^([^/]+)\/subscriptions\/([^/]+)$/.exec(ServiceBusNamespace.keyOf(path));
+    const topic = m ? this.sendable.get(m[1]!) : undefined;
+    const sub = topic?.kind === 'topic' ? topic.subscriptions.get(m![2]!) : undefined;
+    if (!sub) throw new EntityNotFoundError(path);
+    return sub;
+  }
+
   /** Every time-driven transition: topic schedules, locks, scheduled activation, TTL. Cheap when idle. */
   sweep(): void {
     const now = this.clock.now();
@@ -194,13 +276,27 @@ export class ServiceBusNamespace {
     this.journal.commit();
   }
 
+  /** Refuses the whole send (nothing enqueued) when a message without SessionId would land in a session entity. */
+  private checkSessionIds(entity: QueueEntity | TopicEntity, messages: IncomingMessage[]): void {
+    for (const m of messages) {
+      if (m.meta.sessionId !== undefined) continue;
+      if (entity.kind === 'queue' && entity.def.forwardTo === undefined && entity.def.requiresSession) throw new SessionIdRequiredError(entity.name);
+      if (entity.kind === 'topic') {
+        for (const sub of entity.subscriptions.values()) {
+          if (sub.def.requiresSession && matchesRules(sub.rules, m.meta))
+            throw new SessionIdRequiredError(`${entity.name}/Subscriptions/${sub.def.name}`);
+        }
+      }
+    }
+  }
+
   private receivableFor(key: string, settings: ReceivableSettings): Receivable {
     const hooks = (deadLetter: (m: StoredMessage) => void) => ({
       journal: this.journal,
       deadLetter,
       available: (q: MessageQueue) => this.onAvailable(q),
     });
-    const dlqSettings = { ...settings, isDeadLetterQueue: true };
+    const dlqSettings = { ...settings, isDeadLetterQueue: true, requiresSession: false };
     const deadLetter = new MessageQueue(
       `${key}/$deadletterqueue`,
       dlqSettings,
@@ -230,7 +326,14 @@ export class ServiceBusNamespace {
       this.route(target, { raw: m.raw, meta }, this.nextSeq(target), 1, m.propsPatch);
       return;
     }
-    dlq.add({ seq: m.seq, raw: m.raw, meta: { ...m.meta, scheduledAt: undefined }, deliveryCount: m.deliveryCount, propsPatch: m.propsPatch });
+    dlq.add({
+      seq: m.seq,
+      raw: m.raw,
+      meta: { ...m.meta, scheduledAt: undefined },
+      deliveryCount: m.deliveryCount,
+      propsPatch: m.propsPatch,
+      ...(m.removedProps ? { removedProps: m.removedProps } : {}),
+    });
   }
 
   private sendingEntity(path: string): QueueEntity | TopicEntity {
@@ -295,17 +398,38 @@ export class ServiceBusNamespace {
   private fanOut(topic: TopicEntity, m: IncomingMessage, seq: number, hops: number, propsPatch: StoredMessage['propsPatch'] = {}): void {
     const filterable = { ...m.meta, applicationProperties: { ...m.meta.applicationProperties, ...propsPatch } };
     for (const sub of topic.subscriptions.values()) {
-      if (!matchesAny(sub.filters, filterable)) continue;
+      const effect = ruleEffect(sub.rules, filterable);
+      if (!effect) continue;
       if (sub.def.forwardTo !== undefined && hops < FORWARD_HOPS) {
         const target = this.sendingEntity(sub.def.forwardTo);
         this.route(target, m, this.nextSeq(target), hops + 1, propsPatch);
         continue;
       }
-      sub.main.add({ seq, raw: m.raw, meta: m.meta, deliveryCount: 0, propsPatch: { ...propsPatch } });
+      const patch = { ...propsPatch, ...effect.set };
+      for (const r of effect.removed) delete patch[r];
+      const meta = effect.removed.length || Object.keys(effect.set).length ? actedMeta(m.meta, effect) : m.meta;
+      sub.main.add({
+        seq,
+        raw: m.raw,
+        meta,
+        deliveryCount: 0,
+        propsPatch: patch,
+        ...(effect.removed.length ? { removedProps: effect.removed } : {}),
+      });
     }
   }
 
   private restore(state: RestoredState, warn: (msg: string, meta?: Record<string, unknown>) => void): void {
+    for (const [key, specs] of state.rules) {
+      const m = /^([^/]+)\/subscriptions\/([^/]+)$/.exec(key);
+      const topic = m ? this.sendable.get(m[1]!) : undefined;
+      const sub = topic?.kind === 'topic' ? topic.subscriptions.get(m![2]!) : undefined;
+      if (!sub) {
+        warn('dropping persisted rules of a subscription no longer in the config', { entity: key });
+        continue;
+      }
+      sub.rules = specs.map(ruleFromSpec);
+    }
     for (const [key, seq] of state.sequences) {
       const e = this.sendable.get(key);
       if (e) e.lastSeq = Math.max(e.lastSeq, seq);
@@ -313,6 +437,14 @@ export class ServiceBusNamespace {
     for (const [key, ids] of state.messageIds) {
       const e = this.sendable.get(key);
       if (e) for (const [id, x] of ids) e.seenIds.set(id, x);
+    }
+    for (const [key, states] of state.sessionStates) {
+      const sessions = this.receivable.get(key)?.sessions;
+      if (!sessions) {
+        warn('dropping persisted session state of an entity without sessions in the config', { entity: key, count: states.size });
+        continue;
+      }
+      for (const [id, st] of states) sessions.restoreState(id, st);
     }
     for (const [key, msgs] of state.messages) {
       const q = this.receivable.get(key);
@@ -329,4 +461,11 @@ export class ServiceBusNamespace {
       }
     }
   }
+}
+
+/** The copy's filterable view after a rule action, so filters on forwarded copies see the new values. */
+function actedMeta(meta: MessageMeta, effect: ActionEffect): MessageMeta {
+  const applicationProperties = { ...meta.applicationProperties, ...effect.set };
+  for (const r of effect.removed) delete applicationProperties[r];
+  return { ...meta, applicationProperties };
 }

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Journal, RestoredState } from './journal';
+import type { Journal, RestoredState, RuleSpec } from './journal';
 import { emptyRestoredState } from './journal';
 import type { StoredMessage } from './queue';
 
@@ -53,6 +53,10 @@ type LogRecord =
   | { t: 'del'; k: string; s: number }
   | { t: 'seq'; k: string; s: number }
   | { t: 'dup'; k: string; id: string; x: number }
+  /** Session state (base64), or null when cleared. */
+  | { t: 'ss'; k: string; id: string; v: string | null }
+  /** A subscription's rules, replacing any earlier record. */
+  | { t: 'rules'; k: string; r: RuleSpec[] }
   /** Closes a commit: records after the last marker belong to a torn write and are ignored on replay. */
   | { t: 'c' };
 
@@ -65,6 +69,7 @@ interface SerializedMessage {
   state: StoredMessage['state'];
   deliveryCount: number;
   propsPatch: StoredMessage['propsPatch'];
+  removedProps?: string[];
 }
 
 function serialize(m: StoredMessage): SerializedMessage {
@@ -77,6 +82,7 @@ function serialize(m: StoredMessage): SerializedMessage {
     state: m.state,
     deliveryCount: m.deliveryCount,
     propsPatch: m.propsPatch,
+    ...(m.removedProps ? { removedProps: m.removedProps } : {}),
   };
 }
 
@@ -90,6 +96,7 @@ function deserialize(s: SerializedMessage): StoredMessage {
     state: s.state,
     deliveryCount: s.deliveryCount,
     propsPatch: s.propsPatch,
+    ...(s.removedProps ? { removedProps: s.removedProps } : {}),
   };
 }
 
@@ -98,6 +105,10 @@ interface Live {
   messages: Map<string, Map<number, string>>;
   sequences: Map<string, number>;
   messageIds: Map<string, Map<string, number>>;
+  /** entity key → session id → its latest `ss` record line. */
+  sessions: Map<string, Map<string, string>>;
+  /** subscription key → its latest `rules` record line. */
+  rules: Map<string, string>;
 }
 
 export class FileJournal implements Journal {
@@ -129,7 +140,7 @@ export class FileJournal implements Journal {
 
   private static load(dir: string, now: () => number): { journal: FileJournal; state: RestoredState } {
     const file = path.join(dir, LOG_NAME);
-    const live: Live = { messages: new Map(), sequences: new Map(), messageIds: new Map() };
+    const live: Live = { messages: new Map(), sequences: new Map(), messageIds: new Map(), sessions: new Map(), rules: new Map() };
     if (fs.existsSync(file)) replay(fs.readFileSync(file, 'utf8'), live);
     const t = now();
     for (const ids of live.messageIds.values()) for (const [id, x] of ids) if (x <= t) ids.delete(id);
@@ -144,6 +155,15 @@ export class FileJournal implements Journal {
     }
     for (const [k, s] of live.sequences) state.sequences.set(k, s);
     for (const [k, ids] of live.messageIds) state.messageIds.set(k, new Map(ids));
+    for (const [k, lines] of live.sessions) {
+      const states = new Map<string, Buffer>();
+      for (const line of lines.values()) {
+        const rec = JSON.parse(line) as { id: string; v: string | null };
+        if (rec.v !== null) states.set(rec.id, Buffer.from(rec.v, 'base64'));
+      }
+      state.sessionStates.set(k, states);
+    }
+    for (const [k, line] of live.rules) state.rules.set(k, (JSON.parse(line) as { r: RuleSpec[] }).r);
     return { journal, state };
   }
 
@@ -170,6 +190,18 @@ export class FileJournal implements Journal {
     if (!ids) this.live.messageIds.set(entityKey, (ids = new Map<string, number>()));
     ids.set(messageId, expiresAt);
     this.pending.push(JSON.stringify({ t: 'dup', k: entityKey, id: messageId, x: expiresAt } satisfies LogRecord));
+  }
+
+  putSessionState(entityKey: string, sessionId: string, state: Buffer | null): void {
+    const line = JSON.stringify({ t: 'ss', k: entityKey, id: sessionId, v: state === null ? null : state.toString('base64') } satisfies LogRecord);
+    setSessionLine(this.live, entityKey, sessionId, state === null ? undefined : line);
+    this.pending.push(line);
+  }
+
+  putRules(entityKey: string, rules: RuleSpec[]): void {
+    const line = JSON.stringify({ t: 'rules', k: entityKey, r: rules } satisfies LogRecord);
+    this.live.rules.set(entityKey, line);
+    this.pending.push(line);
   }
 
   commit(): void {
@@ -241,6 +273,8 @@ export class FileJournal implements Journal {
       }
     }
     for (const msgs of this.live.messages.values()) lines.push(...msgs.values());
+    for (const states of this.live.sessions.values()) lines.push(...states.values());
+    lines.push(...this.live.rules.values());
     lines.push(COMMIT);
     const fd = fs.openSync(tmp, 'w');
     fs.writeSync(fd, lines.join('\n') + '\n');
@@ -299,7 +333,21 @@ function apply(rec: LogRecord, line: string, live: Live): void {
       ids.set(rec.id, rec.x);
       break;
     }
+    case 'ss':
+      setSessionLine(live, rec.k, rec.id, rec.v === null ? undefined : line);
+      break;
+    case 'rules':
+      live.rules.set(rec.k, line);
+      break;
     case 'c':
       break;
   }
+}
+
+/** Keeps the latest state line per session; a cleared state leaves nothing to compact. */
+function setSessionLine(live: Live, entityKey: string, sessionId: string, line: string | undefined): void {
+  let states = live.sessions.get(entityKey);
+  if (!states) live.sessions.set(entityKey, (states = new Map<string, string>()));
+  if (line === undefined) states.delete(sessionId);
+  else states.set(sessionId, line);
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FilterableMessage, PropertyValue } from './filters';
 import type { Journal } from './journal';
+import { SessionTable, type SessionLock } from './sessions';
 
 export interface Clock {
   now(): number;
@@ -41,9 +42,18 @@ export interface StoredMessage {
   deliveryCount: number;
   /** Application properties added by the broker (abandon/defer/dead-letter properties, DeadLetterReason...). */
   propsPatch: Record<string, PropertyValue>;
+  /** Application properties a rule action removed from this copy. */
+  removedProps?: string[];
   lockToken?: string;
   lockedUntil?: number;
+  /** Set while locked through a session receiver: the message lock lives as long as that session lock. */
+  sessionLockId?: string;
 }
+
+/** Which session a receiver holds (session-enabled entities only). */
+export type SessionHold = Pick<SessionLock, 'sessionId' | 'lockId'>;
+
+export type AcceptResult = SessionLock | 'locked' | 'none';
 
 export interface QueueSettings {
   lockDurationMs: number;
@@ -52,6 +62,8 @@ export interface QueueSettings {
   deadLetteringOnMessageExpiration: boolean;
   /** Dead-letter sub-queues never expire or dead-letter their messages again. */
   isDeadLetterQueue: boolean;
+  /** Receivers hold a session and see only its messages (never set on dead-letter sub-queues). */
+  requiresSession: boolean;
 }
 
 export interface QueueHooks {
@@ -68,7 +80,7 @@ export type Settlement =
   | { kind: 'defer'; properties?: Record<string, PropertyValue> }
   | { kind: 'deadLetter'; reason?: string; description?: string; properties?: Record<string, PropertyValue> };
 
-export type SettleResult = 'ok' | 'lockLost';
+export type SettleResult = 'ok' | 'lockLost' | 'sessionLockLost';
 
 export const DeadLetterReasons = {
   maxDelivery: 'MaxDeliveryCountExceeded',
@@ -78,6 +90,8 @@ export const DeadLetterReasons = {
 export class MessageQueue {
   private readonly messages = new Map<number, StoredMessage>();
   private readonly locks = new Map<string, number>();
+  /** Session locks and state; present only when the entity requires sessions. */
+  readonly sessions?: SessionTable;
 
   constructor(
     /** Canonical lower-case entity path, e.g. `run-events/subscriptions/monitor/$deadletterqueue`. */
@@ -85,7 +99,9 @@ export class MessageQueue {
     readonly settings: QueueSettings,
     private readonly clock: Clock,
     private readonly hooks: QueueHooks,
-  ) {}
+  ) {
+    if (settings.requiresSession) this.sessions = new SessionTable(key, settings.lockDurationMs, clock, hooks.journal);
+  }
 
   get size(): number {
     return this.messages.size;
@@ -106,6 +122,7 @@ export class MessageQueue {
       meta: input.meta,
       deliveryCount: input.deliveryCount,
       propsPatch: input.propsPatch,
+      ...(input.removedProps ? { removedProps: input.removedProps } : {}),
       enqueuedAt,
       expiresAt: this.expiryFor(input.meta, enqueuedAt),
       state: scheduled ? 'scheduled' : 'active',
@@ -123,27 +140,64 @@ export class MessageQueue {
     this.messages.set(msg.seq, msg);
   }
 
-  /** peekLock: locks the next available message with a fresh token. */
-  lockNext(): StoredMessage | undefined {
-    const msg = this.nextAvailable();
-    if (msg) this.lock(msg);
+  /** peekLock: locks the next available message with a fresh token (of the held session, on session entities). */
+  lockNext(session?: SessionHold): StoredMessage | undefined {
+    const msg = this.nextAvailable(session);
+    if (msg) this.lock(msg, session);
     this.hooks.journal.commit();
     return msg;
   }
 
   /** receiveAndDelete: removes the next available message (durably, before the caller sends it). */
-  takeNext(): StoredMessage | undefined {
-    const msg = this.nextAvailable();
+  takeNext(session?: SessionHold): StoredMessage | undefined {
+    const msg = this.nextAvailable(session);
     if (msg) this.remove(msg);
     this.hooks.journal.commit();
     return msg;
+  }
+
+  /**
+   * Locks a session for one receiver: the named one (even without messages, as Azure allows), or the session of the
+   * oldest available message no one holds. 'locked': another receiver holds the named session; 'none': nothing to take.
+   */
+  acceptSession(requested: string | undefined): AcceptResult {
+    const sessions = this.sessions;
+    if (!sessions) throw new Error(`entity '${this.key}' does not require sessions`);
+    if (requested !== undefined) return sessions.acquire(requested) ?? 'locked';
+    const now = this.clock.now();
+    for (const msg of [...this.messages.values()].sort((a, b) => a.seq - b.seq)) {
+      const id = msg.meta.sessionId;
+      if (id === undefined || sessions.isLocked(id)) continue;
+      this.activateIfDue(msg, now);
+      if (msg.state !== 'active' || this.isLocked(msg) || this.expireIfDue(msg)) continue;
+      this.hooks.journal.commit();
+      return sessions.acquire(id) ?? 'none';
+    }
+    this.hooks.journal.commit();
+    return 'none';
+  }
+
+  /** A session receiver went away: its session is free again and its locked messages go back to the queue. */
+  releaseSession(hold: SessionHold): void {
+    if (!this.sessions?.live(hold)) return;
+    this.sessions.release(hold);
+    this.expireSessionMessageLocks(hold.lockId);
+    this.hooks.journal.commit();
+    this.hooks.available(this);
+  }
+
+  /** Session ids that have messages here (get-message-sessions for active sessions). */
+  sessionIdsWithMessages(): string[] {
+    const ids = new Set<string>();
+    for (const m of this.messages.values()) if (m.meta.sessionId !== undefined) ids.add(m.meta.sessionId);
+    return [...ids];
   }
 
   settle(lockToken: string, settlement: Settlement): SettleResult {
     const msg = this.lockedMessage(lockToken);
     if (!msg) {
       this.hooks.journal.commit();
-      return 'lockLost';
+      return this.sessions ? 'sessionLockLost' : 'lockLost';
     }
     this.unlock(msg);
     switch (settlement.kind) {
@@ -179,18 +233,20 @@ export class MessageQueue {
     const msg = this.lockedMessage(lockToken);
     this.hooks.journal.commit();
     if (!msg) return undefined;
+    if (msg.sessionLockId !== undefined) return msg.lockedUntil; // a session message's lock is its session's
     msg.lockedUntil = this.clock.now() + this.settings.lockDurationMs;
     return msg.lockedUntil;
   }
 
   /** Receives a deferred message by sequence number (peekLock locks it, receiveAndDelete removes it). */
-  receiveDeferred(seq: number, mode: 'peekLock' | 'receiveAndDelete'): StoredMessage | undefined {
+  receiveDeferred(seq: number, mode: 'peekLock' | 'receiveAndDelete', session?: SessionHold): StoredMessage | undefined {
     const msg = this.messages.get(seq);
     if (msg) this.expireIfDue(msg);
     const current = this.messages.get(seq);
     let result: StoredMessage | undefined;
-    if (current && current.state === 'deferred' && !this.isLocked(current)) {
-      if (mode === 'peekLock') this.lock(current);
+    const inSession = !this.sessions || (session !== undefined && current?.meta.sessionId === session.sessionId);
+    if (current && inSession && current.state === 'deferred' && !this.isLocked(current)) {
+      if (mode === 'peekLock') this.lock(current, session);
       else this.remove(current);
       result = current;
     }
@@ -199,11 +255,11 @@ export class MessageQueue {
   }
 
   /** Messages with seq >= fromSeq in sequence order, including locked, deferred and scheduled ones. */
-  peek(fromSeq: number, count: number): StoredMessage[] {
+  peek(fromSeq: number, count: number, sessionId?: string): StoredMessage[] {
     for (const msg of [...this.messages.values()]) this.expireIfDue(msg);
     this.hooks.journal.commit();
     return [...this.messages.values()]
-      .filter((m) => m.seq >= fromSeq)
+      .filter((m) => m.seq >= fromSeq && (sessionId === undefined || m.meta.sessionId === sessionId))
       .sort((a, b) => a.seq - b.seq)
       .slice(0, count);
   }
@@ -220,8 +276,9 @@ export class MessageQueue {
   /** Applies every time-driven transition that is due: lock expiry, scheduled activation, TTL expiry. */
   sweep(): void {
     const now = this.clock.now();
+    for (const lost of this.sessions?.takeExpired() ?? []) this.expireSessionMessageLocks(lost.lockId);
     for (const msg of this.messages.values()) {
-      if (msg.lockedUntil !== undefined && msg.lockedUntil <= now) this.expireLock(msg);
+      if (msg.lockedUntil !== undefined && !this.isLocked(msg)) this.expireLock(msg);
       this.activateIfDue(msg, now);
       this.expireIfDue(msg);
     }
@@ -239,11 +296,14 @@ export class MessageQueue {
     return enqueuedAt + ttl;
   }
 
-  private nextAvailable(): StoredMessage | undefined {
+  /** On a session entity, only the held session's messages, and nothing once its lock is lost. */
+  private nextAvailable(session?: SessionHold): StoredMessage | undefined {
+    if (this.sessions && (!session || !this.sessions.live(session))) return undefined;
     const now = this.clock.now();
     for (const msg of this.messages.values()) {
+      if (session && msg.meta.sessionId !== session.sessionId) continue;
       if (msg.lockedUntil !== undefined) {
-        if (msg.lockedUntil > now) continue;
+        if (this.isLocked(msg)) continue;
         this.expireLock(msg);
       }
       this.activateIfDue(msg, now);
@@ -255,12 +315,24 @@ export class MessageQueue {
   }
 
   private isLocked(msg: StoredMessage): boolean {
-    return msg.lockedUntil !== undefined && msg.lockedUntil > this.clock.now();
+    if (msg.lockedUntil === undefined) return false;
+    if (msg.sessionLockId !== undefined && msg.meta.sessionId !== undefined && this.sessions) {
+      const live = this.sessions.live({ sessionId: msg.meta.sessionId, lockId: msg.sessionLockId });
+      if (live) msg.lockedUntil = live.lockedUntil; // follows renewals of the session lock
+      return live !== undefined;
+    }
+    return msg.lockedUntil > this.clock.now();
   }
 
-  private lock(msg: StoredMessage): void {
+  private lock(msg: StoredMessage, session?: SessionHold): void {
     msg.lockToken = randomUUID();
-    msg.lockedUntil = this.clock.now() + this.settings.lockDurationMs;
+    const held = session && this.sessions?.live(session);
+    if (held) {
+      msg.sessionLockId = held.lockId;
+      msg.lockedUntil = held.lockedUntil;
+    } else {
+      msg.lockedUntil = this.clock.now() + this.settings.lockDurationMs;
+    }
     this.locks.set(msg.lockToken, msg.seq);
   }
 
@@ -268,6 +340,12 @@ export class MessageQueue {
     if (msg.lockToken !== undefined) this.locks.delete(msg.lockToken);
     delete msg.lockToken;
     delete msg.lockedUntil;
+    delete msg.sessionLockId;
+  }
+
+  /** Messages locked under a session lock that ended count a failed delivery, as an expired lock does. */
+  private expireSessionMessageLocks(lockId: string): void {
+    for (const msg of [...this.messages.values()]) if (msg.sessionLockId === lockId) this.expireLock(msg);
   }
 
   /** The message still held under this token, or undefined (unknown, replaced or expired: lock lost). */

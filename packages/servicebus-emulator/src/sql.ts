@@ -5,7 +5,7 @@
  * application properties. Evaluation follows SQL three-valued logic: a missing property is unknown and a message
  * matches only when the whole expression is TRUE.
  */
-import type { PropertyValue } from './filters';
+import type { FilterableMessage, PropertyValue } from './filters';
 
 export type SystemField = 'messageId' | 'correlationId' | 'subject' | 'to' | 'replyTo' | 'replyToSessionId' | 'sessionId' | 'contentType';
 
@@ -372,4 +372,15 @@ function truth(n: SqlNode, s: SqlScope): Tri {
 /** True only when the expression is TRUE for the message (unknown and false do not match). */
 export function evaluateSql(n: SqlNode, s: SqlScope): boolean {
   return truth(n, s) === true;
+}
+
+/** The value of an expression (rule actions' SET); undefined when it reads a missing property. */
+export function evaluateSqlValue(n: SqlNode, m: FilterableMessage): PropertyValue | undefined {
+  return value(n, { get: (ref) => ('system' in ref ? m[ref.system] : userPropertyOf(m, ref.user)) });
+}
+
+function userPropertyOf(m: FilterableMessage, name: string): PropertyValue | undefined {
+  if (name in m.applicationProperties) return m.applicationProperties[name];
+  const key = Object.keys(m.applicationProperties).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : m.applicationProperties[key];
 }

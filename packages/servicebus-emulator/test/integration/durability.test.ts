@@ -19,6 +19,31 @@ afterEach(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
+test('session state and session messages survive a restart; a cleared state stays cleared', async () => {
+  let h: Harness = await startHarness({ dataDir });
+  await h.client.createSender('sessions').sendMessages({ body: 'pending', sessionId: 'kept' });
+  let r = await h.client.acceptSession('sessions', 'kept');
+  await r.setSessionState(Buffer.from('checkpoint-7'));
+  const cleared = await h.client.acceptSession('sessions', 'cleared');
+  await cleared.setSessionState(Buffer.from('temporary'));
+  await cleared.setSessionState(null);
+  await h.close();
+
+  h = await startHarness({ dataDir });
+  try {
+    r = await h.client.acceptSession('sessions', 'kept');
+    expect(Buffer.from(await r.getSessionState()).toString()).toBe('checkpoint-7');
+    const [m] = await pollUntil(async () => {
+      const ms = await r.receiveMessages(1, { maxWaitTimeInMs: 300 });
+      return ms.length ? ms : undefined;
+    });
+    expect(m!.body).toBe('pending');
+    expect(await (await h.client.acceptSession('sessions', 'cleared')).getSessionState()).toBeNull();
+  } finally {
+    await h.close();
+  }
+});
+
 test('messages, dead letters, deferrals, schedules, sequence numbers and dedupe history survive a restart; locks do not', async () => {
   let h: Harness = await startHarness({ dataDir });
   const sender = h.client.createSender('basic');

@@ -20,6 +20,7 @@ export const testConfig: EmulatorConfig = {
           queue('ttl-dlq', { DefaultMessageTimeToLive: 'PT1S', DeadLetteringOnMessageExpiration: true }),
           queue('dedupe', { RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: 'PT10M' }),
           queue('forward-in', { ForwardTo: 'basic' }),
+          queue('sessions', { RequiresSession: true }),
         ],
         Topics: [
           {
@@ -52,6 +53,7 @@ export const testConfig: EmulatorConfig = {
               { Name: 'nothing', Rules: [{ Name: 'none', Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: '1=0' } } }] },
             ],
           },
+          { Name: 'session-events', Subscriptions: [{ Name: 'by-session', Properties: { LockDuration: 'PT5S', RequiresSession: true } }] },
         ],
       },
     ],

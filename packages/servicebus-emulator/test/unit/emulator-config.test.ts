@@ -115,6 +115,22 @@ test('defaults apply when Properties are omitted', () => {
   expect(defs.topics[0]!.subscriptions[0]!.filters).toEqual([]);
 });
 
+test('RequiresSession is read for queues and subscriptions', () => {
+  const defs = parseEmulatorConfig({
+    UserConfig: {
+      Namespaces: [
+        {
+          Name: 'ns',
+          Queues: [{ Name: 'q', Properties: { RequiresSession: true } }, { Name: 'plain' }],
+          Topics: [{ Name: 't', Subscriptions: [{ Name: 's', Properties: { RequiresSession: true } }] }],
+        },
+      ],
+    },
+  });
+  expect(defs.queues.map((q) => q.requiresSession)).toEqual([true, false]);
+  expect(defs.topics[0]!.subscriptions[0]!.requiresSession).toBe(true);
+});
+
 test.each([
   [{ Queues: [{ Name: 'q', Properties: { MaxDeliveryCount: 'five' } }] }, 'UserConfig.Namespaces.0.Queues.0.Properties.MaxDeliveryCount'],
   [
@@ -122,7 +138,7 @@ test.each([
     'UserConfig.Namespaces.0.Queues.0.Properties.LockDuration: must be an ISO 8601 duration',
   ],
   [{ Queues: [{ Name: 'q', Properties: { MaxDeliveryCont: 5 } }] }, 'MaxDeliveryCont'],
-  [{ Queues: [{ Name: 'q', Properties: { RequiresSession: true } }] }, 'RequiresSession: sessions are not supported'],
+  [{ Queues: [{ Name: 'q', Properties: { RequiresSession: 'yes' } }] }, 'UserConfig.Namespaces.0.Queues.0.Properties.RequiresSession'],
   [{ Queues: [{ Name: 'q', Properties: { ForwardTo: 'missing' } }] }, "queue 'q'.ForwardTo: 'missing' is not a queue or topic"],
   [{ Queues: [{ Name: 'q' }, { Name: 'Q' }] }, "duplicate entity name 'Q'"],
   [
@@ -149,14 +165,17 @@ test.each([
             {
               Name: 's',
               Rules: [
-                { Name: 'r', Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: '1=1' }, Action: { SqlExpression: "SET a = 'b'" } } },
+                {
+                  Name: 'r',
+                  Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: '1=1' }, Action: { SqlExpression: "SET sys.Label = 'b'" } },
+                },
               ],
             },
           ],
         },
       ],
     },
-    'rule actions are not supported',
+    'Action.SqlExpression: invalid rule action',
   ],
 ])('invalid config %#: the error names the field', (ns, expected) => {
   expect(() => parseEmulatorConfig(wrap(ns))).toThrow(EmulatorConfigError);

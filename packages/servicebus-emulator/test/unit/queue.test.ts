@@ -19,6 +19,7 @@ function setup(overrides: Partial<QueueSettings> = {}) {
       defaultTtlMs: Infinity,
       deadLetteringOnMessageExpiration: false,
       isDeadLetterQueue: false,
+      requiresSession: false,
       ...overrides,
     },
     clock,
