@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { coldStart } from './coldStart';
 import { completionLatency } from './completion';
 import { ingestion } from './ingestion';
+import { mainJob } from './mainjob';
 import { maintenanceBench } from './maintenance';
 import { servicebusSdks } from './servicebusSdks';
 import { throughput } from './throughput';
@@ -20,6 +21,7 @@ const benches: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   completion: completionLatency,
   coldstart: coldStart,
   maintenance: maintenanceBench,
+  mainjob: mainJob,
   'servicebus-sdks': servicebusSdks,
 };
 

@@ -52,11 +52,15 @@ def local_spark(app_name: str = "orbiter-local", jars_dir: str | None = None) ->
     if not any(os.path.basename(j).startswith("delta-spark_") for j in jars):
         raise RuntimeError(f"Delta jars not found in {jars_dir}: run scripts/setup-python.sh")
     ensure_supported_java()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     scratch = tempfile.mkdtemp(prefix="orbiter-spark-")
     builder = (
         SparkSession.builder.master(os.environ.get("ORBITER_SPARK_MASTER", "local[2]"))
         .appName(app_name)
         .config("spark.jars", ",".join(jars))
+        # Loopback only: the driver's RPC and block manager ports must not listen on other interfaces; no UI.
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")

@@ -381,7 +381,7 @@ def _split_sql(text: str) -> list[str]:
     return re.split(r";\s*(?:\n|$)", text)
 
 
-def build_spark() -> Any:
+def build_spark(app_name: str = "orbiter-notebook-runner") -> Any:
     # The runner's own local Spark + Delta session comes from the repository's spark_session.py, loaded as a private
     # module: putting the orbiter_lake package on sys.path would hide the job's wheel (the notebooks must import the
     # package from the wheel the job installs, as on Databricks).
@@ -393,7 +393,7 @@ def build_spark() -> Any:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.local_spark("orbiter-notebook-runner")
+    return module.local_spark(app_name)
 
 
 def write_result(path: str, result: dict[str, Any]) -> None:

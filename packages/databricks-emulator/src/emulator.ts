@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { silentLogger, type Logger } from 'orbiter/shared/logger';
 import type { BlobSource } from './blobSource';
 import { DatabricksErrorResponse } from './api/errors';
-import { findRoute, jobsRoutes, notServed } from './api/routes';
+import { clustersRoutes, findRoute, jobsRoutes, notServed } from './api/routes';
+import { ClusterNotebookRunner } from './clusters/clusterRunner';
 import { JobsEngine } from './engine';
 import type { Clock } from './jobs/clock';
 import type { JobNotification } from './jobs/executor';
@@ -58,6 +59,14 @@ export interface DatabricksEmulatorOptions {
    * webhook of the local functions host. Unset: no notifications.
    */
   notificationWebhookUrl?: string;
+  /**
+   * Warm clusters (local only): a job cluster stays up after its run and serves the next run with the same cluster
+   * spec until idle this many minutes (the spec's autotermination_minutes wins). Unset: clusters end with their run,
+   * as on Databricks — what CI and tests want, where isolation between runs matters more than speed.
+   */
+  warmClusterMinutes?: number;
+  /** false: every notebook task gets a Spark JVM of its own, job clusters ignored (benchmark baseline). Default true. */
+  jobClusters?: boolean;
   /** Time for runs and the scheduler (tests pass a ManualClock); default the system clock. */
   clock?: Clock;
   /** First restart delay of a failed continuous run (default 10 s, doubling, at most 5 min). */
@@ -148,7 +157,14 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
     jobs: jobs.views,
     newJobId: () => jobs.reserveId(),
     readNotebook: (path) => workspace.read(path).toString('utf8'),
-    runner: new WorkspaceNotebookRunner(options.runner ?? new PythonNotebookRunner({ repoRoot, python }), workspace, wheels),
+    runner: new WorkspaceNotebookRunner(
+      options.runner ??
+        new ClusterNotebookRunner({ repoRoot, python, logDir: join(workDir, 'clusters'), perTask: new PythonNotebookRunner({ repoRoot, python }) }),
+      workspace,
+      wheels,
+    ),
+    ...(options.jobClusters === false ? { jobClusters: false } : {}),
+    ...(options.warmClusterMinutes !== undefined ? { warmClusters: { autoterminationMinutes: options.warmClusterMinutes } } : {}),
     userName: identity.userName,
     lakeRoot: resolve(options.lakeRoot),
     workDir,
@@ -163,7 +179,7 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
   });
 
   jobs.onChange((id) => engine.jobsChanged(id));
-  const routes = jobsRoutes(engine);
+  const routes = { ...jobsRoutes(engine), ...clustersRoutes(engine) };
 
   const expected = Buffer.from(`Bearer ${token}`);
   const authorised = (header: string | undefined): boolean => {

@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { silentLogger, type Logger } from 'orbiter/shared/logger';
 import { RunsVerbs } from './api/runs';
 import { ApiViews } from './api/views';
+import { cpus } from 'node:os';
 import type { BlobSource } from './blobSource';
+import { ClusterRegistry } from './clusters/registry';
 import type { BundleJob } from './jobSettings';
 import { systemClock, type Clock } from './jobs/clock';
 import { RunExecutor, type JobNotification } from './jobs/executor';
@@ -41,6 +43,15 @@ export interface JobsEngineOptions {
   continuousBackoffMs?: number;
   /** Latest Delta version of a Unity Catalog table name (table-update triggers); default <lakeRoot>/<schema>/<table>. */
   tableVersion?: TableVersionReader;
+  /**
+   * Warm clusters: a job cluster outlives its run and serves the next run with the same cluster spec until idle for
+   * autoterminationMinutes (the spec's autotermination_minutes wins). Unset: clusters end with their run.
+   */
+  warmClusters?: { autoterminationMinutes: number };
+  /** false: ignore job clusters, every notebook task gets a Spark of its own (the benchmark's baseline). */
+  jobClusters?: boolean;
+  /** Cores a cluster may use at most (default: the machine's). */
+  machineCores?: number;
 }
 
 /**
@@ -49,6 +60,7 @@ export interface JobsEngineOptions {
  */
 export class JobsEngine {
   readonly runs: RunsVerbs;
+  readonly clusters: ClusterRegistry;
   private readonly executor: RunExecutor;
   private readonly scheduler: JobScheduler;
   private readonly tableTriggers: TableUpdateTriggers;
@@ -61,6 +73,15 @@ export class JobsEngine {
     mkdirSync(options.lakeRoot, { recursive: true });
     const jobStore = new JobStore(options.jobs, options.newJobId);
     const runStore = new RunStore(options.workDir, options.persist ?? false);
+    this.clusters = new ClusterRegistry({
+      now,
+      machineCores: options.machineCores ?? cpus().length,
+      stopDriver: (id) => options.runner.releaseCluster?.(id) ?? Promise.resolve(),
+      // Warm drivers per cluster spec: as many as tasks may run at once (each runs one task at a time).
+      ...(options.warmClusters
+        ? { warm: { ...options.warmClusters, maxPerSpec: Number.isFinite(options.maxParallelTasks ?? Infinity) ? options.maxParallelTasks! : 1 } }
+        : {}),
+    });
     this.executor = new RunExecutor(jobStore, runStore, {
       runner: options.runner,
       lakeRoot: options.lakeRoot,
@@ -70,6 +91,7 @@ export class JobsEngine {
       logger,
       maxParallelTasks: options.maxParallelTasks ?? Number.POSITIVE_INFINITY,
       ...(options.notify ? { notify: options.notify } : {}),
+      ...(options.jobClusters === false ? {} : { clusters: this.clusters }),
     });
     const launcher = new RunLauncher(runStore, this.executor, { now, userName, logger });
     this.scheduler = new JobScheduler(jobStore, launcher, (jobId) => [...runStore.runs.values()].filter((r) => r.job_id === jobId), {
@@ -108,6 +130,6 @@ export class JobsEngine {
   close(): Promise<void> {
     this.scheduler.stop();
     this.tableTriggers.stop();
-    return this.executor.close();
+    return this.executor.close().then(() => this.clusters.close());
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DatabricksErrorResponse } from './api/errors';
+import { ClusterSpecSchema, type TaskCluster } from './clusters/spec';
 import { QuartzSchedule } from './jobs/quartz';
 
 /**
@@ -18,6 +19,8 @@ export interface EmulatorTask {
   /** Set when the task has a type the emulator cannot run (it then fails with INVALID_RUN_CONFIGURATION). */
   unsupported?: string;
   timeout_seconds?: number;
+  /** The cluster it runs on: its job_cluster_key's job cluster, or its own new_cluster (unset: a Spark per task). */
+  cluster?: TaskCluster;
 }
 
 export interface EmulatorJobSettings {
@@ -80,6 +83,8 @@ const TaskSchema = z.looseObject({
     .optional(),
   libraries: z.array(z.looseObject({ whl: z.string().optional() })).optional(),
   timeout_seconds: z.int().min(0).optional(),
+  job_cluster_key: z.string().min(1).optional(),
+  new_cluster: ClusterSpecSchema.optional(),
 });
 
 /** What jobs/create and new_settings of jobs/reset must satisfy (unknown fields are kept and returned). */
@@ -113,6 +118,7 @@ export const JobSettingsSchema = z.looseObject({
       periodic: z.looseObject({ interval: z.int().min(1), unit: z.enum(['HOURS', 'DAYS', 'WEEKS']) }).optional(),
     })
     .optional(),
+  job_clusters: z.array(z.looseObject({ job_cluster_key: z.string().min(1).max(100), new_cluster: ClusterSpecSchema })).optional(),
 });
 const TRIGGER_KINDS = ['table_update', 'file_arrival', 'periodic'] as const;
 export type JobSettings = z.infer<typeof JobSettingsSchema>;
@@ -137,6 +143,17 @@ export function parseJobSettings(value: unknown, field: string): JobSettings {
           'INVALID_PARAMETER_VALUE',
           `Task ${t.task_key} depends on ${d.task_key}, which is not a task of the job.`,
         );
+  const clusterKeys = (parsed.data.job_clusters ?? []).map((c) => c.job_cluster_key);
+  const dupCluster = clusterKeys.find((k, i) => clusterKeys.indexOf(k) !== i);
+  if (dupCluster !== undefined)
+    throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Job cluster key ${dupCluster} is used by more than one job cluster.`);
+  for (const t of parsed.data.tasks ?? [])
+    if (t.job_cluster_key !== undefined && !clusterKeys.includes(t.job_cluster_key))
+      throw new DatabricksErrorResponse(
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `Task ${t.task_key} uses job cluster ${t.job_cluster_key}, which is not defined in job_clusters.`,
+      );
   const schedule = parsed.data.schedule;
   if (schedule) {
     try {
@@ -178,6 +195,9 @@ export function emulatorSettings(s: JobSettings): EmulatorJobSettings {
         ...(t.description !== undefined ? { description: t.description } : {}),
         ...(t.timeout_seconds ? { timeout_seconds: t.timeout_seconds } : {}),
       };
+      const shared = (s.job_clusters ?? []).find((c) => c.job_cluster_key === t.job_cluster_key);
+      if (shared) task.cluster = { key: shared.job_cluster_key, spec: shared.new_cluster };
+      else if (t.new_cluster) task.cluster = { key: `task:${t.task_key}`, spec: t.new_cluster };
       const wheels = (t.libraries ?? []).map((l) => l.whl).filter((w): w is string => typeof w === 'string');
       if (wheels.length > 0) task.libraries = wheels;
       const otherLibraries = (t.libraries ?? []).filter((l) => typeof l.whl !== 'string');

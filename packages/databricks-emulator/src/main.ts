@@ -23,6 +23,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--no-persist', 'do not keep runs across restarts')
     .option('--notify-url <url>', "POST jobs' webhook_notifications events here (e.g. the local completion webhook)")
     .option('--max-parallel-tasks <n>', 'notebook tasks running at once (each starts a Spark JVM)', '1')
+    .option('--warm-cluster-minutes <n>', 'keep job clusters running across runs until idle this long (default: a cluster per run)')
     .parse(argv);
   const o = program.opts<{
     port: string;
@@ -36,7 +37,11 @@ async function main(argv: string[]): Promise<void> {
     persist: boolean;
     maxParallelTasks: string;
     notifyUrl?: string;
+    warmClusterMinutes?: string;
   }>();
+  const warm = o.warmClusterMinutes === undefined ? undefined : Number(o.warmClusterMinutes);
+  if (warm !== undefined && (!Number.isFinite(warm) || warm <= 0))
+    throw new RangeError(`--warm-cluster-minutes must be a number of minutes > 0 (got ${o.warmClusterMinutes})`);
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--port must be 0..65535 (got ${o.port})`);
   const token = o.token ?? process.env['DATABRICKS_TOKEN'];
@@ -61,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
     persist: o.persist,
     maxParallelTasks: Math.max(1, Number(o.maxParallelTasks) || 1),
     ...(o.notifyUrl ? { notificationWebhookUrl: o.notifyUrl } : {}),
+    ...(warm !== undefined ? { warmClusterMinutes: warm } : {}),
     repoRoot,
     logger,
   });

@@ -20,6 +20,8 @@ export interface NotebookRunRequest {
   workDir: string;
   /** Aborted when the run is cancelled: stop the notebook (kill the process) and settle promptly. */
   signal: AbortSignal;
+  /** The local cluster the task runs on (its job_cluster_key's); unset: the task gets a Spark of its own. */
+  cluster?: { clusterId: string; cores: number };
 }
 
 export interface NotebookRunResult {
@@ -27,11 +29,17 @@ export interface NotebookRunResult {
   notebook_output: string | null;
   error: string | null;
   error_trace: string | null;
+  /** The cluster and Spark context that ran the task (tasks run on a cluster). */
+  cluster_instance?: { cluster_id: string; spark_context_id: string };
+  /** How long the task waited for its cluster's driver to start (0 when it was already running). */
+  setup_ms?: number;
 }
 
 /** Runs one notebook task. Resolve with the notebook's outcome; reject only when the runner itself broke. */
 export interface NotebookRunner {
   run(request: NotebookRunRequest): Promise<NotebookRunResult>;
+  /** The cluster was terminated: stop its driver (runners without clusters have nothing to do). */
+  releaseCluster?(clusterId: string): Promise<void>;
 }
 
 /** The result file contract of runner/run_notebook.py (docs/contracts.md). */
@@ -115,20 +123,25 @@ export class PythonNotebookRunner implements NotebookRunner {
       closeSync(log);
     }
     if (req.signal.aborted) return { result_state: 'FAILED', notebook_output: null, error: 'Run cancelled', error_trace: null };
-    let text: string;
-    try {
-      text = await readFile(resultPath, 'utf8');
-    } catch {
-      throw new Error(`notebook runner exited with code ${exitCode} without writing ${resultPath}; see ${logPath}`);
-    }
-    const parsed = RunnerResultSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`notebook runner wrote an invalid result file ${resultPath}: ${parsed.error.message}`);
-    const out = parsed.data.notebook_output;
-    return {
-      result_state: parsed.data.result_state,
-      notebook_output: out === undefined || out === null ? null : typeof out === 'string' ? out : JSON.stringify(out),
-      error: parsed.data.error ?? null,
-      error_trace: parsed.data.error_trace ?? null,
-    };
+    return readRunnerResult(resultPath, `notebook runner exited with code ${exitCode}`, logPath);
   }
+}
+
+/** Reads the result file a runner wrote (run_notebook.py and cluster_driver.py share the contract). */
+export async function readRunnerResult(resultPath: string, ended: string, logPath: string): Promise<NotebookRunResult> {
+  let text: string;
+  try {
+    text = await readFile(resultPath, 'utf8');
+  } catch {
+    throw new Error(`${ended} without writing ${resultPath}; see ${logPath}`);
+  }
+  const parsed = RunnerResultSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`notebook runner wrote an invalid result file ${resultPath}: ${parsed.error.message}`);
+  const out = parsed.data.notebook_output;
+  return {
+    result_state: parsed.data.result_state,
+    notebook_output: out === undefined || out === null ? null : typeof out === 'string' ? out : JSON.stringify(out),
+    error: parsed.data.error ?? null,
+    error_trace: parsed.data.error_trace ?? null,
+  };
 }

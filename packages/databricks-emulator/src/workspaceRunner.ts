@@ -14,6 +14,10 @@ export class WorkspaceNotebookRunner implements NotebookRunner {
     private readonly wheels: WheelInstaller,
   ) {}
 
+  releaseCluster(clusterId: string): Promise<void> {
+    return this.inner.releaseCluster?.(clusterId) ?? Promise.resolve();
+  }
+
   async run(req: NotebookRunRequest): Promise<NotebookRunResult> {
     const found = req.notebookPath.startsWith('/') ? this.workspace.find(req.notebookPath) : undefined;
     const local = found?.object_type === 'NOTEBOOK' ? this.workspace.localPath(req.notebookPath) : undefined;

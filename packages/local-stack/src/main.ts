@@ -15,6 +15,7 @@ import type { RunRecord } from 'orbiter/shared/runs/runStore';
 import { parseSources, resetState } from './options';
 import { startStack, type Stack } from './stack';
 import { formatCycleSummary, formatRuns } from './summary';
+import { ProgressReader, ProgressView } from './runProgress';
 import { waitForRuns } from './waitForRuns';
 
 const port = (v: string): number => {
@@ -38,6 +39,12 @@ const program = new Command('orbiter-local')
   .option('--no-runs', 'with --once: stop after the run requests, without waiting for Databricks runs')
   .option('--reset', 'start from nothing: clear the state under the data folder (Azurite, Service Bus journal, Databricks, lake, watermarks)')
   .option('--source <ids>', `ingest only these sources (comma list of ${sourceIds.join(', ')}); sets INGEST_SOURCES`, parseSources)
+  .option('--no-job-clusters', 'a Spark JVM per notebook task instead of one driver per job cluster (the benchmark baseline)')
+  .option(
+    '--warm-clusters <minutes>',
+    'keep local job clusters (Spark drivers) warm across runs for this many idle minutes; 0 = a cluster per run, as on Databricks (default 0 when CI is set, else 30; env ORBITER_WARM_CLUSTERS)',
+    (v) => Number(v),
+  )
   .parse();
 
 async function main(): Promise<number> {
@@ -55,7 +62,10 @@ async function main(): Promise<number> {
     dataDir: string;
     reset?: boolean;
     source?: SourceId[];
+    warmClusters?: number;
+    jobClusters: boolean;
   }>();
+  const warm = warmClusterMinutes(o.warmClusters, process.env);
   const repoRoot = resolve(__dirname, '..', '..', '..');
   if (o.reset) {
     const removed = resetState(resolve(repoRoot, o.dataDir), repoRoot);
@@ -76,6 +86,8 @@ async function main(): Promise<number> {
     ...(o.live ? { nasaMode: 'live' as const } : {}),
     ...(existsSync(samplesDir) ? { samplesDir } : {}),
     timers: !o.once,
+    ...(warm > 0 ? { warmClusterMinutes: warm } : {}),
+    ...(o.jobClusters ? {} : { jobClusters: false }),
     env: o.source ? { ...process.env, INGEST_SOURCES: o.source.join(',') } : process.env,
     logger,
   });
@@ -117,11 +129,12 @@ async function main(): Promise<number> {
     let runsOk = true;
     if (o.runs) {
       console.log('Waiting for the dispatched Databricks runs (local emulator, real PySpark)...');
-      const runs = await waitForRuns(stack, o.timeout * 1000, (rs) => {
-        const by = new Map<string, number>();
-        for (const r of rs) by.set(r.state, (by.get(r.state) ?? 0) + 1);
-        console.log(`  runs: ${[...by].map(([k, v]) => `${v} ${k}`).join(', ')}`);
-      });
+      const reader = new ProgressReader(
+        new DatabricksJobsClient({ host: stack.databricks.url, tokenProvider: new PatTokenProvider(stack.databricks.token) }),
+      );
+      const view = new ProgressView(process.stdout);
+      const waitStart = Date.now();
+      const runs = await waitForRuns(stack, o.timeout * 1000, undefined, async (rs) => view.show(await reader.read(rs), Date.now() - waitStart));
       console.log(formatRuns(runs));
       runsOk = runs.length > 0 && runs.every((r) => r.state === 'succeeded');
       const insightsOk = await finishWithInsights(stack, dataDir, runs, o.timeout * 1000);
@@ -170,6 +183,14 @@ async function finishWithInsights(stack: Stack, dataDir: string, runs: RunRecord
     console.log(`\nDashboard (static page, opens without a server): ${page}\n  file://${page}`);
   }
   return outcome.kind === 'succeeded' || outcome.kind === 'not-triggered';
+}
+
+/** Warm clusters by default on a workstation; off in CI, where isolation between runs matters more than speed. */
+function warmClusterMinutes(flag: number | undefined, env: Record<string, string | undefined>): number {
+  const given = flag ?? (env['ORBITER_WARM_CLUSTERS'] !== undefined ? Number(env['ORBITER_WARM_CLUSTERS']) : undefined);
+  if (given !== undefined && (!Number.isFinite(given) || given < 0))
+    throw new InvalidArgumentError(`--warm-clusters / ORBITER_WARM_CLUSTERS must be minutes >= 0 (got ${String(given)})`);
+  return given ?? (env['CI'] ? 0 : 30);
 }
 
 main().then(

@@ -46,6 +46,13 @@ export interface StackOptions {
   databricksHost?: string;
   /** Notebook tasks (Spark JVMs) running at once. */
   maxParallelTasks?: number;
+  /**
+   * Keep job clusters (Spark drivers) warm across runs for this many idle minutes, so the steady state pays no JVM
+   * start per run. Unset (tests, CI): each run's clusters end with it, as on Databricks.
+   */
+  warmClusterMinutes?: number;
+  /** false: a Spark JVM per notebook task, job clusters ignored (the benchmark's baseline). */
+  jobClusters?: boolean;
   /** Dashboard port (0 = any free one); the dashboard is off when undefined. */
   dashboardPort?: number;
   /** Coalescing windows are capped to this many seconds locally (default 2) so a cycle finishes quickly. */
@@ -117,6 +124,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       repoRoot: o.repoRoot,
       persist: true,
       maxParallelTasks: o.maxParallelTasks ?? 2,
+      ...(o.warmClusterMinutes !== undefined ? { warmClusterMinutes: o.warmClusterMinutes } : {}),
+      ...(o.jobClusters === false ? { jobClusters: false } : {}),
       logger: o.logger,
     });
     stops.push(() => databricks.close());

@@ -5,7 +5,13 @@ import type { Stack } from './stack';
  * Waits until every run the cycle caused is terminal: the coalescing windows have flushed (no new run appears for a
  * few polls) and each run's state is final. Polls the run store; never a fixed sleep.
  */
-export async function waitForRuns(stack: Stack, timeoutMs: number, onProgress?: (runs: RunRecord[]) => void): Promise<RunRecord[]> {
+export async function waitForRuns(
+  stack: Stack,
+  timeoutMs: number,
+  onProgress?: (runs: RunRecord[]) => void,
+  /** Called after every poll (a progress view that shows elapsed time and per-task state). */
+  onPoll?: (runs: RunRecord[]) => Promise<void>,
+): Promise<RunRecord[]> {
   const deadline = Date.now() + timeoutMs;
   const settleMs = (Number(stack.settings['COALESCING_WINDOW_MAX_SECONDS'] ?? 2) + 3) * 1000;
   let lastChange = Date.now();
@@ -23,6 +29,7 @@ export async function waitForRuns(stack: Stack, timeoutMs: number, onProgress?: 
       lastChange = Date.now();
       onProgress?.(runs);
     }
+    await onPoll?.(runs);
     // Nothing dispatched a minute after the requests went out: dispatch is failing (the host logs say why).
     if (runs.length === 0 && Date.now() - started > 60_000) return runs;
     const allDone = runs.length > 0 && runs.every((r) => terminalRunStates.includes(r.state));

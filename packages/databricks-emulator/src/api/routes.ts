@@ -1,4 +1,5 @@
 import type { JobsEngine } from '../engine';
+import { clusterView } from './clusterViews';
 import { DatabricksErrorResponse } from './errors';
 
 export type Handler = (query: Record<string, unknown>, body: Record<string, unknown>) => unknown;
@@ -23,6 +24,27 @@ export function jobsRoutes(engine: JobsEngine): Record<string, Route> {
     '/api/2.2/jobs/runs/export': { method: 'GET', handle: (q) => engine.runs.export(q) },
     '/api/2.2/jobs/runs/get-output': { method: 'GET', handle: (q) => engine.runs.output(q) },
     '/api/2.2/jobs/runs/repair': { method: 'POST', handle: (_q, b) => engine.runs.repair(b) },
+  };
+}
+
+/** Clusters API reads of the job clusters runs start (2.0 and 2.1 paths). */
+export function clustersRoutes(engine: JobsEngine): Record<string, Route> {
+  const get: Route = {
+    method: 'GET',
+    handle: (q) => {
+      const id = typeof q['cluster_id'] === 'string' ? q['cluster_id'] : '';
+      if (id === '') throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', 'Missing required field: cluster_id');
+      const c = engine.clusters.get(id);
+      if (!c) throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Cluster ${id} does not exist`);
+      return clusterView(c);
+    },
+  };
+  const list: Route = { method: 'GET', handle: () => ({ clusters: engine.clusters.list().map(clusterView) }) };
+  return {
+    '/api/2.0/clusters/get': get,
+    '/api/2.1/clusters/get': get,
+    '/api/2.0/clusters/list': list,
+    '/api/2.1/clusters/list': list,
   };
 }
 

@@ -23,10 +23,10 @@ export class ApiViews {
     };
   }
 
-  private durations(start: number, runningStart: number | undefined, end: number | undefined): Record<string, number> {
+  private durations(start: number, runningStart: number | undefined, end: number | undefined, setup = 0): Record<string, number> {
     const stop = end ?? this.options.now();
-    const exec = runningStart !== undefined ? Math.max(0, stop - runningStart) : 0;
-    return { setup_duration: 0, execution_duration: exec, cleanup_duration: 0, run_duration: Math.max(0, stop - start) };
+    const exec = runningStart !== undefined ? Math.max(0, stop - runningStart - setup) : 0;
+    return { setup_duration: setup, execution_duration: exec, cleanup_duration: 0, run_duration: Math.max(0, stop - start) };
   }
 
   task(run: RunRecord, t: TaskRecord): Record<string, unknown> {
@@ -44,7 +44,8 @@ export class ApiViews {
       status: this.status(t.life_cycle_state, t.result_state ? (t.termination ?? taskTermination(t)) : undefined, undefined),
       start_time: t.start_time,
       end_time: t.end_time ?? 0,
-      ...this.durations(t.start_time, t.running_start, t.end_time),
+      ...(t.cluster_instance ? { cluster_instance: t.cluster_instance } : {}),
+      ...this.durations(t.start_time, t.running_start, t.end_time, t.setup_ms ?? 0),
       attempt_number: t.attempt_number,
       run_page_url: this.runPageUrl(run.job_id, t.run_id),
     };
@@ -86,7 +87,13 @@ export class ApiViews {
       job_parameters: run.parameter_defaults.map((p) => ({ name: p.name, default: p.default, value: run.job_parameters[p.name] ?? p.default })),
       start_time: run.start_time,
       end_time: run.end_time ?? 0,
-      ...this.durations(run.start_time, run.running_start, run.end_time),
+      ...clusterOf(run),
+      ...this.durations(
+        run.start_time,
+        run.running_start,
+        run.end_time,
+        run.tasks.reduce((sum, t) => sum + (t.setup_ms ?? 0), 0),
+      ),
       ...(run.running_start !== undefined && run.running_start > run.created_time ? { queue_duration: run.running_start - run.created_time } : {}),
       run_page_url: this.runPageUrl(run.job_id, run.run_id),
       ...(run.repairs.length > 1
@@ -108,4 +115,10 @@ export class ApiViews {
         : {}),
     };
   }
+}
+
+/** A run's cluster_instance: the cluster of its first task that ran on one. */
+function clusterOf(run: RunRecord): Record<string, unknown> {
+  const t = run.tasks.find((task) => task.cluster_instance);
+  return t?.cluster_instance ? { cluster_instance: t.cluster_instance } : {};
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { OrbiterError } from 'orbiter/shared/errors';
 import type { Logger } from 'orbiter/shared/logger';
 import type { BlobSource } from '../blobSource';
+import type { ClusterRegistry } from '../clusters/registry';
 import type { EmulatorTask } from '../jobSettings';
 import { localiseLakeUrl, localLakeRoot, materialiseInputs } from '../lake';
 import type { NotebookRunner } from '../notebookRunner';
@@ -27,6 +28,8 @@ export interface ExecutorOptions {
   logger: Logger;
   maxParallelTasks: number;
   notify?: (notification: JobNotification) => void;
+  /** Job clusters: tasks naming one share its driver for the run. */
+  clusters?: ClusterRegistry;
 }
 
 export interface RunEnd {
@@ -65,6 +68,7 @@ export class RunExecutor {
       ...(def.libraries ? { libraries: def.libraries } : {}),
       ...(def.unsupported ? { unsupported: def.unsupported } : {}),
       ...(def.timeout_seconds !== undefined ? { timeout_seconds: def.timeout_seconds } : {}),
+      ...(def.cluster ? { cluster: def.cluster } : {}),
       life_cycle_state: 'PENDING',
       state_message: '',
       start_time: now,
@@ -183,6 +187,7 @@ export class RunExecutor {
       }
       this.finalise(run, signal);
     } finally {
+      this.options.clusters?.releaseRun(run.run_id);
       this.controllers.delete(run.run_id);
       this.store.save();
       this.pump(run.job_id);
@@ -212,10 +217,20 @@ export class RunExecutor {
           }, timeoutS * 1000)
         : undefined;
     let holding = false;
+    let clusterId: string | undefined;
     try {
       holding = await this.slots.acquire(taskCtl.signal);
       if (!holding) throw new Error('cancelled while waiting for a task slot');
-      const result = await this.options.runner.run({
+      const cluster = task.cluster && this.options.clusters ? this.options.clusters.assign(run, task.cluster) : undefined;
+      clusterId = cluster?.cluster_id;
+      if (cluster) {
+        task.cluster_instance = {
+          cluster_id: cluster.cluster_id,
+          ...(cluster.spark_context_id ? { spark_context_id: cluster.spark_context_id } : {}),
+        };
+        this.store.save();
+      }
+      const { cluster_instance, setup_ms, ...result } = await this.options.runner.run({
         notebookPath: task.notebook_task.notebook_path,
         libraries: task.libraries ?? [],
         parameters: this.taskParameters(run, task),
@@ -223,7 +238,13 @@ export class RunExecutor {
         taskKey: task.task_key,
         workDir: join(this.options.workDir, 'runs', String(run.run_id)),
         signal: taskCtl.signal,
+        ...(cluster ? { cluster: { clusterId: cluster.cluster_id, cores: cluster.cores } } : {}),
       });
+      if (cluster_instance) {
+        task.cluster_instance = cluster_instance;
+        this.options.clusters?.running(cluster_instance.cluster_id, cluster_instance.spark_context_id);
+      }
+      if (setup_ms !== undefined) task.setup_ms = setup_ms;
       if (timedOut) {
         this.endTask(task, 'TERMINATED', 'TIMEDOUT', `Task ${task.task_key} timed out after ${timeoutS} seconds.`);
         task.termination = { code: 'TIMEOUT', type: 'CLIENT_ERROR', message: task.state_message };
@@ -243,6 +264,7 @@ export class RunExecutor {
         task.termination = { code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message };
       }
     } finally {
+      if (clusterId !== undefined) this.options.clusters?.taskDone(clusterId);
       if (holding) this.slots.release();
       if (timer) clearTimeout(timer);
       runSignal.removeEventListener('abort', onRunAbort);

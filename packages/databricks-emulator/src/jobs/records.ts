@@ -1,3 +1,4 @@
+import type { TaskCluster } from '../clusters/spec';
 import type { NotebookRunResult } from '../notebookRunner';
 
 /** The emulator's own run records (what it persists); api/views.ts turns them into Jobs API shapes. */
@@ -16,6 +17,12 @@ export interface TaskRecord {
   libraries?: string[];
   unsupported?: string;
   timeout_seconds?: number;
+  /** The cluster the task runs on (unset: a Spark of its own). */
+  cluster?: TaskCluster;
+  /** The cluster and Spark context that ran it (runs/get cluster_instance). */
+  cluster_instance?: { cluster_id: string; spark_context_id?: string };
+  /** Time spent waiting for the cluster's driver to start. */
+  setup_ms?: number;
   life_cycle_state: string;
   result_state?: string;
   state_message: string;

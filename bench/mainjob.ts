@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { check, round, type BenchContext, type BenchResult } from './support/stats';
+
+interface ModeResult {
+  mode: string;
+  wallS: number;
+  peakRssMiB: number;
+  exitCode: number | null;
+  /** Databricks run duration per dataset, from the final runs table. */
+  runS: Record<string, number>;
+}
+
+/** Resident memory of a process and all its descendants (the Spark drivers are detached but still descendants). */
+function treeRssKiB(root: number): number {
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'));
+      rss.set(Number(entry), m ? Number(m[1]) : 0);
+    } catch {
+      /* the process ended while we looked */
+    }
+  }
+  let total = 0;
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    total += rss.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/** One `npm start -- --once` in a fresh data dir on its own ports; wall time, peak RSS of the tree, run durations. */
+function runOnce(ctx: BenchContext, mode: string, flags: string[], portBase: number): Promise<ModeResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), `orbiter-bench-mainjob-${mode}-`));
+  const ports = ['--port', '--blob-port', '--queue-port', '--table-port', '--servicebus-port', '--dashboard-port'].flatMap((f, i) => [
+    f,
+    String(portBase + i),
+  ]);
+  const args = [join(ctx.repoRoot, 'packages', 'local-stack', 'dist', 'main.js'), '--once', '--data-dir', dataDir, ...ports, ...flags];
+  const started = Date.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ctx.repoRoot, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, treeRssKiB(child.pid!))), 500);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (const line of d.toString().split('\n')) if (/^\s{2}\S/.test(line) || line.startsWith('Runs:')) ctx.log(`[${mode}] ${line.trim()}`);
+    });
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(sampler);
+      rmSync(dataDir, { recursive: true, force: true });
+      const runS: Record<string, number> = {};
+      // Final table rows: <runId> <dataset> <state> <inputs> <databricks run> <duration> s
+      for (const m of out.matchAll(/^\S+\s+(\w+)\s+succeeded\s+\d+\s+\d+\s+([\d.]+) s$/gm)) runS[m[1]!] = Number(m[2]);
+      if (code !== 0) ctx.log(`[${mode}] exited ${code}: ${out.split('\n').slice(-20).join('\n')}`);
+      resolvePromise({ mode, wallS: round((Date.now() - started) / 1000, 1), peakRssMiB: round(peak / 1024, 0), exitCode: code, runS });
+    });
+  });
+}
+
+/**
+ * 9. The main job (issue 15): `npm start -- --once` over the same replayed corpus with a Spark JVM per notebook task,
+ * with one driver per job cluster and run, and with warm clusters (one driver kept across runs); the ratio, peak RSS
+ * of the whole stack, and the APOD run's duration on the warm cluster.
+ */
+export async function mainJob(ctx: BenchContext): Promise<BenchResult> {
+  const started = Date.now();
+  const entry = join(ctx.repoRoot, 'packages', 'local-stack', 'dist', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
+  const modes: [string, string[]][] = [
+    ['per-task', ['--no-job-clusters', '--warm-clusters', '0']],
+    ['clusters', ['--warm-clusters', '0']],
+    ['warm', ['--warm-clusters', '30']],
+  ];
+  const results: ModeResult[] = [];
+  for (const [i, [mode, flags]] of modes.entries()) {
+    ctx.log(`main job, ${mode}`);
+    results.push(await runOnce(ctx, mode, flags, 27071 + i * 10));
+  }
+  const by = Object.fromEntries(results.map((r) => [r.mode, r])) as Record<string, ModeResult>;
+  const base = by['per-task']!;
+  const warm = by['warm']!;
+  const apod = warm.runS['apod'];
+  const failed = results.filter((r) => r.exitCode !== 0).map((r) => `${r.mode} exited ${r.exitCode}`);
+  return {
+    name: 'mainjob',
+    figures: { results },
+    goals: [
+      check('main job, warm clusters', warm.wallS, '<=', 60, 's'),
+      check('per-task JVMs / warm clusters', round(base.wallS / warm.wallS, 2), '>=', 7, 'x'),
+      check('per-task JVMs / cluster per run', round(base.wallS / by['clusters']!.wallS, 2), '>=', 1, 'x'),
+      ...(apod !== undefined ? [check('APOD run on the warm cluster', apod, '<=', 10, 's')] : []),
+      check('peak RSS of the stack (warm)', warm.peakRssMiB, '<=', 4096, 'MiB'),
+    ],
+    notes: [
+      ...results.map((r) => `${r.mode}: ${r.wallS} s wall, peak RSS ${r.peakRssMiB} MiB, exit ${r.exitCode}`),
+      'wall = the whole `npm start -- --once` (stack start, bundle deploy with the CLI, ingestion, runs, shutdown)',
+      ...(apod === undefined ? ['no APOD run in the final table (INGEST_SOURCES without apod?)'] : []),
+      ...failed,
+    ],
+    durationMs: Date.now() - started,
+  };
+}

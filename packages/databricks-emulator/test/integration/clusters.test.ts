@@ -1,0 +1,220 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import axios, { type AxiosInstance } from 'axios';
+import { DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from 'orbiter/shared/databricks/index';
+import { startDatabricksEmulator, type DatabricksEmulator } from '../../src/emulator';
+import { waitFor } from '../fixtures/fakeRunner';
+
+// Job clusters on the real runner: one long-lived Spark driver per job_cluster_key. Needs .venv and .orbiter/jars
+// (scripts/setup-python.sh).
+jest.setTimeout(300_000);
+
+const REPO = join(__dirname, '..', '..', '..', '..');
+const PROBE = readFileSync(join(__dirname, '..', 'fixtures', 'clusters', 'probe.py'), 'utf8');
+const ROOT = '/Workspace/Users/local-emulator@orbiter.local/clusters';
+
+interface Probe {
+  app: string;
+  pid: number;
+  seen: { view: boolean; global: boolean; conf: string; env: string };
+  listeners: string[];
+}
+interface RunTask {
+  task_key: string;
+  state?: { result_state?: string };
+  run_id: number;
+  setup_duration?: number;
+  cluster_instance?: { cluster_id: string; spark_context_id?: string };
+}
+interface Cluster {
+  cluster_id: string;
+  state: string;
+  spark_context_id?: number;
+  termination_reason?: { code: string };
+  cluster_source: string;
+}
+
+class Workspace {
+  readonly api: AxiosInstance;
+  readonly client: DatabricksJobsClient;
+  constructor(readonly emulator: DatabricksEmulator) {
+    this.api = axios.create({ baseURL: emulator.url, headers: { Authorization: `Bearer ${emulator.token}` } });
+    this.client = new DatabricksJobsClient({ host: emulator.url, tokenProvider: new PatTokenProvider(emulator.token) });
+  }
+  async deployProbe(): Promise<void> {
+    await this.api.post('/api/2.0/workspace/mkdirs', { path: ROOT });
+    await this.api.post(`/api/2.0/workspace-files/import-file/${encodeURIComponent(`${ROOT.slice(1)}/probe.py`)}`, PROBE, {
+      params: { overwrite: true },
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
+  }
+  /** A job whose tasks (one per mode, in order) all run on job cluster `main`. */
+  async job(name: string, modes: string[]): Promise<number> {
+    const tasks = modes.map((mode, i) => ({
+      task_key: `t${i}_${mode}`,
+      job_cluster_key: 'main',
+      notebook_task: { notebook_path: `${ROOT}/probe`, base_parameters: { mode } },
+      ...(i > 0 ? { depends_on: [{ task_key: `t${i - 1}_${modes[i - 1]}` }] } : {}),
+    }));
+    const body = { name, job_clusters: [{ job_cluster_key: 'main', new_cluster: { spark_version: '17.3.x-scala2.13', num_workers: 1 } }], tasks };
+    return (await this.api.post<{ job_id: number }>('/api/2.2/jobs/create', body)).data.job_id;
+  }
+  async run(jobId: number): Promise<Run & { tasks: RunTask[]; cluster_instance?: { cluster_id: string } }> {
+    const { run_id } = await this.client.runNow({ job_id: jobId });
+    // Raw runs/get: the typed client keeps only the fields the app uses (no cluster_instance).
+    return waitFor(
+      async () => {
+        const run = (await this.api.get<Run & { tasks: RunTask[] }>('/api/2.2/jobs/runs/get', { params: { run_id } })).data;
+        return isTerminalLifeCycleState(run.state?.life_cycle_state) ? run : undefined;
+      },
+      240_000,
+      `run ${run_id}`,
+    );
+  }
+  async output(taskRunId: number): Promise<{ probe?: Probe; error?: string }> {
+    const out = await this.client.getRunOutput(taskRunId);
+    const result = out.notebook_output?.result;
+    return { ...(result ? { probe: JSON.parse(result) as Probe } : {}), ...(out.error ? { error: out.error } : {}) };
+  }
+  async cluster(id: string): Promise<Cluster> {
+    return (await this.api.get<Cluster>('/api/2.1/clusters/get', { params: { cluster_id: id } })).data;
+  }
+}
+
+describe('job clusters (one Spark driver per job_cluster_key)', () => {
+  let dir: string;
+  let ws: Workspace;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dbx-clusters-'));
+    ws = new Workspace(
+      await startDatabricksEmulator({ workDir: join(dir, 'work'), lakeRoot: join(dir, 'lake'), repoRoot: REPO, maxParallelTasks: 1 }),
+    );
+    await ws.deployProbe();
+  });
+  afterAll(async () => {
+    await ws?.emulator.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves every task of the run from one driver, leaks nothing between tasks, binds loopback only, ends with the run', async () => {
+    const run = await ws.run(await ws.job('shared', ['ok', 'ports']));
+    expect(run.state?.result_state).toBe('SUCCESS');
+    const [first, second] = run.tasks;
+    const a = (await ws.output(first!.run_id)).probe!;
+    const b = (await ws.output(second!.run_id)).probe!;
+    // One driver process and Spark context for both tasks; runs/get names the cluster and context.
+    expect(b.pid).toBe(a.pid);
+    expect(b.app).toBe(a.app);
+    expect(first!.cluster_instance).toEqual(second!.cluster_instance);
+    expect(first!.cluster_instance?.spark_context_id).toBe(a.app.replace(/\D/g, ''));
+    expect(run.cluster_instance?.cluster_id).toBe(first!.cluster_instance?.cluster_id);
+    expect(first!.setup_duration).toBeGreaterThan(0);
+    expect(second!.setup_duration).toBe(0);
+    // Nothing of the first task is visible to the second.
+    expect(b.seen).toEqual({ view: false, global: false, conf: 'unset', env: 'unset' });
+    // The driver's and the JVM's listening sockets are all on 127.0.0.1.
+    expect(b.listeners.length).toBeGreaterThan(0);
+    // (the JVM reports IPv4 loopback in its IPv4-mapped IPv6 form)
+    for (const address of b.listeners) expect(address).toMatch(/^(127\.0\.0\.1|\[::ffff:127\.0\.0\.1\]):\d+$/);
+    // The task's prints are in its log.
+    const log = readFileSync(join(dir, 'work', 'runs', String(run.run_id), `${second!.run_id}-${second!.task_key}.log`), 'utf8');
+    expect(log).toContain('probe ports ran');
+    // The job cluster ends with its run.
+    const id = first!.cluster_instance!.cluster_id;
+    const cluster = await waitFor(
+      async () => {
+        const c = await ws.cluster(id);
+        return c.state === 'TERMINATED' ? c : undefined;
+      },
+      30_000,
+      `cluster ${id} terminated`,
+    );
+    expect(cluster).toMatchObject({ cluster_source: 'JOB', termination_reason: { code: 'JOB_FINISHED' } });
+    const listed = (await ws.api.get<{ clusters: Cluster[] }>('/api/2.1/clusters/list')).data.clusters;
+    expect(listed.map((c) => c.cluster_id)).toContain(id);
+    // Its driver process goes away (Spark stops politely first).
+    await waitFor(
+      () => {
+        try {
+          process.kill(a.pid, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      30_000,
+      `driver ${a.pid} gone`,
+    );
+  });
+
+  it('a task that kills its process fails with the reason in runs/get-output, and the run ends', async () => {
+    const run = await ws.run(await ws.job('crash', ['crash', 'ok']));
+    expect(run.state?.result_state).toBe('FAILED');
+    expect(run.tasks.map((t) => t.state?.result_state)).toEqual(['FAILED', 'UPSTREAM_FAILED']);
+    expect((await ws.output(run.tasks[0]!.run_id)).error).toMatch(/Spark driver of cluster .* exited with code 9 during the task/);
+  });
+
+  it('rejects a task naming a job cluster the job does not define', async () => {
+    const res = await ws.api.post(
+      '/api/2.2/jobs/create',
+      { name: 'bad', tasks: [{ task_key: 'x', job_cluster_key: 'nope', notebook_task: { notebook_path: `${ROOT}/probe` } }] },
+      { validateStatus: () => true },
+    );
+    expect(res.status).toBe(400);
+    expect(res.data).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
+  });
+});
+
+describe('warm clusters (kept across runs)', () => {
+  let dir: string;
+  let ws: Workspace;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dbx-warm-'));
+    ws = new Workspace(
+      await startDatabricksEmulator({
+        workDir: join(dir, 'work'),
+        lakeRoot: join(dir, 'lake'),
+        repoRoot: REPO,
+        maxParallelTasks: 1,
+        warmClusterMinutes: 5,
+      }),
+    );
+    await ws.deployProbe();
+  });
+  afterAll(async () => {
+    await ws?.emulator.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reuses the driver across runs, survives raising and out-of-memory tasks, and replaces a crashed driver', async () => {
+    const ok = await ws.job('ok', ['ok']);
+    const first = await ws.run(ok);
+    expect(first.state?.result_state).toBe('SUCCESS');
+    const cluster = first.tasks[0]!.cluster_instance!;
+    const pid = (await ws.output(first.tasks[0]!.run_id)).probe!.pid;
+    expect((await ws.cluster(cluster.cluster_id)).state).toBe('RUNNING');
+
+    const raised = await ws.run(await ws.job('raise', ['raise']));
+    expect((await ws.output(raised.tasks[0]!.run_id)).error).toContain('ValueError: boom from the notebook');
+    const oom = await ws.run(await ws.job('oom', ['oom']));
+    expect((await ws.output(oom.tasks[0]!.run_id)).error).toContain('MemoryError');
+
+    const again = await ws.run(ok);
+    const probe = (await ws.output(again.tasks[0]!.run_id)).probe!;
+    expect(again.tasks[0]!.cluster_instance).toEqual(cluster);
+    expect(probe.pid).toBe(pid);
+    expect(again.tasks[0]!.setup_duration).toBe(0);
+    expect(probe.seen).toEqual({ view: false, global: false, conf: 'unset', env: 'unset' });
+
+    const crashed = await ws.run(await ws.job('crash', ['crash']));
+    expect((await ws.output(crashed.tasks[0]!.run_id)).error).toMatch(/exited with code 9/);
+    const after = await ws.run(ok);
+    expect(after.state?.result_state).toBe('SUCCESS');
+    expect(after.tasks[0]!.cluster_instance?.cluster_id).toBe(cluster.cluster_id);
+    expect(after.tasks[0]!.cluster_instance?.spark_context_id).not.toBe(cluster.spark_context_id);
+    expect((await ws.output(after.tasks[0]!.run_id)).probe!.pid).not.toBe(pid);
+  });
+});
