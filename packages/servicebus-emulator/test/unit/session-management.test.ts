@@ -1,5 +1,4 @@
 /** Session `$management` operations on the ManagementNode with an injected clock (no sockets). */
-import type { Message } from 'rhea';
 import { parseEmulatorConfig } from '../../src/emulator-config';
 import { ManagementNode } from '../../src/management';
 import { ServiceBusNamespace } from '../../src/namespace';
@@ -15,8 +14,7 @@ function setup() {
     { clock },
   );
   const node = new ManagementNode(ns);
-  const call = (operation: string, body: Record<string, unknown>, path = 's') =>
-    node.handle(path, { application_properties: { operation }, body });
+  const call = (operation: string, body: Record<string, unknown>, path = 's') => node.handle(path, { application_properties: { operation }, body });
   const send = (sessionId: string) =>
     ns.send('s', [
       { raw: Buffer.from([0x00, 0x53, 0x77, 0x45]), meta: { messageId: `${sessionId}-${clock.t}`, sessionId, applicationProperties: {} } },
