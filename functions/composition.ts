@@ -128,6 +128,12 @@ export function composeApp(settings: AppSettings, appRoot: string = findAppRoot(
     const { JobIdResolver } = require('../shared/catalog') as typeof import('../shared/catalog');
     return new JobIdResolver(await jobs(), await catalog());
   });
+  const quota = lazily(() => {
+    const { BucketRunQuota, TableBucketStore } = require('../shared/api/quota') as typeof import('../shared/api/quota');
+    const { IDEMPOTENCY_TABLE } = require('../shared/api/idempotency') as typeof import('../shared/api/idempotency');
+    return new BucketRunQuota(new TableBucketStore(storage().table(IDEMPOTENCY_TABLE)), config().RUN_API_QUOTA_PER_MINUTE, () => new Date());
+  });
+
   const idempotency = lazily(() => {
     const { TableIdempotencyStore, IDEMPOTENCY_TABLE } = require('../shared/api/idempotency') as typeof import('../shared/api/idempotency');
     return new TableIdempotencyStore(storage().table(IDEMPOTENCY_TABLE));
@@ -161,12 +167,14 @@ export function composeApp(settings: AppSettings, appRoot: string = findAppRoot(
     const [j, cat, res] = await Promise.all([jobs(), catalog(), resolver()]);
     const { BusControlScheduler, LakeTopicCompletionSink } = require('../shared/dispatch/adapters') as typeof import('../shared/dispatch/adapters');
     const { TableBatchStore } = require('../shared/dispatch/batches') as typeof import('../shared/dispatch/batches');
+    const { TableSlotRows } = require('../shared/dispatch/slots') as typeof import('../shared/dispatch/slots');
     const { BlobManifestStore } = require('../shared/dispatch/manifests') as typeof import('../shared/dispatch/manifests');
     const c = config();
     const events = storage().blobs.getContainerClient(Containers.events);
     return {
       runs: runs(),
       batches: new TableBatchStore(storage().table(Tables.batches)),
+      slots: new TableSlotRows(storage().table(Tables.runs)),
       jobs: j,
       resolveJobId: (dataset) => res.resolve(dataset),
       catalog: cat,
@@ -193,6 +201,7 @@ export function composeApp(settings: AppSettings, appRoot: string = findAppRoot(
       runs: runs(),
       catalog: await catalog(),
       idempotency: idempotency(),
+      quota: quota(),
       raw: {
         async etagOf(path) {
           try {

@@ -42,9 +42,12 @@ export const makeDatabricksWebhook =
     }
     const n = jobNotification.safeParse(body);
     if (!n.success) return problem(400, n.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const outcome = await onJobNotification(n.data, await deps.dispatch(contextLogger(context)));
-    // An unknown run is answered 202 too: Databricks would otherwise retry a notification nobody can use.
-    return { status: 202, jsonBody: { outcome } };
+    const logger = contextLogger(context);
+    const outcome = await onJobNotification(n.data, await deps.dispatch(logger));
+    logger.info('job notification', { outcome, databricksRunId: n.data.run.run_id, eventType: n.data.event_type });
+    // Known or not, the same 202: Databricks would retry a refused notification, and the answer must not tell a
+    // caller which run ids exist (the outcome is in the log).
+    return { status: 202, jsonBody: { accepted: true } };
   };
 
 export const databricksWebhook = (deps: DatabricksWebhookDeps): HttpFunction => ({

@@ -89,6 +89,9 @@ param ingestSources string = 'all'
 param ingestMaxWindowsPerRun string = '10'
 param httpTimeoutMs string = '30000'
 param httpMaxRetries string = '5'
+
+@description('Runs one Run API caller may request per minute (RUN_API_QUOTA_PER_MINUTE; a backfill counts one per window)')
+param runApiQuotaPerMinute string = '120'
 param jobCatalogPath string = 'config/job-catalog.json'
 
 @description('Production deployment: Key Vault purge protection on (irreversible) and 90-day soft delete.')
@@ -297,6 +300,7 @@ var functionAppSettings = {
   // The Run API verifies Entra tokens itself (issuer, audience, signature, expiry, app roles); App Service
   // authentication (functionapp.bicep) rejects unauthenticated calls before they reach the app.
   API_AUTH_MODE: 'entra'
+  RUN_API_QUOTA_PER_MINUTE: runApiQuotaPerMinute
   ENTRA_TENANT_ID: tenant().tenantId
   ENTRA_API_AUDIENCE: apiAudience
 }

@@ -29,7 +29,8 @@ mode = "files" if params.read_mode == "batch" else params.read_mode
 
 if dbutils.widgets.get("trigger") == "continuous":
     query = events.run_metrics_stream(spark, params.lake_root, mode, continuous=True)
-    query.awaitTermination()  # runs until the job is cancelled
+    if query is not None:  # None: no events folder yet (the job restarts the stream later)
+        query.awaitTermination()  # runs until the job is cancelled
 else:
     events.run_metrics_stream(spark, params.lake_root, mode)
 counts = events.metrics_summary(spark, params.lake_root)

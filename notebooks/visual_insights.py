@@ -10,12 +10,14 @@ dbutils.widgets.text("output_dir", "", "Chart folder (empty: <lake_root>/../char
 
 # MAGIC %md
 # MAGIC # Visual insights
-# MAGIC Charts of the gold tables. On Databricks they are shown with `display()`; locally they are also saved as
-# MAGIC PNG files plus an `index.html`.
+# MAGIC Headline figures and charts of the gold tables. On Databricks they are shown with `display()`; locally they
+# MAGIC are also saved as `headlines.json`, PNG files and an `index.html`.
 
 # COMMAND ----------
 
-from orbiter_lake import charts
+import datetime as dt
+
+from orbiter_lake import charts, headlines
 from orbiter_lake.notebook import default_charts_dir, exit_value, read_params
 from orbiter_lake.spark_session import configure_run
 
@@ -23,6 +25,14 @@ params = read_params(dbutils, require_source=False)
 params.log("visual_insights")
 configure_run(spark)
 out_dir = dbutils.widgets.get("output_dir").strip() or default_charts_dir(params.lake_root)
+
+# COMMAND ----------
+
+facts = headlines.build_headlines(spark, params.lake_root)
+for h in facts:
+    print(f"{h.label}: {h.value} ({h.detail})")
+generated_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+headlines_file = headlines.save_headlines(facts, out_dir, generated_at) if out_dir else None
 
 # COMMAND ----------
 
@@ -35,4 +45,12 @@ print(f"charts: {[c.name for c in figures]} saved: {saved}")
 
 # COMMAND ----------
 
-dbutils.notebook.exit(exit_value(params, stage="visual_insights", charts=[c.name for c in figures], files=saved))
+dbutils.notebook.exit(
+    exit_value(
+        params,
+        stage="visual_insights",
+        headlines=[h.key for h in facts],
+        charts=[c.name for c in figures],
+        files=saved + ([headlines_file] if headlines_file else []),
+    )
+)

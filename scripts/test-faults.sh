@@ -6,4 +6,4 @@
 # timeouts and polls, not on CPU. Extra arguments go to jest (e.g. a file name, or -t <test name>).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-exec npx jest --selectProjects faults --forceExit --maxWorkers=2 "$@"
+exec npx jest --selectProjects faults --forceExit --maxWorkers=2 --testTimeout=300000 "$@"

@@ -100,6 +100,9 @@ export const configSchema = z.object({
     .enum(['function-key', 'entra'])
     .default('function-key')
     .describe('Run API auth: function keys, or Entra ID bearer tokens (app roles) verified by the app'),
+  RUN_API_QUOTA_PER_MINUTE: intFromString(1, 100_000)
+    .default(120)
+    .describe('Runs one Run API caller may request per minute (token bucket in table storage; a backfill counts one per window)'),
   ENTRA_TENANT_ID: z.uuid().optional().describe('Entra tenant whose tokens the Run API accepts (required when API_AUTH_MODE=entra)'),
   ENTRA_API_AUDIENCE: z.string().min(1).optional().describe("The Run API's application ID URI or client id (token aud)"),
   ENTRA_JWKS_URI: httpUrl.optional().describe("Signing keys (default: the tenant's v2.0 JWKS); tests point it at a local JWKS"),

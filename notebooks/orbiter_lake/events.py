@@ -204,7 +204,21 @@ def run_metrics_stream(
     processing_time: str = "1 minute",
 ):
     """Starts the metrics query. availableNow (default): processes what is there and returns when done.
-    continuous=True: returns the running query (caller awaits/stops it)."""
+    continuous=True: returns the running query (caller awaits/stops it). None when there are no events yet: the
+    events folder only appears with the first completion event, and a fresh lake is not an error."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        return _start_metrics_query(spark, lake_root, read_mode, continuous, processing_time)
+    except AnalysisException as exc:
+        condition = exc.getCondition() if hasattr(exc, "getCondition") else exc.getErrorClass()
+        if condition != "PATH_NOT_FOUND":
+            raise
+        print(f"run metrics: no completion events yet ({zone_path(lake_root, 'events', EVENTS_DIR)} does not exist)")
+        return None
+
+
+def _start_metrics_query(spark: SparkSession, lake_root: str, read_mode: str, continuous: bool, processing_time: str):
     stream = read_events_stream(spark, lake_root, read_mode)
     writer = (
         stream.writeStream.foreachBatch(lambda df, _id: process_batch(spark, df, lake_root))

@@ -76,3 +76,16 @@ def test_metrics_stream_counts_each_run_once_across_reruns_and_replays(spark, la
     invalid = completions.where("_invalid is not null").collect()
     assert [r["_invalid"] for r in invalid] == ["missing job_name"]
     assert completions.where("orbiter_run_id = 'run-a'").first()["inputs"][0]["container"] == "raw"
+
+
+def test_metrics_stream_on_a_fresh_lake_without_events_is_not_an_error(spark, lake):
+    # No events folder at all (no run has completed yet), then an empty one: nothing to count, no tables written.
+    assert events.run_metrics_stream(spark, lake, "files") is None
+    assert events.metrics_summary(spark, lake) == {"run_completions": 0, "run_metrics_hourly": 0}
+    os.makedirs(os.path.join(lake, "events", "run-completions"))
+    assert events.run_metrics_stream(spark, lake, "files") is not None
+    assert events.metrics_summary(spark, lake) == {"run_completions": 0, "run_metrics_hourly": 0}
+    # The first event then counts as usual.
+    write_event(lake, "run-1", "SUCCESS", 1000)
+    events.run_metrics_stream(spark, lake, "files")
+    assert events.metrics_summary(spark, lake) == {"run_completions": 1, "run_metrics_hourly": 1}

@@ -76,6 +76,11 @@ export function buildOpenApi(serverUrl = '/'): Json {
               content: { 'application/json': { schema: ref('CreateRunResponse') } },
             },
             ...problems(400, 401, 403, 409, 413, 415, 422),
+            '429': {
+              description: 'the caller spent its run quota (RUN_API_QUOTA_PER_MINUTE runs per minute; a backfill counts one per window)',
+              headers: { 'Retry-After': { description: 'seconds until the request would fit the quota', schema: { type: 'integer' } } },
+              content: problemContent,
+            },
           },
         },
         get: {

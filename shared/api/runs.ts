@@ -7,6 +7,7 @@ import { newRunRequest, type RunInput, type RunRequest } from '../messages/runRe
 import { newRunRecord } from '../runs/newRunRecord';
 import type { Window } from '../nasa/source';
 import { mutateRun, terminalRunStates, type RunQuery, type RunRecord, type RunStore } from '../runs/runStore';
+import type { RunQuota } from './quota';
 import { backfillWindowDays, blobDate, daysBetween, planWindows, rawPrefixes } from './backfill';
 import type { IdempotencyStore } from './idempotency';
 import { ApiError, badRequest, fieldErrors, validationError } from './problem';
@@ -26,6 +27,8 @@ export interface RunApiDeps {
   runs: RunStore;
   catalog: JobCatalog;
   idempotency: IdempotencyStore;
+  /** Per-caller run quota (429 when spent). */
+  quota: RunQuota;
   raw: RawZone;
   /** Sends a run-requests message with this MessageId. */
   send(messageId: string, request: RunRequest): Promise<void>;
@@ -93,6 +96,8 @@ interface IdempotencyClaim {
 export async function createRuns(body: unknown, ctx: RequestContext, deps: RunApiDeps): Promise<{ status: 202; body: CreateRunResponse }> {
   const key = parseIdempotencyKey(ctx.idempotencyKey);
   const req = validateRunRequest(body, deps);
+  // Charged per run it may start: a backfill fans out to one run per window.
+  await deps.quota.charge(ctx.callerId ?? 'function-key', req.windows?.length ?? 1);
   const origin = req.windows ? 'backfill' : 'api';
   const prefix = origin === 'api' ? 'api' : 'bf';
   // Scoped per caller: one caller's key is never another's replay (nor a 409 for them).
@@ -446,6 +451,17 @@ export async function cancelRun(
   // Ingestion runs carry landed files: only an operator may stop them (their inputs are then parked, not lost).
   if (stored.record.origin === 'blob-landed' && !caller.roles.has(ApiRoles.operate))
     throw new ApiError(403, 'forbidden', `run ${runId} is an ingestion run: cancelling it requires app role ${ApiRoles.operate}`);
+  // A requested ingestion run is about to be dispatched (its batch flush holds it): cancelling it now would strand
+  // its landed files, so the caller retries once it has a Databricks run (then its inputs are parked on cancel).
+  if (stored.record.origin === 'blob-landed' && stored.record.state === 'requested') {
+    throw new ApiError(
+      409,
+      'run-not-cancellable',
+      `ingestion run ${runId} is being dispatched; retry shortly (a cancelled ingestion run's inputs are parked for resubmission)`,
+      [{ field: 'id', message: 'ingestion run not yet dispatched' }],
+      { 'retry-after': '2' },
+    );
+  }
   const url = statusUrl(baseUrl, runId);
   let outcome = 'remote' as 'cancelled' | 'terminal' | 'remote';
   const after = await mutateRun(deps.runs, runId, (r) => {

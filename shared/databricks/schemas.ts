@@ -180,6 +180,20 @@ export const JobSettingsSchema = z.object({
   // Read by the cost report (packages/ops optimize): the declared clusters and the schedule.
   job_clusters: z.array(z.object({ job_cluster_key: z.string(), new_cluster: z.looseObject({}).optional() })).optional(),
   schedule: z.object({ quartz_cron_expression: z.string(), timezone_id: z.string().optional(), pause_status: z.string().optional() }).optional(),
+  // Read by the local stack to know when the insights job's table-update trigger fires.
+  trigger: z
+    .object({
+      pause_status: z.string().optional(),
+      table_update: z
+        .object({
+          table_names: z.array(z.string()),
+          condition: z.string().optional(),
+          min_time_between_triggers_seconds: z.number().optional(),
+          wait_after_last_change_seconds: z.number().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 export const JobSchema = z.object({

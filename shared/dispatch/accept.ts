@@ -3,7 +3,7 @@ import { getCatalogDataset, type JobCatalog } from '../catalog';
 import { ensureError } from '../errors';
 import { runRequestV1, type RunRequest } from '../messages/runRequest';
 import type { BatchItem } from './batches';
-import { dispatchRun } from './dispatch';
+import { admitDirect } from './admission';
 import { windowMsFor } from './flush';
 import type { FlushMessage } from './messages';
 import type { DispatchDeps } from './ports';
@@ -59,7 +59,7 @@ export async function acceptRunRequest(req: RunRequest, deps: DispatchDeps): Pro
 }
 
 /**
- * A delivered batch of run requests. A request with a runId (the Run API) is dispatched as it is; landed blobs are
+ * A delivered batch of run requests. A request with a runId (the Run API) is dispatched as it is once a run slot is free; landed blobs are
  * grouped by (dataset, coalescing bucket): each group's inputs are written to its batch in Table transactions and its
  * flush state is checked (and claimed) once. The handler finishes in a few storage calls and never waits for Databricks.
  *
@@ -129,7 +129,8 @@ async function acceptDirect(req: RunRequest, deps: DispatchDeps): Promise<string
   const stored = await deps.runs.get(req.runId!);
   if (!stored) return `run ${req.runId} has no run record: direct run requests come from the Run API, which records the run first`;
   if (stored.record.dataset !== req.dataset) return `run ${req.runId} is a ${stored.record.dataset} run, not ${req.dataset}`;
-  if (stored.record.state === 'requested') await dispatchRun(stored.record, deps);
+  // Queued, not refused, while the dataset has maxRunsInFlight runs in flight.
+  if (stored.record.state === 'requested') await admitDirect(stored.record, deps);
   return undefined;
 }
 

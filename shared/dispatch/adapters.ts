@@ -76,7 +76,7 @@ export class DeadLetterFailureParking implements FailureParking {
       messageId: `failed-${p.request.runId ?? p.request.requestId}-a${p.attempt}`,
       body: p.request,
       contentType: 'application/json',
-      subject: 'orbiter.run-failed',
+      subject: p.reason === 'RunCancelled' ? 'orbiter.run-cancelled' : 'orbiter.run-failed',
       correlationId: p.request.correlationId,
       applicationProperties: {
         deadLetterReason: p.reason,

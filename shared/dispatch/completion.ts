@@ -1,7 +1,7 @@
 import type { Run } from '../databricks/schemas';
 import { mutateRun, type RunRecord, type RunState } from '../runs/runStore';
 import { completionEventV1, type CompletionEvent } from './completionEvent';
-import { releaseDeferred } from './flush';
+import { releaseRunSlot } from './admission';
 import type { PollMessage } from './messages';
 import type { DispatchDeps } from './ports';
 
@@ -64,8 +64,8 @@ export async function completeRun(
     });
   }
   deps.logger.info('run completed', { runId: rec.runId, state, databricksRunId: msg.databricksRunId });
-  // A finished run frees a slot: flushes deferred by maxRunsInFlight go now instead of waiting out their delay.
-  await releaseDeferred(rec.dataset, deps);
+  // A finished run frees its slot: batches and direct runs waiting for one go now instead of waiting out their delay.
+  await releaseRunSlot(rec.dataset, rec.runId, deps);
 }
 
 /** The completion event (v1) of a finished run. */

@@ -1,5 +1,6 @@
 import { OrbiterError } from '../errors';
 import { NETWORK_ERROR_CODES, retryDelayMs, type BackoffPolicy } from '../http/retry';
+import { startWaitingRun } from './admission';
 import { flushBatch } from './flush';
 import type { ControlMessage } from './messages';
 import { pollRun } from './poll';
@@ -23,6 +24,8 @@ export async function handleControl(msg: ControlMessage, deps: DispatchDeps): Pr
         return await pollRun(msg, deps);
       case 'orbiter.run-retry':
         return await retryRun(msg, deps);
+      case 'orbiter.run-start':
+        return await startWaitingRun(msg, deps);
     }
   } catch (err) {
     // Redelivery alone would spend the queue's few deliveries in seconds and dead-letter the flush or poll, stranding
@@ -44,6 +47,7 @@ export async function handleControl(msg: ControlMessage, deps: DispatchDeps): Pr
 function controlKey(msg: ControlMessage): string {
   if (msg.schema === 'orbiter.dispatch-flush') return `${msg.dataset}-${msg.bucket}`;
   if (msg.schema === 'orbiter.run-poll') return `${msg.runId}-a${msg.attempt}-${msg.polls}`;
+  if (msg.schema === 'orbiter.run-start') return `${msg.runId}-w${msg.waits}`;
   return `${msg.runId}-a${msg.attempt}`;
 }
 

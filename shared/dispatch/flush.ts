@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { getCatalogDataset } from '../catalog';
 import { newRunRecord } from '../runs/newRunRecord';
+import { claimRunSlot } from './admission';
 import { dispatchRun } from './dispatch';
 import type { FlushMessage } from './messages';
 import type { DispatchDeps } from './ports';
@@ -34,13 +35,15 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
   if (items.length === 0) {
     await deps.batches.markFlushed(msg.dataset, msg.bucket);
     await deps.batches.clearDeferred(msg.dataset, msg.bucket);
+    // A request that joined after the read above saw the marker still `scheduled` and left its rows to this flush.
+    await followUpIfJoined(msg, deps, 'empty');
     return;
   }
   const runId = `${msg.dataset}-${new Date(msg.bucket).toISOString().replace(/[-:]/g, '').slice(0, 15)}-${sha256(`${msg.dataset}|${msg.bucket}|${items.map((i) => i.key).join(',')}`).slice(0, 12)}`;
   const existing = await deps.runs.get(runId);
-  if (!existing && (await runsInFlight(msg.dataset, entry.maxRunsInFlight, deps)) >= entry.maxRunsInFlight) {
+  if (!existing && !(await claimRunSlot(msg.dataset, runId, deps))) {
     // Too many runs in flight for this job: the batch waits (and keeps growing: more coalescing). A finishing run
-    // releases it at once (releaseDeferred); the scheduled flush is only the fallback.
+    // releases it at once (releaseRunSlot); the scheduled flush is only the fallback.
     await deps.batches.markDeferred(msg.dataset, msg.bucket);
     const delay = Math.max(5000, windowMsFor(deps, entry.coalescingWindowSeconds));
     const at = new Date(deps.now().getTime() + delay);
@@ -79,30 +82,19 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
   await deps.batches.markFlushed(msg.dataset, msg.bucket);
   await deps.batches.clearDeferred(msg.dataset, msg.bucket);
   // Rows beyond the per-run cap, and requests that joined while this flush ran (they saw it as still scheduled).
-  if (unassigned.length > items.length || (await deps.batches.items(msg.dataset, msg.bucket)).some((i) => !i.runId)) {
-    await deps.scheduler.schedule(msg, deps.now(), `flush-${msg.dataset}-${msg.bucket}-after-${runId}`);
-  }
+  if (unassigned.length > items.length) await deps.scheduler.schedule(msg, deps.now(), `flush-${msg.dataset}-${msg.bucket}-after-${runId}`);
+  else await followUpIfJoined(msg, deps, runId);
 }
 
-/** Runs of a dataset dispatched or running, counted up to `cap`. */
-async function runsInFlight(dataset: string, cap: number, deps: DispatchDeps): Promise<number> {
-  const pages = await Promise.all((['dispatched', 'running'] as const).map((state) => deps.runs.list({ dataset, state, limit: cap + 1 })));
-  return pages.reduce((n, r) => n + r.runs.length, 0);
-}
-
-/** Flushes the oldest batches deferred by maxRunsInFlight, as many as there are free run slots now. */
-export async function releaseDeferred(dataset: string, deps: DispatchDeps): Promise<void> {
-  const entry = deps.catalog.datasets[dataset] ? getCatalogDataset(deps.catalog, dataset) : undefined;
-  if (!entry) return;
-  const buckets = await deps.batches.deferredBuckets(dataset);
-  if (buckets.length === 0) return;
-  const free = entry.maxRunsInFlight - (await runsInFlight(dataset, entry.maxRunsInFlight, deps));
-  const now = deps.now();
-  for (const bucket of buckets.slice(0, Math.max(0, free))) {
-    await deps.scheduler.schedule(
-      { schema: 'orbiter.dispatch-flush', version: 1, dataset, bucket },
-      now,
-      `flush-${dataset}-${bucket}-released-${now.getTime()}`,
-    );
-  }
+/** Schedules one more flush of the batch if rows joined it while this one ran (read after the marker said `done`). */
+async function followUpIfJoined(msg: FlushMessage, deps: DispatchDeps, tag: string): Promise<void> {
+  const left = (await deps.batches.items(msg.dataset, msg.bucket)).filter((i) => !i.runId);
+  if (left.length === 0) return;
+  const digest = sha256(
+    left
+      .map((i) => i.key)
+      .sort()
+      .join(','),
+  ).slice(0, 12);
+  await deps.scheduler.schedule(msg, deps.now(), `flush-${msg.dataset}-${msg.bucket}-after-${tag}-${digest}`);
 }

@@ -4,7 +4,8 @@ import { z } from 'zod';
  * Control messages on queue run-status (the dispatcher's own clock, as scheduled messages):
  * - flush: dispatch the coalesced batch of one dataset's window;
  * - poll: read one run's state (adaptive interval) until it is terminal;
- * - retry: start the next attempt of a failed run, after the policy's backoff.
+ * - retry: start the next attempt of a failed run, after the policy's backoff;
+ * - start: a direct (Run API) run queued by maxRunsInFlight tries for a run slot again.
  */
 export const flushMessage = z.object({
   schema: z.literal('orbiter.dispatch-flush'),
@@ -37,8 +38,18 @@ export const retryMessage = z.object({
   failures: z.number().int().nonnegative().optional(),
 });
 
-export const controlMessage = z.discriminatedUnion('schema', [flushMessage, pollMessage, retryMessage]);
+export const startMessage = z.object({
+  schema: z.literal('orbiter.run-start'),
+  version: z.literal(1),
+  runId: z.string().min(1),
+  /** Times it found no free slot (sets the next re-check's backoff). */
+  waits: z.number().int().nonnegative(),
+  failures: z.number().int().nonnegative().optional(),
+});
+
+export const controlMessage = z.discriminatedUnion('schema', [flushMessage, pollMessage, retryMessage, startMessage]);
 export type FlushMessage = z.infer<typeof flushMessage>;
 export type PollMessage = z.infer<typeof pollMessage>;
 export type RetryMessage = z.infer<typeof retryMessage>;
+export type StartMessage = z.infer<typeof startMessage>;
 export type ControlMessage = z.infer<typeof controlMessage>;

@@ -4,7 +4,7 @@ import { mutateRun, terminalRunStates } from '../runs/runStore';
 import { completeRun, type RunOutcome } from './completion';
 import { finalState, isTerminal } from './databricksRun';
 import type { PollMessage } from './messages';
-import { parkFailedRun } from './parking';
+import { parkFailedRun, parkRun } from './parking';
 import { schedulePoll } from './pollSchedule';
 import type { DispatchDeps } from './ports';
 import { scheduleRetry } from './retry';
@@ -60,6 +60,17 @@ export async function pollRun(msg: PollMessage, deps: DispatchDeps): Promise<voi
       stored.record,
       msg.attempt,
       `${decision.reason}; attempt ${msg.attempt} ended ${terminationType ?? 'FAILED'}${terminationCode ? `/${terminationCode}` : ''}: ${error}`,
+      deps,
+    );
+  }
+  if (state === 'cancelled' && stored.record.origin === 'blob-landed') {
+    // Every landed file ends in a successful run or a dead letter: a cancelled ingestion run's inputs are parked
+    // (before the completion, so a crash can only repeat this, deduplicated), for `orbiter dlq resubmit`.
+    await parkRun(
+      stored.record,
+      msg.attempt,
+      'RunCancelled',
+      `ingestion run cancelled (attempt ${msg.attempt}, ${terminationCode ?? 'CANCELED'}): its ${stored.record.inputs.length} landed input(s) were not processed`,
       deps,
     );
   }

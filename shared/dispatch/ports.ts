@@ -7,6 +7,7 @@ import type { BatchStore } from './batches';
 import type { CompletionEvent } from './completionEvent';
 import type { ManifestStore } from './manifests';
 import type { ControlMessage } from './messages';
+import type { SlotRows } from './slots';
 
 // The dispatcher's ports: what it needs from Databricks, Service Bus, storage and telemetry (adapters.ts has the real ones).
 
@@ -34,7 +35,7 @@ export interface CompletionSink {
 export interface ParkedRun {
   request: RunRequest;
   attempt: number;
-  /** Dead-letter reason: `RunFailed`. */
+  /** Dead-letter reason: `RunFailed`, or `RunCancelled` (a cancelled ingestion run: its landed files still need a run). */
   reason: string;
   description: string;
 }
@@ -55,6 +56,8 @@ export type DispatchEvent =
 export interface DispatchDeps {
   runs: RunStore;
   batches: BatchStore;
+  /** maxRunsInFlight slots, shared by coalesced and direct runs (in the runs table). */
+  slots: SlotRows;
   jobs: JobsApi;
   resolveJobId(dataset: string): Promise<number>;
   catalog: JobCatalog;

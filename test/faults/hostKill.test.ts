@@ -100,7 +100,9 @@ describe('faults: functions host killed mid-dispatch', () => {
     expect(dbx).toHaveLength(1);
     expect(recs.map((r) => [r.runId, r.state, r.databricksRunId])).toEqual([[dbx[0]!.orbiterRunId, 'requested', undefined]]);
     await expectExactlyOnce(stack, ['neows'], files.length);
-    expect((await databricksRuns(stack)).filter((r) => r.jobName === 'orbiter-neows-pipeline').map((r) => r.runId)).toEqual([dbx[0]!.runId]);
+    // That Orbiter run has exactly the Databricks run started before the kill (files landing in a later window on a
+    // slow machine may make further runs of their own).
+    expect((await databricksRuns(stack)).filter((r) => r.orbiterRunId === dbx[0]!.orbiterRunId).map((r) => r.runId)).toEqual([dbx[0]!.runId]);
   });
 
   it('killed while polling a running run (a runs/get answer lost)', async () => {

@@ -4,6 +4,7 @@ import type { CompletionEvent } from '../../shared/dispatch/completionEvent';
 import type { CompletionSink, ControlScheduler, DispatchDeps, FailureParking, JobsApi, ParkedRun } from '../../shared/dispatch/ports';
 import { manifestBlobName, type ManifestFile, type ManifestRef, type ManifestStore } from '../../shared/dispatch/manifests';
 import type { ControlMessage } from '../../shared/dispatch/messages';
+import type { SlotRow, SlotRows } from '../../shared/dispatch/slots';
 import type { Run } from '../../shared/databricks/schemas';
 import { OrbiterError } from '../../shared/errors';
 import type { RunRequest } from '../../shared/messages/runRequest';
@@ -96,6 +97,34 @@ export class MemoryBatchStore implements BatchStore {
       .filter((k) => k.startsWith(`${d}|`))
       .map((k) => Number(k.split('|')[1]))
       .sort((a, b) => a - b);
+  }
+}
+
+/** Slot rows with the table's rules: insert fails on an existing row, replace and remove need the current ETag. */
+export class MemorySlotRows implements SlotRows {
+  readonly rows = new Map<string, SlotRow>();
+  private n = 0;
+  async list(dataset: string) {
+    return [...this.rows.entries()].filter(([k]) => k.startsWith(`${dataset}|`)).map(([, r]) => ({ ...r }));
+  }
+  async create(dataset: string, index: number, holder: string, claimedAt: string) {
+    const k = `${dataset}|${index}`;
+    if (this.rows.has(k)) return false;
+    this.rows.set(k, { index, holder, claimedAt, etag: `s${++this.n}` });
+    return true;
+  }
+  async replace(dataset: string, index: number, holder: string, claimedAt: string, etag: string) {
+    const k = `${dataset}|${index}`;
+    if (this.rows.get(k)?.etag !== etag) return false;
+    this.rows.set(k, { index, holder, claimedAt, etag: `s${++this.n}` });
+    return true;
+  }
+  async remove(dataset: string, index: number, etag: string) {
+    const k = `${dataset}|${index}`;
+    if (this.rows.get(k)?.etag === etag) this.rows.delete(k);
+  }
+  holders(dataset: string): string[] {
+    return [...this.rows.entries()].filter(([k]) => k.startsWith(`${dataset}|`)).map(([, r]) => r.holder);
   }
 }
 
@@ -226,6 +255,7 @@ export function fakeDeps(now: { t: number }) {
   const deps = {
     runs: new MemoryRunStore(),
     batches: new MemoryBatchStore(),
+    slots: new MemorySlotRows(),
     jobs: new FakeJobs(),
     resolveJobId: async (d: string) => (d === 'neows' ? 1 : 2),
     catalog: testCatalog,

@@ -10,6 +10,7 @@ import { JobStore } from './jobs/jobStore';
 import { RunLauncher } from './jobs/launcher';
 import { RunStore } from './jobs/runStore';
 import { JobScheduler } from './jobs/scheduler';
+import { lakeTableVersions, TableUpdateTriggers, type TableVersionReader } from './jobs/tableTriggers';
 import type { NotebookRunner } from './notebookRunner';
 
 export interface JobsEngineOptions {
@@ -38,6 +39,8 @@ export interface JobsEngineOptions {
   notify?: (notification: JobNotification) => void;
   /** First restart delay of a failed continuous run (doubles per failure, at most 5 min); default 10 s. */
   continuousBackoffMs?: number;
+  /** Latest Delta version of a Unity Catalog table name (table-update triggers); default <lakeRoot>/<schema>/<table>. */
+  tableVersion?: TableVersionReader;
 }
 
 /**
@@ -48,6 +51,7 @@ export class JobsEngine {
   readonly runs: RunsVerbs;
   private readonly executor: RunExecutor;
   private readonly scheduler: JobScheduler;
+  private readonly tableTriggers: TableUpdateTriggers;
 
   constructor(options: JobsEngineOptions) {
     const clock = options.clock ?? systemClock;
@@ -73,16 +77,26 @@ export class JobsEngine {
       logger,
       ...(options.continuousBackoffMs !== undefined ? { continuousBackoffMs: options.continuousBackoffMs } : {}),
     });
+    this.tableTriggers = new TableUpdateTriggers(jobStore, launcher, {
+      clock,
+      logger,
+      tableVersion: options.tableVersion ?? lakeTableVersions(options.lakeRoot),
+    });
     const views = new ApiViews({ baseUrl: options.baseUrl, now, userName });
     this.runs = new RunsVerbs(jobStore, runStore, this.executor, launcher, views, { now, readNotebook: options.readNotebook });
     this.executor.recover(runStore.load());
-    this.executor.onFinish = (run) => this.scheduler.onRunFinished(run);
+    this.executor.onFinish = (run) => {
+      this.scheduler.onRunFinished(run);
+      this.tableTriggers.check();
+    };
     this.scheduler.refresh();
+    this.tableTriggers.refresh();
   }
 
   /** A job was created, reset, updated or deleted: re-arm its schedule / continuous trigger. */
   jobsChanged(jobId: number): void {
     this.scheduler.refresh(jobId);
+    this.tableTriggers.refresh(jobId);
   }
 
   /** Resolves once no run is executing (tests, shutdown). */
@@ -93,6 +107,7 @@ export class JobsEngine {
   /** Stops the scheduler, cancels running work and waits for it; state is saved. */
   close(): Promise<void> {
     this.scheduler.stop();
+    this.tableTriggers.stop();
     return this.executor.close();
   }
 }

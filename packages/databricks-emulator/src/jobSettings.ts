@@ -36,6 +36,17 @@ export interface EmulatorJobSettings {
   schedule?: CronSchedule;
   /** A continuous job (the scheduler keeps one run going while UNPAUSED). */
   continuous?: { pause_status: PauseStatus };
+  /** A table-update trigger (./jobs/tableTriggers.ts starts TABLE runs while UNPAUSED). */
+  table_update?: TableUpdateTrigger;
+}
+
+/** trigger.table_update: start a run when the listed Delta tables change (Unity Catalog names catalog.schema.table). */
+export interface TableUpdateTrigger {
+  pause_status: PauseStatus;
+  table_names: string[];
+  condition: 'ANY_UPDATED' | 'ALL_UPDATED';
+  min_time_between_triggers_seconds?: number;
+  wait_after_last_change_seconds?: number;
 }
 
 export type PauseStatus = 'PAUSED' | 'UNPAUSED';
@@ -51,6 +62,11 @@ export interface BundleJob {
   job_id: number;
   settings: EmulatorJobSettings;
 }
+
+// Databricks' floor for both table-trigger delays (Jobs API TableUpdateTriggerConfiguration).
+const MIN_TRIGGER_SECONDS = 60;
+const triggerSeconds = z.int().min(MIN_TRIGGER_SECONDS, `must be at least ${MIN_TRIGGER_SECONDS} seconds`).optional();
+const TABLE_NAME = /^[^.\s`]+\.[^.\s`]+\.[^.\s`]+$/;
 
 const stringish = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 const pause = z.enum(['PAUSED', 'UNPAUSED']);
@@ -82,7 +98,23 @@ export const JobSettingsSchema = z.looseObject({
     .optional(),
   schedule: z.looseObject({ quartz_cron_expression: z.string().min(1), timezone_id: z.string().min(1), pause_status: pause.optional() }).optional(),
   continuous: z.looseObject({ pause_status: pause.optional() }).optional(),
+  trigger: z
+    .looseObject({
+      pause_status: pause.optional(),
+      table_update: z
+        .strictObject({
+          table_names: z.array(z.string().regex(TABLE_NAME, 'must be catalog_name.schema_name.table_name')).min(1),
+          condition: z.enum(['ANY_UPDATED', 'ALL_UPDATED']).optional(),
+          min_time_between_triggers_seconds: triggerSeconds,
+          wait_after_last_change_seconds: triggerSeconds,
+        })
+        .optional(),
+      file_arrival: z.looseObject({ url: z.string().min(1) }).optional(),
+      periodic: z.looseObject({ interval: z.int().min(1), unit: z.enum(['HOURS', 'DAYS', 'WEEKS']) }).optional(),
+    })
+    .optional(),
 });
+const TRIGGER_KINDS = ['table_update', 'file_arrival', 'periodic'] as const;
 export type JobSettings = z.infer<typeof JobSettingsSchema>;
 
 /** Parses job settings from a request body, naming the first bad field as Databricks does. */
@@ -113,8 +145,23 @@ export function parseJobSettings(value: unknown, field: string): JobSettings {
       throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Invalid ${field}.schedule: ${(err as Error).message}`);
     }
   }
-  if (schedule && parsed.data.continuous)
-    throw new DatabricksErrorResponse(400, 'INVALID_PARAMETER_VALUE', `Invalid ${field}: a job cannot have both schedule and continuous.`);
+  const timeTriggers = (['schedule', 'continuous', 'trigger'] as const).filter((k) => parsed.data[k] !== undefined);
+  if (timeTriggers.length > 1)
+    throw new DatabricksErrorResponse(
+      400,
+      'INVALID_PARAMETER_VALUE',
+      `Invalid ${field}: a job has at most one of schedule, continuous and trigger (got ${timeTriggers.join(' and ')}).`,
+    );
+  const trigger = parsed.data.trigger;
+  if (trigger) {
+    const kinds = TRIGGER_KINDS.filter((k) => trigger[k] !== undefined);
+    if (kinds.length !== 1)
+      throw new DatabricksErrorResponse(
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `Invalid ${field}.trigger: exactly one of ${TRIGGER_KINDS.join(', ')} is required${kinds.length ? ` (got ${kinds.join(' and ')})` : ''}.`,
+      );
+  }
   return parsed.data;
 }
 
@@ -171,5 +218,20 @@ export function emulatorSettings(s: JobSettings): EmulatorJobSettings {
         }
       : {}),
     ...(s.continuous ? { continuous: { pause_status: s.continuous.pause_status ?? 'UNPAUSED' } } : {}),
+    ...(s.trigger?.table_update
+      ? {
+          table_update: {
+            pause_status: s.trigger.pause_status ?? 'UNPAUSED',
+            table_names: s.trigger.table_update.table_names,
+            condition: s.trigger.table_update.condition ?? 'ANY_UPDATED',
+            ...(s.trigger.table_update.min_time_between_triggers_seconds !== undefined
+              ? { min_time_between_triggers_seconds: s.trigger.table_update.min_time_between_triggers_seconds }
+              : {}),
+            ...(s.trigger.table_update.wait_after_last_change_seconds !== undefined
+              ? { wait_after_last_change_seconds: s.trigger.table_update.wait_after_last_change_seconds }
+              : {}),
+          },
+        }
+      : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { OrbiterConfig } from 'orbiter/shared/config';
 import { ensureError } from 'orbiter/shared/errors';
@@ -130,7 +131,7 @@ export class FunctionHost {
   private authorized(req: IncomingMessage, url: URL): boolean {
     const header = req.headers['x-functions-key'];
     const key = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code') ?? '';
-    return key === this.opts.functionKey;
+    return sameKey(key, this.opts.functionKey);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -149,4 +150,10 @@ export class FunctionHost {
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return this.http.handle(req, res, url);
     return send(res, 404, { error: 'not found' });
   }
+}
+
+/** Constant-time key comparison (over digests, so neither the length nor a common prefix shows in the timing). */
+export function sameKey(given: string, expected: string): boolean {
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected)) && expected.length > 0;
 }

@@ -6,7 +6,12 @@ import { ensureError } from 'orbiter/shared/errors';
 import { IngestionFailedError } from 'orbiter/shared/ingest/errors';
 import type { CycleSummary } from 'orbiter/shared/ingest/ingestCycle';
 import { createPinoLogger } from 'orbiter/shared/logger';
-import { startStack } from './stack';
+import { PatTokenProvider } from 'orbiter/shared/databricks/auth';
+import { DatabricksJobsClient } from 'orbiter/shared/databricks/client';
+import { formatHeadlines, readHeadlines, writeStaticDashboard } from '@orbiter/ops/dashboard/insights';
+import { INSIGHTS_JOB, waitForInsightsRun } from './insightsRun';
+import type { RunRecord } from 'orbiter/shared/runs/runStore';
+import { startStack, type Stack } from './stack';
 import { formatCycleSummary, formatRuns } from './summary';
 import { waitForRuns } from './waitForRuns';
 
@@ -48,9 +53,10 @@ async function main(): Promise<number> {
   const repoRoot = resolve(__dirname, '..', '..', '..');
   const logger = createPinoLogger(process.env['LOG_LEVEL'] ?? 'warn', 'orbiter-local');
   const samplesDir = resolve(process.env['ORBITER_NASA_SAMPLES'] ?? join(repoRoot, '..', 'shared', 'nasa-samples'));
+  const dataDir = resolve(repoRoot, o.dataDir);
   const stack = await startStack({
     repoRoot,
-    dataDir: resolve(repoRoot, o.dataDir),
+    dataDir,
     hostPort: o.port,
     blobPort: o.blobPort,
     queuePort: o.queuePort,
@@ -108,6 +114,8 @@ async function main(): Promise<number> {
       });
       console.log(formatRuns(runs));
       runsOk = runs.length > 0 && runs.every((r) => r.state === 'succeeded');
+      const insightsOk = await finishWithInsights(stack, dataDir, runs, o.timeout * 1000);
+      runsOk &&= insightsOk;
     }
     return stop(outcome.ok && failed === 0 && runsOk ? 0 : 1);
   }
@@ -122,6 +130,36 @@ async function main(): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
+}
+
+/**
+ * The end of the main job: the insights run the pipelines' gold updates triggered, its headline figures, and the
+ * dashboard as a static page (since --once exits, the live one goes with it). False when the insights run failed.
+ */
+async function finishWithInsights(stack: Stack, dataDir: string, runs: RunRecord[], timeoutMs: number): Promise<boolean> {
+  const ends = runs.map((r) => (r.endedAt ? Date.parse(r.endedAt) : 0));
+  const after = Math.max(0, ...ends);
+  console.log(`\nWaiting for ${INSIGHTS_JOB} (started by its table-update trigger once the gold tables stop changing)...`);
+  const client = new DatabricksJobsClient({ host: stack.databricks.url, tokenProvider: new PatTokenProvider(stack.databricks.token) });
+  const outcome = await waitForInsightsRun(client, { after, timeoutMs });
+  const took =
+    'run' in outcome && outcome.run.start_time && outcome.run.end_time
+      ? ` in ${((outcome.run.end_time - outcome.run.start_time) / 1000).toFixed(1)} s`
+      : '';
+  console.log(`Insights run: ${outcome.message}${took}${'run' in outcome ? ` (Databricks run ${outcome.run.run_id})` : ''}`);
+  const chartsDir = join(dataDir, 'charts');
+  try {
+    const insights = readHeadlines(chartsDir);
+    if (insights?.headlines.length) console.log(`\nInsights from the gold tables (computed ${insights.generatedAt}):\n${formatHeadlines(insights)}`);
+    else console.log('No insights yet: the gold tables are empty.');
+  } catch (err) {
+    console.error(`Insights could not be read: ${ensureError(err).message}`);
+  }
+  if (stack.monitoring) {
+    const page = writeStaticDashboard(await stack.monitoring.dashboard.snapshot(), chartsDir, join(dataDir, 'dashboard.html'));
+    console.log(`\nDashboard (static page, opens without a server): ${page}\n  file://${page}`);
+  }
+  return outcome.kind === 'succeeded' || outcome.kind === 'not-triggered';
 }
 
 main().then(

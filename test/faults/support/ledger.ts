@@ -248,14 +248,16 @@ const stateKey = (s: Snapshot): string =>
 
 /**
  * Polls until the system is quiescent twice in a row (a second look catches a late duplicate), until it has
- * stalled unchanged for `stallPolls` looks (no point waiting for the deadline), or until the deadline; returns the
- * last snapshot either way so the invariants can say what is wrong.
+ * stalled unchanged for `stallPolls` looks (no point waiting for the deadline), or until nothing has changed for
+ * `timeoutMs` (progress — a run finishing, a message consumed — extends the wait, so a busy machine is slower but
+ * not wrong; `4 × timeoutMs` caps it); returns the last snapshot either way so the invariants can say what is wrong.
  */
 export async function settle(
   stack: FaultStack,
   o: { expectedFiles: number; timeoutMs: number; intervalMs?: number; scope?: Scope; stallPolls?: number },
 ): Promise<Snapshot & { settled: boolean }> {
-  const deadline = Date.now() + o.timeoutMs;
+  const cap = Date.now() + 4 * o.timeoutMs;
+  let deadline = Date.now() + o.timeoutMs;
   let calm = 0;
   let still = 0;
   let lastKey = '';
@@ -266,6 +268,7 @@ export async function settle(
       calm = quiescent(last, o.expectedFiles) ? calm + 1 : 0;
       if (calm >= 2) return { ...last, settled: true };
       const key = stateKey(last);
+      if (key !== lastKey) deadline = Math.min(cap, Date.now() + o.timeoutMs);
       still = calm === 0 && last.landed.length >= o.expectedFiles && stalled(last) && key === lastKey ? still + 1 : 0;
       lastKey = key;
       if (still >= (o.stallPolls ?? 4)) return { ...last, settled: false };

@@ -1,5 +1,6 @@
 import { parseJobCatalog } from '../../../shared/catalog';
 import { MemoryIdempotencyStore } from '../../../shared/api/idempotency';
+import { BucketRunQuota, MemoryBucketStore } from '../../../shared/api/quota';
 import type { RunApiDeps } from '../../../shared/api/runs';
 import type { RunRequest } from '../../../shared/messages/runRequest';
 import { MemoryRunStore } from '../../support/dispatchFakes';
@@ -43,6 +44,7 @@ export function apiDeps(blobs: Record<string, string> = {}) {
     runs,
     catalog: apiCatalog,
     idempotency,
+    quota: new BucketRunQuota(new MemoryBucketStore(), 120, () => new Date('2024-06-10T12:00:00Z')),
     raw: {
       etagOf: (p) => Promise.resolve(blobs[p]),
       async *list(prefix) {

@@ -251,6 +251,13 @@ describe('getRun / listRuns / cancelRun', () => {
     expect(e.status).toBe(403);
     expect((await runs.get(id))!.record.state).toBe('requested');
     const operator = { id: 'op', roles: new Set([ApiRoles.operate]) };
-    expect(await cancelRun(id, ctx.baseUrl, deps, operator)).toMatchObject({ status: 200 });
+    // Still requested (its flush is dispatching it): cancelling now would strand its landed files, so: retry shortly.
+    const early = await rejection(cancelRun(id, ctx.baseUrl, deps, operator));
+    expect(early).toMatchObject({ status: 409, slug: 'run-not-cancellable', headers: { 'retry-after': '2' } });
+    expect(early.message).toMatch(/ingestion run .* is being dispatched; retry shortly/);
+    expect((await runs.get(id))!.record.state).toBe('requested');
+    const now = (await runs.get(id))!;
+    await runs.update({ ...now.record, state: 'dispatched', databricksRunId: 7 }, now.etag);
+    expect(await cancelRun(id, ctx.baseUrl, deps, operator)).toMatchObject({ status: 202, body: { cancelRequested: true } });
   });
 });

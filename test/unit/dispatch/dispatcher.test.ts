@@ -354,6 +354,42 @@ describe('dispatcher', () => {
     expect(new Set(runs.flatMap((r) => r.inputs.map((i) => i.path))).size).toBe(6);
   });
 
+  it('a straggler that joins while a replayed flush finds nothing left to take is flushed, not stranded', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    for (let i = 0; i < 3; i++) await acceptRunRequest(blobRequest(i), deps);
+    const flush = deps.scheduler.take()[0]!;
+    // The first attempt dies after run-now: every row is stamped, the marker still says `scheduled`.
+    const markFlushed = deps.batches.markFlushed.bind(deps.batches);
+    deps.batches.markFlushed = async () => {
+      throw new Error('process killed');
+    };
+    await expect(handleControl(flush, deps)).rejects.toThrow('process killed');
+    deps.batches.markFlushed = markFlushed;
+    // The replay reads the batch (nothing unassigned); a straggler joins right after that read, sees the marker
+    // still `scheduled` and, being a first delivery, leaves the batch to that flush.
+    const items = deps.batches.items.bind(deps.batches);
+    let joined = false;
+    deps.batches.items = async (dataset, bucket) => {
+      const read = await items(dataset, bucket);
+      if (!joined) {
+        joined = true;
+        await acceptRunRequest(blobRequest(99, T0 + 1000), deps);
+      }
+      return read;
+    };
+    await handleControl(flush, deps);
+    deps.batches.items = items;
+    await drain(deps, now, (m) => {
+      if (m.schema === 'orbiter.run-poll') deps.jobs.set(m.databricksRunId, 'TERMINATED', 'SUCCESS');
+    });
+    const runs = [...deps.runs.rows.values()].map((r) => r.record);
+    expect(runs.map((r) => [r.inputs.length, r.state]).sort()).toEqual([
+      [1, 'succeeded'],
+      [3, 'succeeded'],
+    ]);
+  });
+
   it(`a batch larger than ${MAX_INPUTS_PER_RUN} inputs becomes several runs, none over the cap, nothing lost`, async () => {
     const now = { t: T0 };
     const deps = fakeDeps(now);

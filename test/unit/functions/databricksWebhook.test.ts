@@ -22,20 +22,43 @@ describe('databricksWebhook', () => {
       httpRequest({ method: 'POST', url: URL_, json: { event_type: 'jobs.on_success', run: { run_id: String(rec.databricksRunId) } } }),
       invocation('databricksWebhook'),
     );
-    expect(res).toMatchObject({ status: 202, jsonBody: { outcome: 'polled' } });
+    expect(res).toMatchObject({ status: 202, jsonBody: { accepted: true } });
     expect(deps.scheduler.sent.map((s) => s.msg)).toEqual([
       expect.objectContaining({ schema: 'orbiter.run-poll', runId: rec.runId, databricksRunId: rec.databricksRunId, once: true }),
     ]);
   });
 
-  it('an unknown run is answered 202 too (Databricks would retry it forever) and schedules nothing', async () => {
-    const { deps, handler } = await dispatchedRun();
-    const res = await handler(
-      httpRequest({ method: 'POST', url: URL_, json: { event_type: 'jobs.on_failure', run: { run_id: 424242 } } }),
+  it('attack: an unknown run gets the very same answer as a known one (run ids are not revealed), and schedules nothing', async () => {
+    const { deps, rec, handler } = await dispatchedRun();
+    const post = (runId: number) =>
+      handler(
+        httpRequest({ method: 'POST', url: URL_, json: { event_type: 'jobs.on_failure', run: { run_id: runId } } }),
+        invocation('databricksWebhook'),
+      );
+    const unknown = await post(424242);
+    expect(deps.scheduler.sent).toEqual([]);
+    const known = await post(rec.databricksRunId!);
+    expect(unknown).toEqual(known);
+    expect(unknown).toMatchObject({ status: 202, jsonBody: { accepted: true } });
+  });
+
+  it("attack: a long event type (or run id) still gives a MessageId within Service Bus's 128 characters, deduplicated per event", async () => {
+    const { deps, rec, handler } = await dispatchedRun();
+    const event_type = `jobs.${'a'.repeat(300)}`;
+    const post = () =>
+      handler(
+        httpRequest({ method: 'POST', url: URL_, json: { event_type, run: { run_id: rec.databricksRunId } } }),
+        invocation('databricksWebhook'),
+      );
+    expect(await post()).toMatchObject({ status: 202 });
+    await post();
+    await handler(
+      httpRequest({ method: 'POST', url: URL_, json: { event_type: 'jobs.on_success', run: { run_id: rec.databricksRunId } } }),
       invocation('databricksWebhook'),
     );
-    expect(res).toMatchObject({ status: 202, jsonBody: { outcome: 'unknown-run' } });
-    expect(deps.scheduler.sent).toEqual([]);
+    const ids = deps.scheduler.sent.map((s) => s.id);
+    expect(ids).toHaveLength(2); // the repeat was deduplicated, the other event was not
+    for (const id of ids) expect(id.length).toBeLessThanOrEqual(128);
   });
 
   it('refuses what is not a JSON notification, naming the problem', async () => {

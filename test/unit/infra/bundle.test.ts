@@ -259,11 +259,29 @@ describe.each(TARGETS)('job settings in target %s', (target) => {
         expect(job.continuous).toEqual({ pause_status: pause });
         continue;
       }
+      if (name === 'orbiter-visual-insights') continue; // triggered by the gold tables (below), not scheduled
       const schedule = job.schedule as Doc;
       expect(schedule.pause_status).toBe(pause);
       expect(schedule.timezone_id).toBe('UTC');
       expect((schedule.quartz_cron_expression as string).trim().split(/\s+/).length).toBeGreaterThanOrEqual(6);
     }
+  });
+
+  it('runs the insights job when the gold tables change: a table-update trigger on every gold table, unpaused, its only trigger', () => {
+    const job = resolved.find(([n]) => n === 'orbiter-visual-insights')![1];
+    expect(job.schedule).toBeUndefined();
+    expect(job.continuous).toBeUndefined();
+    const trigger = job.trigger as Doc;
+    expect(Object.keys(trigger).sort()).toEqual(['pause_status', 'table_update']);
+    expect(trigger.pause_status).toBe('UNPAUSED');
+    const update = trigger.table_update as Doc;
+    // The gold notebook's tables (orbiter_lake/gold.py GOLD_TABLES), by their Unity Catalog names.
+    const gold = readFileSync(join(REPO_ROOT, 'notebooks/orbiter_lake/gold.py'), 'utf8').split('GOLD_TABLES = {')[1]!.split('}')[0]!;
+    const tables = [...new Set([...gold.matchAll(/"(\w+)"/g)].map((m) => m[1]!))].filter((t) => !sourceIds.includes(t as never));
+    expect([...(update.table_names as string[])].sort()).toEqual(tables.map((t) => `orbiter.gold.${t}`).sort());
+    // Databricks' floor for both delays is 60 s.
+    expect(update.wait_after_last_change_seconds as number).toBeGreaterThanOrEqual(60);
+    expect(update.min_time_between_triggers_seconds as number).toBeGreaterThanOrEqual(60);
   });
 
   it('notifies completion of every dataset pipeline, success and failure', () => {

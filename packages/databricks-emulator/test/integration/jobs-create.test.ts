@@ -59,6 +59,6 @@ describe('jobs/create', () => {
     ).toThrow(/schedule\.pause_status/);
     expect(() =>
       jobs.create({ name: 'x', continuous: { pause_status: 'UNPAUSED' }, schedule: { quartz_cron_expression: '0 0 * * * ?', timezone_id: 'UTC' } }),
-    ).toThrow(/both schedule and continuous/);
+    ).toThrow(/at most one of schedule, continuous and trigger \(got schedule and continuous\)/);
   });
 });

@@ -1,11 +1,16 @@
 import { optimizePanelScript, optimizePanelSection } from '../optimize/panel';
 
-/** The dashboard's single page: plain HTML/CSS/JS, fed by Server-Sent Events from /api/stream. */
-export const dashboardHtml = `<!doctype html>
+import type { DashboardSnapshot } from './snapshot';
+
+/**
+ * The dashboard's single page: plain HTML/CSS/JS. Live it is fed by Server-Sent Events from /api/stream; the static
+ * variant carries one snapshot (charts inlined as data URIs) and needs no server, so it opens from a file.
+ */
+const page = (o: { boot: string; optimize: boolean; title: string }): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>Orbiter — local monitoring</title>
+<title>${o.title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
   :root { --bg:#0f1420; --panel:#171e2e; --line:#26304a; --text:#e6e9f0; --dim:#8d97ad; --ok:#3ecf8e; --bad:#ff5d6c; --warn:#f5b94a; --info:#5aa9ff; }
@@ -37,17 +42,23 @@ export const dashboardHtml = `<!doctype html>
   figcaption { color:var(--dim); font-size:12px; }
   a { color:var(--info); }
   .inputs { max-width:380px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+  .headlines { display:grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap:10px; }
+  .headline { border:1px solid var(--line); border-radius:6px; padding:8px 12px; }
+  .headline .label { color:var(--dim); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
+  .headline .value { font-size:16px; font-weight:600; margin:2px 0; }
+  .headline .detail { color:var(--dim); font-size:12px; }
 </style>
 </head>
 <body>
-<header><h1>Orbiter — local monitoring</h1><span id="live" class="off">connecting…</span><span id="generated" class="mono" style="color:var(--dim)"></span></header>
+<header><h1>${o.title}</h1><span id="live" class="off">connecting…</span><span id="generated" class="mono" style="color:var(--dim)"></span></header>
 <main>
+  <section class="wide" id="insights-section"><h2>Insights (gold)</h2><div id="headlines"></div></section>
   <section class="wide" id="alerts-section"><h2>Alerts</h2><div id="alerts"></div></section>
   <section class="wide"><h2>Runs</h2><div class="counts" id="counts"></div><div id="runs"></div></section>
   <section><h2>Ingestion per source</h2><div id="ingestion"></div></section>
   <section><h2>Queues</h2><div id="queues"></div></section>
   <section class="wide"><h2>Charts (gold)</h2><div id="charts" class="charts"></div></section>
-  ${optimizePanelSection}
+  ${o.optimize ? optimizePanelSection : ''}
   <section class="wide" id="errors-section" hidden><h2>Data errors</h2><div id="errors"></div></section>
 </main>
 <script>
@@ -60,6 +71,10 @@ export const dashboardHtml = `<!doctype html>
 
   function render(s) {
     document.getElementById('generated').textContent = 'updated ' + s.generatedAt.replace('T', ' ').slice(0, 19) + 'Z';
+    var ins = s.insights;
+    document.getElementById('headlines').innerHTML = ins && ins.headlines.length ? '<div class="headlines">' + ins.headlines.map(function (h) {
+      return '<div class="headline" data-key="' + esc(h.key) + '"><div class="label">' + esc(h.label) + '</div><div class="value">' + esc(h.value) + '</div><div class="detail">' + esc(h.detail) + ' <span class="mono">gold.' + esc(h.table) + '</span></div></div>';
+    }).join('') + '</div><div class="mono" style="color:var(--dim);margin-top:6px">computed ' + time(ins.generatedAt) + ' by the visual insights job</div>' : empty('No insights yet: the visual insights job runs once the pipelines have updated the gold tables.');
     document.getElementById('alerts').innerHTML = s.alerts.length ? table(['Severity', 'Alert', 'Scope', 'Detail'], s.alerts.map(function (a) {
       return '<tr class="alert" data-rule="' + esc(a.rule) + '"><td class="sev-' + a.severity + '">sev ' + a.severity + '</td><td>' + esc(a.displayName) + '</td><td class="mono">' +
         esc(Object.keys(a.dimensions).map(function (k) { return k + '=' + a.dimensions[k]; }).join(' ')) + '</td><td>' + esc(a.message) + '</td></tr>';
@@ -78,19 +93,35 @@ export const dashboardHtml = `<!doctype html>
     document.getElementById('queues').innerHTML = s.queues.length ? table(['Entity', 'Active', 'Dead letters', 'Last dead-letter reason'], s.queues.map(function (q) {
       return '<tr><td class="mono">' + esc(q.entity) + '</td><td>' + esc(q.active != null ? q.active : '') + '</td><td class="' + (q.deadLetters ? 'sev-1' : '') + '">' + q.deadLetters + (q.capped ? '+' : '') + '</td><td>' + esc(q.samples[0] ? (q.samples[0].reason || '') : '') + '</td></tr>';
     })) : empty('No Service Bus connected.');
-    document.getElementById('charts').innerHTML = s.charts.length ? s.charts.map(function (c) { return '<figure><img src="' + esc(c.url) + '?t=' + encodeURIComponent(c.updatedAt) + '" alt="' + esc(c.name) + '"><figcaption>' + esc(c.name) + '</figcaption></figure>'; }).join('') : empty('No charts yet (visual insights job writes PNGs to .orbiter/charts).');
+    document.getElementById('charts').innerHTML = s.charts.length ? s.charts.map(function (c) { return '<figure><img src="' + esc(c.url) + (c.url.indexOf('data:') === 0 ? '' : '?t=' + encodeURIComponent(c.updatedAt)) + '" alt="' + esc(c.name) + '"><figcaption>' + esc(c.name) + '</figcaption></figure>'; }).join('') : empty('No charts yet (visual insights job writes PNGs to .orbiter/charts).');
     var errs = Object.keys(s.errors);
     document.getElementById('errors-section').hidden = errs.length === 0;
     document.getElementById('errors').innerHTML = errs.map(function (k) { return '<div class="err">' + esc(k) + ': ' + esc(s.errors[k]) + '</div>'; }).join('');
   }
 
   var live = document.getElementById('live');
+  var boot = ${o.boot};
+  if (boot) { render(boot); live.className = 'off'; live.textContent = 'static snapshot'; return; }
   var es = new EventSource('/api/stream');
   es.addEventListener('snapshot', function (e) { render(JSON.parse(e.data)); live.className = 'on'; live.textContent = 'live'; });
   es.onerror = function () { live.className = 'off'; live.textContent = 'reconnecting…'; };
 })();
 </script>
-<script>${optimizePanelScript}</script>
+${o.optimize ? `<script>${optimizePanelScript}</script>` : ''}
 </body>
 </html>
 `;
+
+export const dashboardHtml = page({ boot: 'null', optimize: true, title: 'Orbiter — local monitoring' });
+
+/**
+ * The dashboard as one self-contained file: the snapshot is embedded (with `<` escaped, so no data can close the
+ * script) and chart URLs must already be data URIs. No cost panel: it needs the live Jobs API.
+ */
+export function staticDashboardHtml(snapshot: DashboardSnapshot): string {
+  const boot = JSON.stringify(snapshot)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+  return page({ boot, optimize: false, title: 'Orbiter — insights and runs' });
+}

@@ -5,6 +5,7 @@ import type { RunRecord } from 'orbiter/shared/runs/runStore';
 import { TelemetryEvents } from 'orbiter/shared/telemetry/index';
 import type { Alert } from '../alerts/evaluator';
 import type { MonitoringData, QueueDepth } from '../alerts/data';
+import { readHeadlines, type InsightsView } from './insights';
 
 export interface RunView {
   runId: string;
@@ -48,6 +49,8 @@ export interface DashboardSnapshot {
   queues: QueueDepth[];
   alerts: Alert[];
   charts: ChartView[];
+  /** Headline figures of the gold tables (the visual insights job's headlines.json), once it has run. */
+  insights?: InsightsView;
   /** Sections that could not be read (e.g. the bus is down); the rest still renders. */
   errors: Record<string, string>;
 }
@@ -138,8 +141,15 @@ export async function buildSnapshot(o: SnapshotOptions): Promise<DashboardSnapsh
   for (const v of bySource.values())
     if (v.lastSuccessAt) v.freshnessMinutes = Math.max(0, Math.floor((now.getTime() - Date.parse(v.lastSuccessAt)) / 60_000));
 
+  let insights: InsightsView | undefined;
+  try {
+    insights = readHeadlines(o.chartsDir);
+  } catch (err) {
+    errors['insights'] = err instanceof Error ? err.message : String(err);
+  }
   return {
     generatedAt: now.toISOString(),
+    ...(insights ? { insights } : {}),
     runs: sorted.map(runView),
     counts,
     ingestion: [...bySource.values()],

@@ -6,7 +6,10 @@ import { parse } from 'yaml';
 export const REPO_ROOT = resolve(__dirname, '../../../..');
 export const BUNDLE_DIR = join(REPO_ROOT, 'notebooks');
 export const BUNDLE_FILE = join(BUNDLE_DIR, 'databricks.yml');
-export const BUNDLE_SCHEMA_FILE = resolve(REPO_ROOT, '../shared/schemas/databricks-bundle.schema.json');
+// ORBITER_BUNDLE_SCHEMA overrides the default (a git worktree elsewhere than beside ../shared).
+export const BUNDLE_SCHEMA_FILE = resolve(
+  process.env['ORBITER_BUNDLE_SCHEMA'] ?? resolve(REPO_ROOT, '../shared/schemas/databricks-bundle.schema.json'),
+);
 
 export type Doc = Record<string, unknown>;
 

@@ -1,0 +1,53 @@
+import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { staticDashboardHtml } from './page';
+import type { DashboardSnapshot } from './snapshot';
+
+/** headlines.json, written by the visual insights notebook (notebooks/orbiter_lake/headlines.py) beside the charts. */
+export const HeadlinesFileSchema = z.object({
+  generatedAt: z.string(),
+  headlines: z.array(z.object({ key: z.string(), label: z.string(), value: z.string(), detail: z.string(), table: z.string() })),
+});
+export type InsightsView = z.infer<typeof HeadlinesFileSchema>;
+
+export class InsightsFileError extends Error {
+  readonly code = 'InsightsFileInvalid';
+}
+
+/** The headline figures in `chartsDir`, or undefined before the insights job has run; a malformed file is an error. */
+export function readHeadlines(chartsDir: string | undefined): InsightsView | undefined {
+  const file = chartsDir ? join(chartsDir, 'headlines.json') : undefined;
+  if (!file || !existsSync(file)) return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InsightsFileError(`${file} is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = HeadlinesFileSchema.safeParse(doc);
+  if (!parsed.success) throw new InsightsFileError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** One line per headline figure, for a terminal. */
+export function formatHeadlines(view: InsightsView): string {
+  const width = Math.max(...view.headlines.map((h) => h.label.length));
+  return view.headlines.map((h) => `  ${h.label.padEnd(width)}  ${h.value}  (${h.detail})`).join('\n');
+}
+
+/**
+ * Writes the dashboard as one self-contained HTML file (snapshot embedded, chart PNGs inlined as data URIs), via a
+ * temporary file and a rename so a reader never sees half a page. Returns the file's path.
+ */
+export function writeStaticDashboard(snapshot: DashboardSnapshot, chartsDir: string | undefined, file: string): string {
+  const charts = snapshot.charts.map((c) => {
+    const png = chartsDir ? join(chartsDir, `${c.name}.png`) : undefined;
+    return png && existsSync(png) ? { ...c, url: `data:image/png;base64,${readFileSync(png).toString('base64')}` } : c;
+  });
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, staticDashboardHtml({ ...snapshot, charts }));
+  renameSync(tmp, file);
+  return file;
+}
