@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: no display on a job cluster or CI
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from pyspark.sql import SparkSession  # noqa: E402
 
 from . import delta_io  # noqa: E402
@@ -33,13 +34,20 @@ def _rows(spark: SparkSession, lake_root: str, table: str, zone: str = "gold", l
     return spark.read.format("delta").load(path).limit(limit).collect()
 
 
-def _fig(title: str, xlabel: str, ylabel: str):
+def _fig(title: str, xlabel: str, ylabel: str, integer_y: bool = True):
     fig, ax = plt.subplots(figsize=(9, 4.5), dpi=100)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
+    if integer_y:  # counts: never 0.25 of a flare
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return fig, ax
+
+
+def _plain_number(value: float, _pos=None) -> str:
+    """A tick label people read: 600, 2,000, 30,000 (not 6x10^2)."""
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
 
 
 def hazardous_weekly(rows) -> Chart:
@@ -69,7 +77,9 @@ def flare_classes(rows) -> Chart:
 
 def flare_storm_lag(rows) -> Chart:
     rows = [r for r in rows if r["lag_hours"] is not None]
-    fig, ax = _fig("Lag from strongest preceding flare to geomagnetic storm", "storm max Kp", "lag (hours)")
+    fig, ax = _fig(
+        "Lag from strongest preceding flare to geomagnetic storm", "storm max Kp", "lag (hours)", integer_y=False
+    )
     ax.scatter([r["max_kp_index"] for r in rows], [r["lag_hours"] for r in rows], color="#6a51a3")
     for r in rows:
         ax.annotate(r["flare_class"] or "", (r["max_kp_index"], r["lag_hours"]), fontsize=8)
@@ -90,18 +100,33 @@ def natural_events(rows) -> Chart:
 def meteorites_decade(rows) -> Chart:
     rows = sorted((r for r in rows if r["decade"] >= 1800), key=lambda r: r["decade"])
     fig, ax = _fig("Meteorite landings per decade (since 1800)", "decade", "landings")
-    ax.bar([r["decade"] for r in rows], [r["landings"] for r in rows], width=8, color="#8c6d31")
+    bars = ax.bar(
+        [r["decade"] for r in rows], [r["landings"] for r in rows], width=8, color="#8c6d31", label="landings"
+    )
     ax2 = ax.twinx()
-    ax2.plot([r["decade"] for r in rows], [(r["total_mass_g"] or 0) / 1000 for r in rows], color="#252525", marker="o")
+    (line,) = ax2.plot(
+        [r["decade"] for r in rows],
+        [(r["total_mass_g"] or 0) / 1000 for r in rows],
+        color="#252525",
+        marker="o",
+        label="total mass (kg, right axis)",
+    )
     ax2.set_ylabel("total mass (kg)")
+    ax2.yaxis.set_major_formatter(FuncFormatter(_plain_number))
+    ax.legend(handles=[bars, line], loc="upper left")  # two y axes: say which series reads on which
     return Chart("meteorites_by_decade", "Meteorite landings per decade", fig)
 
 
 def fireball_energy(rows) -> Chart:
     rows = sorted((r for r in rows if r["year"] is not None), key=lambda r: r["year"])
-    fig, ax = _fig("Fireball radiated energy per year", "year", "total radiated energy (1e10 J)")
-    ax.plot([r["year"] for r in rows], [r["total_radiated_energy_e10j"] for r in rows], marker="o", color="#e6550d")
+    fig, ax = _fig("Fireball radiated energy per year", "year", "total radiated energy (1e10 J)", integer_y=False)
+    ax.plot(
+        [int(r["year"]) for r in rows], [r["total_radiated_energy_e10j"] for r in rows], marker="o", color="#e6550d"
+    )
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, not 2024.2
+    ax.yaxis.set_major_formatter(FuncFormatter(_plain_number))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda _v, _p: ""))
     return Chart("fireball_energy_yearly", "Fireball radiated energy per year", fig)
 
 
