@@ -8,6 +8,7 @@ import type { StorageClients } from 'orbiter/shared/storage/clients';
 import { localMonitoringData, type MonitoringData } from '../alerts/data';
 import type { AlertEvaluator } from '../alerts/evaluator';
 import type { OptimizeReport } from '../optimize/report';
+import { isOwnHost, isOwnOrigin } from './hostCheck';
 import { dashboardHtml } from './page';
 import { buildSnapshot, type DashboardSnapshot } from './snapshot';
 
@@ -97,6 +98,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const own = (server.address() as AddressInfo).port;
+    if (!isOwnHost(req.headers.host, own, o.host))
+      return json(res, 421, { title: 'misdirected request', detail: `Host "${String(req.headers.host)}" is not this dashboard` });
+    if (!isOwnOrigin(req.headers.origin, own, o.host)) return json(res, 403, { title: 'cross-origin request refused' });
     if (req.method !== 'GET') return json(res, 405, { title: 'method not allowed' });
     switch (url.pathname) {
       case '/':

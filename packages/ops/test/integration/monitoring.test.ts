@@ -1,3 +1,4 @@
+import { get as httpGet } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -69,6 +70,15 @@ describe('startLocalMonitoring: dashboard + alerts + telemetry over the local pe
     const png = await fetch(`${mon.dashboard.url}${snap!.charts[0]!.url}`);
     expect(png.headers.get('content-type')).toBe('image/png');
     expect((await fetch(`${mon.dashboard.url}/charts/..%2Fsecret.png`)).status).toBe(404);
+    // DNS rebinding: another site's name pointed at 127.0.0.1 is not this dashboard.
+    const port = new URL(mon.dashboard.url).port;
+    const rebound = await new Promise<number>((resolve, reject) =>
+      httpGet({ host: '127.0.0.1', port, path: '/api/snapshot', agent: false, headers: { host: `evil.example:${port}` } }, (r) => {
+        r.resume();
+        resolve(r.statusCode ?? 0);
+      }).on('error', reject),
+    );
+    expect(rebound).toBe(421);
     // The evaluator printed both alerts.
     expect(warnings.some((w) => w.startsWith('ALERT sev1 Orbiter: Databricks run failed'))).toBe(true);
   });
