@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import time
+from typing import Callable
+
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
@@ -46,8 +50,45 @@ def upsert_latest(
     )
 
 
+# Delta's optimistic-concurrency conflicts (io.delta.exceptions.*): another writer committed first. Retrying the
+# whole write reads the newer table state, so the last writer's complete result wins.
+_CONFLICTS = (
+    "ConcurrentAppendException",
+    "ConcurrentDeleteReadException",
+    "ConcurrentDeleteDeleteException",
+    "ConcurrentTransactionException",
+    "MetadataChangedException",
+    "ProtocolChangedException",
+    "DELTA_CONCURRENT_",
+    "DELTA_PROTOCOL_CHANGED",
+    "DELTA_METADATA_CHANGED",
+)
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    return any(name in str(exc) for name in _CONFLICTS)
+
+
+def retry_conflicts(write: Callable[[], None], attempts: int = 5, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Runs `write`, again after a Delta write conflict (with jittered backoff), at most `attempts` times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            write()
+            return
+        except Exception as exc:  # noqa: BLE001 - only conflicts are retried, the rest re-raised
+            if attempt == attempts or not is_write_conflict(exc):
+                raise
+            sleep(min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random()))
+
+
 def overwrite(df: DataFrame, path: str) -> None:
-    created = not exists(df.sparkSession, path)
-    df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
-    if created:  # an overwrite keeps the properties set at creation
-        layout.on_created(df.sparkSession, path)
+    """Replace a table's content. Tables fed by several pipelines (e.g. imagery from cmr and epic) can be written by
+    two runs at once: a conflicting commit is retried, recomputing `df` from the current inputs."""
+
+    def write() -> None:
+        created = not exists(df.sparkSession, path)
+        df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
+        if created:  # an overwrite keeps the properties set at creation
+            layout.on_created(df.sparkSession, path)
+
+    retry_conflicts(write)
