@@ -62,6 +62,8 @@ export interface StackOptions {
   watchIntervalMs?: number;
   /** Where fired/resolved alerts are printed as readable lines (default: the console). */
   announce?: (line: string) => void;
+  /** Alerts wait for monitoring.startAlerts() (main.ts: after the first ingestion cycle). */
+  deferAlerts?: boolean;
 }
 
 export interface Stack {
@@ -235,6 +237,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         logger: o.logger,
         // Alerts are for the person at the console: readable lines, not JSON log records.
         announce: o.announce ?? ((line) => console.log(line)),
+        ...(o.deferAlerts ? { deferAlerts: true } : {}),
         port: o.dashboardPort,
         sources: config.INGEST_SOURCES,
         // The cost panel reads the emulator's run history through the same Jobs API client as production.
