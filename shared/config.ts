@@ -45,6 +45,22 @@ const sourceList = z
 
 const intFromString = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** `source=YYYY-MM-DD,…`: a first window start per source (a source's history may begin years before another's). */
+const startDatesPerSource = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)
+      .map((pair) => {
+        const [source = '', date = ''] = pair.split('=').map((x) => x.trim());
+        return [source, date] as const;
+      }),
+  )
+  .pipe(z.array(z.tuple([z.enum(sourceIds), isoDate])))
+  .transform((pairs): Partial<Record<SourceId, string>> => Object.fromEntries(pairs));
+
 export const configSchema = z.object({
   OrbiterLake: z.string().min(1).optional().describe('Lake storage connection string (local/Azurite)'),
   OrbiterLake__blobServiceUri: httpUrl.optional().describe('Lake blob endpoint (Azure, identity-based)'),
@@ -69,8 +85,12 @@ export const configSchema = z.object({
   METEORITES_PAGE_SIZE: intFromString(1, 50_000).default(1000),
   INGEST_SCHEDULE: ncrontab.default('0 0 */6 * * *').describe('Timer schedule of the ingestion function'),
   INGEST_START_DATE: isoDate.optional().describe('First window start when a source has no watermark (default: 7 days ago)'),
+  INGEST_START_DATES: startDatesPerSource
+    .optional()
+    .describe('source=YYYY-MM-DD,…: first window start per source with no watermark (wins over INGEST_START_DATE)'),
   INGEST_SOURCES: sourceList.default([...sourceIds]),
-  INGEST_MAX_WINDOWS_PER_RUN: intFromString(1, 1000).default(10).describe('Bounds one cycle; backlog continues next cycle'),
+  // High enough for a history backfill in one cycle (the local stack replays EPIC and CMR day by day since 2019).
+  INGEST_MAX_WINDOWS_PER_RUN: intFromString(1, 20_000).default(10).describe('Bounds one cycle; backlog continues next cycle'),
   HTTP_TIMEOUT_MS: intFromString(100, 600_000).default(30_000),
   HTTP_MAX_RETRIES: intFromString(0, 20).default(5),
   DATABRICKS_HOST: httpUrl.optional(),

@@ -83,7 +83,8 @@ export async function runIngestionCycle(opts: CycleOptions): Promise<CycleSummar
   const streams: StreamSummary[] = [];
   for (const src of streamsFor(opts.sources ?? config.INGEST_SOURCES)) {
     if (opts.signal?.aborted) break;
-    const s = await ingestStream(src, deps, opts.range);
+    const defaultStart = config.INGEST_START_DATES?.[src.source] ?? deps.defaultStart;
+    const s = await ingestStream(src, { ...deps, defaultStart }, opts.range);
     logger.info('ingested stream', {
       source: s.source,
       stream: s.stream,

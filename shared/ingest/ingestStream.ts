@@ -37,8 +37,10 @@ export interface IngestDeps {
 
 /**
  * One stream, one cycle: walk windows forward from the watermark. The watermark moves only after every page of a
- * window has landed, and landing is content-addressed, so a crash anywhere re-fetches at most one window and
- * writes nothing twice.
+ * window has landed, and landing is content-addressed, so a crash anywhere re-fetches at most one window (plus the
+ * empty windows just before it) and writes nothing twice. Windows that landed nothing move the watermark together,
+ * with the next window that lands or at the end of the walk (a failed window included): a backfill over years of empty days is not one table
+ * write per day.
  */
 export async function ingestStream(src: NasaSource, deps: IngestDeps, range?: { from: string; to: string }): Promise<StreamSummary> {
   const summary: StreamSummary = {
@@ -60,9 +62,16 @@ export async function ingestStream(src: NasaSource, deps: IngestDeps, range?: { 
   const start = range?.from ?? mark?.nextStart ?? deps.defaultStart;
   const end = range?.to ?? deps.today;
   const windows = planWindows(start, end, src.windowing, range ? Number.MAX_SAFE_INTEGER : deps.maxWindows);
+  let pending: string | undefined; // a watermark past empty windows, not written yet (the next write covers them)
+  const advance = async (next: string): Promise<void> => {
+    etag = await deps.watermarks.set(src.source, src.stream, next, etag);
+    summary.watermark = next;
+    pending = undefined;
+  };
 
   for (const window of windows) {
     let lastPage: number | undefined;
+    const landedBefore = summary.blobsWritten + summary.blobsSkipped;
     try {
       for await (const page of src.fetchWindow(window, deps.ctx)) {
         lastPage = page.page;
@@ -107,10 +116,11 @@ export async function ingestStream(src: NasaSource, deps: IngestDeps, range?: { 
     summary.windows.push(window);
     const next = nextWatermark(window, deps.today, src.windowing);
     if (!range) {
-      etag = await deps.watermarks.set(src.source, src.stream, next, etag);
-      summary.watermark = next;
+      if (summary.blobsWritten + summary.blobsSkipped > landedBefore) await advance(next);
+      else pending = next;
     }
     deps.onProgress?.(summary, window);
   }
+  if (pending !== undefined) await advance(pending);
   return summary;
 }

@@ -157,6 +157,37 @@ describe('ingestion into Azurite', () => {
     expect(new Set(after.map((b) => b.metadata['windowstart'])).size).toBe(after.length); // one blob per window
   });
 
+  it('starts a source at its own INGEST_START_DATES day and moves the watermark once over a run of empty windows', async () => {
+    const { config, storage } = setup({ INGEST_SOURCES: 'epic', INGEST_START_DATES: 'epic=2024-05-01', INGEST_MAX_WINDOWS_PER_RUN: '100' });
+    await reset(storage);
+    let writes = 0;
+    const counting: StorageClients = {
+      blobs: storage.blobs,
+      table: (name) => {
+        const t = storage.table(name);
+        if (name !== Tables.watermarks) return t;
+        const count =
+          <A extends unknown[], R>(f: (...a: A) => R) =>
+          (...a: A): R => {
+            writes++;
+            return f(...a);
+          };
+        return Object.assign(Object.create(Object.getPrototypeOf(t) as object) as object, t, {
+          createEntity: count(t.createEntity.bind(t)),
+          updateEntity: count(t.updateEntity.bind(t)),
+        });
+      },
+    };
+    const s = await runIngestionCycle({ config, storage: counting, logger: silentLogger, now });
+    const epic = s.streams[0]!;
+    expect(epic.windows[0]).toEqual({ start: '2024-05-01', end: '2024-05-01' }); // not INGEST_START_DATE (2024-05-25)
+    expect(epic.windows).toHaveLength(41); // 2024-05-01 … 2024-06-10, one day each
+    expect(epic.blobsWritten).toBeGreaterThan(0);
+    // One write per window that landed, one for the empty days after the last of them; never one per empty day.
+    expect(writes).toBe(epic.blobsWritten + 1);
+    expect((await new TableWatermarkStore(storage.table(Tables.watermarks)).get('epic', 'natural'))?.nextStart).toBe('2024-06-10');
+  });
+
   it('changed upstream content for a window lands as a new version beside the old one', async () => {
     const { config, storage } = setup({ INGEST_SOURCES: 'epic' });
     await reset(storage);

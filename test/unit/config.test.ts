@@ -40,6 +40,9 @@ describe('configuration', () => {
     ['INGEST_SCHEDULE', '0 0 99 * * *', /INGEST_SCHEDULE/],
     ['INGEST_START_DATE', '2024-02-31', /INGEST_START_DATE: not a real calendar date/],
     ['INGEST_SOURCES', 'neows,mars', /INGEST_SOURCES/],
+    ['INGEST_START_DATES', 'mars=2024-01-01', /INGEST_START_DATES/],
+    ['INGEST_START_DATES', 'fireball=1988-02-30', /INGEST_START_DATES/],
+    ['INGEST_START_DATES', 'fireball', /INGEST_START_DATES/],
     ['NASA_MODE', 'offline', /NASA_MODE/],
     ['NASA_API_BASE_URL', 'ftp://x', /NASA_API_BASE_URL: expected an http\(s\) URL/],
     ['HTTP_TIMEOUT_MS', 'soon', /HTTP_TIMEOUT_MS/],
@@ -71,6 +74,14 @@ describe('configuration', () => {
   it('parses source lists, "all" and duplicates', () => {
     expect(loadConfig({ ...base, INGEST_SOURCES: 'neows, donki,neows' }).INGEST_SOURCES).toEqual(['neows', 'donki']);
     expect(loadConfig({ ...base, INGEST_SOURCES: 'all' }).INGEST_SOURCES).toHaveLength(sourceIds.length);
+  });
+
+  it('parses per-source start dates', () => {
+    expect(loadConfig({ ...base, INGEST_START_DATES: 'fireball=1988-04-15, epic=2024-05-31' }).INGEST_START_DATES).toEqual({
+      fireball: '1988-04-15',
+      epic: '2024-05-31',
+    });
+    expect(loadConfig(base).INGEST_START_DATES).toBeUndefined();
   });
 
   it('requires a PAT only when PAT auth is chosen for a configured workspace', () => {

@@ -90,6 +90,8 @@ async function main(): Promise<number> {
     ...(o.jobClusters ? {} : { jobClusters: false }),
     env: o.source ? { ...process.env, INGEST_SOURCES: o.source.join(',') } : process.env,
     logger,
+    // The first cycle may walk years of replayed history: stale-source alerts wait until it has reported.
+    deferAlerts: true,
   });
   let stopping = false;
   const stop = async (code: number): Promise<number> => {
@@ -111,6 +113,7 @@ async function main(): Promise<number> {
   const summary = outcome.ok ? (outcome.result as CycleSummary) : outcome.error instanceof IngestionFailedError ? outcome.error.summary : undefined;
   if (summary) console.log(formatCycleSummary(summary));
   else console.error(`Ingestion failed: ${outcome.error?.message}`);
+  stack.monitoring?.startAlerts();
 
   // Deliver the landed blobs' events (the local stand-in for Event Grid) until nothing is pending.
   let delivered = 0;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { allFunctions } from 'orbiter/functions/all';
 import { composeApp, type AppDeps } from 'orbiter/functions/composition';
 import type { BlobEventFunction } from 'orbiter/functions/definition';
-import type { OrbiterConfig } from 'orbiter/shared/config';
+import { configSchema, type OrbiterConfig } from 'orbiter/shared/config';
 import { PatTokenProvider } from 'orbiter/shared/databricks/auth';
 import { DatabricksJobsClient } from 'orbiter/shared/databricks/client';
 import { Containers, Tables } from 'orbiter/shared/names';
@@ -12,6 +12,7 @@ import { FunctionHost } from '@orbiter/functions-host/functionHost';
 import { serviceBusHostOptions } from '@orbiter/functions-host/hostJson';
 import { resolveFunctionKey } from '@orbiter/functions-host/functionKey';
 import { dedupe, emptyCorpus, loadFixtures, loadSamples } from '@orbiter/nasa-replay/corpus';
+import { corpusCoverage } from '@orbiter/nasa-replay/coverage';
 import { startReplayServer, type ReplayServer } from '@orbiter/nasa-replay/server';
 import { AzureBlobSource } from '@orbiter/databricks-emulator/blobSource';
 import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
@@ -21,6 +22,7 @@ import { liveReport } from '@orbiter/ops/optimize/live';
 import { removeStackSettings, writeStackSettings } from '@orbiter/ops/cli/stackSettings';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { deployBundle } from './bundleDeploy';
+import { replayIngestSettings } from './replayWindows';
 import { BlobWatcher } from '@orbiter/functions-host/blobWatcher';
 import { mergeSettings, readLocalSettings } from '@orbiter/functions-host/settings';
 
@@ -60,6 +62,8 @@ export interface StackOptions {
   watchIntervalMs?: number;
   /** Where fired/resolved alerts are printed as readable lines (default: the console). */
   announce?: (line: string) => void;
+  /** Alerts wait for monitoring.startAlerts() (main.ts: after the first ingestion cycle). */
+  deferAlerts?: boolean;
 }
 
 export interface Stack {
@@ -142,14 +146,22 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       (localSettings['NASA_MODE'] as 'replay' | 'live' | undefined) ??
       'replay';
     let replay: ReplayServer | undefined;
+    let replayWindows: Record<string, string> = {};
     if (mode === 'replay') {
+      // The team's real captures when present (the demo then shows real NASA data only), the synthetic fixtures otherwise.
       const corpus = emptyCorpus();
-      loadFixtures(corpus, join(o.repoRoot, 'test', 'fixtures', 'nasa'));
-      const captures = o.samplesDir ? loadSamples(corpus, o.samplesDir) : 0;
+      const captures = o.samplesDir ? loadSamples(corpus, o.samplesDir) : [];
+      if (captures.length === 0) loadFixtures(corpus, join(o.repoRoot, 'test', 'fixtures', 'nasa'));
       replay = await startReplayServer(dedupe(corpus));
       stops.push(() => replay!.close());
+      const cmrShortName =
+        o.env['CMR_COLLECTION_SHORT_NAME'] ??
+        localSettings['CMR_COLLECTION_SHORT_NAME'] ??
+        configSchema.shape.CMR_COLLECTION_SHORT_NAME.parse(undefined);
+      // One cycle walks each source from the corpus's first record to today, so the first start lands all of it.
+      replayWindows = replayIngestSettings(corpusCoverage(corpus, { cmrShortName }), new Date().toISOString().slice(0, 10));
       o.logger.info(
-        `NASA_MODE=replay: NASA APIs are served locally from recorded responses (fixtures${captures ? ` + ${captures} real captures` : ''}) at ${replay.url}`,
+        `NASA_MODE=replay: NASA APIs are served locally from ${captures.length ? `${captures.length} real captures` : 'the test fixtures'} at ${replay.url}; first windows ${replayWindows['INGEST_START_DATES']}`,
       );
     }
 
@@ -167,7 +179,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         DISPATCH_POLL_INITIAL_MS: '1000',
         ORBITER_TELEMETRY_DIR: join(o.dataDir, 'telemetry'),
         DISPATCH_POLL_MAX_MS: '5000',
-        ...(mode === 'replay' ? { INGEST_START_DATE: '2024-05-25' } : {}),
+        ...replayWindows,
       },
       localSettings,
       o.env,
@@ -227,6 +239,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         logger: o.logger,
         // Alerts are for the person at the console: readable lines, not JSON log records.
         announce: o.announce ?? ((line) => console.log(line)),
+        ...(o.deferAlerts ? { deferAlerts: true } : {}),
         port: o.dashboardPort,
         sources: config.INGEST_SOURCES,
         // The cost panel reads the emulator's run history through the same Jobs API client as production.

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sodaRowsFromCsv } from './meteoriteCsv';
 
 /**
  * Records the replay server answers from, per stream, each with the date(s) the real API filters on.
@@ -69,52 +70,48 @@ export function loadFixtures(c: Corpus, dir: string): void {
  */
 export const isEvaluationCapture = (name: string): boolean => name.startsWith('heldout_') || name.includes('_part2');
 
-/** The team's real captures (../shared/nasa-samples), skipping the evaluation files. */
-export function loadSamples(c: Corpus, dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let n = 0;
-  const files = (sub: string, re: RegExp): string[] =>
-    existsSync(join(dir, sub))
-      ? readdirSync(join(dir, sub))
-          .filter((x) => re.test(x) && !isEvaluationCapture(x))
-          .map((x) => join(dir, sub, x))
-      : [];
-  for (const p of files('neows', /^feed_.*\.json$/)) {
-    addNeoFeed(c, readJson(p));
-    n++;
-  }
-  for (const t of ['FLR', 'CME', 'GST'] as const)
-    for (const p of files('donki', new RegExp(`^${t}_.*\\.json$`))) {
-      c.donki[t].push(...(readJson(p) as Rec[]));
-      n++;
+/** A capture folder's files of one API, evaluation files excluded, in name order (so a later file wins a duplicate id). */
+function captureFiles(dir: string, sub: string, re: RegExp): string[] {
+  if (!existsSync(join(dir, sub))) return [];
+  return readdirSync(join(dir, sub))
+    .filter((x) => re.test(x) && !isEvaluationCapture(x))
+    .sort()
+    .map((x) => `${sub}/${x}`);
+}
+
+const isApodRecord = (x: unknown): x is Rec =>
+  typeof x === 'object' && x !== null && /^\d{4}-\d{2}-\d{2}$/.test(String((x as Rec)['date'])) && typeof (x as Rec)['title'] === 'string';
+
+/**
+ * The team's real captures (../shared/nasa-samples) of the responses Orbiter's ingestion asks for, skipping the
+ * evaluation files. Returns the files loaded (`sub/name`). Not loaded: error bodies, APOD's built-in fallback object
+ * (not a capture), NeoWs `detailed=true`/lookup/browse/stats, DONKI types and notifications Orbiter does not ingest,
+ * CMR's Atom (`granules.json`) variant and raw cassette, and the JPL close-approach (cad) data.
+ */
+export function loadSamples(c: Corpus, dir: string): string[] {
+  const loaded: string[] = [];
+  const each = (sub: string, re: RegExp, add: (body: unknown, file: string) => void): void => {
+    for (const f of captureFiles(dir, sub, re)) {
+      add(f.endsWith('.csv') ? readFileSync(join(dir, f), 'utf8') : readJson(join(dir, f)), f);
+      loaded.push(f);
     }
-  for (const p of files('apod', /^apod_(range|date|video|2025).*\.json$/)) {
-    const j = readJson(p);
-    c.apod.push(...(Array.isArray(j) ? (j as Rec[]) : [j as Rec]));
-    n++;
-  }
-  for (const p of files('eonet', /_first25\.json$/)) {
-    c.eonet.push(...(readJson(p) as { events: Rec[] }).events);
-    n++;
-  }
-  for (const p of files('epic', /^natural_.*\.json$/)) {
-    c.epic.push(...(readJson(p) as Rec[]));
-    n++;
-  }
-  for (const p of files('fireball', /\.json$/)) {
-    addFireball(c, readJson(p));
-    n++;
-  }
-  for (const p of files('meteorites', /\.json$/)) {
-    c.meteorites.push(...(readJson(p) as Rec[]));
-    n++;
-  }
-  for (const p of files('cmr', /^granules_umm_json_.*(LAADS|page_size).*\.json$/)) {
-    if (p.endsWith('.headers.json')) continue;
-    c.cmr.push(...((readJson(p) as { items?: Rec[] }).items ?? []));
-    n++;
-  }
-  return n;
+  };
+  // Current and 2016 feeds (the 2016 shape lacks `id`; silver reads neo_reference_id then).
+  each('neows', /^(legacy\d{4}_)?feed_(?!detailed).*\.json$/, (j) => addNeoFeed(c, j));
+  for (const t of ['FLR', 'CME', 'GST'] as const) each('donki', new RegExp(`^(empty_)?${t}_.*\\.json$`), (j) => c.donki[t].push(...(j as Rec[])));
+  each('apod', /^apod_(?!error_|fallback_).*\.json$/, (j, f) => {
+    const list = Array.isArray(j) ? (j as unknown[]) : [j];
+    if (!list.every(isApodRecord)) throw new Error(`${f}: not an APOD record or list of records`);
+    c.apod.push(...list);
+  });
+  each('eonet', /^events_.*\.json$/, (j) => c.eonet.push(...(j as { events: Rec[] }).events));
+  each('epic', /^natural_.*\.json$/, (j) => c.epic.push(...(j as Rec[])));
+  each('fireball', /\.json$/, (j) => addFireball(c, j));
+  // The CSV export first: the SODA JSON capture of the same rows then wins, being the endpoint's own shape.
+  each('meteorites', /\.csv$/, (csv) => c.meteorites.push(...sodaRowsFromCsv(csv as string)));
+  each('meteorites', /\.json$/, (j) => c.meteorites.push(...(j as Rec[])));
+  each('cmr', /^granules_umm_json_.*(?<!\.headers)\.json$/, (j) => c.cmr.push(...((j as { items?: Rec[] }).items ?? [])));
+  return loaded;
 }
 
 /** Removes exact duplicates that fixtures and captures may share (same id). */

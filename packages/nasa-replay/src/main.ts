@@ -23,9 +23,9 @@ async function main(): Promise<void> {
   }
   const corpus = emptyCorpus();
   for (const dir of values.fixtures ?? []) loadFixtures(corpus, dir);
-  const captures = values.samples ? loadSamples(corpus, values.samples) : 0;
+  const captures = values.samples ? loadSamples(corpus, values.samples) : [];
   const server = await startReplayServer(dedupe(corpus), { port });
-  process.stderr.write(`nasa-replay: ${captures} captures, listening at ${server.url}\n`);
+  process.stderr.write(`nasa-replay: ${captures.length} captures, listening at ${server.url}\n`);
   for (const [k, v] of Object.entries(server.settings)) process.stdout.write(`${k}=${v}\n`);
   const stop = (): void => void server.close().then(() => process.exit(0));
   process.once('SIGINT', stop);

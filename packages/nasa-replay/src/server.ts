@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { Corpus, Rec } from './corpus';
+import { dayOf, donkiDay, eonetDays, granuleBegin, granuleEnd, granuleId, inCollection } from './records';
 
 /**
  * A local stand-in for every NASA API Orbiter calls, answering from recorded records with the real APIs' paging,
@@ -30,13 +31,23 @@ export interface ReplayServer {
 }
 
 const ymd = /^\d{4}-\d{2}-\d{2}$/;
-const dayOf = (s: unknown): string => String(s ?? '').slice(0, 10);
 const inRange = (d: string, a: string, b: string): boolean => d >= a && d <= b;
+const plusDays = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
-export async function startReplayServer(corpus: Corpus, opts: { port?: number; host?: string } = {}): Promise<ReplayServer> {
+export interface ReplayOptions {
+  port?: number;
+  host?: string;
+  /** The clock behind the APIs' "today" defaults (APOD end_date, DONKI's 30-day window, NeoWs end_date). */
+  now?: () => Date;
+}
+
+export async function startReplayServer(corpus: Corpus, opts: ReplayOptions = {}): Promise<ReplayServer> {
   const faults: z.output<typeof faultSchema>[] = [];
   const requests: ReplayServer['requests'] = [];
   let base = '';
+  const today = (): string => (opts.now ?? (() => new Date()))().toISOString().slice(0, 10);
+  // SODA pages in a stable order ($order=:id); sorted once, not per page.
+  const meteorites = [...corpus.meteorites].sort((a, b) => Number(a['id']) - Number(b['id']));
 
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => json(res, 500, { error: String(err) }));
@@ -90,7 +101,7 @@ export async function startReplayServer(corpus: Corpus, opts: { port?: number; h
     if (path === '/neo/rest/v1/feed') {
       if (!needKey(q, res)) return;
       const start = q['start_date'] ?? '';
-      const end = q['end_date'] ?? start;
+      const end = q['end_date'] ?? (ymd.test(start) ? plusDays(start, 7) : '');
       if (!ymd.test(start) || !ymd.test(end))
         return json(res, 400, { code: 400, http_error: 'BAD_REQUEST', error_message: 'Date Format Exception - Expected format (yyyy-mm-dd)' });
       if ((Date.parse(end) - Date.parse(start)) / 86_400_000 > 7) {
@@ -98,9 +109,14 @@ export async function startReplayServer(corpus: Corpus, opts: { port?: number; h
       }
       const near: Record<string, Rec[]> = {};
       for (const { date, neo } of corpus.neows) if (inRange(date, start, end)) (near[date] ??= []).push(neo);
-      const self = `${base}/neo/rest/v1/feed?start_date=${start}&end_date=${end}&detailed=false&api_key=${q['api_key']}`;
+      const link = (a: string, b: string): string => `${base}/neo/rest/v1/feed?start_date=${a}&end_date=${b}&detailed=false&api_key=${q['api_key']}`;
+      const span = Math.round((Date.parse(end) - Date.parse(start)) / 86_400_000);
       return json(res, 200, {
-        links: { next: self, previous: self, self },
+        links: {
+          next: link(plusDays(end, 1), plusDays(end, 1 + span)),
+          previous: link(plusDays(start, -1 - span), plusDays(start, -1)),
+          self: link(start, end),
+        },
         element_count: Object.values(near).reduce((n, l) => n + l.length, 0),
         near_earth_objects: near,
       });
@@ -109,17 +125,19 @@ export async function startReplayServer(corpus: Corpus, opts: { port?: number; h
     if (donki) {
       if (!needKey(q, res)) return;
       const t = donki[1] as 'FLR' | 'CME' | 'GST';
-      const start = q['startDate'] ?? '';
-      const end = q['endDate'] ?? '';
-      const field = t === 'FLR' ? 'beginTime' : 'startTime';
-      const hits = corpus.donki[t].filter((e) => inRange(dayOf(e[field]), start, end));
+      // Unset, DONKI's window is the 30 days up to today.
+      const end = q['endDate'] ?? today();
+      const start = q['startDate'] ?? plusDays(end, -30);
+      const hits = corpus.donki[t].filter((e) => inRange(donkiDay(t, e), start, end));
       // The real DONKI answers an empty body, not [], for some empty windows.
       return hits.length === 0 && t === 'GST' ? raw(res, 200, '', 'application/json') : json(res, 200, hits);
     }
     if (path === '/planetary/apod') {
       if (!needKey(q, res)) return;
-      const start = q['start_date'] ?? q['date'] ?? '';
-      const end = q['end_date'] ?? start;
+      if (q['date'] && (q['start_date'] || q['end_date']))
+        return json(res, 400, { code: 400, msg: 'Bad Request: invalid field combination passed.', service_version: 'v1' });
+      const start = q['start_date'] ?? q['date'] ?? today();
+      const end = q['end_date'] ?? (q['date'] ? start : today());
       if (start > end) return json(res, 400, { code: 400, msg: 'start_date cannot be after end_date', service_version: 'v1' });
       const hits = corpus.apod.filter((a) => inRange(String(a['date']), start, end));
       return q['date']
@@ -137,7 +155,7 @@ export async function startReplayServer(corpus: Corpus, opts: { port?: number; h
         const closed = e['closed'] !== null && e['closed'] !== undefined;
         if (status === 'open' && closed) return false;
         if (status === 'closed' && !closed) return false;
-        const dates = ((e['geometry'] as Rec[] | undefined) ?? []).map((g) => dayOf(g['date'])).sort();
+        const dates = eonetDays(e);
         return dates.length > 0 && dates[0]! <= end && dates[dates.length - 1]! >= start;
       });
       return json(res, 200, { title: 'EONET Events', description: 'Natural events from EONET.', link: `${base}/eonet/api/v3/events`, events });
@@ -178,23 +196,17 @@ export async function startReplayServer(corpus: Corpus, opts: { port?: number; h
       if (!Number.isInteger(limit) || limit < 0 || limit > 50_000 || !Number.isInteger(offset) || offset < 0) {
         return json(res, 400, { code: 'query.compiler.malformed', error: true, message: 'Invalid $limit or $offset' });
       }
-      const sorted = [...corpus.meteorites].sort((a, b) => Number(a['id']) - Number(b['id']));
-      return json(res, 200, sorted.slice(offset, offset + limit));
+      return json(res, 200, meteorites.slice(offset, offset + limit));
     }
     // NASA CMR granule search, search-after paging
     if (path === '/cmr/search/granules.umm_json') {
       const pageSize = Math.min(Number(q['page_size'] ?? 10), 2000);
       const [from, to] = (q['temporal'] ?? ',').split(',');
-      const begin = (i: Rec): string =>
-        String(((((i['umm'] as Rec)['TemporalExtent'] as Rec | undefined)?.['RangeDateTime'] as Rec | undefined) ?? {})['BeginningDateTime'] ?? '');
-      const end = (i: Rec): string =>
-        String(
-          ((((i['umm'] as Rec)['TemporalExtent'] as Rec | undefined)?.['RangeDateTime'] as Rec | undefined) ?? {})['EndingDateTime'] ?? begin(i),
-        );
-      const id = (i: Rec): string => String((i['meta'] as Rec)['concept-id']);
+      const begin = granuleBegin;
+      const id = granuleId;
       const all = corpus.cmr
-        .filter((i) => !q['short_name'] || JSON.stringify((i['umm'] as Rec)['CollectionReference'] ?? {}).includes(`"${q['short_name']}"`))
-        .filter((i) => (!to || begin(i) <= to) && (!from || end(i) >= from))
+        .filter((i) => !q['short_name'] || inCollection(i, q['short_name']))
+        .filter((i) => (!to || begin(i) <= to) && (!from || granuleEnd(i) >= from))
         .sort((a, b) => begin(a).localeCompare(begin(b)) || id(a).localeCompare(id(b)));
       const after = req.headers['cmr-search-after'];
       let startIdx = 0;

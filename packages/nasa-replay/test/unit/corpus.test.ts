@@ -25,7 +25,7 @@ describe('loadSamples', () => {
 
   it('loads the captures and skips every evaluation file', () => {
     const c = emptyCorpus();
-    expect(loadSamples(c, dir)).toBe(3);
+    expect(loadSamples(c, dir)).toEqual(['donki/FLR_2024-05.json', 'fireball/fireball_all.json', 'meteorites/landings.json']);
     expect(c.fireball.rows.map((r) => r[0])).toEqual(['2024-01-01 00:00:00']);
     expect(c.donki.FLR.map((r) => r['flrID'])).toEqual(['kept']);
     expect(c.meteorites.map((r) => r['id'])).toEqual(['kept']);

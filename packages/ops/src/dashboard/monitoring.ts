@@ -27,6 +27,11 @@ export interface LocalMonitoringOptions {
   rulesPath?: string;
   /** Prints fired/resolved alerts as readable lines (default: through `logger`). */
   announce?: (line: string) => void;
+  /**
+   * Evaluate alerts only once startAlerts() is called: the local stack calls it after its first ingestion cycle, so a
+   * first cycle still walking years of history is not reported as stale sources.
+   */
+  deferAlerts?: boolean;
 }
 
 export interface LocalMonitoring {
@@ -35,6 +40,8 @@ export interface LocalMonitoring {
   /** Local JSON-lines telemetry into <dataDir>/telemetry (what the dashboard and alerts read). */
   telemetry: Telemetry;
   telemetryDir: string;
+  /** Starts periodic alert evaluation (already started unless deferAlerts); idempotent. */
+  startAlerts(): void;
   stop(): Promise<void>;
 }
 
@@ -70,14 +77,19 @@ export async function startLocalMonitoring(o: LocalMonitoringOptions): Promise<L
     await bus?.close();
     throw err;
   }
-  const stopAlerts = evaluator.start(o.alertIntervalMs ?? 30_000);
+  let stopAlerts: (() => void) | undefined;
+  const startAlerts = (): void => {
+    stopAlerts ??= evaluator.start(o.alertIntervalMs ?? 30_000);
+  };
+  if (!o.deferAlerts) startAlerts();
   return {
     dashboard,
     evaluator,
     telemetry,
     telemetryDir,
+    startAlerts,
     async stop() {
-      stopAlerts();
+      stopAlerts?.();
       await dashboard.close();
       await telemetry.shutdown();
       await bus?.close();
