@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
 import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
-import { runCli, setupDatabricksCli, type CliResult, type DatabricksCli } from '@orbiter/local-stack/bundleDeploy';
+import { localForce, runCli, setupDatabricksCli, type CliResult, type DatabricksCli } from '@orbiter/local-stack/bundleDeploy';
 
 /**
  * Conformance of the local workspace with Databricks' own CLI (v1.10.0, built by scripts/setup-databricks-cli.sh):
@@ -73,7 +73,8 @@ describe('the official Databricks CLI against the local workspace', () => {
   });
 
   it('bundle deploy -t local creates the jobs, files, wheel and permissions; an unchanged second deploy changes nothing', async () => {
-    const first = await cliIn(BUNDLE_ROOT, ['bundle', 'deploy', '-t', 'local']);
+    // --force as npm start deploys (localForce): this emulator is new, notebooks/.databricks may name an older one's dashboard.
+    const first = await cliIn(BUNDLE_ROOT, ['bundle', 'deploy', '-t', 'local', ...localForce('local')]);
     expect({ code: first.code, output: output(first) }).toEqual({ code: 0, output: expect.stringContaining('Deployment complete!') });
 
     const list = await cliIn(BUNDLE_ROOT, ['jobs', 'list', '-o', 'json']);
