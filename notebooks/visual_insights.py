@@ -11,13 +11,16 @@ dbutils.widgets.text("output_dir", "", "Chart folder (empty: <lake_root>/../char
 # MAGIC %md
 # MAGIC # Visual insights
 # MAGIC Headline figures and charts of the gold tables. On Databricks they are shown with `display()`; locally they
-# MAGIC are also saved as `headlines.json`, PNG files and an `index.html`.
+# MAGIC are also saved as `headlines.json`, PNG files and an `index.html`, and the AI/BI dashboard's datasets (the
+# MAGIC same SQL the bundle's dashboard runs on a SQL warehouse) are run on Spark into `datasets/<name>.json`.
 
 # COMMAND ----------
 
 import datetime as dt
 
-from orbiter_lake import charts, headlines
+import os
+
+from orbiter_lake import charts, dashboard, headlines
 from orbiter_lake.notebook import default_charts_dir, exit_value, read_params
 from orbiter_lake.spark_session import configure_run
 
@@ -45,6 +48,24 @@ print(f"charts: {[c.name for c in figures]} saved: {saved}")
 
 # COMMAND ----------
 
+# On Databricks the dashboard itself runs these queries on its warehouse; locally they feed the local dashboard.
+results = (
+    dashboard.write_datasets(spark, params.lake_root, os.path.join(out_dir, "datasets"), generated_at)
+    if out_dir
+    else []
+)
+for r in results:
+    print(
+        f"dataset {r.name}: "
+        + (
+            f"{r.rows} rows" + (" (truncated)" if r.truncated else "")
+            if r.path
+            else f"skipped, missing {', '.join(r.missing_tables)}"
+        )
+    )
+
+# COMMAND ----------
+
 dbutils.notebook.exit(
     exit_value(
         params,
@@ -52,5 +73,7 @@ dbutils.notebook.exit(
         headlines=[h.key for h in facts],
         charts=[c.name for c in figures],
         files=saved + ([headlines_file] if headlines_file else []),
+        datasets={r.name: r.rows for r in results if r.path},
+        datasets_skipped={r.name: list(r.missing_tables) for r in results if not r.path},
     )
 )

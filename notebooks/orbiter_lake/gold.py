@@ -22,6 +22,11 @@ def month(c: str) -> F.Column:
     return F.trunc(F.col(c), "month").alias("month")
 
 
+def on_earth(lat: str, lon: str) -> F.Column:
+    """A point a map can draw: both coordinates present and in range."""
+    return F.col(lat).between(-90, 90) & F.col(lon).between(-180, 180)
+
+
 # --- neows --------------------------------------------------------------------------------------------------
 def neo_hazardous_weekly(neo: DataFrame) -> DataFrame:
     earth = neo.where(F.col("orbiting_body") == "Earth")
@@ -115,6 +120,23 @@ def natural_events_monthly(events: DataFrame, geometries: DataFrame) -> DataFram
     )
 
 
+def natural_event_locations(events: DataFrame) -> DataFrame:
+    """Each event at its latest reported point (silver keeps it as last_latitude/last_longitude), for a map."""
+    return (
+        events.where(on_earth("last_latitude", "last_longitude"))
+        .select(
+            "event_id",
+            "title",
+            F.try_element_at("category_titles", F.lit(1)).alias("category_title"),
+            "is_open",
+            "last_observed_at",
+            F.col("last_latitude").alias("latitude"),
+            F.col("last_longitude").alias("longitude"),
+        )
+        .orderBy("event_id")
+    )
+
+
 # --- meteorites ---------------------------------------------------------------------------------------------
 def _meteorite_aggs() -> list[F.Column]:
     return [
@@ -139,6 +161,15 @@ def meteorites_by_decade(m: DataFrame) -> DataFrame:
     )
 
 
+def meteorite_landing_sites(m: DataFrame) -> DataFrame:
+    """Landings with usable coordinates (silver nulls the 0,0 placeholder and out-of-range ones), for a map."""
+    return (
+        m.where(on_earth("latitude", "longitude"))
+        .select("meteorite_id", "name", "rec_class", "mass_g", "fall", "year", "latitude", "longitude")
+        .orderBy("meteorite_id")
+    )
+
+
 # --- fireball -----------------------------------------------------------------------------------------------
 def fireball_energy_yearly(f: DataFrame) -> DataFrame:
     return (
@@ -153,7 +184,39 @@ def fireball_energy_yearly(f: DataFrame) -> DataFrame:
     )
 
 
+def fireball_impacts(f: DataFrame) -> DataFrame:
+    """Fireballs whose peak position was reported, for a map."""
+    return (
+        f.where(on_earth("latitude", "longitude"))
+        .select(
+            "peak_at",
+            "latitude",
+            "longitude",
+            "altitude_km",
+            "velocity_kms",
+            "radiated_energy_e10j",
+            "impact_energy_kt",
+        )
+        .orderBy("peak_at")
+    )
+
+
 # --- imagery (cmr + epic) -----------------------------------------------------------------------------------
+def epic_image_centroids(epic: DataFrame) -> DataFrame:
+    """The point on Earth under the centre of each EPIC image, for a map."""
+    return (
+        epic.where(on_earth("centroid_latitude", "centroid_longitude"))
+        .select(
+            "identifier",
+            "taken_at",
+            "collection",
+            F.col("centroid_latitude").alias("latitude"),
+            F.col("centroid_longitude").alias("longitude"),
+        )
+        .orderBy("taken_at", "identifier")
+    )
+
+
 def imagery_coverage_daily(granules: DataFrame | None, epic: DataFrame | None) -> DataFrame | None:
     parts = []
     if granules is not None:
@@ -224,22 +287,38 @@ def _plans(spark: SparkSession, lake_root: str) -> dict[str, Callable[[], dict[s
 
     def eonet():
         ev, geo = s("eonet_events"), s("eonet_geometries")
-        return {} if ev is None or geo is None else {"natural_events_monthly": natural_events_monthly(ev, geo)}
+        out = {} if ev is None else {"natural_event_locations": natural_event_locations(ev)}
+        if ev is not None and geo is not None:
+            out["natural_events_monthly"] = natural_events_monthly(ev, geo)
+        return out
 
     def meteorites():
         m = s("meteorite_landings")
         return (
             {}
             if m is None
-            else {"meteorites_by_class": meteorites_by_class(m), "meteorites_by_decade": meteorites_by_decade(m)}
+            else {
+                "meteorites_by_class": meteorites_by_class(m),
+                "meteorites_by_decade": meteorites_by_decade(m),
+                "meteorite_landing_sites": meteorite_landing_sites(m),
+            }
         )
 
     def fireball():
         f = s("fireballs")
-        return {} if f is None else {"fireball_energy_yearly": fireball_energy_yearly(f)}
+        return (
+            {}
+            if f is None
+            else {"fireball_energy_yearly": fireball_energy_yearly(f), "fireball_impacts": fireball_impacts(f)}
+        )
 
     def imagery():
         return {"imagery_coverage_daily": imagery_coverage_daily(s("cmr_granules"), s("epic_images"))}
+
+    def epic():
+        images = s("epic_images")
+        centroids = {} if images is None else {"epic_image_centroids": epic_image_centroids(images)}
+        return {**imagery(), **centroids}
 
     def apod():
         a = s("apod_entries")
@@ -252,7 +331,7 @@ def _plans(spark: SparkSession, lake_root: str) -> dict[str, Callable[[], dict[s
         "meteorites": meteorites,
         "fireball": fireball,
         "cmr": imagery,
-        "epic": imagery,
+        "epic": epic,
         "apod": apod,
     }
 
@@ -260,11 +339,11 @@ def _plans(spark: SparkSession, lake_root: str) -> dict[str, Callable[[], dict[s
 GOLD_TABLES = {
     "neows": ["neo_hazardous_weekly", "neo_closest_approaches"],
     "donki": ["flare_class_monthly", "flare_storm_lag"],
-    "eonet": ["natural_events_monthly"],
-    "meteorites": ["meteorites_by_class", "meteorites_by_decade"],
-    "fireball": ["fireball_energy_yearly"],
+    "eonet": ["natural_events_monthly", "natural_event_locations"],
+    "meteorites": ["meteorites_by_class", "meteorites_by_decade", "meteorite_landing_sites"],
+    "fireball": ["fireball_energy_yearly", "fireball_impacts"],
     "cmr": ["imagery_coverage_daily"],
-    "epic": ["imagery_coverage_daily"],
+    "epic": ["imagery_coverage_daily", "epic_image_centroids"],
     "apod": ["apod_media_monthly"],
 }
 

@@ -79,3 +79,34 @@ def test_apod_media_per_month(spark, fixture_lake):
         (dt.date(2024, 5, 1), "video"): 1,
         (dt.date(2024, 6, 1), "image"): 1,
     }
+
+
+def test_map_tables_keep_only_points_a_map_can_draw(spark, fixture_lake):
+    sites = {r["name"]: (r["latitude"], r["longitude"]) for r in table(spark, fixture_lake, "meteorite_landing_sites")}
+    # NWA 5815 sits at the 0,0 placeholder, Adhi Kot has no coordinates, Future Rock's longitude is 200.
+    assert sites == {
+        "Aachen": (50.775, 6.08333),
+        "Abee": (54.21667, -113.0),
+        "Acapulco": (16.88333, -99.9),
+        "Achiras": (-33.16667, -64.95),
+    }
+    impacts = {r["peak_at"]: (r["latitude"], r["longitude"]) for r in table(spark, fixture_lake, "fireball_impacts")}
+    # 2023-05-05 reported no position (S latitude and W longitude are negative).
+    assert impacts == {
+        dt.datetime(2024, 11, 2, 14, 12, 8): (-16.2, -63.4),
+        dt.datetime(2024, 7, 19, 3, 30, 12): (41.0, 12.5),
+        dt.datetime(2023, 12, 24, 6, 1): (8.5, -170.1),
+    }
+    events = {r["event_id"]: r for r in table(spark, fixture_lake, "natural_event_locations")}
+    assert {k: (r["category_title"], r["latitude"], r["longitude"]) for k, r in events.items()} == {
+        "EONET_15001": ("Wildfires", 38.3, -120.4),
+        "EONET_15002": ("Severe Storms", 10.2, 139.6),
+    }
+    centroids = {
+        r["identifier"]: (r["latitude"], r["longitude"]) for r in table(spark, fixture_lake, "epic_image_centroids")
+    }
+    assert centroids == {
+        "20240531002713": (20.69, 161.99),
+        "20240531013241": (20.65, 145.7),
+        "20240531024809": (20.61, 127.0),
+    }

@@ -13,6 +13,7 @@ import type { Clock } from './jobs/clock';
 import type { JobNotification } from './jobs/executor';
 import { JobStore } from './jobStore';
 import { WebhookNotifier } from './notifier';
+import { LakeviewStore } from './lakeviewStore';
 import { PermissionStore } from './permissionStore';
 import { findRepoRoot } from './repoRoot';
 import { PythonNotebookRunner, type NotebookRunner } from './notebookRunner';
@@ -142,13 +143,18 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
   };
   const workspace = new WorkspaceStore(join(stateDir, 'files'));
   const jobs = new JobStore(stateDir, identity.userName);
+  const lakeview = new LakeviewStore(stateDir, { directoryExists: (path) => workspace.find(path)?.object_type === 'DIRECTORY' });
   const permissions = new PermissionStore(stateDir, {
     exists: (type, id) =>
-      type === 'jobs' ? /^\d+$/.test(id) && jobs.has(Number(id)) : /^\d+$/.test(id) && objectOfType(workspace, type, Number(id)),
+      type === 'jobs'
+        ? /^\d+$/.test(id) && jobs.has(Number(id))
+        : type === 'dashboards'
+          ? lakeview.has(id)
+          : /^\d+$/.test(id) && objectOfType(workspace, type, Number(id)),
     owner: (type) => (type === 'jobs' ? identity.userName : undefined),
   });
   jobs.onDelete((id) => permissions.forget('jobs', String(id)));
-  const serveWorkspace = workspaceRoutes({ workspace, permissions, jobs, identity });
+  const serveWorkspace = workspaceRoutes({ workspace, permissions, jobs, lakeview, identity });
   const python = options.python ?? join(repoRoot, '.venv', 'bin', 'python');
   const wheels = new WheelInstaller({ python, cacheDir: options.libraryCacheDir ?? join(repoRoot, '.orbiter', 'databricks-libraries'), workspace });
   let url = '';

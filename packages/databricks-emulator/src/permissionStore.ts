@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DatabricksErrorResponse } from './api/errors';
 
 /**
- * Permissions API (GET/PUT/PATCH /api/2.0/permissions/{type}/{id}) over jobs and workspace objects: direct grants are
+ * Permissions API (GET/PUT/PATCH /api/2.0/permissions/{type}/{id}) over jobs, dashboards and workspace objects: direct grants are
  * stored per object in <dir>/permissions.json; the admins group's inherited CAN_MANAGE is reported as Databricks does.
  */
 
@@ -28,6 +28,7 @@ const OBJECT_TYPES: Record<string, { singular: string; levels: string[] }> = {
   directories: { singular: 'directory', levels: ['CAN_MANAGE', 'CAN_EDIT', 'CAN_RUN', 'CAN_READ'] },
   notebooks: { singular: 'notebook', levels: ['CAN_MANAGE', 'CAN_EDIT', 'CAN_RUN', 'CAN_READ'] },
   files: { singular: 'file', levels: ['CAN_MANAGE', 'CAN_EDIT', 'CAN_RUN', 'CAN_READ'] },
+  dashboards: { singular: 'dashboard', levels: ['CAN_MANAGE', 'CAN_EDIT', 'CAN_RUN', 'CAN_READ'] },
 };
 
 const AclEntry = z.looseObject({
@@ -118,7 +119,7 @@ export class PermissionStore {
     const kind = OBJECT_TYPES[type]!;
     const direct =
       this.grants.get(`${type}/${id}`) ?? (type === 'jobs' ? [this.defaultOwner(type, id)].filter((g): g is Grant => g !== undefined) : []);
-    const root = type === 'jobs' ? '/jobs/' : '/directories/';
+    const root = type === 'jobs' ? '/jobs/' : type === 'dashboards' ? '/dashboards/' : '/directories/';
     return {
       object_id: `/${type}/${id}`,
       object_type: kind.singular,

@@ -1,12 +1,14 @@
 import { DatabricksErrorResponse } from './api/errors';
 import type { JobStore } from './jobStore';
+import { lakeviewRoutes, type LakeviewStore } from './lakeviewStore';
 import type { PermissionStore } from './permissionStore';
 import type { WorkspaceStore } from './workspaceStore';
 
 /**
  * The workspace-side REST API the Databricks CLI needs for `bundle deploy/summary/run/destroy`: SCIM Me, the
  * Workspace API (get-status, mkdirs, list, delete, export, import), workspace-files (import-file, read), Permissions,
- * Jobs create/reset/update/delete/get/list, and host metadata (/.well-known/databricks-config).
+ * Jobs create/reset/update/delete/get/list, Lakeview dashboards (../lakeviewStore.ts), and host metadata
+ * (/.well-known/databricks-config).
  */
 
 export interface WorkspaceIdentity {
@@ -37,6 +39,7 @@ export interface WorkspaceApiDeps {
   workspace: WorkspaceStore;
   permissions: PermissionStore;
   jobs: JobStore;
+  lakeview: LakeviewStore;
   identity: WorkspaceIdentity;
 }
 
@@ -75,7 +78,7 @@ function base64Content(value: unknown): Buffer {
 
 /** Returns a handler for the routes it serves, or undefined for the rest (the Jobs run API). */
 export function workspaceRoutes(deps: WorkspaceApiDeps): (req: RawRequest) => RawResponse | undefined {
-  const { workspace, permissions, jobs, identity } = deps;
+  const { workspace, permissions, jobs, lakeview, identity } = deps;
   const ok = (body: unknown): RawResponse => ({ status: 200, body });
 
   const exact: Record<string, (req: RawRequest) => RawResponse> = {
@@ -174,6 +177,10 @@ export function workspaceRoutes(deps: WorkspaceApiDeps): (req: RawRequest) => Ra
     if (file) {
       if (req.method !== 'GET') throw new DatabricksErrorResponse(405, 'METHOD_NOT_ALLOWED', `${req.method} is not supported for workspace-files`);
       return { status: 200, body: workspace.read(decodePathParam(file[1]!)), raw: true };
+    }
+    if (path.startsWith('/api/2.0/lakeview/')) {
+      const answer = lakeviewRoutes(lakeview, { method: req.method, path, query: req.query, body: json(req.body) });
+      if (answer !== undefined) return ok(answer);
     }
     const perms = /^\/api\/2\.0\/permissions\/([a-z-]+)\/([^/]+)$/.exec(path);
     if (perms) {

@@ -59,16 +59,31 @@ export async function deployBundle(o: BundleDeployOptions, cli?: DatabricksCli):
   try {
     // flock: one build of notebooks/dist at a time on this machine (parallel stacks, tests' quick deploys).
     const bundleRoot = join(o.repoRoot, 'notebooks');
-    const { stdout, stderr } = await exec('flock', [artifactLock(bundleRoot), tools.binary, 'bundle', 'deploy', '-t', o.target ?? 'local'], {
-      cwd: bundleRoot,
-      env: cliEnv(tools, o),
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const target = o.target ?? 'local';
+    const { stdout, stderr } = await exec(
+      'flock',
+      [artifactLock(bundleRoot), tools.binary, 'bundle', 'deploy', '-t', target, ...localForce(target)],
+      {
+        cwd: bundleRoot,
+        env: cliEnv(tools, o),
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     return { ms: Date.now() - started, output: `${stdout}${stderr}` };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`databricks bundle deploy -t ${o.target ?? 'local'} failed:\n${e.stdout ?? ''}${e.stderr ?? e.message}`, { cause: err });
   }
+}
+
+/**
+ * The local workspace can start empty (`--reset`, a test's emulator) while notebooks/.databricks still holds the
+ * deployment state of an earlier one; the CLI then refuses to deploy over a dashboard that state names and the
+ * workspace lacks ("failed to get dashboard", its remote-modification check). `--force` skips that check (and git
+ * branch validation), and the deploy recreates what is missing, as it does for jobs. Local target only.
+ */
+export function localForce(target: string): string[] {
+  return target === 'local' ? ['--force'] : [];
 }
 
 export interface CliResult {

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
 import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
-import { runCli, setupDatabricksCli, type CliResult, type DatabricksCli } from '@orbiter/local-stack/bundleDeploy';
+import { localForce, runCli, setupDatabricksCli, type CliResult, type DatabricksCli } from '@orbiter/local-stack/bundleDeploy';
 
 /**
  * Conformance of the local workspace with Databricks' own CLI (v1.10.0, built by scripts/setup-databricks-cli.sh):
  * `bundle validate` of every target of the real bundle, `bundle deploy -t local` (first and unchanged second),
- * `bundle summary`, `jobs list/get`, and on the fixtures bundle `bundle run` (real notebook runner) and `bundle destroy`.
+ * `bundle summary`, `jobs list/get`, the insights dashboard (Lakeview create/publish/permissions), and on the fixtures bundle `bundle run` (real notebook runner) and `bundle destroy`.
  */
 
 jest.setTimeout(900_000);
@@ -22,6 +22,7 @@ const PLACEHOLDERS = [
   '--var=lake_root=abfss://{zone}@stlakeci.dfs.core.windows.net',
   '--var=completion_webhook_id=00000000-0000-0000-0000-000000000000',
   '--var=orbiter_service_principal=11111111-1111-1111-1111-111111111111',
+  '--var=warehouse_id=0123456789abcdef',
 ];
 const EXPECTED_JOBS = [
   'orbiter-apod-pipeline',
@@ -68,11 +69,12 @@ describe('the official Databricks CLI against the local workspace', () => {
   it('bundle validate fails, naming the variable, when a required one has no value', async () => {
     const r = await cliIn(BUNDLE_ROOT, ['bundle', 'validate', '-t', 'dev']);
     expect(r.code).not.toBe(0);
-    expect(output(r)).toMatch(/no value assigned to required variable (lake_root|completion_webhook_id|orbiter_service_principal)/);
+    expect(output(r)).toMatch(/no value assigned to required variable (lake_root|completion_webhook_id|orbiter_service_principal|warehouse_id)/);
   });
 
   it('bundle deploy -t local creates the jobs, files, wheel and permissions; an unchanged second deploy changes nothing', async () => {
-    const first = await cliIn(BUNDLE_ROOT, ['bundle', 'deploy', '-t', 'local']);
+    // --force as npm start deploys (localForce): this emulator is new, notebooks/.databricks may name an older one's dashboard.
+    const first = await cliIn(BUNDLE_ROOT, ['bundle', 'deploy', '-t', 'local', ...localForce('local')]);
     expect({ code: first.code, output: output(first) }).toEqual({ code: 0, output: expect.stringContaining('Deployment complete!') });
 
     const list = await cliIn(BUNDLE_ROOT, ['jobs', 'list', '-o', 'json']);
@@ -121,16 +123,44 @@ describe('the official Databricks CLI against the local workspace', () => {
     );
     expect(names.filter((n) => /^(tests|orbiter_lake|dist|build)[:]/.test(n))).toEqual([]);
 
+    // The AI/BI dashboard: created from the .lvdash.json with the catalog variable on every dataset, published without
+    // embedded credentials, readable by the viewers group.
+    const dashboards = (await api.get('/api/2.0/lakeview/dashboards')).data as { dashboards: { dashboard_id: string; display_name: string }[] };
+    expect(dashboards.dashboards.map((d) => d.display_name)).toEqual(['Orbiter insights']);
+    const dashboardId = dashboards.dashboards[0]!.dashboard_id;
+    const draft = (await api.get(`/api/2.0/lakeview/dashboards/${dashboardId}`)).data as Record<string, string>;
+    expect(draft).toMatchObject({
+      warehouse_id: 'local-warehouse',
+      parent_path: expect.stringMatching(/^\/Users\/.*\/\.bundle\/orbiter\/local\/resources$/),
+    });
+    const definition = JSON.parse(draft['serialized_dashboard']!) as { datasets: { name: string; catalog: string }[]; pages: unknown[] };
+    expect(definition.datasets.length).toBeGreaterThanOrEqual(20);
+    expect(new Set(definition.datasets.map((d) => d.catalog))).toEqual(new Set(['orbiter']));
+    expect((await api.get(`/api/2.0/lakeview/dashboards/${dashboardId}/published`)).data).toMatchObject({
+      embed_credentials: false,
+      warehouse_id: 'local-warehouse',
+    });
+    const dashboardPerms = (await api.get(`/api/2.0/permissions/dashboards/${dashboardId}`)).data as {
+      access_control_list: Record<string, unknown>[];
+    };
+    expect(dashboardPerms.access_control_list).toEqual(
+      expect.arrayContaining([{ group_name: 'users', all_permissions: [{ permission_level: 'CAN_READ', inherited: false }] }]),
+    );
+
     const second = await cliIn(BUNDLE_ROOT, ['bundle', 'deploy', '-t', 'local', '--log-level=debug']);
     expect(second.code).toBe(0);
     expect(output(second)).not.toMatch(/POST \/api\/2\.2\/jobs\/(create|reset|delete)/);
+    expect(output(second)).not.toMatch(/(POST|PATCH|DELETE) \/api\/2\.0\/lakeview\//);
     const again = JSON.parse((await cliIn(BUNDLE_ROOT, ['jobs', 'list', '-o', 'json'])).stdout) as { job_id: number }[];
     expect(again.map((j) => j.job_id).sort()).toEqual(jobs.map((j) => j.job_id).sort());
 
     const summary = await cliIn(BUNDLE_ROOT, ['bundle', 'summary', '-t', 'local', '-o', 'json']);
     expect(summary.code).toBe(0);
-    const s = JSON.parse(summary.stdout) as { resources: { jobs: Record<string, { id: string; name: string }> } };
+    const s = JSON.parse(summary.stdout) as {
+      resources: { jobs: Record<string, { id: string; name: string }>; dashboards: Record<string, { id: string }> };
+    };
     expect(s.resources.jobs['orbiter_neows_pipeline']).toMatchObject({ id: String(neows.job_id), name: 'orbiter-neows-pipeline' });
+    expect(s.resources.dashboards['orbiter_insights']).toMatchObject({ id: dashboardId });
   });
 
   it('bundle run of a small job executes the deployed notebook and prints its output; bundle destroy removes it all', async () => {

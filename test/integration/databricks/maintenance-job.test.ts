@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
-import { runCli, setupDatabricksCli, type CliResult, type DatabricksCli } from '@orbiter/local-stack/bundleDeploy';
+import { type CliResult, type DatabricksCli, localForce, runCli, setupDatabricksCli } from '@orbiter/local-stack/bundleDeploy';
 
 /**
  * The bundle's table-maintenance job, deployed by the official CLI and run by the local workspace on real Spark + Delta:
@@ -50,7 +50,7 @@ describe('the table-maintenance job on the local workspace', () => {
     dir = mkdtempSync(join(tmpdir(), 'dbx-maint-'));
     lake = join(dir, 'lake');
     emulator = await startDatabricksEmulator({ workDir: join(dir, 'work'), lakeRoot: lake, repoRoot: REPO, maxParallelTasks: 1 });
-    const deploy = await cliIn(['bundle', 'deploy', '-t', 'local']);
+    const deploy = await cliIn(['bundle', 'deploy', '-t', 'local', ...localForce('local')]); // a new workspace: see localForce
     expect({ code: deploy.code, output: output(deploy) }).toEqual({ code: 0, output: expect.stringContaining('Deployment complete!') });
   });
   afterAll(async () => {

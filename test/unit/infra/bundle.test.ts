@@ -29,6 +29,7 @@ const PROVIDED_VARS = {
   lake_root: 'abfss://{zone}@stlaketest.dfs.core.windows.net',
   completion_webhook_id: '00000000-0000-0000-0000-000000000000',
   orbiter_service_principal: '11111111-1111-1111-1111-111111111111',
+  warehouse_id: '0123456789abcdef',
 };
 const TARGETS = ['dev', 'prod', 'local'] as const;
 const PIPELINE_TASKS = ['bronze', 'silver', 'gold'] as const;
@@ -126,9 +127,10 @@ describe('bundle targets and variables', () => {
     for (const pattern of (root.sync as { exclude: string[] }).exclude) expect(existsSync(join(BUNDLE_DIR, pattern.replace('/**', '')))).toBe(true);
   });
 
-  it('defines one job per resources/*.job.yml file', () => {
-    expect(root.include).toEqual(['resources/*.job.yml']);
-    for (const f of files.slice(1)) expect(Object.keys(((f.doc.resources as Doc).jobs ?? {}) as Doc)).toHaveLength(1);
+  it('defines one job per resources/*.job.yml file and the dashboard in resources/*.dashboard.yml', () => {
+    expect(root.include).toEqual(['resources/*.job.yml', 'resources/*.dashboard.yml']);
+    for (const f of files.slice(1).filter((f) => f.file.endsWith('.job.yml')))
+      expect(Object.keys(((f.doc.resources as Doc).jobs ?? {}) as Doc)).toHaveLength(1);
   });
 
   it('builds the notebooks package as a wheel artifact', () => {
@@ -336,5 +338,34 @@ describe('the quick deploy of tests (localDeploy) reads the same bundle', () => 
       expect(emulated.settings.tasks!.map((t) => t.notebook_task?.notebook_path)).toEqual(notebooks);
       expect(emulated.settings.parameters).toContainEqual({ name: 'lake_root', default: '/tmp/orbiter-lake' });
     }
+  });
+});
+
+describe('the insights dashboard (AI/BI, resources/orbiter_insights.dashboard.yml)', () => {
+  const file = files.find((f) => f.file.endsWith('.dashboard.yml'))!;
+  const dashboards = (file.doc.resources as Doc).dashboards as Record<string, Doc>;
+  const dashboard = dashboards['orbiter_insights']!;
+  const lvdash = JSON.parse(readFileSync(resolve(BUNDLE_DIR, file.file, '..', dashboard.file_path as string), 'utf8')) as {
+    datasets: { name: string; queryLines: string[] }[];
+  };
+
+  it('is the only resource of its file: an existing .lvdash.json, a warehouse and a catalog from variables, no embedded credentials', () => {
+    expect(Object.keys(file.doc.resources as Doc)).toEqual(['dashboards']);
+    expect(Object.keys(dashboards)).toEqual(['orbiter_insights']);
+    expect(dashboard).toMatchObject({ warehouse_id: '${var.warehouse_id}', dataset_catalog: '${var.catalog}', embed_credentials: false });
+    expect(dashboard.permissions).toEqual([{ group_name: '${var.dashboard_viewers_group}', level: 'CAN_READ' }]);
+  });
+
+  it('ships its definition in the wheel (package data under orbiter_lake/), where the insights notebook reads it', () => {
+    expect(dashboard.file_path).toBe('../orbiter_lake/dashboards/orbiter_insights.lvdash.json');
+  });
+
+  it('reads every table the insights trigger watches, and only gold tables, by schema-qualified name', () => {
+    const job = collectJobs(files).find((j) => j.job.name === 'orbiter-visual-insights')!;
+    const watched = ((job.job.trigger as Doc).table_update as Doc).table_names as string[];
+    const sql = lvdash.datasets.map((d) => d.queryLines.join('')).join('\n');
+    const read = new Set([...sql.matchAll(/\bFROM\s+(\w+)\.(\w+)/gi)].map((m) => `${m[1]}.${m[2]}`));
+    expect([...read].filter((t) => !t.startsWith('gold.'))).toEqual([]);
+    for (const t of watched) expect(read).toContain(t.replace('${var.catalog}.', ''));
   });
 });
