@@ -97,7 +97,7 @@ export function buildOpenApi(serverUrl = '/'): Json {
         },
         get: {
           operationId: 'listRuns',
-          summary: 'List runs, newest data first per page, with a cursor',
+          summary: 'List runs, each page newest first (by request time), with a cursor',
           security: secured(ApiRoles.read),
           parameters: queryParams,
           responses: {
