@@ -10,6 +10,7 @@ import { runControl } from './runControl';
 import { runsCancel } from './runsCancel';
 import { runsCreate } from './runsCreate';
 import { runsGet } from './runsGet';
+import { runsLogs } from './runsLogs';
 import { runsList } from './runsList';
 
 /** Every function of the app, built from one set of dependencies: the Azure entry and the local host both call it. */
@@ -23,6 +24,7 @@ export function allFunctions(deps: AppDeps): readonly FunctionDefinition[] {
     runsCreate(deps),
     runsList(deps),
     runsGet(deps),
+    runsLogs(deps),
     runsCancel(deps),
     health(deps),
     openapi(),

@@ -224,6 +224,13 @@ export function composeApp(settings: AppSettings, appRoot: string = findAppRoot(
         const j = await jobs();
         return { cancelRun: (id: number) => j.cancelRun(id, { timeoutMs: 10_000 }) };
       },
+      databricks: async () => {
+        const j = await jobs();
+        return {
+          getRun: (id: number) => j.getRun(id, {}, { timeoutMs: 10_000 }),
+          getRunOutput: (id: number) => j.getRunOutput(id, { timeoutMs: 10_000 }),
+        };
+      },
       now: () => new Date(),
     };
   };

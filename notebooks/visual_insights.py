@@ -10,9 +10,10 @@ dbutils.widgets.text("output_dir", "", "Chart folder (empty: <lake_root>/../char
 
 # MAGIC %md
 # MAGIC # Visual insights
-# MAGIC Headline figures and charts of the gold tables. On Databricks they are shown with `display()`; locally they
-# MAGIC are also saved as `headlines.json`, PNG files and an `index.html`, and the AI/BI dashboard's datasets (the
-# MAGIC same SQL the bundle's dashboard runs on a SQL warehouse) are run on Spark into `datasets/<name>.json`.
+# MAGIC Headline figures, data quality per source and layer (gold/data_quality, gold/quarantine_reasons) and charts of
+# MAGIC the gold tables. On Databricks they are shown with `display()`; locally they are also saved as
+# MAGIC `headlines.json`, PNG files and an `index.html`, and the AI/BI dashboard's datasets (the same SQL the
+# MAGIC bundle's dashboard runs on a SQL warehouse) are run on Spark into `datasets/<name>.json`.
 
 # COMMAND ----------
 
@@ -20,7 +21,7 @@ import datetime as dt
 
 import os
 
-from orbiter_lake import charts, dashboard, headlines
+from orbiter_lake import charts, dashboard, headlines, quality
 from orbiter_lake.notebook import default_charts_dir, exit_value, read_params
 from orbiter_lake.spark_session import configure_run
 
@@ -36,6 +37,17 @@ for h in facts:
     print(f"{h.label}: {h.value} ({h.detail})")
 generated_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 headlines_file = headlines.save_headlines(facts, out_dir, generated_at) if out_dir else None
+
+# COMMAND ----------
+
+# Data quality per source and layer (rows, quarantined rows and reasons, newest ingested window): gold tables for
+# SQL and dashboards, and data_quality.json locally for the local dashboard and `orbiter quality`.
+dq_counts, dq_reasons, dq_doc = quality.build_quality(spark, params.lake_root, generated_at)
+dq_written = quality.write_quality_tables(spark, params.lake_root, dq_counts, dq_reasons, generated_at)
+for s in dq_doc["sources"]:
+    layers = ", ".join(f"{k} {v['rows']}" for k, v in s["layers"].items())
+    print(f"quality {s['source']}: {layers}, quarantined {s['quarantined']}")
+quality_file = quality.save_quality(dq_doc, out_dir) if out_dir else None
 
 # COMMAND ----------
 
@@ -72,7 +84,8 @@ dbutils.notebook.exit(
         stage="visual_insights",
         headlines=[h.key for h in facts],
         charts=[c.name for c in figures],
-        files=saved + ([headlines_file] if headlines_file else []),
+        quality=dq_written,
+        files=saved + [f for f in (headlines_file, quality_file) if f],
         datasets={r.name: r.rows for r in results if r.path},
         datasets_skipped={r.name: list(r.missing_tables) for r in results if not r.path},
     )

@@ -647,11 +647,16 @@ def read_bronze(spark: SparkSession, lake_root: str, table: str, files: list[Man
     return df.where(F.col("_blob_name").isin(names)) if names else df
 
 
-def run_silver(
-    spark: SparkSession, lake_root: str, source: str, manifest: str | None = None
-) -> dict[str, dict[str, int]]:
-    """Silver for one source: MERGE every entity; returns per-entity counts (candidates, quarantined, table rows)."""
-    summary: dict[str, dict[str, int]] = {}
+def top_reasons(bad: DataFrame, top: int = 5) -> dict[str, int]:
+    """The most frequent quarantine reasons of this run's rows (for the task's exit value: what went wrong, at a glance)."""
+    rows = bad.groupBy("reason").count().orderBy(F.col("count").desc(), F.col("reason")).limit(top).collect()
+    return {str(r["reason"]): int(r["count"]) for r in rows}
+
+
+def run_silver(spark: SparkSession, lake_root: str, source: str, manifest: str | None = None) -> dict[str, dict]:
+    """Silver for one source: MERGE every entity; returns per-entity counts (candidates, quarantined, table rows,
+    and the top quarantine reasons of this run when any)."""
+    summary: dict[str, dict] = {}
     files = resolve_manifest(spark, lake_root, manifest)  # once: a manifest by reference is a lake read
     for entity in entities_for(source):
         bronze = read_bronze(spark, lake_root, entity.bronze_table, files)
@@ -667,10 +672,14 @@ def run_silver(
             if candidates or not delta_io.exists(spark, path):
                 delta_io.upsert_latest(spark, latest, path, list(entity.keys))
             quarantined = bad.count()
+            reasons: dict[str, int] = {}
             if quarantined:
                 delta_io.insert_new(spark, bad, table_path(lake_root, "quarantine", QUARANTINE_TABLE), QUARANTINE_KEYS)
+                reasons = top_reasons(bad)
             rows = spark.read.format("delta").load(path).count()
             summary[entity.name] = {"candidates": candidates, "quarantined": quarantined, "rows": rows}
+            if reasons:
+                summary[entity.name]["reasons"] = reasons
         finally:
             latest.unpersist()
             bad.unpersist()

@@ -10,6 +10,8 @@ import {
   listRunsQuery,
   listRunsResponse,
   runIdSchema,
+  runLogsView,
+  runTaskView,
   runView,
 } from './schemas';
 
@@ -25,7 +27,17 @@ function schemaOf(s: z.ZodType, io: 'input' | 'output' = 'output'): Json {
 /** The named schemas as components; nested named schemas become $refs between components. */
 function components(): Record<string, Json> {
   const reg = z.registry<{ id: string }>();
-  for (const s of [createRunBody, createRunResponse, runView, listRunsResponse, cancelRunResponse, healthResponse, problemSchema]) {
+  for (const s of [
+    createRunBody,
+    createRunResponse,
+    runView,
+    listRunsResponse,
+    cancelRunResponse,
+    runTaskView,
+    runLogsView,
+    healthResponse,
+    problemSchema,
+  ]) {
     const id = (s.meta() as { id?: string } | undefined)?.id;
     if (id) reg.add(s, { id });
   }
@@ -85,7 +97,7 @@ export function buildOpenApi(serverUrl = '/'): Json {
         },
         get: {
           operationId: 'listRuns',
-          summary: 'List runs, newest data first per page, with a cursor',
+          summary: 'List runs, each page newest first (by request time), with a cursor',
           security: secured(ApiRoles.read),
           parameters: queryParams,
           responses: {
@@ -100,6 +112,18 @@ export function buildOpenApi(serverUrl = '/'): Json {
           security: secured(ApiRoles.read),
           parameters: [idParam],
           responses: { '200': { description: 'the run', content: { 'application/json': { schema: ref('Run') } } }, ...problems(400, 401, 403, 404) },
+        },
+      },
+      '/api/runs/{id}/logs': {
+        get: {
+          operationId: 'getRunLogs',
+          summary: "Each task's stdout/stderr, exit value and error (Jobs API runs/get-output), optionally one task",
+          security: secured(ApiRoles.read),
+          parameters: [idParam, { name: 'task', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$' } }],
+          responses: {
+            '200': { description: 'the logs per task', content: { 'application/json': { schema: ref('RunLogs') } } },
+            ...problems(400, 401, 403, 404),
+          },
         },
       },
       '/api/runs/{id}/cancel': {

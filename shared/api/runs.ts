@@ -10,6 +10,7 @@ import { mutateRun, terminalRunStates, type RunQuery, type RunRecord, type RunSt
 import type { RunQuota } from './quota';
 import { backfillWindowDays, blobDate, daysBetween, planWindows, rawPrefixes } from './backfill';
 import type { IdempotencyStore } from './idempotency';
+import type { RunReadClient } from './runLogs';
 import { ApiError, badRequest, fieldErrors, validationError } from './problem';
 import { ApiLimits, createRunBody, listRunsQuery, runIdSchema, type CreateRunResponse, type RunView } from './schemas';
 
@@ -33,6 +34,8 @@ export interface RunApiDeps {
   /** Sends a run-requests message with this MessageId. */
   send(messageId: string, request: RunRequest): Promise<void>;
   jobs(): Promise<CancelClient>;
+  /** Jobs API reads of a run's tasks and their outputs (GET /api/runs/{id}/logs). */
+  databricks(): Promise<RunReadClient>;
   now(): Date;
   newId?(): string;
 }
@@ -378,6 +381,7 @@ export function toView(r: RunRecord, baseUrl: string): RunView {
     ...(r.endedAt ? { endedAt: r.endedAt } : {}),
     updatedAt: r.updatedAt,
     statusUrl: statusUrl(baseUrl, r.runId),
+    ...(r.tasks ? { tasks: r.tasks } : {}),
   };
 }
 
@@ -424,7 +428,12 @@ export async function listRuns(
     ...(cursor ? { continuationToken: decodeCursor(cursor) } : {}),
   };
   const page = await deps.runs.list(rq);
-  const out: { runs: RunView[]; nextCursor?: string; next?: string } = { runs: page.runs.map((r) => toView(r, baseUrl)) };
+  // Table storage pages come in run-id order (ids are hashes, not times): each page is put newest first. `since`
+  // narrows the scan to recent runs, so a first page over a short span is the newest runs overall.
+  const newestFirst = [...page.runs].sort((a, b) =>
+    a.requestedAt < b.requestedAt ? 1 : a.requestedAt > b.requestedAt ? -1 : a.runId.localeCompare(b.runId),
+  );
+  const out: { runs: RunView[]; nextCursor?: string; next?: string } = { runs: newestFirst.map((r) => toView(r, baseUrl)) };
   if (page.continuationToken) {
     out.nextCursor = encodeCursor(page.continuationToken);
     const params = new URLSearchParams();

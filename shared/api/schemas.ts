@@ -96,6 +96,24 @@ export type CreateRunResponse = z.infer<typeof createRunResponse>;
  * The public shape of a run. Kept apart from the stored RunRecord on purpose: the API contract must not change when
  * the record does, and internal fields (idempotency token, trace context, lineage hashes) stay out of it.
  */
+/** One task of a run's Databricks job run: its state, times, and what its notebook reported. */
+export const runTaskView = z
+  .object({
+    taskKey: z.string(),
+    databricksRunId: z.int(),
+    dependsOn: z.array(z.string()),
+    state: z.string().meta({ description: 'result_state once ended (SUCCESS, FAILED, ...), else life_cycle_state' }),
+    startedAt: z.string().optional(),
+    endedAt: z.string().optional(),
+    durationMs: z.int().optional(),
+    rowsWritten: z.int().optional(),
+    quarantined: z.int().optional(),
+    quarantineReasons: z.record(z.string(), z.int()).optional(),
+    output: z.string().optional().meta({ description: "the notebook's exit value (first 2,000 characters)" }),
+    error: z.string().optional(),
+  })
+  .meta({ id: 'RunTask' });
+
 export const runView = z
   .object({
     runId: runIdSchema,
@@ -119,8 +137,39 @@ export const runView = z
     endedAt: z.string().optional(),
     updatedAt: z.string(),
     statusUrl: z.string(),
+    /** Recorded when the Databricks run ends. */
+    tasks: z.array(runTaskView).optional(),
   })
   .meta({ id: 'Run' });
+
+/** GET /api/runs/{id}/logs: per task, its stdout/stderr (logs), exit value and error, from Jobs API runs/get-output. */
+export const runLogsView = z
+  .object({
+    runId: runIdSchema,
+    databricksRunId: z.int(),
+    tasks: z.array(
+      z.object({
+        taskKey: z.string(),
+        databricksRunId: z.int(),
+        state: z.string(),
+        logs: z.string().optional(),
+        logsTruncated: z.boolean().optional(),
+        output: z.string().optional(),
+        error: z.string().optional(),
+        errorTrace: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'RunLogs' });
+export type RunLogsView = z.infer<typeof runLogsView>;
+
+export const runLogsQuery = z.strictObject({
+  task: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/)
+    .optional(),
+  code: z.string().optional(),
+});
 export type RunView = z.infer<typeof runView>;
 
 /** Query of GET /api/runs; `code` is the function key (read by the host, ignored here). */

@@ -1,5 +1,6 @@
 import type { Run } from '../databricks/schemas';
 import { mutateRun, type RunRecord, type RunState } from '../runs/runStore';
+import { readRunTasks, type RunTask } from '../runs/runTasks';
 import { completionEventV1, type CompletionEvent } from './completionEvent';
 import { releaseRunSlot } from './admission';
 import type { PollMessage } from './messages';
@@ -28,6 +29,7 @@ export async function completeRun(
   const { state, terminationType, terminationCode, error } = outcome;
   const startedAt = run.start_time ? new Date(run.start_time).toISOString() : (stored.startedAt ?? null);
   const endedAt = run.end_time ? new Date(run.end_time).toISOString() : (stored.endedAt ?? now);
+  const tasks = await taskGraph(run, deps);
   const final = await mutateRun(deps.runs, msg.runId, (r) => ({
     ...r,
     state,
@@ -42,6 +44,7 @@ export async function completeRun(
     ...(error ? { error } : {}),
     ...(startedAt ? { startedAt } : {}),
     endedAt,
+    ...(tasks ? { tasks } : {}),
     updatedAt: now,
   }));
   const rec = final ?? stored;
@@ -67,6 +70,15 @@ export async function completeRun(
   deps.logger.info('run completed', { runId: rec.runId, state, databricksRunId: msg.databricksRunId });
   // A finished run frees its slot: batches and direct runs waiting for one go now instead of waiting out their delay.
   await releaseRunSlot(rec.dataset, rec.runId, deps);
+}
+
+/** The run's tasks with what each notebook reported; undefined when the Jobs API port cannot read outputs. */
+async function taskGraph(run: Run, deps: DispatchDeps): Promise<RunTask[] | undefined> {
+  const getOutput = deps.jobs.getRunOutput?.bind(deps.jobs);
+  if (!getOutput || !run.tasks?.length) return undefined;
+  return readRunTasks(run, getOutput, (taskKey, err) =>
+    deps.logger.warn('task output not readable', { databricksRunId: run.run_id, taskKey, error: err instanceof Error ? err.message : String(err) }),
+  );
 }
 
 /** The completion event (v1) of a finished run. */

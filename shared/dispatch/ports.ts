@@ -1,5 +1,5 @@
 import type { JobCatalog } from '../catalog';
-import type { Run } from '../databricks/schemas';
+import type { Run, RunOutput } from '../databricks/schemas';
 import type { Logger } from '../logger';
 import type { RunRequest } from '../messages/runRequest';
 import type { RunState, RunStore } from '../runs/runStore';
@@ -16,6 +16,8 @@ export interface JobsApi {
   cancelRun?(runId: number): Promise<void>;
   runNow(req: { job_id: number; job_parameters?: Record<string, string>; idempotency_token?: string }): Promise<{ run_id: number }>;
   getRun(runId: number): Promise<Run>;
+  /** A task's output (exit value, error): read when a run ends to record rows per task. Optional for test doubles. */
+  getRunOutput?(taskRunId: number): Promise<RunOutput>;
   repairRun(req: { run_id: number; rerun_all_failed_tasks?: boolean; latest_repair_id?: number }): Promise<{ repair_id: number }>;
 }
 

@@ -3,6 +3,7 @@ import { restStatus } from '../storage/restStatus';
 import { z } from 'zod';
 import { OrbiterError } from '../errors';
 import { runInput } from '../messages/runRequest';
+import { runTaskSchema } from './runTasks';
 
 /**
  * Run records in Azure Table storage (table OrbiterRuns), one entity per Orbiter run, ETag optimistic concurrency.
@@ -40,6 +41,8 @@ export const runRecordSchema = z.object({
   firstLandedAt: z.string().optional(),
   /** Set once the completion event is in the lake and on the topic: a terminal record without it is finished again. */
   completionPublishedAt: z.string().optional(),
+  /** The Databricks run's tasks (state, times, rows written and quarantined, exit value), recorded when it ends. */
+  tasks: z.array(runTaskSchema).optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 

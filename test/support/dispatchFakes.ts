@@ -5,7 +5,7 @@ import type { CompletionSink, ControlScheduler, DispatchDeps, FailureParking, Jo
 import { manifestBlobName, type ManifestFile, type ManifestRef, type ManifestStore } from '../../shared/dispatch/manifests';
 import type { ControlMessage } from '../../shared/dispatch/messages';
 import type { SlotRow, SlotRows } from '../../shared/dispatch/slots';
-import type { Run } from '../../shared/databricks/schemas';
+import type { Run, RunOutput } from '../../shared/databricks/schemas';
 import { OrbiterError } from '../../shared/errors';
 import type { RunRequest } from '../../shared/messages/runRequest';
 import { silentLogger } from '../../shared/logger';
@@ -167,6 +167,13 @@ export class FakeJobs implements JobsApi {
     const r = this.runs.get(id);
     if (!r) throw new OrbiterError('NotFound', `run ${id}`);
     return r;
+  }
+  /** Task outputs by task run id (runs/get-output); a missing one is a NotFound, like a task that never ran. */
+  readonly outputs = new Map<number, RunOutput>();
+  async getRunOutput(id: number): Promise<RunOutput> {
+    const o = this.outputs.get(id);
+    if (!o) throw new OrbiterError('NotFound', `task run ${id}`);
+    return o;
   }
   cancelled: number[] = [];
   async cancelRun(id: number) {

@@ -21,6 +21,9 @@ import { WheelInstaller } from './wheelInstaller';
 import { workspaceRoutes, type RawResponse } from './workspaceApi';
 import { WorkspaceNotebookRunner } from './workspaceRunner';
 import { WorkspaceStore } from './workspaceStore';
+import { isOwnHost } from 'orbiter/shared/http/hostCheck';
+import { readTaskLog, taskLogPath } from './api/taskLogs';
+import { runPageResponse, runPageRoute, type RunPageRoute } from './runPage';
 
 export interface DatabricksEmulatorOptions {
   /** 0 (default) = an ephemeral port. */
@@ -201,6 +204,9 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
         // 2.1 shares the shapes we serve; accept it too so older tooling works.
         const path = parsed.pathname.replace(/^\/api\/2\.1\/jobs\//, '/api/2.2/jobs/').replace(/\/+$/, '');
         const query: Record<string, string> = Object.fromEntries(parsed.searchParams.entries());
+        // Run pages are HTML for a browser, which cannot send the API token: loopback Host only, read-only.
+        const pageRoute = method === 'GET' || method === 'HEAD' ? runPageRoute(path) : undefined;
+        if (pageRoute) return sendPage(res, req.headers.host, pageRoute);
         // Host metadata is public on Databricks (clients read it before they authenticate).
         if (path !== '/.well-known/databricks-config') {
           if (!req.headers.authorization)
@@ -225,6 +231,26 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
       }
     })();
   });
+
+  const sendPage = (res: ServerResponse, host: string | undefined, route: RunPageRoute): void => {
+    const port = Number(new URL(url).port);
+    const out = isOwnHost(host, port, options.host)
+      ? runPageResponse(route, {
+          record: (id) => engine.runs.record(id),
+          recent: (n) => engine.runs.recent(n),
+          taskLog: (run, task) => readTaskLog(taskLogPath(workDir, run.run_id, task.run_id, task.task_key))?.logs,
+          now: () => Date.now(),
+        })
+      : { status: 421, contentType: 'text/plain; charset=utf-8', body: 'Misdirected request: this page answers loopback host names only.' };
+    res.writeHead(out.status, {
+      'Content-Type': out.contentType,
+      'Content-Length': Buffer.byteLength(out.body),
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+    });
+    res.end(out.body);
+  };
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);

@@ -105,7 +105,11 @@ export class JobsEngine {
       tableVersion: options.tableVersion ?? lakeTableVersions(options.lakeRoot),
     });
     const views = new ApiViews({ baseUrl: options.baseUrl, now, userName });
-    this.runs = new RunsVerbs(jobStore, runStore, this.executor, launcher, views, { now, readNotebook: options.readNotebook });
+    this.runs = new RunsVerbs(jobStore, runStore, this.executor, launcher, views, {
+      now,
+      readNotebook: options.readNotebook,
+      workDir: options.workDir,
+    });
     this.executor.recover(runStore.load());
     this.executor.onFinish = (run) => {
       this.scheduler.onRunFinished(run);

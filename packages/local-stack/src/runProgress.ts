@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { exitSummary } from 'orbiter/shared/runs/runTasks';
 import type { RunRecord } from 'orbiter/shared/runs/runStore';
 
 /** What the progress view needs of the Databricks run of an Orbiter run (runs/get and runs/get-output). */
@@ -30,27 +30,9 @@ export interface RunProgress {
   tasks: TaskProgress[];
 }
 
-/** The exit values of the pipeline notebooks (orbiter_lake.notebook.exit_value): silver and gold report row counts. */
-const ExitValueSchema = z.looseObject({
-  stage: z.string().optional(),
-  entities: z.record(z.string(), z.looseObject({ candidates: z.number().optional() })).optional(),
-  tables: z.record(z.string(), z.unknown()).optional(),
-});
-
 /** Rows a task wrote, from its notebook's exit value: silver's merged candidates, gold's table rows. */
 export function rowsWritten(exitValue: string | undefined): number | undefined {
-  if (!exitValue) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(exitValue);
-  } catch {
-    return undefined;
-  }
-  const parsed = ExitValueSchema.safeParse(json);
-  if (!parsed.success) return undefined;
-  if (parsed.data.entities) return Object.values(parsed.data.entities).reduce((n, e) => n + (e.candidates ?? 0), 0);
-  if (parsed.data.tables) return Object.values(parsed.data.tables).reduce<number>((n, v) => n + (typeof v === 'number' ? v : 0), 0);
-  return undefined;
+  return exitSummary(exitValue).rowsWritten;
 }
 
 const TERMINAL_TASK = new Set(['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR']);

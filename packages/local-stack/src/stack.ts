@@ -242,6 +242,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         ...(o.deferAlerts ? { deferAlerts: true } : {}),
         port: o.dashboardPort,
         sources: config.INGEST_SOURCES,
+        // Run links go through the dashboard's fixed port to the emulator of this start (its port changes each start).
+        databricksUrl: () => databricks.url,
         // The cost panel reads the emulator's run history through the same Jobs API client as production.
         optimizeReport: () =>
           liveReport({

@@ -56,6 +56,7 @@ export function apiDeps(blobs: Record<string, string> = {}) {
       return Promise.resolve();
     },
     jobs: () => Promise.resolve({ cancelRun: (id: number) => (cancelled.push(id), Promise.resolve()) }),
+    databricks: () => Promise.reject(new Error('no Databricks in this test')),
     now: () => new Date('2024-06-10T12:00:00Z'),
     newId: () => `id${++n}`,
   };

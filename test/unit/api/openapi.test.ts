@@ -11,7 +11,14 @@ describe('OpenAPI document', () => {
   it('is OpenAPI 3.1 with every endpoint and unique operation ids', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info.version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/health', '/api/openapi.json', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/cancel']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/health',
+      '/api/openapi.json',
+      '/api/runs',
+      '/api/runs/{id}',
+      '/api/runs/{id}/cancel',
+      '/api/runs/{id}/logs',
+    ]);
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId));
     expect(new Set(ops).size).toBe(ops.length);
     expect(doc.paths['/api/runs']!['post']!.responses).toHaveProperty('202');
@@ -35,6 +42,15 @@ describe('OpenAPI document', () => {
     expect(body.additionalProperties).toBe(false);
     expect(body.properties['dataset']!.enum).toContain('neows');
     expect(text).toContain('application/problem+json');
+    // Runs expose their task graph; the logs endpoint answers RunLogs per task.
+    const run = doc.components.schemas['Run']! as { properties: Record<string, { items?: { $ref?: string } }> };
+    expect(run.properties['tasks']!.items!.$ref).toBe('#/components/schemas/RunTask');
+    const task = doc.components.schemas['RunTask']! as { properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(task.properties)).toEqual(expect.arrayContaining(['taskKey', 'state', 'durationMs', 'rowsWritten', 'quarantined', 'output']));
+    expect(task.required).toEqual(expect.arrayContaining(['taskKey', 'databricksRunId', 'state']));
+    const logs = doc.paths['/api/runs/{id}/logs']!['get']!;
+    expect(logs.operationId).toBe('getRunLogs');
+    expect(JSON.stringify(logs.responses['200'])).toContain('#/components/schemas/RunLogs');
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['entra', 'functionKey', 'functionKeyQuery']);
   });
 });

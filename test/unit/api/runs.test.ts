@@ -2,6 +2,7 @@ import { ApiRoles } from '../../../shared/api/auth';
 import { ApiError } from '../../../shared/api/problem';
 import { cancelRun, createRuns, decodeCursor, encodeCursor, getRun, listRuns } from '../../../shared/api/runs';
 import { runRequestV1 } from '../../../shared/messages/runRequest';
+import { mutateRun } from '../../../shared/runs/runStore';
 import { apiDeps } from './fakes';
 
 const ctx = { baseUrl: 'http://127.0.0.1:7071' };
@@ -176,6 +177,16 @@ describe('getRun / listRuns / cancelRun', () => {
       expect(e.status).toBe(400);
       expect(e.errors[0]!.field).toBe('id');
     }
+  });
+
+  it('lists a page newest first by request time, whatever the run ids', async () => {
+    const { deps, runs } = apiDeps();
+    const ids: string[] = [];
+    for (const dataset of ['neows', 'epic', 'donki'] as const) ids.push((await createRuns({ dataset }, ctx, deps)).body.runId);
+    const times = ['2024-06-10T12:00:02.000Z', '2024-06-10T12:00:01.000Z', '2024-06-10T12:00:03.000Z'];
+    for (const [i, id] of ids.entries()) await mutateRun(runs, id, (r) => ({ ...r, requestedAt: times[i]! }));
+    const page = await listRuns({}, ctx.baseUrl, deps);
+    expect(page.runs.map((r) => r.requestedAt)).toEqual(['2024-06-10T12:00:03.000Z', '2024-06-10T12:00:02.000Z', '2024-06-10T12:00:01.000Z']);
   });
 
   it('lists with filters and rejects bad query values and unknown parameters', async () => {

@@ -109,6 +109,54 @@ describe('dispatcher', () => {
     expect(ev.inputs).toEqual(rec.inputs.map((i) => ({ container: i.container, path: i.path, etag: i.etag })));
   });
 
+  it('records the task graph when the run ends: states, durations, rows written and quarantined from each exit value', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    await acceptRunRequest(blobRequest(1), deps);
+    await drain(deps, now, (m) => {
+      if (m.schema !== 'orbiter.run-poll') return;
+      const run = deps.jobs.runs.get(m.databricksRunId)!;
+      run.tasks = [
+        { run_id: 901, task_key: 'bronze', state: { life_cycle_state: 'TERMINATED', result_state: 'SUCCESS' }, start_time: 1_000, end_time: 21_000 },
+        {
+          run_id: 902,
+          task_key: 'silver',
+          depends_on: [{ task_key: 'bronze' }],
+          state: { life_cycle_state: 'TERMINATED', result_state: 'SUCCESS' },
+          start_time: 21_000,
+          end_time: 36_500,
+        },
+        { run_id: 903, task_key: 'gold', depends_on: [{ task_key: 'silver' }], state: { life_cycle_state: 'TERMINATED', result_state: 'SUCCESS' } },
+      ];
+      deps.jobs.outputs.set(902, {
+        notebook_output: {
+          result: JSON.stringify({
+            stage: 'silver',
+            entities: {
+              solar_flares: { candidates: 40, quarantined: 2, rows: 90, reasons: { 'peakTime not a time': 2 } },
+              cmes: { candidates: 5, quarantined: 1, rows: 5, reasons: { 'peakTime not a time': 1 } },
+            },
+          }),
+        },
+      });
+      deps.jobs.outputs.set(903, {
+        notebook_output: { result: JSON.stringify({ stage: 'gold', tables: { flare_class_monthly: 12, flare_storm_lag: 3 } }) },
+      });
+      // bronze's output is not readable (901 missing): the run still completes, that task just has no rows.
+      deps.jobs.set(m.databricksRunId, 'TERMINATED', 'SUCCESS');
+    });
+    const rec = [...deps.runs.rows.values()][0]!.record;
+    expect(rec.state).toBe('succeeded');
+    expect(rec.completionPublishedAt).toBeDefined();
+    expect(rec.tasks?.map((t) => [t.taskKey, t.state, t.durationMs, t.rowsWritten, t.quarantined, t.dependsOn.join(',')])).toEqual([
+      ['bronze', 'SUCCESS', 20_000, undefined, undefined, ''],
+      ['silver', 'SUCCESS', 15_500, 45, 3, 'bronze'],
+      ['gold', 'SUCCESS', undefined, 15, undefined, 'silver'],
+    ]);
+    expect(rec.tasks?.[1]?.quarantineReasons).toEqual({ 'peakTime not a time': 3 });
+    expect(rec.tasks?.[2]?.output).toContain('flare_class_monthly');
+  });
+
   it('repairs a CLOUD_FAILURE per the policy, and never retries a CLIENT_ERROR', async () => {
     const now = { t: T0 };
     const deps = fakeDeps(now);

@@ -7,6 +7,7 @@ import { ACTIVE, TERMINAL, type RunRecord, type TaskRecord } from '../jobs/recor
 import type { RunStore } from '../jobs/runStore';
 import { invalid } from './errors';
 import { page, pageWindow, rejectUnknownFields, toBool, toInt, toParams, toStringList } from './params';
+import { readTaskLog, taskLogPath } from './taskLogs';
 import type { ApiViews } from './views';
 
 const OUTPUT_CAP = 5 * 1024 * 1024;
@@ -60,7 +61,7 @@ export class RunsVerbs {
     private readonly executor: RunExecutor,
     private readonly launcher: RunLauncher,
     private readonly views: ApiViews,
-    private readonly options: { now: () => number; readNotebook: (notebookPath: string) => string },
+    private readonly options: { now: () => number; readNotebook: (notebookPath: string) => string; workDir?: string },
   ) {}
 
   private now(): number {
@@ -197,13 +198,25 @@ export class RunsVerbs {
     return { views: [{ content, name, type: 'NOTEBOOK' }] };
   }
 
+  /** A run's record (the run page reads it). */
+  record(runId: number): RunRecord | undefined {
+    return this.store.run(runId);
+  }
+
+  /** The newest runs first (the workspace's run list page). */
+  recent(limit: number): RunRecord[] {
+    return [...this.store.runs.values()].sort((a, b) => b.run_id - a.run_id).slice(0, limit);
+  }
+
   output(q: Record<string, unknown>): unknown {
     const id = toInt(q['run_id'], 'run_id', true);
     const { parent, task } = this.taskOf(id);
     const out = task.output;
     const result = out?.notebook_output ?? null;
+    const log = this.options.workDir ? readTaskLog(taskLogPath(this.options.workDir, parent.run_id, task.run_id, task.task_key)) : undefined;
     return {
       metadata: this.views.taskAsRun(parent, task),
+      ...(log ? { logs: log.logs, logs_truncated: log.truncated } : {}),
       ...(result !== null ? { notebook_output: { result: result.slice(0, OUTPUT_CAP), truncated: result.length > OUTPUT_CAP } } : {}),
       ...(out?.error ? { error: out.error } : {}),
       ...(out?.error_trace ? { error_trace: out.error_trace } : {}),

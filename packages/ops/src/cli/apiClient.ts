@@ -1,3 +1,5 @@
+import { runLogsView, type RunLogsView, type runTaskView } from 'orbiter/shared/api/schemas';
+import type { z } from 'zod';
 import { CliError, ExitCode, exitCodeForStatus } from './exitCodes';
 
 /** The Run API's run view (shared/api/schemas.ts runView); only fields the CLI prints are named. */
@@ -20,6 +22,8 @@ export interface ApiRun {
   endedAt?: string;
   updatedAt?: string;
   statusUrl?: string;
+  /** The Databricks run's tasks, once it ended. */
+  tasks?: z.infer<typeof runTaskView>[];
 }
 
 export interface ApiRunList {
@@ -94,6 +98,15 @@ export class RunApiClient {
 
   get(runId: string): Promise<ApiRun> {
     return this.call('GET', `/runs/${encodeURIComponent(runId)}`);
+  }
+
+  /** Each task's logs, exit value and error (GET /api/runs/{id}/logs), validated against the API's schema. */
+  async logs(runId: string, task?: string): Promise<RunLogsView> {
+    const body = await this.call<unknown>('GET', `/runs/${encodeURIComponent(runId)}/logs${task ? `?task=${encodeURIComponent(task)}` : ''}`);
+    const parsed = runLogsView.safeParse(body);
+    if (!parsed.success)
+      throw new CliError(`the Run API answered logs of an unexpected shape: ${parsed.error.issues[0]?.message ?? ''}`, ExitCode.failure);
+    return parsed.data;
   }
 
   request(body: { dataset: string; parameters?: Record<string, string>; from?: string; to?: string }): Promise<CreateRunResult> {

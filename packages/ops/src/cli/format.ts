@@ -42,5 +42,27 @@ export function runDetails(r: ApiRun): string[] {
   out.push(`inputs     ${inputs.length === 0 ? '(whole dataset)' : inputs.length}`);
   for (const i of inputs.slice(0, 20)) out.push(`  ${i.container}/${i.path}`);
   if (inputs.length > 20) out.push(`  … ${inputs.length - 20} more`);
+  if (r.tasks?.length) out.push('tasks', ...taskLines(r.tasks));
   return out;
+}
+
+/** The task graph: one line per task (state, duration, rows written and quarantined, what it waits for). */
+export function taskLines(tasks: NonNullable<ApiRun['tasks']>): string[] {
+  const rows = tasks.map((t) => [
+    t.taskKey,
+    t.state,
+    durationText(t.durationMs),
+    t.rowsWritten === undefined ? '' : String(t.rowsWritten),
+    t.quarantined ? String(t.quarantined) : '',
+    t.dependsOn.length ? `after ${t.dependsOn.join(', ')}` : '',
+  ]);
+  const lines = table(
+    ['  TASK', 'STATE', 'DURATION', 'ROWS', 'QUARANTINED', ''],
+    rows.map((r) => [`  ${r[0]}`, ...r.slice(1)]),
+  );
+  for (const t of tasks) {
+    for (const [reason, n] of Object.entries(t.quarantineReasons ?? {})) lines.push(`  ${t.taskKey} quarantined ${n}: ${reason}`);
+    if (t.error) lines.push(`  ${t.taskKey} error: ${t.error}`);
+  }
+  return lines;
 }

@@ -8,10 +8,12 @@ import { CliError, ExitCode } from './exitCodes';
 import { registerIngest, type IngestDeps } from './ingest';
 import type { CliIO } from './io';
 import { registerOptimize, type OptimizeDeps } from './optimize';
+import { registerQuality, type QualityDeps } from './quality';
 import { registerRuns, type RunsDeps } from './runs';
 
 export interface CliDeps extends RunsDeps, IngestDeps, OptimizeDeps {
   bus?: BusFactory;
+  quality?: QualityDeps;
 }
 
 const EXIT_CODES_HELP = `
@@ -21,7 +23,7 @@ Exit codes:
 
 export function buildProgram(io: CliIO, deps: CliDeps = {}): Command {
   const program = new Command('orbiter')
-    .description('Orbiter command line: runs, ingestion, run events, dead letters and cost/sizing')
+    .description('Orbiter command line: runs, ingestion, run events, dead letters, data quality and cost/sizing')
     .version(ORBITER_VERSION)
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError()
@@ -32,6 +34,7 @@ export function buildProgram(io: CliIO, deps: CliDeps = {}): Command {
   registerEvents(program, io, deps);
   registerDlq(program, io, deps);
   registerOptimize(program, io, deps);
+  registerQuality(program, io, deps.quality ?? {});
   // Sub-commands inherit the exit override and output, so usage errors surface as CommanderError (exit 2).
   const apply = (c: Command): void => {
     for (const sub of c.commands) {

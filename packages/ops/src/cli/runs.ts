@@ -73,7 +73,7 @@ export function registerRuns(program: Command, io: CliIO, deps: RunsDeps): void 
 
   runs
     .command('list')
-    .description('list runs, newest first')
+    .description('list runs, newest first within each page (--since narrows to recent runs)')
     .option('--dataset <dataset>')
     .option('--state <state>', 'requested|dispatched|running|succeeded|failed|cancelled|skipped')
     .option('--since <iso>', 'runs requested at or after (ISO time)')
@@ -115,6 +115,24 @@ export function registerRuns(program: Command, io: CliIO, deps: RunsDeps): void 
     .action(async (runId: string, o: { json?: boolean }) => {
       const r = await client(apiOpts(), io, deps).get(runId);
       for (const l of o.json ? [JSON.stringify(r, null, 2)] : runDetails(r)) io.out(l);
+    });
+
+  runs
+    .command('logs <runId>')
+    .description("print the tasks' logs (stdout/stderr), exit value and error, read through the Jobs API runs/get-output")
+    .option('--task <key>', 'only this task (e.g. silver)')
+    .option('--json', 'print the API response as JSON')
+    .action(async (runId: string, o: { task?: string; json?: boolean }) => {
+      const logs = await client(apiOpts(), io, deps).logs(runId, o.task);
+      if (o.json) return io.out(JSON.stringify(logs, null, 2));
+      for (const t of logs.tasks) {
+        io.out(`=== ${t.taskKey} (${t.state}, Databricks run ${t.databricksRunId}) ===`);
+        if (t.logsTruncated) io.out('[… earlier lines cut: only the tail is kept]');
+        io.out(t.logs !== undefined ? t.logs.replace(/\n$/, '') : '(no logs)');
+        if (t.output !== undefined) io.out(`--- exit value: ${t.output}`);
+        if (t.error) io.out(`--- error: ${t.error}`);
+        if (t.errorTrace) io.out(t.errorTrace.replace(/\n$/, ''));
+      }
     });
 
   runs

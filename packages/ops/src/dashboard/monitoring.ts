@@ -23,6 +23,8 @@ export interface LocalMonitoringOptions {
   alertIntervalMs?: number;
   /** The cost and sizing panel's data (see startDashboard). */
   optimizeReport?: () => Promise<OptimizeReport>;
+  /** The Databricks workspace running now: the dashboard's stable run links redirect there. */
+  databricksUrl?: () => string | undefined;
   /** Default: infra/alerts/alert-rules.json. */
   rulesPath?: string;
   /** Prints fired/resolved alerts as readable lines (default: through `logger`). */
@@ -71,6 +73,7 @@ export async function startLocalMonitoring(o: LocalMonitoringOptions): Promise<L
       chartsDir,
       data,
       ...(o.optimizeReport ? { optimizeReport: o.optimizeReport } : {}),
+      ...(o.databricksUrl ? { databricksUrl: o.databricksUrl } : {}),
       ...(o.sources ? { sources: o.sources } : {}),
     });
   } catch (err) {

@@ -1,5 +1,6 @@
 import { optimizePanelScript, optimizePanelSection } from '../optimize/panel';
 
+import { qualityPanelScript, qualitySections } from './qualityPanel';
 import type { DashboardSnapshot } from './snapshot';
 
 /**
@@ -41,7 +42,7 @@ const page = (o: { boot: string; optimize: boolean; title: string }): string => 
   .charts { display:flex; flex-wrap:wrap; gap:12px; } .charts figure { margin:0; } .charts img { max-width:420px; border-radius:6px; background:#fff; }
   figcaption { color:var(--dim); font-size:12px; }
   a { color:var(--info); }
-  .inputs { max-width:380px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+  .inputs { max-width:420px; } .inputs summary { cursor:pointer; } .inputs div { white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
   .headlines { display:grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap:10px; }
   .headline { border:1px solid var(--line); border-radius:6px; padding:8px 12px; }
   .headline .label { color:var(--dim); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
@@ -55,6 +56,7 @@ const page = (o: { boot: string; optimize: boolean; title: string }): string => 
   <section class="wide" id="insights-section"><h2>Insights (gold)</h2><div id="headlines"></div></section>
   <section class="wide" id="alerts-section"><h2>Alerts</h2><div id="alerts"></div></section>
   <section class="wide"><h2>Runs</h2><div class="counts" id="counts"></div><div id="runs"></div></section>
+  ${qualitySections}
   <section><h2>Ingestion per source</h2><div id="ingestion"></div></section>
   <section><h2>Queues</h2><div id="queues"></div></section>
   <section class="wide"><h2>Charts (gold)</h2><div id="charts" class="charts"></div></section>
@@ -62,6 +64,7 @@ const page = (o: { boot: string; optimize: boolean; title: string }): string => 
   <section class="wide" id="errors-section" hidden><h2>Data errors</h2><div id="errors"></div></section>
 </main>
 <script>
+${qualityPanelScript}
 (function () {
   var esc = function (v) { return String(v == null ? '' : v).replace(/[&<>"']/g, function (c) { return { '&':'&amp;', '<':'&lt;', '>':'&gt;', '"':'&quot;', "'":'&#39;' }[c]; }); };
   var dur = function (ms) { if (ms == null) return ''; var s = Math.round(ms / 1000); return s < 60 ? s + ' s' : Math.floor(s / 60) + ' min ' + (s % 60) + ' s'; };
@@ -83,17 +86,18 @@ const page = (o: { boot: string; optimize: boolean; title: string }): string => 
     document.getElementById('runs').innerHTML = s.runs.length ? table(['Run', 'Dataset / job', 'State', 'Inputs', 'Requested', 'Duration', 'Databricks'], s.runs.map(function (r) {
       return '<tr class="run" data-run-id="' + esc(r.runId) + '" data-state="' + esc(r.state) + '"><td class="mono">' + esc(r.runId) + '</td><td>' + esc(r.dataset) + '<br><span class="mono" style="color:var(--dim)">' + esc(r.jobName) + '</span></td>' +
         '<td><span class="pill s-' + esc(r.state) + '">' + esc(r.state) + '</span>' + (r.resultState ? '<br><span class="mono">' + esc(r.resultState) + '</span>' : '') + (r.error ? '<br><span class="err">' + esc(r.error) + '</span>' : '') + '</td>' +
-        '<td class="mono inputs" title="' + esc(r.inputs.join('\\n')) + '">' + (r.inputs.length ? esc(r.inputs[0]) + (r.inputs.length > 1 ? ' +' + (r.inputs.length - 1) : '') : '<span class="empty">all</span>') + '</td>' +
+        '<td class="mono inputs">' + (r.inputs.length ? '<details><summary>' + r.inputs.length + ' input' + (r.inputs.length > 1 ? 's' : '') + '</summary>' + r.inputs.map(function (i) { return '<div>' + esc(i) + '</div>'; }).join('') + '</details>' : '<span class="empty">all</span>') + '</td>' +
         '<td class="mono">' + time(r.requestedAt) + '</td><td>' + dur(r.durationMs) + '</td>' +
-        '<td>' + (r.databricksRunUrl ? '<a href="' + esc(r.databricksRunUrl) + '" target="_blank" rel="noopener">run ' + esc(r.databricksRunId != null ? r.databricksRunId : '') + '</a>' : '') + '</td></tr>';
+        '<td>' + (r.databricksRunUrl ? '<a href="' + esc(!boot && r.databricksRunPath ? r.databricksRunPath : r.databricksRunUrl) + '" target="_blank" rel="noopener">run ' + esc(r.databricksRunId != null ? r.databricksRunId : '') + '</a>' : '') + '</td></tr>';
     })) : empty('No runs yet.');
     document.getElementById('ingestion').innerHTML = table(['Source', 'Watermark (next day)', 'Last success', 'Records', 'Freshness'], s.ingestion.map(function (v) {
-      return '<tr class="source" data-source="' + esc(v.source) + '"><td>' + esc(v.source) + '</td><td class="mono">' + esc(v.nextStart || '—') + '</td><td class="mono">' + (time(v.lastSuccessAt) || '—') + '</td><td>' + esc(v.lastRecords != null ? v.lastRecords : '') + '</td><td>' + (v.freshnessMinutes != null ? v.freshnessMinutes + ' min' : '<span class="empty">never</span>') + '</td></tr>';
+      return '<tr class="source" data-source="' + esc(v.source) + '"><td>' + esc(v.source) + '</td><td class="mono">' + esc(v.nextStart || '—') + '</td><td class="mono">' + (time(v.lastSuccessAt) || '—') + '</td><td>' + esc(v.lastRecords != null ? v.lastRecords : '') + '</td><td>' + (v.freshnessMinutes != null ? v.freshnessMinutes + ' min ago' : '<span class="empty">never</span>') + (v.watermarkLagDays != null ? '<br><span class="' + (v.watermarkLagDays > 30 ? 'sev-2' : 'mono') + '">watermark ' + (v.watermarkLagDays === 0 ? 'today' : v.watermarkLagDays + ' d behind') + '</span>' : '') + '</td></tr>';
     }));
     document.getElementById('queues').innerHTML = s.queues.length ? table(['Entity', 'Active', 'Dead letters', 'Last dead-letter reason'], s.queues.map(function (q) {
       return '<tr><td class="mono">' + esc(q.entity) + '</td><td>' + esc(q.active != null ? q.active : '') + '</td><td class="' + (q.deadLetters ? 'sev-1' : '') + '">' + q.deadLetters + (q.capped ? '+' : '') + '</td><td>' + esc(q.samples[0] ? (q.samples[0].reason || '') : '') + '</td></tr>';
     })) : empty('No Service Bus connected.');
     document.getElementById('charts').innerHTML = s.charts.length ? s.charts.map(function (c) { return '<figure><img src="' + esc(c.url) + (c.url.indexOf('data:') === 0 ? '' : '?t=' + encodeURIComponent(c.updatedAt)) + '" alt="' + esc(c.name) + '"><figcaption>' + esc(c.name) + '</figcaption></figure>'; }).join('') : empty('No charts yet (visual insights job writes PNGs to .orbiter/charts).');
+    document.dispatchEvent(new CustomEvent('orbiter:snapshot', { detail: Object.assign({ __live: !boot }, s) }));
     var errs = Object.keys(s.errors);
     document.getElementById('errors-section').hidden = errs.length === 0;
     document.getElementById('errors').innerHTML = errs.map(function (k) { return '<div class="err">' + esc(k) + ': ' + esc(s.errors[k]) + '</div>'; }).join('');

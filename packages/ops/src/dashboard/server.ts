@@ -9,6 +9,7 @@ import { localMonitoringData, type MonitoringData } from '../alerts/data';
 import type { AlertEvaluator } from '../alerts/evaluator';
 import type { OptimizeReport } from '../optimize/report';
 import { isOwnHost, isOwnOrigin } from './hostCheck';
+import { databricksRedirect } from './runLinks';
 import { dashboardHtml } from './page';
 import { buildSnapshot, type DashboardSnapshot } from './snapshot';
 
@@ -31,6 +32,8 @@ export interface DashboardOptions {
   sources?: readonly string[];
   /** The cost and sizing report of the last days (GET /api/optimize); omitted = the panel says it is not connected. */
   optimizeReport?: () => Promise<OptimizeReport>;
+  /** The Databricks workspace running now (the local emulator's URL): /databricks/jobs/<job>/runs/<run> redirects there. */
+  databricksUrl?: () => string | undefined;
   /** How often the snapshot is recomputed while a browser listens (default 2000 ms). */
   refreshMs?: number;
 }
@@ -137,6 +140,14 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         res.write(`event: snapshot\ndata: ${JSON.stringify(snap)}\n\n`);
         return;
       }
+    }
+    if (url.pathname.startsWith('/databricks/')) {
+      const workspace = o.databricksUrl?.();
+      const to = workspace ? databricksRedirect(url.pathname, workspace) : undefined;
+      if (!to) return json(res, 404, { title: workspace ? 'not a run page path' : 'no Databricks workspace connected to the dashboard' });
+      res.writeHead(302, { location: to, 'cache-control': 'no-store' });
+      res.end();
+      return;
     }
     const chart = /^\/charts\/([\w.-]+\.png)$/i.exec(url.pathname);
     if (chart && o.chartsDir && existsSync(join(o.chartsDir, chart[1]!))) {

@@ -6,6 +6,9 @@ import { TelemetryEvents } from 'orbiter/shared/telemetry/index';
 import type { Alert } from '../alerts/evaluator';
 import type { MonitoringData, QueueDepth } from '../alerts/data';
 import { readHeadlines, type InsightsView } from './insights';
+import { qualityView, readQuality, watermarkLagDays, type QualityView } from './quality';
+import { databricksRunPath } from './runLinks';
+import type { RunTask } from 'orbiter/shared/runs/runTasks';
 
 export interface RunView {
   runId: string;
@@ -21,8 +24,11 @@ export interface RunView {
   durationMs?: number;
   databricksRunId?: number;
   databricksRunUrl?: string;
+  /** The dashboard's own link to the run page, valid across restarts of the local workspace (runLinks.ts). */
+  databricksRunPath?: string;
   error?: string;
   traceparent?: string;
+  tasks?: RunTask[];
 }
 
 export interface SourceView {
@@ -33,6 +39,8 @@ export interface SourceView {
   lastSuccessAt?: string;
   lastRecords?: number;
   freshnessMinutes?: number;
+  /** Whole days the watermark (first day not ingested) is behind now: a fresh ingestion can still be months behind. */
+  watermarkLagDays?: number;
 }
 
 export interface ChartView {
@@ -51,6 +59,8 @@ export interface DashboardSnapshot {
   charts: ChartView[];
   /** Headline figures of the gold tables (the visual insights job's headlines.json), once it has run. */
   insights?: InsightsView;
+  /** Data quality per source and layer (the insights job's data_quality.json beside the watermarks). */
+  quality?: QualityView;
   /** Sections that could not be read (e.g. the bus is down); the rest still renders. */
   errors: Record<string, string>;
 }
@@ -71,8 +81,10 @@ export function runView(r: RunRecord): RunView {
     ...(start && r.endedAt ? { durationMs: Date.parse(r.endedAt) - Date.parse(start) } : {}),
     ...(r.databricksRunId !== undefined ? { databricksRunId: r.databricksRunId } : {}),
     ...(r.databricksRunUrl ? { databricksRunUrl: r.databricksRunUrl } : {}),
+    ...(databricksRunPath(r.databricksRunUrl) ? { databricksRunPath: databricksRunPath(r.databricksRunUrl) } : {}),
     ...(r.error ? { error: r.error } : {}),
     ...(r.traceparent ? { traceparent: r.traceparent } : {}),
+    ...(r.tasks ? { tasks: r.tasks } : {}),
   };
 }
 
@@ -138,8 +150,11 @@ export async function buildSnapshot(o: SnapshotOptions): Promise<DashboardSnapsh
       if (typeof e.dims['records'] === 'number') v.lastRecords = e.dims['records'];
     }
   }
-  for (const v of bySource.values())
+  for (const v of bySource.values()) {
     if (v.lastSuccessAt) v.freshnessMinutes = Math.max(0, Math.floor((now.getTime() - Date.parse(v.lastSuccessAt)) / 60_000));
+    const lag = watermarkLagDays(v.nextStart, now);
+    if (lag !== undefined) v.watermarkLagDays = lag;
+  }
 
   let insights: InsightsView | undefined;
   try {
@@ -147,9 +162,17 @@ export async function buildSnapshot(o: SnapshotOptions): Promise<DashboardSnapsh
   } catch (err) {
     errors['insights'] = err instanceof Error ? err.message : String(err);
   }
+  let quality: QualityView | undefined;
+  try {
+    const file = readQuality(o.chartsDir);
+    if (file) quality = qualityView(file, new Map([...bySource.values()].map((v) => [v.source, v.nextStart])), now);
+  } catch (err) {
+    errors['quality'] = err instanceof Error ? err.message : String(err);
+  }
   return {
     generatedAt: now.toISOString(),
     ...(insights ? { insights } : {}),
+    ...(quality ? { quality } : {}),
     runs: sorted.map(runView),
     counts,
     ingestion: [...bySource.values()],

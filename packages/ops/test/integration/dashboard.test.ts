@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -56,6 +56,22 @@ describe('dashboard in headless Chromium', () => {
         updatedAt: iso(110),
         databricksRunId: 4242,
         databricksRunUrl: 'http://127.0.0.1:8123/#job/1/run/4242',
+        inputs: [
+          { container: 'raw', path: 'neows/feed/2024/05/25/a.json', etag: '0x1' },
+          { container: 'raw', path: 'neows/feed/2024/06/01/b.json', etag: '0x2' },
+        ],
+        tasks: [
+          { taskKey: 'bronze', databricksRunId: 4243, dependsOn: [], state: 'SUCCESS', durationMs: 20_000 },
+          {
+            taskKey: 'silver',
+            databricksRunId: 4244,
+            dependsOn: ['bronze'],
+            state: 'SUCCESS',
+            durationMs: 30_000,
+            rowsWritten: 1234,
+            quarantined: 2,
+          },
+        ],
       }),
     );
     await runs.createIfAbsent(
@@ -79,6 +95,23 @@ describe('dashboard in headless Chromium', () => {
     new LocalTelemetry(telemetryDir).ingestCompleted({ source: 'neows', outcome: 'success', records: 42 });
 
     const data = localMonitoringData({ storage, telemetryDir });
+    mkdirSync(join(tmp, 'charts'), { recursive: true });
+    const layer = (rows: number) => ({ rows, tables: {} });
+    writeFileSync(
+      join(tmp, 'charts', 'data_quality.json'),
+      JSON.stringify({
+        generatedAt: '2026-12-06T04:00:00+00:00',
+        sources: [
+          {
+            source: 'neows',
+            layers: { bronze: layer(321), silver: layer(300), gold: layer(12) },
+            quarantined: 5,
+            topReasons: [{ entity: 'neo_close_approaches', reason: 'miss distance <b>not</b> numeric', rows: 5 }],
+            newestWindowEnd: '2024-05-31',
+          },
+        ],
+      }),
+    );
     const alertEvaluator = createAlertEvaluator({ data, sources: ['neows', 'apod'] });
     dash = await startDashboard({
       port: 0,
@@ -88,6 +121,7 @@ describe('dashboard in headless Chromium', () => {
       telemetryDir,
       chartsDir: join(tmp, 'charts'),
       refreshMs: 500,
+      databricksUrl: () => 'http://127.0.0.1:8123',
     });
 
     browser = await chromium.launchPersistentContext(join(tmp, 'profile'), {
@@ -114,7 +148,25 @@ describe('dashboard in headless Chromium', () => {
     const text = await finished.innerText();
     expect(text).toContain('orbiter-neows-pipeline');
     expect(text).toContain('3 min 0 s');
-    expect(await finished.locator('a').getAttribute('href')).toBe('http://127.0.0.1:8123/#job/1/run/4242');
+    // Run links go through the dashboard, which sends them to the workspace running now (its port changes per start).
+    expect(await finished.locator('td > a').getAttribute('href')).toBe('/databricks/jobs/1/runs/4242');
+    const hop = await fetch(`${dash.url}/databricks/jobs/1/runs/4242`, { redirect: 'manual' });
+    expect([hop.status, hop.headers.get('location')]).toEqual([302, 'http://127.0.0.1:8123/jobs/1/runs/4242']);
+    // Every input, behind a count.
+    expect(await finished.locator('td.inputs summary').innerText()).toBe('2 inputs');
+    expect(await finished.locator('td.inputs div').allTextContents()).toEqual([
+      'raw/neows/feed/2024/05/25/a.json',
+      'raw/neows/feed/2024/06/01/b.json',
+    ]);
+    // The task graph with rows and log links; the data-quality panel with its reasons (escaped) and the watermark lag.
+    const silver = page.locator('tr.task[data-run-id="run-finished-0001"][data-task="silver"]');
+    expect(await silver.innerText()).toMatch(/silver\s+← bronze\s+SUCCESS\s+30 s\s+1,234\s+2\s+log/);
+    expect(await silver.locator('a').getAttribute('href')).toBe('/databricks/jobs/1/runs/4242/tasks/silver/log');
+    const quality = await page.locator('tr.quality[data-source="neows"]').innerText();
+    expect(quality).toMatch(/neows\s+321\s+300\s+12\s+5/);
+    expect(quality).toContain('miss distance <b>not</b> numeric');
+    expect(quality).toMatch(/2024-06-01\s+\d+ d behind/);
+    expect(await page.locator('tr.source[data-source="neows"]').innerText()).toMatch(/watermark \d+ d behind/);
     // The failed run raises the failed-run alert; neows is fresh, apod was never ingested.
     await page.locator('tr.alert[data-rule="failed-run"]').waitFor({ timeout: 20_000 });
     expect(await page.locator('tr.source[data-source="neows"]').innerText()).toContain('42');

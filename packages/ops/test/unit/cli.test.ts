@@ -73,6 +73,36 @@ class FakeApi {
     }
     if (s.method === 'GET' && u.pathname === '/api/runs/missing')
       return [404, { type: 'about:blank', title: 'run-not-found', detail: 'run missing not found', status: 404 }];
+    if (s.method === 'GET' && u.pathname === '/api/runs/r-0001/logs') {
+      const task = u.searchParams.get('task');
+      const all = [
+        { taskKey: 'bronze', databricksRunId: 71, state: 'SUCCESS', logs: 'bronze line\n', output: '{"stage":"bronze"}' },
+        { taskKey: 'silver', databricksRunId: 72, state: 'FAILED', logs: 'tail of silver\n', logsTruncated: true, error: 'AnalysisException: boom' },
+      ];
+      return [200, { runId: 'r-0001', databricksRunId: 7, tasks: all.filter((t) => !task || t.taskKey === task) }];
+    }
+    if (s.method === 'GET' && u.pathname === '/api/runs/r-bad/logs') return [200, { runId: 'r-bad', tasks: 'nope' }];
+    if (s.method === 'GET' && u.pathname === '/api/runs/r-tasks') {
+      return [
+        200,
+        runView({
+          runId: 'r-tasks',
+          tasks: [
+            { taskKey: 'bronze', databricksRunId: 71, dependsOn: [], state: 'SUCCESS', durationMs: 20_000 },
+            {
+              taskKey: 'silver',
+              databricksRunId: 72,
+              dependsOn: ['bronze'],
+              state: 'SUCCESS',
+              durationMs: 75_000,
+              rowsWritten: 1234,
+              quarantined: 3,
+              quarantineReasons: { 'peakTime not a time': 3 },
+            },
+          ],
+        }),
+      ];
+    }
     if (s.method === 'GET' && u.pathname.startsWith('/api/runs/')) {
       const state = this.getStates.shift() ?? 'succeeded';
       return [200, runView({ runId: decodeURIComponent(u.pathname.slice(10)), state, ...(state === 'failed' ? { resultState: 'FAILED' } : {}) })];
@@ -149,6 +179,37 @@ describe('orbiter runs (against a fake Run API)', () => {
     const m = io();
     expect(await runCli(['runs', '--api', api.url, 'show', 'missing'], m.io)).toBe(ExitCode.notFound);
     expect(m.err.join('\n')).toContain('run missing not found');
+  });
+
+  it('runs show prints the task graph: state, duration, rows written and quarantined with reasons', async () => {
+    const t = io();
+    expect(await runCli(['runs', '--api', api.url, 'show', 'r-tasks'], t.io)).toBe(0);
+    const text = t.out.join('\n');
+    expect(text).toMatch(/TASK\s+STATE\s+DURATION\s+ROWS\s+QUARANTINED/);
+    expect(text).toMatch(/ {2}bronze\s+SUCCESS\s+20s/);
+    expect(text).toMatch(/ {2}silver\s+SUCCESS\s+1m15s\s+1234\s+3\s+after bronze/);
+    expect(text).toContain('silver quarantined 3: peakTime not a time');
+  });
+
+  it('runs logs prints each task (or --task) with its logs, exit value and error; a malformed answer is an error', async () => {
+    const t = io();
+    expect(await runCli(['runs', '--api', api.url, 'logs', 'r-0001'], t.io)).toBe(0);
+    expect(t.out).toEqual([
+      '=== bronze (SUCCESS, Databricks run 71) ===',
+      'bronze line',
+      '--- exit value: {"stage":"bronze"}',
+      '=== silver (FAILED, Databricks run 72) ===',
+      '[… earlier lines cut: only the tail is kept]',
+      'tail of silver',
+      '--- error: AnalysisException: boom',
+    ]);
+    const one = io();
+    expect(await runCli(['runs', '--api', api.url, 'logs', 'r-0001', '--task', 'silver'], one.io)).toBe(0);
+    expect(api.seen.at(-1)!.url).toBe('/api/runs/r-0001/logs?task=silver');
+    expect(one.out[0]).toBe('=== silver (FAILED, Databricks run 72) ===');
+    const bad = io();
+    expect(await runCli(['runs', '--api', api.url, 'logs', 'r-bad'], bad.io)).toBe(ExitCode.failure);
+    expect(bad.err.join('\n')).toContain('logs of an unexpected shape');
   });
 
   it('runs request sends dataset, parameters and range; a bad request exits 2 with field errors', async () => {
