@@ -70,6 +70,8 @@ def local_spark(app_name: str = "orbiter-local", jars_dir: str | None = None) ->
         .config("spark.sql.warehouse.dir", os.path.join(scratch, "warehouse"))
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
         .config("spark.sql.adaptive.enabled", "false")
+        # FAIR when one driver serves several local clusters' tasks at once (the emulator's cluster driver).
+        .config("spark.scheduler.mode", os.environ.get("ORBITER_SPARK_SCHEDULER_MODE", "FIFO"))
     )
     for key, value in DELTA_CONF.items():
         builder = builder.config(key, value)

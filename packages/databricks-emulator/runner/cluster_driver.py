@@ -1,23 +1,20 @@
 #!/usr/bin/env python3
-"""The driver of one local job cluster (the TypeScript emulator starts one per cluster; see src/clusters/).
+"""The Spark driver JVM of the local clusters (the TypeScript emulator starts one; see src/clusters/).
 
-    .venv/bin/python packages/databricks-emulator/runner/cluster_driver.py --cluster-id <id> --master local[N]
+    .venv/bin/python packages/databricks-emulator/runner/cluster_driver.py --master local[N]
 
-Owns one SparkSession (local[N] + Delta, bound to 127.0.0.1) for its whole life and runs notebook tasks one at a
-time, as a Databricks job cluster's driver does. Requests are JSON lines on stdin; replies are JSON lines on the
-stdout the process started with (the notebooks' own stdout/stderr go to each task's log file):
+Owns one SparkContext (local[N] + Delta, every port on 127.0.0.1, FAIR scheduling) for its whole life. It runs no
+notebook itself: as on a Databricks driver, where each notebook gets its own Python REPL process attached to the
+driver's JVM, every task is a separate `run_notebook.py` process that attaches to this JVM through its Py4J gateway
+(PYSPARK_GATEWAY_PORT/PYSPARK_GATEWAY_SECRET, handed to the emulator on the protocol channel and to task processes
+in their environment only) and works in a SparkSession of its own. So a notebook that kills its process, raises or
+exhausts its Python memory fails only itself, tasks run side by side, and no JVM starts per task. Requests are JSON
+lines on stdin; replies are JSON lines on the stdout the process started with:
 
-    <- {"op": "run", "id": 1, "notebook": "/abs/nb.py", "params": {...}, "result": "/abs/r.json", "log": "/abs/t.log",
-        "env": {"PYTHONPATH": "..."}}
-    -> {"event": "ready", "spark_context_id": "...", "pid": 123}           (once, when Spark is up)
-    -> {"event": "done", "id": 1, "healthy": true}                        (result file written, same contract as
-                                                                            run_notebook.py)
+    -> {"event": "ready", "spark_context_id": "...", "pid": 123, "gateway_port": 4567, "gateway_secret": "..."}
+    <- {"op": "cancel", "group": "task-42"}          cancel the Spark jobs of a task (cancelled, timed out, crashed)
+    <- {"op": "ping", "id": 7}  -> {"event": "pong", "id": 7, "healthy": true}   does Spark still answer?
     <- {"op": "stop"} or end of stdin: stop Spark and exit 0.
-
-Each task gets a fresh namespace and dbutils, its own SparkSession (spark.newSession(): own temp views, SQL conf and
-UDFs over the shared SparkContext), its environment and sys.path only for its duration, and modules imported from
-its libraries or notebook folder are forgotten afterwards, so nothing of one task is visible to the next. After a
-task the driver checks Spark still answers; if not it replies healthy=false and exits, and the emulator replaces it.
 """
 
 from __future__ import annotations
@@ -28,17 +25,16 @@ import json
 import os
 import re
 import sys
-import traceback
-from typing import Any, Iterator
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import run_notebook  # noqa: E402  (the runner's notebook format, dbutils and result contract)
+import run_notebook  # noqa: E402  (the runner's local Spark session)
 
 sys.path.pop(0)
 
 
 class Protocol:
-    """Reply channel: a private copy of the stdout the driver started with, so notebook prints cannot corrupt it."""
+    """Reply channel: a private copy of the stdout the driver started with, so Spark's prints cannot corrupt it."""
 
     def __init__(self) -> None:
         self._out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
@@ -50,119 +46,11 @@ class Protocol:
         self._out.flush()
 
 
-@contextlib.contextmanager
-def task_output(log_path: str) -> Iterator[None]:
-    """fd 1/2 and sys.stdout/stderr point at the task's log for the task's duration."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = (os.dup(1), os.dup(2))
-    saved_streams = (sys.stdout, sys.stderr)
-    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        yield
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        sys.stdout, sys.stderr = saved_streams
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, log):
-            os.close(fd)
-
-
-@contextlib.contextmanager
-def task_environment(env: dict[str, str], extra_paths: list[str]) -> Iterator[None]:
-    """The task's env vars and import paths, then forget them and every module loaded from those paths."""
-    old_env = dict(os.environ)
-    old_path = list(sys.path)
-    old_cwd = os.getcwd()
-    before = set(sys.modules)
-    os.environ.update(env)
-    sys.path[:0] = extra_paths
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(old_env)
-        sys.path[:] = old_path
-        with contextlib.suppress(OSError):
-            os.chdir(old_cwd)
-        roots = tuple(os.path.join(os.path.abspath(p), "") for p in extra_paths)
-        for name in set(sys.modules) - before:
-            origin = getattr(sys.modules.get(name), "__file__", None) or ""
-            if not origin or os.path.abspath(origin).startswith(roots):
-                sys.modules.pop(name, None)
-
-
-def task_session(spark: Any) -> Any:
-    """A SparkSession of its own for one task (temp views, SQL conf, UDFs), made the active one."""
-    from pyspark.sql import SparkSession
-
-    session = spark.newSession()
-    with contextlib.suppress(Exception):
-        session._jvm.SparkSession.setActiveSession(session._jsparkSession)
-        SparkSession._activeSession = session
-    return session
-
-
-def clean_after(spark: Any, session: Any) -> None:
-    """What a task leaves on the shared context: its streams, jobs, cached data and global temp views."""
-    with contextlib.suppress(Exception):
-        for query in session.streams.active:
-            query.stop()
-    with contextlib.suppress(Exception):
-        spark.sparkContext.cancelAllJobs()
-    with contextlib.suppress(Exception):
-        spark.catalog.clearCache()
-    with contextlib.suppress(Exception):
-        for table in spark.catalog.listTables("global_temp"):
-            spark.catalog.dropGlobalTempView(table.name)
-    with contextlib.suppress(Exception):
-        for table in session.catalog.listTables():
-            if table.isTemporary:
-                session.catalog.dropTempView(table.name)
-
-
 def healthy(spark: Any) -> bool:
     try:
         return spark.range(1).count() == 1
     except Exception:  # noqa: BLE001 - any failure means the JVM side is gone
         return False
-
-
-def run_task(spark: Any, request: dict[str, Any]) -> None:
-    result: dict[str, Any] = {"result_state": "FAILED", "notebook_output": None, "error": None, "error_trace": None}
-    env = {str(k): str(v) for k, v in (request.get("env") or {}).items()}
-    extra_paths = [p for p in env.pop("PYTHONPATH", "").split(os.pathsep) if p]
-    notebook = os.path.abspath(str(request["notebook"]))
-    session = None
-    with task_output(str(request["log"])):
-        try:
-            with task_environment(env, [os.path.dirname(notebook), *extra_paths]):
-                params = request.get("params") or {}
-                if not isinstance(params, dict):
-                    raise ValueError("params must be a JSON object")
-                params = {str(k): "" if v is None else str(v) for k, v in params.items()}
-                if not os.path.isfile(notebook):
-                    raise FileNotFoundError(f"notebook not found: {request['notebook']}")
-                session = task_session(spark)
-                display_dir = os.path.join(os.path.dirname(os.path.abspath(str(request["result"]))), "display")
-                output = run_notebook.Runner(session, params, display_dir).run(notebook)
-                result.update(result_state="SUCCESS", notebook_output=output)
-        except BaseException as exc:  # noqa: BLE001 - every failure of the notebook becomes a FAILED result
-            if isinstance(exc, SystemExit) and exc.code in (0, None):
-                result.update(result_state="SUCCESS")
-            else:
-                result["error"] = f"{type(exc).__name__}: {exc}"
-                result["error_trace"] = "".join(traceback.format_exception(exc))
-                print(result["error_trace"], file=sys.stderr)
-        finally:
-            if session is not None:
-                clean_after(spark, session)
-    run_notebook.write_result(str(request["result"]), result)
 
 
 def spark_context_id(spark: Any) -> str:
@@ -173,26 +61,40 @@ def spark_context_id(spark: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cluster-id", required=True)
     parser.add_argument("--master", default="local[1]")
     args = parser.parse_args(argv)
     proto = Protocol()
     os.environ["ORBITER_SPARK_MASTER"] = args.master
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
-    spark = run_notebook.build_spark(f"orbiter-cluster-{args.cluster_id}")
-    proto.send({"event": "ready", "spark_context_id": spark_context_id(spark), "pid": os.getpid()})
+    # Tasks of different clusters share the cores fairly (each task names its cluster's pool).
+    os.environ["ORBITER_SPARK_SCHEDULER_MODE"] = "FAIR"
+    spark = run_notebook.build_spark("orbiter-local-driver")
+    gateway = spark.sparkContext._gateway.gateway_parameters
+    proto.send(
+        {
+            "event": "ready",
+            "spark_context_id": spark_context_id(spark),
+            "pid": os.getpid(),
+            "gateway_port": gateway.port,
+            "gateway_secret": gateway.auth_token,
+        }
+    )
     try:
         for line in sys.stdin:
             if not line.strip():
                 continue
             request = json.loads(line)
-            if request.get("op") == "stop":
+            op = request.get("op")
+            if op == "stop":
                 break
-            run_task(spark, request)
-            ok = healthy(spark)
-            proto.send({"event": "done", "id": request.get("id"), "healthy": ok})
-            if not ok:
-                return 3
+            if op == "cancel":
+                with contextlib.suppress(Exception):
+                    spark.sparkContext.cancelJobGroup(str(request.get("group")))
+            elif op == "ping":
+                ok = healthy(spark)
+                proto.send({"event": "pong", "id": request.get("id"), "healthy": ok})
+                if not ok:
+                    return 3
     finally:
         with contextlib.suppress(Exception):
             spark.stop()

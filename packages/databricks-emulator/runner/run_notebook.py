@@ -14,6 +14,7 @@ Writes {"result_state": "SUCCESS"|"FAILED", "notebook_output": <exit value or nu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import linecache
 import os
@@ -381,6 +382,54 @@ def _split_sql(text: str) -> list[str]:
     return re.split(r";\s*(?:\n|$)", text)
 
 
+ATTACH_ENV = "ORBITER_SPARK_ATTACH"  # job group of the task; set with PYSPARK_GATEWAY_PORT/SECRET by the emulator
+
+
+def attached() -> bool:
+    return bool(os.environ.get(ATTACH_ENV))
+
+
+def attach_spark() -> Any:
+    """A SparkSession of this task's own on the running cluster driver's JVM (runner/cluster_driver.py).
+
+    PySpark connects to the JVM named by PYSPARK_GATEWAY_PORT/SECRET instead of launching one; the SparkContext
+    wraps the driver's existing one (a JVM holds one), and the session is a new one (own temp views, SQL conf and
+    UDFs), made the default so the notebook's SparkSession.builder.getOrCreate() returns it. The task's Spark jobs
+    carry its job group, so the emulator can cancel them, and run in its cluster's FAIR pool.
+    """
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+    from pyspark.sql import SparkSession
+
+    gateway = launch_gateway()
+    jvm = gateway.jvm
+    jsc = jvm.org.apache.spark.api.java.JavaSparkContext.fromSparkContext(
+        jvm.org.apache.spark.SparkContext.getOrCreate()
+    )
+    sc = SparkContext(conf=SparkConf(_jconf=jsc.getConf()), gateway=gateway, jsc=jsc)
+    sc.setJobGroup(os.environ[ATTACH_ENV], f"notebook task {os.environ[ATTACH_ENV]}", interruptOnCancel=True)
+    pool = os.environ.get("ORBITER_SPARK_POOL")
+    if pool:
+        sc.setLocalProperty("spark.scheduler.pool", pool)
+    shared = SparkSession(sc)
+    session = SparkSession(sc, jsparkSession=shared._jsparkSession.newSession())
+    SparkSession._instantiatedSession = session
+    SparkSession._activeSession = session
+    with contextlib.suppress(Exception):  # the JVM's active session of this thread, for code that asks for it
+        session._jvm.SparkSession.setActiveSession(session._jsparkSession)
+    return session
+
+
+def release_spark(spark: Any) -> None:
+    """End the task's use of Spark: an attached task leaves the shared driver running, stopping only its own work."""
+    if not attached():
+        spark.stop()
+        return
+    for query in spark.streams.active:
+        query.stop()
+    spark.sparkContext.cancelJobGroup(os.environ[ATTACH_ENV])
+
+
 def build_spark(app_name: str = "orbiter-notebook-runner") -> Any:
     # The runner's own local Spark + Delta session comes from the repository's spark_session.py, loaded as a private
     # module: putting the orbiter_lake package on sys.path would hide the job's wheel (the notebooks must import the
@@ -393,6 +442,9 @@ def build_spark(app_name: str = "orbiter-notebook-runner") -> Any:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    if attached():
+        module.ensure_supported_java()
+        return attach_spark()
     return module.local_spark(app_name)
 
 
@@ -440,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if spark is not None:
             try:
-                spark.stop()
+                release_spark(spark)
             except Exception:  # noqa: BLE001
                 pass
     write_result(args.result, result)

@@ -123,7 +123,7 @@ export class PythonNotebookRunner implements NotebookRunner {
       closeSync(log);
     }
     if (req.signal.aborted) return { result_state: 'FAILED', notebook_output: null, error: 'Run cancelled', error_trace: null };
-    return readRunnerResult(resultPath, `notebook runner exited with code ${exitCode}`, logPath);
+    return readRunnerResult(resultPath, `the notebook process exited with code ${exitCode}`, logPath);
   }
 }
 

@@ -123,7 +123,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       blobSource: new AzureBlobSource(azurite.connectionString),
       repoRoot: o.repoRoot,
       persist: true,
-      maxParallelTasks: o.maxParallelTasks ?? 2,
+      // Tasks are Python processes attached to one driver JVM (packages/databricks-emulator/src/clusters): a few at once
+      // overlap their Python start-up with Spark work without crowding 2 cores.
+      maxParallelTasks: o.maxParallelTasks ?? 4,
       ...(o.warmClusterMinutes !== undefined ? { warmClusterMinutes: o.warmClusterMinutes } : {}),
       ...(o.jobClusters === false ? { jobClusters: false } : {}),
       logger: o.logger,

@@ -1,132 +1,149 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { readRunnerResult, type NotebookRunner, type NotebookRunRequest, type NotebookRunResult } from '../notebookRunner';
-import { DriverGoneError, DriverProcess } from './driverProcess';
+import { mkdir } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { PythonNotebookRunner, type NotebookRunner, type NotebookRunRequest, type NotebookRunResult } from '../notebookRunner';
+import { DriverProcess } from './driverProcess';
 
 export interface ClusterNotebookRunnerOptions {
-  /** Repository root (cwd of the drivers). */
+  /** Repository root (cwd of the driver and the task processes). */
   repoRoot: string;
   /** Default <repoRoot>/.venv/bin/python */
   python?: string;
   /** Default <package>/runner/cluster_driver.py */
   script?: string;
   env?: Record<string, string | undefined>;
-  /** Where each cluster's driver log goes (<logDir>/<cluster_id>.log). */
+  /** Where the driver's log goes (<logDir>/driver-<n>.log). */
   logDir: string;
+  /** Cores of the driver's local master (default: the machine's; clusters share them through FAIR pools). */
+  cores?: number;
   /** Runs tasks that name no cluster (a Spark of their own per task). */
   perTask: NotebookRunner;
   killGraceMs?: number;
 }
 
 /**
- * Runs notebook tasks on their cluster's long-lived driver (runner/cluster_driver.py): started by the first task
- * that needs it, reused by the next ones, restarted when it died or was killed. Tasks without a cluster go to the
- * per-task runner.
+ * Runs notebook tasks of the local clusters. One Spark driver JVM (runner/cluster_driver.py) serves every live
+ * cluster — local clusters are logical, as Databricks' are to a notebook: each task runs in a Python process of its
+ * own (runner/run_notebook.py) attached to the driver's JVM through its Py4J gateway, with its own SparkSession, job
+ * group and its cluster's scheduler pool. The driver starts with the first cluster's first task and stops when the
+ * last live cluster is released (warm clusters keep it up across runs); a driver that died or stopped answering is
+ * replaced for the next task. Tasks without a cluster go to the per-task runner (a JVM of their own).
  */
 export class ClusterNotebookRunner implements NotebookRunner {
-  private readonly drivers = new Map<string, Promise<DriverProcess>>();
+  private driverStart: Promise<DriverProcess> | undefined;
+  /** The started driver, while it is the current one. */
+  private current: DriverProcess | undefined;
+  private readonly liveClusters = new Set<string>();
   private readonly python: string;
   private readonly script: string;
+  private readonly attached: PythonNotebookRunner;
+  private starts = 0;
 
   constructor(private readonly options: ClusterNotebookRunnerOptions) {
     this.python = options.python ?? join(options.repoRoot, '.venv', 'bin', 'python');
     this.script = options.script ?? join(__dirname, '..', '..', 'runner', 'cluster_driver.py');
+    this.attached = new PythonNotebookRunner({
+      repoRoot: options.repoRoot,
+      python: this.python,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
+    });
   }
 
   async run(req: NotebookRunRequest): Promise<NotebookRunResult> {
     const cluster = req.cluster;
     if (!cluster) return this.options.perTask.run(req);
-    await mkdir(req.workDir, { recursive: true });
+    this.liveClusters.add(cluster.clusterId);
     await mkdir(this.options.logDir, { recursive: true });
-    const resultPath = resolve(req.workDir, `${req.runId}-${req.taskKey}.result.json`);
-    const logPath = resolve(req.workDir, `${req.runId}-${req.taskKey}.log`);
-    await rm(resultPath, { force: true });
-
     const setupStart = Date.now();
-    const driver = await this.driver(cluster.clusterId, cluster.cores, req.signal);
-    const setupMs = Date.now() - setupStart;
+    // The driver is shared: a cancelled task stops waiting for it, but does not abort its start for the others.
+    const running = this.current?.alive ? this.current : undefined;
+    const driver = running ?? (await untilAborted(this.driver(), req.signal));
+    const setupMs = running ? 0 : Date.now() - setupStart;
+    if (!driver) return { result_state: 'FAILED', notebook_output: null, error: 'Run cancelled', error_trace: null, setup_ms: setupMs };
     const instance = { cluster_id: cluster.clusterId, spark_context_id: driver.sparkContextId };
-    // A running notebook cannot be interrupted safely inside a shared driver: cancel and timeout kill the driver.
-    const onAbort = (): void => {
-      this.forget(driver);
+    const group = `orbiter-task-${req.runId}`;
+    const result = await this.attached
+      .run({
+        ...req,
+        env: {
+          ...req.env,
+          PYSPARK_GATEWAY_PORT: String(driver.gateway.port),
+          PYSPARK_GATEWAY_SECRET: driver.gateway.secret,
+          ORBITER_SPARK_ATTACH: group,
+          ORBITER_SPARK_POOL: cluster.clusterId,
+        },
+      })
+      // The notebook's process died without a result (os._exit, a signal): that fails the task, not the runner.
+      .catch((err: Error): NotebookRunResult => ({ result_state: 'FAILED', notebook_output: null, error: err.message, error_trace: null }));
+    if (result.result_state === 'SUCCESS') return { ...result, cluster_instance: instance, setup_ms: setupMs };
+    // A killed, crashed or failed task may leave Spark jobs running, or may have taken the JVM down with it.
+    driver.cancel(group);
+    if (!(await driver.ping())) {
       driver.kill();
-    };
-    if (req.signal.aborted) onAbort();
-    req.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const healthy = await driver.run({
-        notebook: req.notebookPath,
-        params: req.parameters,
-        result: resultPath,
-        log: logPath,
-        env: stringEnv(req.env),
-      });
-      if (!healthy) this.forget(driver);
-    } catch (err) {
-      this.forget(driver);
-      if (req.signal.aborted)
-        return {
-          result_state: 'FAILED',
-          notebook_output: null,
-          error: 'Run cancelled',
-          error_trace: null,
-          cluster_instance: instance,
-          setup_ms: setupMs,
-        };
-      if (!(err instanceof DriverGoneError)) throw err;
-      const error = `${err.message}; the next task on this cluster gets a new driver. See ${logPath}`;
-      return { result_state: 'FAILED', notebook_output: null, error, error_trace: null, cluster_instance: instance, setup_ms: setupMs };
-    } finally {
-      req.signal.removeEventListener('abort', onAbort);
+      const why = `the Spark driver of cluster ${cluster.clusterId} ${driver.endReason ?? 'stopped answering'} during the task; the next task gets a new driver`;
+      return { ...result, error: result.error ? `${result.error} (${why})` : why, cluster_instance: instance, setup_ms: setupMs };
     }
-    const result = await readRunnerResult(resultPath, `the driver of cluster ${cluster.clusterId} replied`, logPath);
     return { ...result, cluster_instance: instance, setup_ms: setupMs };
   }
 
+  /** The cluster was terminated: the driver stops once no live cluster needs it. */
   async releaseCluster(clusterId: string): Promise<void> {
-    const pending = this.drivers.get(clusterId);
-    this.drivers.delete(clusterId);
-    const driver = await pending?.catch(() => undefined);
+    this.liveClusters.delete(clusterId);
+    if (this.liveClusters.size > 0 || !this.driverStart) return;
+    const pending = this.driverStart;
+    this.driverStart = undefined;
+    this.current = undefined;
+    const driver = await pending.catch(() => undefined);
     await driver?.stop();
   }
 
-  /** The cluster's running driver, started (once, however many tasks ask at the same time) when it has none. */
-  private async driver(clusterId: string, cores: number, signal: AbortSignal): Promise<DriverProcess> {
-    const existing = this.drivers.get(clusterId);
+  /** The running driver, started (once, however many tasks ask at the same time) when there is none. */
+  private async driver(): Promise<DriverProcess> {
+    const existing = this.driverStart;
     if (existing) {
       const d = await existing.catch(() => undefined);
       if (d?.alive) return d;
-      void d?.stop(); // retired: make sure its process and JVM are gone
-      if (this.drivers.get(clusterId) === existing) this.drivers.delete(clusterId);
-      if (this.drivers.has(clusterId)) return this.driver(clusterId, cores, signal);
+      void d?.stop(); // died or retired: make sure its process and JVM are gone
+      if (this.driverStart === existing) {
+        this.driverStart = undefined;
+        this.current = undefined;
+      }
+      if (this.driverStart) return this.driver();
     }
-    const starting = DriverProcess.start(
-      {
-        python: this.python,
-        script: this.script,
-        cwd: this.options.repoRoot,
-        env: { ...this.options.env },
-        clusterId,
-        master: `local[${cores}]`,
-        logPath: join(this.options.logDir, `${clusterId}.log`),
-        ...(this.options.killGraceMs !== undefined ? { killGraceMs: this.options.killGraceMs } : {}),
-      },
-      signal,
-    );
-    this.drivers.set(clusterId, starting);
+    const starting = DriverProcess.start({
+      python: this.python,
+      script: this.script,
+      cwd: this.options.repoRoot,
+      env: { ...this.options.env },
+      clusterId: [...this.liveClusters].join(','),
+      master: `local[${this.options.cores ?? cpus().length}]`,
+      logPath: join(this.options.logDir, `driver-${++this.starts}.log`),
+      ...(this.options.killGraceMs !== undefined ? { killGraceMs: this.options.killGraceMs } : {}),
+    });
+    this.driverStart = starting;
     try {
-      return await starting;
+      const started = await starting;
+      if (this.driverStart === starting) this.current = started;
+      return started;
     } catch (err) {
-      if (this.drivers.get(clusterId) === starting) this.drivers.delete(clusterId);
-      throw new Error(`cluster ${clusterId} could not start its Spark driver: ${(err as Error).message}`, { cause: err });
+      if (this.driverStart === starting) this.driverStart = undefined;
+      throw new Error(`the local Spark driver could not start: ${(err as Error).message}`, { cause: err });
     }
-  }
-
-  private forget(driver: DriverProcess): void {
-    driver.retire(); // driver() starts a new one for the next task
   }
 }
 
-function stringEnv(env: Record<string, string> | undefined): Record<string, string> {
-  return { ...env };
+/** The promise's value, or undefined as soon as the signal aborts (the promise goes on for whoever else awaits it). */
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return undefined;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
 }

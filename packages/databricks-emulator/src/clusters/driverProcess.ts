@@ -5,17 +5,22 @@ import { z } from 'zod';
 
 /** One line the driver (runner/cluster_driver.py) writes on its protocol channel. */
 const DriverEventSchema = z.discriminatedUnion('event', [
-  z.object({ event: z.literal('ready'), spark_context_id: z.string().min(1), pid: z.int() }),
-  z.object({ event: z.literal('done'), id: z.int(), healthy: z.boolean() }),
+  z.object({
+    event: z.literal('ready'),
+    spark_context_id: z.string().min(1),
+    pid: z.int(),
+    gateway_port: z.int().min(1).max(65535),
+    gateway_secret: z.string().min(1),
+  }),
+  z.object({ event: z.literal('pong'), id: z.int(), healthy: z.boolean() }),
 ]);
 type DriverEvent = z.infer<typeof DriverEventSchema>;
+type ReadyEvent = Extract<DriverEvent, { event: 'ready' }>;
 
-export interface DriverTask {
-  notebook: string;
-  params: Record<string, string>;
-  result: string;
-  log: string;
-  env: Record<string, string>;
+/** What a task process needs to attach to the driver's JVM (secret: only ever passed in a child's environment). */
+export interface DriverGateway {
+  port: number;
+  secret: string;
 }
 
 export interface DriverLaunch {
@@ -23,6 +28,7 @@ export interface DriverLaunch {
   script: string;
   cwd: string;
   env: Record<string, string | undefined>;
+  /** Names the driver in messages. */
   clusterId: string;
   /** Spark master, e.g. local[2]. */
   master: string;
@@ -38,32 +44,39 @@ export class DriverGoneError extends Error {
 }
 
 /**
- * A running cluster driver: a Python process owning one SparkSession, fed one notebook task at a time over its
- * stdin, replying on its stdout. It runs in its own process group, so killing it also ends the Spark JVM.
+ * The running Spark driver (runner/cluster_driver.py): a Python process owning the JVM and its SparkContext, which
+ * notebook task processes attach to through its gateway. It runs in its own process group, so killing it also ends
+ * the JVM. Its stdin takes cancel/ping/stop requests; its stdout answers.
  */
 export class DriverProcess {
   readonly sparkContextId: string;
   readonly pid: number;
+  readonly gateway: DriverGateway;
   private nextId = 1;
-  private pending: { id: number; resolve: (healthy: boolean) => void; reject: (err: Error) => void } | undefined;
+  private readonly pings = new Map<number, (healthy: boolean) => void>();
   private exited: string | undefined;
   private retired = false;
-  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly child: ChildProcess,
     private readonly launch: DriverLaunch,
-    ready: { spark_context_id: string; pid: number },
+    ready: ReadyEvent,
     events: AsyncIterable<DriverEvent>,
   ) {
     this.sparkContextId = ready.spark_context_id;
     this.pid = ready.pid;
+    this.gateway = { port: ready.gateway_port, secret: ready.gateway_secret };
     void this.pump(events);
     child.once('exit', (code, signal) => {
       this.exited = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      this.pending?.reject(new DriverGoneError(`the Spark driver of cluster ${launch.clusterId} ${this.exited} during the task`));
-      this.pending = undefined;
+      for (const answer of this.pings.values()) answer(false);
+      this.pings.clear();
     });
+  }
+
+  /** Why it is not alive (undefined while it is). */
+  get endReason(): string | undefined {
+    return this.exited ?? (this.retired ? 'was retired' : undefined);
   }
 
   /** Starts a driver and resolves once its SparkSession is up; rejects (with the log's tail) if it dies first. */
@@ -71,7 +84,7 @@ export class DriverProcess {
     const log = openSync(launch.logPath, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(launch.python, [launch.script, '--cluster-id', launch.clusterId, '--master', launch.master], {
+      child = spawn(launch.python, [launch.script, '--master', launch.master], {
         cwd: launch.cwd,
         env: { ...process.env, ...launch.env, SPARK_LOCAL_IP: '127.0.0.1', PYTHONUNBUFFERED: '1' },
         stdio: ['pipe', 'pipe', log],
@@ -80,6 +93,7 @@ export class DriverProcess {
     } finally {
       closeSync(log);
     }
+    child.stdin?.on('error', () => undefined); // EPIPE from a driver that died: its exit handler reports it
     const lines = createInterface({ input: child.stdout! });
     const events = parseEvents(lines);
     const iterator = events[Symbol.asyncIterator]();
@@ -98,7 +112,7 @@ export class DriverProcess {
         }),
       ]);
       if (first.done || first.value.event !== 'ready')
-        throw new DriverGoneError(`the Spark driver of cluster ${launch.clusterId} did not report ready`);
+        throw new DriverGoneError(`the Spark driver of cluster ${launch.clusterId} did not report ready: ${tail(launch.logPath)}`);
       return new DriverProcess(child, launch, first.value, { [Symbol.asyncIterator]: () => iterator });
     } catch (err) {
       killGroup(child, 'SIGKILL');
@@ -117,21 +131,28 @@ export class DriverProcess {
     this.retired = true;
   }
 
-  /** Runs one task (tasks queue: the driver runs one at a time). Resolves with whether Spark still answers. */
-  run(task: DriverTask): Promise<boolean> {
-    const next = this.queue.then(() => this.send(task));
-    this.queue = next.catch(() => undefined);
-    return next;
+  /** Cancels the Spark jobs of one task's job group (its process was killed or crashed mid-job). */
+  cancel(group: string): void {
+    this.write({ op: 'cancel', group });
   }
 
-  private send(task: DriverTask): Promise<boolean> {
-    if (!this.alive)
-      return Promise.reject(new DriverGoneError(`the Spark driver of cluster ${this.launch.clusterId} ${this.exited ?? 'was retired'}`));
+  /** Whether Spark still answers (false once the driver is gone); a driver that does not answer exits by itself. */
+  ping(): Promise<boolean> {
+    if (this.exited !== undefined) return Promise.resolve(false);
     const id = this.nextId++;
-    return new Promise<boolean>((resolve, reject) => {
-      this.pending = { id, resolve, reject };
-      this.child.stdin!.write(`${JSON.stringify({ op: 'run', id, ...task })}\n`);
+    return new Promise<boolean>((resolve) => {
+      this.pings.set(id, resolve);
+      this.write({ op: 'ping', id });
     });
+  }
+
+  private write(request: Record<string, unknown>): void {
+    if (this.exited !== undefined) return;
+    try {
+      this.child.stdin!.write(`${JSON.stringify(request)}\n`);
+    } catch {
+      /* exiting: the exit handler answers pending pings */
+    }
   }
 
   /** Ends the driver: a polite stop first, then the process group is killed after the grace period. */
@@ -160,16 +181,12 @@ export class DriverProcess {
   private async pump(events: AsyncIterable<DriverEvent>): Promise<void> {
     try {
       for await (const event of events) {
-        if (event.event === 'done' && this.pending?.id === event.id) {
-          const p = this.pending;
-          this.pending = undefined;
-          p.resolve(event.healthy);
-        }
+        if (event.event !== 'pong') continue;
+        this.pings.get(event.id)?.(event.healthy);
+        this.pings.delete(event.id);
       }
-    } catch (err) {
-      this.pending?.reject(err as Error);
-      this.pending = undefined;
-      this.kill();
+    } catch {
+      this.kill(); // a driver that speaks nonsense is not trusted with the next task
     }
   }
 }

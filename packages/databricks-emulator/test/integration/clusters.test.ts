@@ -6,8 +6,8 @@ import { DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type 
 import { startDatabricksEmulator, type DatabricksEmulator } from '../../src/emulator';
 import { waitFor } from '../fixtures/fakeRunner';
 
-// Job clusters on the real runner: one long-lived Spark driver per job_cluster_key. Needs .venv and .orbiter/jars
-// (scripts/setup-python.sh).
+// Job clusters on the real runner: one long-lived Spark driver JVM serves the clusters, each task a Python process
+// of its own attached to it. Needs .venv and .orbiter/jars (scripts/setup-python.sh).
 jest.setTimeout(300_000);
 
 const REPO = join(__dirname, '..', '..', '..', '..');
@@ -16,7 +16,10 @@ const ROOT = '/Workspace/Users/local-emulator@orbiter.local/clusters';
 
 interface Probe {
   app: string;
+  /** The notebook's Python process. */
   pid: number;
+  /** The driver's JVM. */
+  jvm: number;
   seen: { view: boolean; global: boolean; conf: string; env: string };
   listeners: string[];
 }
@@ -82,7 +85,7 @@ class Workspace {
   }
 }
 
-describe('job clusters (one Spark driver per job_cluster_key)', () => {
+describe('job clusters (tasks attached to one Spark driver)', () => {
   let dir: string;
   let ws: Workspace;
 
@@ -104,9 +107,11 @@ describe('job clusters (one Spark driver per job_cluster_key)', () => {
     const [first, second] = run.tasks;
     const a = (await ws.output(first!.run_id)).probe!;
     const b = (await ws.output(second!.run_id)).probe!;
-    // One driver process and Spark context for both tasks; runs/get names the cluster and context.
-    expect(b.pid).toBe(a.pid);
+    // One driver JVM and Spark context for both tasks, each task a Python process of its own; runs/get names the
+    // cluster and context.
+    expect(b.jvm).toBe(a.jvm);
     expect(b.app).toBe(a.app);
+    expect(b.pid).not.toBe(a.pid);
     expect(first!.cluster_instance).toEqual(second!.cluster_instance);
     expect(first!.cluster_instance?.spark_context_id).toBe(a.app.replace(/\D/g, ''));
     expect(run.cluster_instance?.cluster_id).toBe(first!.cluster_instance?.cluster_id);
@@ -134,18 +139,18 @@ describe('job clusters (one Spark driver per job_cluster_key)', () => {
     expect(cluster).toMatchObject({ cluster_source: 'JOB', termination_reason: { code: 'JOB_FINISHED' } });
     const listed = (await ws.api.get<{ clusters: Cluster[] }>('/api/2.1/clusters/list')).data.clusters;
     expect(listed.map((c) => c.cluster_id)).toContain(id);
-    // Its driver process goes away (Spark stops politely first).
+    // Its driver JVM goes away with the last live cluster (Spark stops politely first).
     await waitFor(
       () => {
         try {
-          process.kill(a.pid, 0);
+          process.kill(a.jvm, 0);
           return undefined;
         } catch {
           return true;
         }
       },
       30_000,
-      `driver ${a.pid} gone`,
+      `driver JVM ${a.jvm} gone`,
     );
   });
 
@@ -153,7 +158,7 @@ describe('job clusters (one Spark driver per job_cluster_key)', () => {
     const run = await ws.run(await ws.job('crash', ['crash', 'ok']));
     expect(run.state?.result_state).toBe('FAILED');
     expect(run.tasks.map((t) => t.state?.result_state)).toEqual(['FAILED', 'UPSTREAM_FAILED']);
-    expect((await ws.output(run.tasks[0]!.run_id)).error).toMatch(/Spark driver of cluster .* exited with code 9 during the task/);
+    expect((await ws.output(run.tasks[0]!.run_id)).error).toMatch(/notebook process exited with code 9/);
   });
 
   it('rejects a task naming a job cluster the job does not define', async () => {
@@ -189,12 +194,12 @@ describe('warm clusters (kept across runs)', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reuses the driver across runs, survives raising and out-of-memory tasks, and replaces a crashed driver', async () => {
+  it('reuses the driver across runs, survives raising, out-of-memory and crashing tasks, and replaces a dead JVM', async () => {
     const ok = await ws.job('ok', ['ok']);
     const first = await ws.run(ok);
     expect(first.state?.result_state).toBe('SUCCESS');
     const cluster = first.tasks[0]!.cluster_instance!;
-    const pid = (await ws.output(first.tasks[0]!.run_id)).probe!.pid;
+    const jvm = (await ws.output(first.tasks[0]!.run_id)).probe!.jvm;
     expect((await ws.cluster(cluster.cluster_id)).state).toBe('RUNNING');
 
     const raised = await ws.run(await ws.job('raise', ['raise']));
@@ -205,16 +210,25 @@ describe('warm clusters (kept across runs)', () => {
     const again = await ws.run(ok);
     const probe = (await ws.output(again.tasks[0]!.run_id)).probe!;
     expect(again.tasks[0]!.cluster_instance).toEqual(cluster);
-    expect(probe.pid).toBe(pid);
+    expect(probe.jvm).toBe(jvm);
     expect(again.tasks[0]!.setup_duration).toBe(0);
     expect(probe.seen).toEqual({ view: false, global: false, conf: 'unset', env: 'unset' });
 
+    // A notebook that kills its own process takes only itself down: the driver keeps its Spark context.
     const crashed = await ws.run(await ws.job('crash', ['crash']));
     expect((await ws.output(crashed.tasks[0]!.run_id)).error).toMatch(/exited with code 9/);
+    const survived = await ws.run(ok);
+    expect(survived.tasks[0]!.cluster_instance).toEqual(cluster);
+    expect((await ws.output(survived.tasks[0]!.run_id)).probe!.jvm).toBe(jvm);
+
+    // A notebook that kills the driver's JVM fails, and the next task gets a new driver.
+    const killed = await ws.run(await ws.job('killjvm', ['killjvm']));
+    expect(killed.state?.result_state).toBe('FAILED');
+    expect((await ws.output(killed.tasks[0]!.run_id)).error).toMatch(/the next task gets a new driver/);
     const after = await ws.run(ok);
     expect(after.state?.result_state).toBe('SUCCESS');
     expect(after.tasks[0]!.cluster_instance?.cluster_id).toBe(cluster.cluster_id);
     expect(after.tasks[0]!.cluster_instance?.spark_context_id).not.toBe(cluster.spark_context_id);
-    expect((await ws.output(after.tasks[0]!.run_id)).probe!.pid).not.toBe(pid);
+    expect((await ws.output(after.tasks[0]!.run_id)).probe!.jvm).not.toBe(jvm);
   });
 });
