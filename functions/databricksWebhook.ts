@@ -1,11 +1,16 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
+import { isOrbiterError } from '../shared/errors';
+import { readLimited } from '../shared/http/limitedBody';
 import { onJobNotification } from '../shared/dispatch/notifications';
 import { contextLogger } from '../shared/logger';
 import type { HttpFunction } from './definition';
 import type { RunControlDeps } from './runControl';
 
 export type DatabricksWebhookDeps = RunControlDeps;
+
+/** A notification is a few hundred bytes; anything past this is refused while it is being read. */
+const maxNotificationBytes = 64 * 1024;
 
 /** Databricks job notification payload (webhook destination; ids arrive as strings): only the run id is used. */
 const numericId = z.union([
@@ -21,10 +26,12 @@ export const jobNotification = z.looseObject({
   job: z.looseObject({ job_id: numericId.optional(), name: z.string().optional() }).optional(),
 });
 
+const titles: Record<number, string> = { 413: 'Content Too Large', 415: 'Unsupported Media Type' };
+
 const problem = (status: number, detail: string): HttpResponseInit => ({
   status,
   headers: { 'content-type': 'application/problem+json' },
-  jsonBody: { type: 'about:blank', title: status === 415 ? 'Unsupported Media Type' : 'Bad Request', status, detail },
+  jsonBody: { type: 'about:blank', title: titles[status] ?? 'Bad Request', status, detail },
 });
 
 /** HTTP: Databricks job notifications short-cut the polling wait for a run's terminal state. */
@@ -32,8 +39,13 @@ export const makeDatabricksWebhook =
   (deps: DatabricksWebhookDeps) =>
   async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     if (!(request.headers.get('content-type') ?? '').includes('application/json')) return problem(415, 'expected application/json');
-    const text = await request.text();
-    if (text.length > 64 * 1024) return problem(413, 'notification too large');
+    let text: string;
+    try {
+      text = (await readLimited(request.body, maxNotificationBytes, request.headers.get('content-length'))).toString('utf8');
+    } catch (err) {
+      if (isOrbiterError(err, 'BodyTooLarge')) return problem(413, 'notification too large');
+      throw err;
+    }
     let body: unknown;
     try {
       body = JSON.parse(text);

@@ -11,6 +11,7 @@ export type OrbiterErrorCode =
   | 'LakeWriteFailed'
   | 'WatermarkConflict'
   | 'InvalidArgument'
+  | 'BodyTooLarge'
   | 'NotFound'
   | 'JobsApiThrottled'
   | 'JobsApiError'

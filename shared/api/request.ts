@@ -1,4 +1,6 @@
 import type { HttpRequest } from '@azure/functions';
+import { isOrbiterError } from '../errors';
+import { readLimited } from '../http/limitedBody';
 import { ApiError, badRequest } from './problem';
 import { ApiLimits } from './schemas';
 
@@ -21,17 +23,15 @@ export function originOf(request: Pick<HttpRequest, 'url'>): string {
 }
 
 /**
- * Reads a JSON body strictly: size limit (the host's own limit may be larger), application/json only,
- * UTF-8 that parses. Anything else is a 4xx naming what is wrong.
+ * Reads a JSON body strictly: size limit counted while reading (a larger upload is cut off, never buffered; the
+ * host's own limit is larger), application/json only, UTF-8 that parses. Anything else is a 4xx naming what is wrong.
  */
 export async function readJsonBody(request: HttpRequest, maxBytes: number = ApiLimits.maxBodyBytes): Promise<unknown> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (Number.isFinite(declared) && declared > maxBytes)
-    throw new ApiError(413, 'body-too-large', `request body exceeds ${maxBytes} bytes`, [{ field: '(body)', message: `at most ${maxBytes} bytes` }]);
-  const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.length > maxBytes)
-    throw new ApiError(413, 'body-too-large', `request body exceeds ${maxBytes} bytes`, [{ field: '(body)', message: `at most ${maxBytes} bytes` }]);
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const tooLarge = (): ApiError =>
+    new ApiError(413, 'body-too-large', `request body exceeds ${maxBytes} bytes`, [{ field: '(body)', message: `at most ${maxBytes} bytes` }]);
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
   if (type !== 'application/json') {
     throw new ApiError(
       415,
@@ -42,6 +42,13 @@ export async function readJsonBody(request: HttpRequest, maxBytes: number = ApiL
         'accept-post': 'application/json',
       },
     );
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readLimited(request.body, maxBytes);
+  } catch (err) {
+    if (isOrbiterError(err, 'BodyTooLarge')) throw tooLarge();
+    throw err;
   }
   if (bytes.length === 0) throw badRequest('a JSON body is required', [{ field: '(body)', message: 'required' }]);
   let text: string;

@@ -1,6 +1,7 @@
 /**
- * DNS rebinding guard for local HTML servers (the dashboard, the Databricks emulator's run pages): a hostile page whose name resolves to 127.0.0.1 reaches this server
- * with its own name in `Host` (and `Origin`), so only loopback names, and the host the server was bound to, pass.
+ * DNS rebinding guard for Orbiter's local HTTP servers (dashboard, functions host, Databricks emulator and its run
+ * pages): a hostile page whose name resolves to 127.0.0.1 reaches the server with its own name in `Host` (and
+ * `Origin`), so only loopback names, and the host the server was bound to, pass.
  */
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { isOwnHost } from 'orbiter/shared/http/hostCheck';
 import { silentLogger, type Logger } from 'orbiter/shared/logger';
 import type { BlobSource } from './blobSource';
 import { DatabricksErrorResponse } from './api/errors';
@@ -21,7 +22,6 @@ import { WheelInstaller } from './wheelInstaller';
 import { workspaceRoutes, type RawResponse } from './workspaceApi';
 import { WorkspaceNotebookRunner } from './workspaceRunner';
 import { WorkspaceStore } from './workspaceStore';
-import { isOwnHost } from 'orbiter/shared/http/hostCheck';
 import { readTaskLog, taskLogPath } from './api/taskLogs';
 import { runPageResponse, runPageRoute, type RunPageRoute } from './runPage';
 
@@ -201,6 +201,10 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
       try {
         const parsed = new URL(req.url ?? '/', 'http://localhost');
         const method = req.method ?? 'GET';
+        // DNS rebinding: only this server's own (loopback or bound) names are served.
+        const port = (server.address() as AddressInfo | null)?.port ?? 0;
+        if (!isOwnHost(req.headers.host, port, options.host))
+          throw new DatabricksErrorResponse(421, 'MISDIRECTED_REQUEST', 'Host is not this workspace.');
         // 2.1 shares the shapes we serve; accept it too so older tooling works.
         const path = parsed.pathname.replace(/^\/api\/2\.1\/jobs\//, '/api/2.2/jobs/').replace(/\/+$/, '');
         const query: Record<string, string> = Object.fromEntries(parsed.searchParams.entries());

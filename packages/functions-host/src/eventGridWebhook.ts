@@ -24,7 +24,7 @@ export async function handleEventGridWebhook(req: IncomingMessage, res: ServerRe
   const def = o.definitions.find((d) => d.name === fn);
   if (!def) return send(res, 404, { error: `no Event Grid function named ${fn}` });
   const raw = await readBody(req, 1024 * 1024);
-  if (raw === 'too-large') return send(res, 413, { error: 'event batch too large' });
+  if (raw === 'too-large') return send(res, 413, { error: 'event batch too large' }, { connection: 'close' });
   let batch;
   try {
     batch = eventGridBatch.parse(JSON.parse(raw.toString('utf8')));

@@ -6,6 +6,7 @@ import { ensureError } from 'orbiter/shared/errors';
 import type { Logger } from 'orbiter/shared/logger';
 import type { StorageClients } from 'orbiter/shared/storage/clients';
 import type { BlobEventFunction, FunctionDefinition, HttpFunction, ServiceBusQueueFunction, TimerFunction } from 'orbiter/functions/definition';
+import { isOwnHost } from 'orbiter/shared/http/hostCheck';
 import { handleEventGridWebhook } from './eventGridWebhook';
 import { send } from './httpIo';
 import { HttpTriggers } from './httpTriggers';
@@ -136,6 +137,9 @@ export class FunctionHost {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // DNS rebinding: a page whose name resolves to 127.0.0.1 must not drive the API with the browser.
+    const port = (this.server?.address() as AddressInfo | null)?.port ?? 0;
+    if (!isOwnHost(req.headers.host, port)) return send(res, 421, { error: 'misdirected request: Host is not this server' }, { connection: 'close' });
     if (url.pathname === '/admin/host/status') {
       return send(res, 200, { state: 'Running', functions: this.opts.definitions.map((d) => d.name) });
     }

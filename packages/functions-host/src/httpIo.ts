@@ -13,17 +13,29 @@ export async function readStream(stream: NodeJS.ReadableStream | undefined): Pro
   return Buffer.concat(chunks);
 }
 
+/**
+ * A whole (small) body, e.g. an Event Grid batch: a declared or counted size past `limit` resolves 'too-large' at
+ * once and stops reading, holding at most `limit` bytes; answer it with `connection: close`.
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  const declared = Number(req.headers['content-length'] ?? '');
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve('too-large');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer): void => {
       size += c.length;
-      if (size > limit) over = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
+      if (size <= limit) {
+        chunks.push(c);
+        return;
+      }
+      req.removeListener('data', onData);
+      req.pause();
+      chunks.length = 0;
+      resolve('too-large');
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpRequest, HttpResponse } from '@azure/functions';
+import { HttpRequest, HttpResponse, type HttpRequestInit } from '@azure/functions';
 import type { HttpFunction } from 'orbiter/functions/definition';
-import { readBody, send } from './httpIo';
+import { send } from './httpIo';
 import type { Invoker } from './invoker';
+import { declaredTooLarge, streamBody } from './requestBody';
 import { compileRoute, type CompiledRoute } from './routes';
 
 export interface HttpTriggerOptions {
@@ -38,26 +39,36 @@ export class HttpTriggers {
       return;
     }
     const limit = this.o.maxBodyBytes ?? 100 * 1024 * 1024;
-    const body = await readBody(req, limit);
-    if (body === 'too-large') return send(res, 413, { error: 'request body too large' });
+    if (declaredTooLarge(req, limit)) return tooLarge(res);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    // The body is streamed to the function, never buffered here (Azure with enableHttpStream builds the same
+    // native Request around its proxied stream; the library's public init takes only whole bodies).
+    const body = streamBody(req, limit);
     const request = new HttpRequest({
-      method,
-      url: `${this.o.origin()}${url.pathname}${url.search}`,
-      headers,
-      query: Object.fromEntries(url.searchParams),
+      nativeRequest: new Request(`${this.o.origin()}${url.pathname}${url.search}`, {
+        method,
+        headers,
+        ...(body.stream ? { body: body.stream, duplex: 'half' } : {}),
+      }),
       params: hit.params!,
-      ...(body.length > 0 ? { body: { bytes: body } } : {}),
-    });
+    } as unknown as HttpRequestInit);
     const outcome = await this.o.invoker.invoke(hit.def.name, { headers, query: Object.fromEntries(url.searchParams) }, (ctx) =>
       hit.def.handler(request, ctx),
     );
-    if (!outcome.ok) return send(res, 500, { error: 'function failed' });
+    if (body.overLimit) return tooLarge(res);
+    // An unread rest of the body would be taken for the next request on this connection: close it instead.
+    const close: Record<string, string> = body.complete ? {} : { connection: 'close' };
+    if (!outcome.ok) return send(res, 500, { error: 'function failed' }, close);
     const response = new HttpResponse(outcome.result as ConstructorParameters<typeof HttpResponse>[0]);
     const out: Record<string, string> = {};
     response.headers.forEach((v, k) => (out[k] = v));
-    res.writeHead(response.status, out);
+    res.writeHead(response.status, { ...out, ...close });
     res.end(Buffer.from(await response.arrayBuffer()));
   }
+}
+
+/** Over the host's limit (Azure's is 100 MB): 413 and the connection closed, the rest of the upload unread. */
+function tooLarge(res: ServerResponse): void {
+  send(res, 413, { error: 'request body too large' }, { connection: 'close' });
 }

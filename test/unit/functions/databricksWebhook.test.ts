@@ -1,3 +1,4 @@
+import { HttpRequest, type HttpRequestInit } from '@azure/functions';
 import { makeDatabricksWebhook } from '../../../functions/databricksWebhook';
 import { acceptRunRequest } from '../../../shared/dispatch/accept';
 import { handleControl } from '../../../shared/dispatch/control';
@@ -72,5 +73,30 @@ describe('databricksWebhook', () => {
     ).toMatchObject({ status: 400, jsonBody: { detail: 'body is not valid JSON' } });
     const bad = await handler(httpRequest({ method: 'POST', url: URL_, json: { event_type: 'jobs.on_success', run: { run_id: '../x' } } }), ctx);
     expect(bad).toMatchObject({ status: 400, jsonBody: { detail: expect.stringContaining('run.run_id') as string } });
+  });
+
+  it('cuts off an endless notification body while reading it: 413, nothing dispatched', async () => {
+    const { deps, handler } = await dispatchedRun();
+    let pulled = 0;
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(c) {
+          pulled += 16 * 1024;
+          c.enqueue(new Uint8Array(16 * 1024).fill(0x20));
+        },
+        cancel() {
+          cancelled = true;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const request = new HttpRequest({
+      nativeRequest: new Request(URL_, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' }),
+    } as unknown as HttpRequestInit);
+    expect(await handler(request, invocation('databricksWebhook'))).toMatchObject({ status: 413 });
+    expect(pulled).toBeLessThanOrEqual(80 * 1024);
+    expect(cancelled).toBe(true);
+    expect(deps.scheduler.sent).toHaveLength(0);
   });
 });

@@ -8,7 +8,7 @@ import type { StorageClients } from 'orbiter/shared/storage/clients';
 import { localMonitoringData, type MonitoringData } from '../alerts/data';
 import type { AlertEvaluator } from '../alerts/evaluator';
 import type { OptimizeReport } from '../optimize/report';
-import { isOwnHost, isOwnOrigin } from './hostCheck';
+import { isOwnHost, isOwnOrigin } from 'orbiter/shared/http/hostCheck';
 import { databricksRedirect } from './runLinks';
 import { dashboardHtml } from './page';
 import { buildSnapshot, type DashboardSnapshot } from './snapshot';

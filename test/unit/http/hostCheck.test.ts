@@ -1,4 +1,4 @@
-import { isOwnHost, isOwnOrigin } from '../../src/dashboard/hostCheck';
+import { isOwnHost, isOwnOrigin } from '../../../shared/http/hostCheck';
 
 describe('dashboard Host and Origin checks (DNS rebinding)', () => {
   it('accepts loopback names on its own port, or without a port', () => {

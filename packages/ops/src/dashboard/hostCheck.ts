@@ -1,2 +1,0 @@
-// The guard is shared with the Databricks emulator's run pages.
-export { isOwnHost, isOwnOrigin } from 'orbiter/shared/http/hostCheck';
