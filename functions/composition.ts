@@ -205,6 +205,7 @@ export function composeApp(settings: AppSettings, appRoot: string = findAppRoot(
       runs: runs(),
       catalog: await catalog(),
       idempotency: idempotency(),
+      idempotencyTtlMs: config().RUN_API_IDEMPOTENCY_TTL_HOURS * 3_600_000,
       quota: quota(),
       raw: {
         async etagOf(path) {

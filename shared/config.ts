@@ -123,6 +123,9 @@ export const configSchema = z.object({
   RUN_API_QUOTA_PER_MINUTE: intFromString(1, 100_000)
     .default(120)
     .describe('Runs one Run API caller may request per minute (token bucket in table storage; a backfill counts one per window)'),
+  RUN_API_IDEMPOTENCY_TTL_HOURS: intFromString(1, 24 * 365)
+    .default(24)
+    .describe('How long a Run API Idempotency-Key replays its first request; after that the same key starts new runs'),
   ENTRA_TENANT_ID: z.uuid().optional().describe('Entra tenant whose tokens the Run API accepts (required when API_AUTH_MODE=entra)'),
   ENTRA_API_AUDIENCE: z.string().min(1).optional().describe("The Run API's application ID URI or client id (token aud)"),
   ENTRA_JWKS_URI: httpUrl.optional().describe("Signing keys (default: the tenant's v2.0 JWKS); tests point it at a local JWKS"),

@@ -10,12 +10,19 @@ export interface IdempotencyEntry {
   fingerprint: string;
   runIds: string[];
   createdAt: string;
+  /** How many times the key expired and was claimed again (0 at first use); run ids derive from it. */
+  generation: number;
 }
 
+/** A stored entry and its version, for replacing an expired one. */
+export type StoredIdempotencyEntry = IdempotencyEntry & { etag: string };
+
 export interface IdempotencyStore {
-  get(keyHash: string): Promise<IdempotencyEntry | undefined>;
+  get(keyHash: string): Promise<StoredIdempotencyEntry | undefined>;
   /** false when the key was taken meanwhile (then get() it). */
   create(keyHash: string, entry: IdempotencyEntry): Promise<boolean>;
+  /** Replaces the entry if it is still the version `etag`; false when another request replaced it first. */
+  replace(keyHash: string, entry: IdempotencyEntry, etag: string): Promise<boolean>;
 }
 
 export class TableIdempotencyStore implements IdempotencyStore {
@@ -27,11 +34,17 @@ export class TableIdempotencyStore implements IdempotencyStore {
     return this.ready;
   }
 
-  async get(keyHash: string): Promise<IdempotencyEntry | undefined> {
+  async get(keyHash: string): Promise<StoredIdempotencyEntry | undefined> {
     await this.ensure();
     try {
-      const e = await this.table.getEntity<{ fingerprint: string; runIds: string; createdAt: string }>(keyHash, 'key');
-      return { fingerprint: e.fingerprint, runIds: JSON.parse(e.runIds) as string[], createdAt: e.createdAt };
+      const e = await this.table.getEntity<{ fingerprint: string; runIds: string; createdAt: string; generation?: number }>(keyHash, 'key');
+      return {
+        fingerprint: e.fingerprint,
+        runIds: JSON.parse(e.runIds) as string[],
+        createdAt: e.createdAt,
+        generation: e.generation ?? 0, // rows written before keys expired
+        etag: e.etag,
+      };
     } catch (err) {
       if (restStatus(err) === 404) return undefined;
       throw err;
@@ -41,30 +54,52 @@ export class TableIdempotencyStore implements IdempotencyStore {
   async create(keyHash: string, entry: IdempotencyEntry): Promise<boolean> {
     await this.ensure();
     try {
-      await this.table.createEntity({
-        partitionKey: keyHash,
-        rowKey: 'key',
-        fingerprint: entry.fingerprint,
-        runIds: JSON.stringify(entry.runIds),
-        createdAt: entry.createdAt,
-      });
+      await this.table.createEntity(row(keyHash, entry));
       return true;
     } catch (err) {
       if (restStatus(err) === 409) return false;
       throw err;
     }
   }
+
+  async replace(keyHash: string, entry: IdempotencyEntry, etag: string): Promise<boolean> {
+    await this.ensure();
+    try {
+      await this.table.updateEntity(row(keyHash, entry), 'Replace', { etag });
+      return true;
+    } catch (err) {
+      if (restStatus(err) === 412 || restStatus(err) === 404) return false;
+      throw err;
+    }
+  }
+}
+
+function row(keyHash: string, entry: IdempotencyEntry) {
+  return {
+    partitionKey: keyHash,
+    rowKey: 'key',
+    fingerprint: entry.fingerprint,
+    runIds: JSON.stringify(entry.runIds),
+    createdAt: entry.createdAt,
+    generation: entry.generation,
+  };
 }
 
 /** In memory, for unit tests. */
 export class MemoryIdempotencyStore implements IdempotencyStore {
-  readonly entries = new Map<string, IdempotencyEntry>();
-  get(keyHash: string): Promise<IdempotencyEntry | undefined> {
+  readonly entries = new Map<string, StoredIdempotencyEntry>();
+  private version = 0;
+  get(keyHash: string): Promise<StoredIdempotencyEntry | undefined> {
     return Promise.resolve(this.entries.get(keyHash));
   }
   create(keyHash: string, entry: IdempotencyEntry): Promise<boolean> {
     if (this.entries.has(keyHash)) return Promise.resolve(false);
-    this.entries.set(keyHash, entry);
+    this.entries.set(keyHash, { ...entry, etag: String(++this.version) });
+    return Promise.resolve(true);
+  }
+  replace(keyHash: string, entry: IdempotencyEntry, etag: string): Promise<boolean> {
+    if (this.entries.get(keyHash)?.etag !== etag) return Promise.resolve(false);
+    this.entries.set(keyHash, { ...entry, etag: String(++this.version) });
     return Promise.resolve(true);
   }
 }

@@ -79,7 +79,16 @@ export function buildOpenApi(serverUrl = '/'): Json {
           operationId: 'createRun',
           summary: 'Request a run (or a backfill: one run per window of from..to)',
           security: secured(ApiRoles.request),
-          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 } }],
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description:
+                'Replays the first request with this key (per caller) for RUN_API_IDEMPOTENCY_TTL_HOURS (default 24); a different body with it is a 409',
+              schema: { type: 'string', maxLength: 200 },
+            },
+          ],
           requestBody: { required: true, content: { 'application/json': { schema: ref('CreateRunRequest') } } },
           responses: {
             '202': {

@@ -9,7 +9,7 @@ import type { Window } from '../nasa/source';
 import { mutateRun, terminalRunStates, type RunQuery, type RunRecord, type RunStore } from '../runs/runStore';
 import type { RunQuota } from './quota';
 import { backfillWindowDays, blobDate, daysBetween, planWindows, rawPrefixes } from './backfill';
-import type { IdempotencyStore } from './idempotency';
+import type { IdempotencyStore, StoredIdempotencyEntry } from './idempotency';
 import type { RunReadClient } from './runLogs';
 import { ApiError, badRequest, fieldErrors, validationError } from './problem';
 import { ApiLimits, createRunBody, listRunsQuery, runIdSchema, type CreateRunResponse, type RunView } from './schemas';
@@ -28,6 +28,8 @@ export interface RunApiDeps {
   runs: RunStore;
   catalog: JobCatalog;
   idempotency: IdempotencyStore;
+  /** How long an Idempotency-Key replays its first request (RUN_API_IDEMPOTENCY_TTL_HOURS); after that it starts new runs. */
+  idempotencyTtlMs: number;
   /** Per-caller run quota (429 when spent). */
   quota: RunQuota;
   raw: RawZone;
@@ -89,10 +91,16 @@ interface ValidRunRequest {
   to?: string;
 }
 
-/** The Idempotency-Key of a request: its stored hash, and the fingerprint a replay must match. */
+/** The Idempotency-Key of a request: its stored hash, the fingerprint a replay must match, and its generation. */
 interface IdempotencyClaim {
   keyHash: string;
   fingerprint: string;
+  /** 0 at first use, +1 each time the key is used again after it expired. */
+  generation: number;
+  /** The expired entry this claim replaces (undefined: the key is new). */
+  expired?: StoredIdempotencyEntry;
+  /** The live entry of an earlier request with this key: this request is its replay. */
+  live?: StoredIdempotencyEntry;
 }
 
 /** POST /api/runs: validates, records the run(s) as requested and sends one run request per run. */
@@ -105,10 +113,12 @@ export async function createRuns(body: unknown, ctx: RequestContext, deps: RunAp
   const prefix = origin === 'api' ? 'api' : 'bf';
   // Scoped per caller: one caller's key is never another's replay (nor a 409 for them).
   const scoped = key ? `orbiter-run-api|${ctx.callerId ?? 'function-key'}|${key}` : undefined;
-  const base = scoped ? `${prefix}-${sha256(scoped).slice(0, 32)}` : `${prefix}-${deps.newId?.() ?? randomUUID()}`;
-  const claim = scoped ? { keyHash: sha256(scoped), fingerprint: fingerprintOf(req) } : undefined;
   // A replayed key must carry the same request; the answer is then the runs the first request created.
-  const replayOf = claim ? await replayedRunIds(claim, deps) : undefined;
+  const claim = scoped ? await idempotencyClaim(scoped, fingerprintOf(req), deps) : undefined;
+  // Run ids derive from the key and its generation, so a replay names the same runs and an expired key new ones.
+  const keyed = scoped && claim ? (claim.generation === 0 ? scoped : `${scoped}|${claim.generation}`) : undefined;
+  const base = keyed ? `${prefix}-${sha256(keyed).slice(0, 32)}` : `${prefix}-${deps.newId?.() ?? randomUUID()}`;
+  const replayOf = claim?.live?.runIds;
   // Explicit inputs must exist in exactly that version (checked after the key, so a replay does not depend on it).
   const { plan, skippedWindows } = req.windows
     ? await planBackfill(req, req.windows, base, replayOf, deps)
@@ -187,12 +197,22 @@ function fingerprintOf(req: ValidRunRequest): string {
   );
 }
 
-/** The runs of an earlier request with this key, or undefined if the key is new; a different request is a 409. */
-async function replayedRunIds(claim: IdempotencyClaim, deps: Pick<RunApiDeps, 'idempotency'>): Promise<string[] | undefined> {
-  const seen = await deps.idempotency.get(claim.keyHash);
-  if (!seen) return undefined;
-  if (seen.fingerprint !== claim.fingerprint) throw conflictingKey();
-  return seen.runIds;
+/**
+ * What an Idempotency-Key means now: the replay of a live earlier request (a different request with it is a 409),
+ * or a new claim — of a key never used, or of one whose entry is older than the expiry (its next generation).
+ */
+async function idempotencyClaim(
+  scoped: string,
+  fingerprint: string,
+  deps: Pick<RunApiDeps, 'idempotency' | 'idempotencyTtlMs' | 'now'>,
+): Promise<IdempotencyClaim> {
+  const keyHash = sha256(scoped);
+  const seen = await deps.idempotency.get(keyHash);
+  if (!seen) return { keyHash, fingerprint, generation: 0 };
+  if (deps.now().getTime() - Date.parse(seen.createdAt) >= deps.idempotencyTtlMs)
+    return { keyHash, fingerprint, generation: seen.generation + 1, expired: seen };
+  if (seen.fingerprint !== fingerprint) throw conflictingKey();
+  return { keyHash, fingerprint, generation: seen.generation, live: seen };
 }
 
 /** Backfill fan-out: one run per window that has landed data (a replay keeps only the runs it created). */
@@ -241,14 +261,19 @@ async function planInputs(
 
 /** Stores the key with its runs; losing a race to the same request answers like a replay of it. */
 async function claimKey(claim: IdempotencyClaim, plan: PlannedRun[], deps: Pick<RunApiDeps, 'idempotency' | 'now'>): Promise<PlannedRun[]> {
-  const created = await deps.idempotency.create(claim.keyHash, {
+  const entry = {
     fingerprint: claim.fingerprint,
     runIds: plan.map((p) => p.runId),
     createdAt: deps.now().toISOString(),
-  });
-  if (created) return plan;
+    generation: claim.generation,
+  };
+  const won = claim.expired
+    ? await deps.idempotency.replace(claim.keyHash, entry, claim.expired.etag)
+    : await deps.idempotency.create(claim.keyHash, entry);
+  if (won) return plan;
+  // Another request with this key claimed it first: this one is its replay if it is the same request.
   const seen = await deps.idempotency.get(claim.keyHash);
-  if (!seen || seen.fingerprint !== claim.fingerprint) throw conflictingKey();
+  if (!seen || seen.fingerprint !== claim.fingerprint || seen.generation !== claim.generation) throw conflictingKey();
   return plan.filter((p) => seen.runIds.includes(p.runId));
 }
 

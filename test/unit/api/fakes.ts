@@ -44,6 +44,7 @@ export function apiDeps(blobs: Record<string, string> = {}) {
     runs,
     catalog: apiCatalog,
     idempotency,
+    idempotencyTtlMs: 24 * 3_600_000,
     quota: new BucketRunQuota(new MemoryBucketStore(), 120, () => new Date('2024-06-10T12:00:00Z')),
     raw: {
       etagOf: (p) => Promise.resolve(blobs[p]),

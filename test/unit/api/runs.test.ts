@@ -253,6 +253,34 @@ describe('getRun / listRuns / cancelRun', () => {
     expect(again.body.runId).toBe(a.body.runId);
   });
 
+  it('an Idempotency-Key expires: it replays its first request for idempotencyTtlMs, then starts new runs (one, however many race)', async () => {
+    const { deps, runs } = apiDeps();
+    const t0 = Date.parse('2024-06-10T12:00:00Z');
+    let now = t0;
+    deps.now = () => new Date(now);
+    const hour = 3_600_000;
+    const first = await createRuns({ dataset: 'neows' }, { ...ctx, idempotencyKey: 'k-1' }, deps);
+    now = t0 + 24 * hour - 1;
+    expect((await createRuns({ dataset: 'neows' }, { ...ctx, idempotencyKey: 'k-1' }, deps)).body.runId).toBe(first.body.runId);
+    now = t0 + 24 * hour;
+    // Two requests with the expired key at once: one claims its next generation, the other replays that claim.
+    const [x, y] = await Promise.all([
+      createRuns({ dataset: 'neows' }, { ...ctx, idempotencyKey: 'k-1' }, deps),
+      createRuns({ dataset: 'neows' }, { ...ctx, idempotencyKey: 'k-1' }, deps),
+    ]);
+    expect(x.body.runId).not.toBe(first.body.runId);
+    expect(y.body.runId).toBe(x.body.runId);
+    expect(runs.rows.size).toBe(2);
+    // The new claim is live: replayed, and a different request with the key is a 409 again.
+    now = t0 + 25 * hour;
+    expect((await createRuns({ dataset: 'neows' }, { ...ctx, idempotencyKey: 'k-1' }, deps)).body.runId).toBe(x.body.runId);
+    expect((await rejection(createRuns({ dataset: 'epic' }, { ...ctx, idempotencyKey: 'k-1' }, deps))).status).toBe(409);
+    // Once expired, the key may carry a different request.
+    now = t0 + 48 * hour;
+    const other = await createRuns({ dataset: 'epic' }, { ...ctx, idempotencyKey: 'k-1' }, deps);
+    expect(new Set([first.body.runId, x.body.runId, other.body.runId]).size).toBe(3);
+  });
+
   it('attack: a Runs.Request caller cannot cancel an ingestion (blob-landed) run; an operator can', async () => {
     const { deps, runs } = apiDeps();
     const id = (await createRuns({ dataset: 'neows' }, ctx, deps)).body.runId;
