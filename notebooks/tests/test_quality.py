@@ -41,7 +41,7 @@ def test_summary_totals_layers_and_ranks_reasons():
 def test_tables_of_lists_every_layer_of_a_source():
     t = quality.tables_of("donki")
     assert "donki_flr" in t["bronze"] and "solar_flares" in t["silver"] and "flare_class_monthly" in t["gold"]
-    assert quality.tables_of("epic")["gold"] == ["imagery_coverage_daily"]
+    assert quality.tables_of("epic")["gold"] == ["imagery_coverage_daily", "epic_image_centroids"]
 
 
 def test_quality_over_the_fixture_lake(spark, fixture_lake, tmp_path):

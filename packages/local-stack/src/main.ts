@@ -182,7 +182,8 @@ async function finishWithInsights(stack: Stack, dataDir: string, runs: RunRecord
     console.error(`Insights could not be read: ${ensureError(err).message}`);
   }
   if (stack.monitoring) {
-    const page = writeStaticDashboard(await stack.monitoring.dashboard.snapshot(), chartsDir, join(dataDir, 'dashboard.html'));
+    const { dashboard } = stack.monitoring;
+    const page = writeStaticDashboard(await dashboard.snapshot(), chartsDir, join(dataDir, 'dashboard.html'), dashboard.lakeview);
     console.log(`\nDashboard (static page, opens without a server): ${page}\n  file://${page}`);
   }
   return outcome.kind === 'succeeded' || outcome.kind === 'not-triggered';

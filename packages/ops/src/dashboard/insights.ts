@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { buildLakeview, type LakeviewSource } from './lakeview/model';
 import { staticDashboardHtml } from './page';
 import type { DashboardSnapshot } from './snapshot';
 
@@ -37,17 +38,24 @@ export function formatHeadlines(view: InsightsView): string {
 }
 
 /**
- * Writes the dashboard as one self-contained HTML file (snapshot embedded, chart PNGs inlined as data URIs), via a
- * temporary file and a rename so a reader never sees half a page. Returns the file's path.
+ * Writes the dashboard as one self-contained HTML file (snapshot embedded, chart PNGs inlined as data URIs, the
+ * Lakeview widgets with their rows and chart libraries inline), via a temporary file and a rename so a reader never
+ * sees half a page. Returns the file's path.
  */
-export function writeStaticDashboard(snapshot: DashboardSnapshot, chartsDir: string | undefined, file: string): string {
+export function writeStaticDashboard(snapshot: DashboardSnapshot, chartsDir: string | undefined, file: string, lakeview?: LakeviewSource): string {
   const charts = snapshot.charts.map((c) => {
     const png = chartsDir ? join(chartsDir, `${c.name}.png`) : undefined;
     return png && existsSync(png) ? { ...c, url: `data:image/png;base64,${readFileSync(png).toString('base64')}` } : c;
   });
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, staticDashboardHtml({ ...snapshot, charts }));
+  let board: Parameters<typeof staticDashboardHtml>[1] = {};
+  try {
+    if (lakeview) board = { view: buildLakeview(lakeview) };
+  } catch (err) {
+    board = { error: err instanceof Error ? err.message : String(err) };
+  }
+  writeFileSync(tmp, staticDashboardHtml({ ...snapshot, charts }, board));
   renameSync(tmp, file);
   return file;
 }

@@ -1,4 +1,7 @@
 import { optimizePanelScript, optimizePanelSection } from '../optimize/panel';
+import { lakeviewStyles } from './lakeview/client';
+import type { LakeviewView } from './lakeview/model';
+import { liveLakeviewScripts, staticLakeviewScripts } from './lakeview/scripts';
 
 import { qualityPanelScript, qualitySections } from './qualityPanel';
 import type { DashboardSnapshot } from './snapshot';
@@ -7,7 +10,7 @@ import type { DashboardSnapshot } from './snapshot';
  * The dashboard's single page: plain HTML/CSS/JS. Live it is fed by Server-Sent Events from /api/stream; the static
  * variant carries one snapshot (charts inlined as data URIs) and needs no server, so it opens from a file.
  */
-const page = (o: { boot: string; optimize: boolean; title: string }): string => `<!doctype html>
+const page = (o: { boot: string; optimize: boolean; title: string; lakeview: string }): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -48,12 +51,14 @@ const page = (o: { boot: string; optimize: boolean; title: string }): string => 
   .headline .label { color:var(--dim); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
   .headline .value { font-size:16px; font-weight:600; margin:2px 0; }
   .headline .detail { color:var(--dim); font-size:12px; }
+${lakeviewStyles}
 </style>
 </head>
 <body>
 <header><h1>${o.title}</h1><span id="live" class="off">connecting…</span><span id="generated" class="mono" style="color:var(--dim)"></span></header>
 <main>
   <section class="wide" id="insights-section"><h2>Insights (gold)</h2><div id="headlines"></div></section>
+  <section class="wide" id="lakeview-section"><h2>Dashboard (gold, from the bundle's .lvdash.json)</h2><div id="lakeview"><div class="empty">Loading…</div></div></section>
   <section class="wide" id="alerts-section"><h2>Alerts</h2><div id="alerts"></div></section>
   <section class="wide"><h2>Runs</h2><div class="counts" id="counts"></div><div id="runs"></div></section>
   ${qualitySections}
@@ -63,6 +68,7 @@ const page = (o: { boot: string; optimize: boolean; title: string }): string => 
   ${o.optimize ? optimizePanelSection : ''}
   <section class="wide" id="errors-section" hidden><h2>Data errors</h2><div id="errors"></div></section>
 </main>
+${o.lakeview}
 <script>
 ${qualityPanelScript}
 (function () {
@@ -98,6 +104,7 @@ ${qualityPanelScript}
     })) : empty('No Service Bus connected.');
     document.getElementById('charts').innerHTML = s.charts.length ? s.charts.map(function (c) { return '<figure><img src="' + esc(c.url) + (c.url.indexOf('data:') === 0 ? '' : '?t=' + encodeURIComponent(c.updatedAt)) + '" alt="' + esc(c.name) + '"><figcaption>' + esc(c.name) + '</figcaption></figure>'; }).join('') : empty('No charts yet (visual insights job writes PNGs to .orbiter/charts).');
     document.dispatchEvent(new CustomEvent('orbiter:snapshot', { detail: Object.assign({ __live: !boot }, s) }));
+    if (window.orbiterLakeview) window.orbiterLakeview.update(s);
     var errs = Object.keys(s.errors);
     document.getElementById('errors-section').hidden = errs.length === 0;
     document.getElementById('errors').innerHTML = errs.map(function (k) { return '<div class="err">' + esc(k) + ': ' + esc(s.errors[k]) + '</div>'; }).join('');
@@ -116,16 +123,17 @@ ${o.optimize ? `<script>${optimizePanelScript}</script>` : ''}
 </html>
 `;
 
-export const dashboardHtml = page({ boot: 'null', optimize: true, title: 'Orbiter — local monitoring' });
+export const dashboardHtml = (): string =>
+  page({ boot: 'null', optimize: true, title: 'Orbiter — local monitoring', lakeview: liveLakeviewScripts() });
 
 /**
  * The dashboard as one self-contained file: the snapshot is embedded (with `<` escaped, so no data can close the
  * script) and chart URLs must already be data URIs. No cost panel: it needs the live Jobs API.
  */
-export function staticDashboardHtml(snapshot: DashboardSnapshot): string {
+export function staticDashboardHtml(snapshot: DashboardSnapshot, lakeview: { view?: LakeviewView; error?: string } = {}): string {
   const boot = JSON.stringify(snapshot)
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
-  return page({ boot, optimize: false, title: 'Orbiter — insights and runs' });
+  return page({ boot, optimize: false, title: 'Orbiter — insights and runs', lakeview: staticLakeviewScripts(lakeview) });
 }

@@ -10,6 +10,9 @@ import type { AlertEvaluator } from '../alerts/evaluator';
 import type { OptimizeReport } from '../optimize/report';
 import { isOwnHost, isOwnOrigin } from 'orbiter/shared/http/hostCheck';
 import { databricksRedirect } from './runLinks';
+import { findDefinition } from './lakeview/definition';
+import { handleLakeviewRequest } from './lakeview/routes';
+import type { LakeviewSource } from './lakeview/model';
 import { dashboardHtml } from './page';
 import { buildSnapshot, type DashboardSnapshot } from './snapshot';
 
@@ -24,8 +27,10 @@ export interface DashboardOptions {
   logger: Logger;
   /** Local telemetry JSON lines (.orbiter/telemetry). */
   telemetryDir?: string;
-  /** PNG charts from the gold tables (.orbiter/charts). */
+  /** PNG charts from the gold tables (.orbiter/charts); the Lakeview datasets are in its datasets/ folder. */
   chartsDir?: string;
+  /** The bundle's .lvdash.json (default: found under notebooks/); the widgets need chartsDir too. */
+  lakeviewDefinition?: string;
   /** Overrides the data read from storage/bus/telemetryDir (tests). */
   data?: MonitoringData;
   /** Sources listed under ingestion (default: all; the stack passes INGEST_SOURCES). */
@@ -42,6 +47,8 @@ export interface Dashboard {
   url: string;
   /** The current data, as served at /api/snapshot. */
   snapshot(): Promise<DashboardSnapshot>;
+  /** Where the Lakeview widgets come from (for the static page), when a definition was found. */
+  lakeview?: LakeviewSource;
   close(): Promise<void>;
 }
 
@@ -59,8 +66,11 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const data =
     o.data ??
     localMonitoringData({ storage: o.storage, ...(o.bus ? { bus: o.bus } : {}), ...(o.telemetryDir ? { telemetryDir: o.telemetryDir } : {}) });
+  const definition = o.lakeviewDefinition ?? findDefinition();
+  const lakeview: LakeviewSource | undefined = definition && o.chartsDir ? { definition, chartsDir: o.chartsDir } : undefined;
   const snapshot = (): Promise<DashboardSnapshot> =>
     buildSnapshot({
+      ...(lakeview ? { lakeview } : {}),
       data,
       alerts: () => o.alertEvaluator.evaluate(),
       ...(o.chartsDir ? { chartsDir: o.chartsDir } : {}),
@@ -110,7 +120,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       case '/':
       case '/index.html':
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-        res.end(dashboardHtml);
+        res.end(dashboardHtml());
         return;
       case '/api/snapshot':
         return json(res, 200, await snapshot());
@@ -149,6 +159,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       res.end();
       return;
     }
+    if (handleLakeviewRequest(url.pathname, res, lakeview)) return;
     const chart = /^\/charts\/([\w.-]+\.png)$/i.exec(url.pathname);
     if (chart && o.chartsDir && existsSync(join(o.chartsDir, chart[1]!))) {
       res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'no-store' });
@@ -177,6 +188,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   return {
     url,
     snapshot,
+    ...(lakeview ? { lakeview } : {}),
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);

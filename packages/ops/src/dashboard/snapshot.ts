@@ -9,6 +9,7 @@ import { readHeadlines, type InsightsView } from './insights';
 import { qualityView, readQuality, watermarkLagDays, type QualityView } from './quality';
 import { databricksRunPath } from './runLinks';
 import type { RunTask } from 'orbiter/shared/runs/runTasks';
+import { lakeviewStamp, type LakeviewSource } from './lakeview/model';
 
 export interface RunView {
   runId: string;
@@ -61,6 +62,8 @@ export interface DashboardSnapshot {
   insights?: InsightsView;
   /** Data quality per source and layer (the insights job's data_quality.json beside the watermarks). */
   quality?: QualityView;
+  /** Changes when the dashboard definition or a dataset file changes; the page then fetches /api/lakeview. */
+  lakeviewVersion?: string;
   /** Sections that could not be read (e.g. the bus is down); the rest still renders. */
   errors: Record<string, string>;
 }
@@ -109,6 +112,8 @@ export interface SnapshotOptions {
   data: MonitoringData;
   alerts: () => Promise<Alert[]>;
   chartsDir?: string;
+  /** The Lakeview definition and its datasets (the widgets themselves are served at /api/lakeview). */
+  lakeview?: LakeviewSource;
   now?: Date;
   /** How far back runs are listed (default 7 days) and how many (default 200). */
   runsSinceMs?: number;
@@ -173,6 +178,7 @@ export async function buildSnapshot(o: SnapshotOptions): Promise<DashboardSnapsh
     generatedAt: now.toISOString(),
     ...(insights ? { insights } : {}),
     ...(quality ? { quality } : {}),
+    ...(o.lakeview ? { lakeviewVersion: lakeviewStamp(o.lakeview) } : {}),
     runs: sorted.map(runView),
     counts,
     ingestion: [...bySource.values()],
