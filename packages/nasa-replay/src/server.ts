@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isOwnHost } from 'orbiter/shared/http/hostCheck';
 import { z } from 'zod';
 import type { Corpus, Rec } from './corpus';
 import { dayOf, donkiDay, eonetDays, granuleBegin, granuleEnd, granuleId, inCollection } from './records';
@@ -41,6 +42,21 @@ export interface ReplayOptions {
   now?: () => Date;
 }
 
+const MAX_FAULT_BODY = 16 * 1024;
+
+/** The request body as text, or undefined (and the rest discarded) once it passes MAX_FAULT_BODY. */
+const readSmallBody = (req: IncomingMessage): Promise<string | undefined> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_FAULT_BODY) chunks.push(c);
+    });
+    req.on('end', () => resolve(size > MAX_FAULT_BODY ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+
 export async function startReplayServer(corpus: Corpus, opts: ReplayOptions = {}): Promise<ReplayServer> {
   const faults: z.output<typeof faultSchema>[] = [];
   const requests: ReplayServer['requests'] = [];
@@ -57,13 +73,19 @@ export async function startReplayServer(corpus: Corpus, opts: ReplayOptions = {}
     const url = new URL(req.url ?? '/', 'http://replay');
     const q = Object.fromEntries(url.searchParams);
     const path = url.pathname;
+    // DNS rebinding: a hostile page resolving to 127.0.0.1 must not inject faults or read the corpus.
+    const port = (server.address() as AddressInfo | null)?.port ?? 0;
+    if (!isOwnHost(req.headers.host, port, opts.host)) return json(res, 421, { error: 'Host is not this replay server.' });
     if (path === '/__replay/faults' && req.method === 'POST') {
-      const body = await new Promise<string>((r) => {
-        let s = '';
-        req.on('data', (c: Buffer) => (s += c.toString()));
-        req.on('end', () => r(s));
-      });
-      const parsed = faultSchema.safeParse(JSON.parse(body || '{}'));
+      const body = await readSmallBody(req);
+      if (body === undefined) return json(res, 413, { error: `fault body over ${MAX_FAULT_BODY} bytes` });
+      let value: unknown;
+      try {
+        value = JSON.parse(body || '{}');
+      } catch {
+        return json(res, 400, { error: 'fault body is not JSON' });
+      }
+      const parsed = faultSchema.safeParse(value);
       if (!parsed.success) return json(res, 400, { error: parsed.error.message });
       faults.push(parsed.data);
       return json(res, 201, { ok: true });

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -233,5 +234,32 @@ describe('replay server over a samples folder', () => {
       cmr: '2019-02-20',
     });
     expect(corpusCoverage(dedupe(c), { cmrShortName: 'TELLUS_GRAC' }).cmr).toBe('2002-04-04');
+  });
+  const raw = (path: string, opts: { host?: string; method?: string; body?: string }) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const u = new URL(server.url);
+      const req = request({ host: u.hostname, port: u.port, path, method: opts.method ?? 'GET', headers: { host: opts.host ?? u.host } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end(opts.body);
+    });
+
+  it('answers only its own Host (DNS rebinding), and bad fault bodies get a 4xx naming what is wrong', async () => {
+    const fireballs = '/jpl/fireball.api?date-min=2024-01-01';
+    expect((await raw(fireballs, { host: 'attacker.example' })).status).toBe(421);
+    expect(
+      (await raw('/__replay/faults', { host: `attacker.example:${new URL(server.url).port}`, method: 'POST', body: '{"path":".*","kind":"status"}' }))
+        .status,
+    ).toBe(421);
+    expect((await raw(fireballs, {})).status).toBe(200);
+    const notJson = await raw('/__replay/faults', { method: 'POST', body: '{"path":' });
+    expect(notJson).toMatchObject({ status: 400, body: expect.stringContaining('not JSON') });
+    expect((await raw('/__replay/faults', { method: 'POST', body: JSON.stringify({ path: 'x'.repeat(20_000), kind: 'status' }) })).status).toBe(413);
+    expect((await raw('/__replay/faults', { method: 'POST', body: '{"kind":"nope"}' })).status).toBe(400);
+    // None of the refused requests left a fault behind.
+    expect((await raw(fireballs, {})).status).toBe(200);
   });
 });
