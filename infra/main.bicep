@@ -83,6 +83,8 @@ param ingestSchedule string = '0 0 */6 * * *'
 
 @description('First window start for a source without a watermark (YYYY-MM-DD); empty = 7 days ago.')
 param ingestStartDate string = ''
+@description('source=YYYY-MM-DD,…: first window start per source with no watermark (INGEST_START_DATES; empty: ingestStartDate for all)')
+param ingestStartDates string = ''
 
 @description('Comma-separated sources, or "all".')
 param ingestSources string = 'all'
@@ -92,6 +94,8 @@ param httpMaxRetries string = '5'
 
 @description('Runs one Run API caller may request per minute (RUN_API_QUOTA_PER_MINUTE; a backfill counts one per window)')
 param runApiQuotaPerMinute string = '120'
+@description('Hours an Idempotency-Key names the runs it first requested (RUN_API_IDEMPOTENCY_TTL_HOURS)')
+param runApiIdempotencyTtlHours string = '24'
 param jobCatalogPath string = 'config/job-catalog.json'
 
 @description('Production deployment: Key Vault purge protection on (irreversible) and 90-day soft delete.')
@@ -351,6 +355,7 @@ var functionAppSettings = {
   METEORITES_PAGE_SIZE: meteoritesPageSize
   INGEST_SCHEDULE: ingestSchedule
   INGEST_START_DATE: ingestStartDate
+  INGEST_START_DATES: ingestStartDates
   INGEST_SOURCES: ingestSources
   INGEST_MAX_WINDOWS_PER_RUN: ingestMaxWindowsPerRun
   HTTP_TIMEOUT_MS: httpTimeoutMs
@@ -366,6 +371,7 @@ var functionAppSettings = {
   // authentication (functionapp.bicep) rejects unauthenticated calls before they reach the app.
   API_AUTH_MODE: 'entra'
   RUN_API_QUOTA_PER_MINUTE: runApiQuotaPerMinute
+  RUN_API_IDEMPOTENCY_TTL_HOURS: runApiIdempotencyTtlHours
   ENTRA_TENANT_ID: tenant().tenantId
   ENTRA_API_AUDIENCE: apiAudience
 }

@@ -13,7 +13,7 @@ import pytest
 from helpers import NOTEBOOKS_DIR, read_table
 from test_events import write_event
 
-from orbiter_lake import dashboard, events
+from orbiter_lake import dashboard, events, quality
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +23,11 @@ def gold_lake(spark, fixture_lake, tmp_path_factory):
     root = str(tmp_path_factory.mktemp("dashboard_lake") / "lake")
     src = os.path.join(fixture_lake, "gold")
     for table in os.listdir(src):
-        if table != "run_metrics_hourly":
+        if table not in ("run_metrics_hourly", "data_quality", "quarantine_reasons"):
             shutil.copytree(os.path.join(src, table), os.path.join(root, "gold", table))
+    # Data quality as the visual insights job computes it, over the fixture lake's three layers and quarantine.
+    counts, reasons, _ = quality.build_quality(spark, fixture_lake, "2026-12-06T05:00:00+00:00")
+    quality.write_quality_tables(spark, root, counts, reasons, "2026-12-06T05:00:00+00:00")
     write_event(root, "run-1", "SUCCESS", 60000)
     write_event(root, "run-2", "FAILED", 30000, job="orbiter-donki-pipeline")
     events.run_metrics_stream(spark, root, "files")
@@ -204,6 +207,22 @@ def test_earth_datasets(written):
     ]
     runs = [(r["job_name"], r["runs"], r["succeeded"], r["failed"]) for r in rows(written, "pipeline_runs")]
     assert runs == [("orbiter-donki-pipeline", 1, 0, 1), ("orbiter-neows-pipeline", 1, 1, 0)]
+
+
+def test_data_quality_datasets(written, spark, fixture_lake):
+    layers = {(r["source"], r["layer"]): r for r in rows(written, "data_quality_layers")}
+    assert {s for s, _ in layers} == set(quality.SOURCES)
+    donki_bronze = quality.tables_of("donki")["bronze"]
+    assert layers[("donki", "bronze")]["row_count"] == sum(
+        read_table(spark, fixture_lake, "bronze", t).count() for t in donki_bronze
+    )
+    per_source = {r["source"]: r for r in rows(written, "data_quality_sources")}
+    assert per_source["donki"]["silver_rows"] == layers[("donki", "silver")]["row_count"]
+    assert per_source["donki"]["quarantined_rows"] >= 1  # the raw FLR file that is not JSON
+    assert per_source["neows"]["newest_window_end"] and per_source["neows"]["watermark_lag_days"] > 0
+    reasons = rows(written, "quarantine_top_reasons")
+    assert reasons and reasons == sorted(reasons, key=lambda r: -r["row_count"])
+    assert sum(r["row_count"] for r in reasons if r["source"] == "donki") == per_source["donki"]["quarantined_rows"]
 
 
 def test_rows_are_capped_and_say_so(spark, gold_lake, tmp_path):
