@@ -47,7 +47,7 @@ def test_stream_and_visual_notebooks_over_fixture_lake(spark, fixture_lake, tmp_
     assert "data:image/png;base64," in (charts_dir / "index.html").read_text()
     assert len([f for f in os.listdir(tmp_path / "d2") if f.endswith(".png")]) == len(out["charts"])  # display()
     # The dashboard's datasets: every one ran (gold and run metrics exist) into datasets/<name>.json.
-    assert out["datasets_skipped"] == {} and len(out["datasets"]) == 20
+    assert out["datasets_skipped"] == {} and len(out["datasets"]) == 23
     assert sorted(os.listdir(charts_dir / "datasets")) == sorted(f"{n}.json" for n in out["datasets"])
     runs = json.loads((charts_dir / "datasets" / "pipeline_runs.json").read_text())
     assert (runs["dataset"], len(runs["rows"]), runs["truncated"]) == (
