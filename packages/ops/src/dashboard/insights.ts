@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { readJsonFile } from './jsonFile';
 import { buildLakeview, type LakeviewSource } from './lakeview/model';
 import { staticDashboardHtml } from './page';
 import type { DashboardSnapshot } from './snapshot';
@@ -19,16 +20,7 @@ export class InsightsFileError extends Error {
 /** The headline figures in `chartsDir`, or undefined before the insights job has run; a malformed file is an error. */
 export function readHeadlines(chartsDir: string | undefined): InsightsView | undefined {
   const file = chartsDir ? join(chartsDir, 'headlines.json') : undefined;
-  if (!file || !existsSync(file)) return undefined;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new InsightsFileError(`${file} is not JSON: ${(err as Error).message}`);
-  }
-  const parsed = HeadlinesFileSchema.safeParse(doc);
-  if (!parsed.success) throw new InsightsFileError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return file ? readJsonFile(file, HeadlinesFileSchema, (m) => new InsightsFileError(m)) : undefined;
 }
 
 /** One line per headline figure, for a terminal. */

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readJsonFile } from './jsonFile';
 
 /** data_quality.json, written by the visual insights job (notebooks/orbiter_lake/quality.py) beside headlines.json. */
 const LayerSchema = z.object({ rows: z.number().int().min(0), tables: z.record(z.string(), z.number().int().min(0).nullable()) });
@@ -25,16 +25,7 @@ export class QualityFileError extends Error {
 /** The data quality figures in `chartsDir`, or undefined before the insights job has run; a malformed file is an error. */
 export function readQuality(chartsDir: string | undefined): QualityFile | undefined {
   const file = chartsDir ? join(chartsDir, 'data_quality.json') : undefined;
-  if (!file || !existsSync(file)) return undefined;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new QualityFileError(`${file} is not JSON: ${(err as Error).message}`);
-  }
-  const parsed = QualityFileSchema.safeParse(doc);
-  if (!parsed.success) throw new QualityFileError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return file ? readJsonFile(file, QualityFileSchema, (m) => new QualityFileError(m)) : undefined;
 }
 
 /** One source's row of the data-quality panel. */

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readJsonFile } from '../jsonFile';
 
 /**
  * One dataset's rows as the visual insights job writes them locally: `<chartsDir>/datasets/<name>.json`, the result of
@@ -25,17 +26,9 @@ export const datasetFile = (chartsDir: string, name: string): string => join(cha
 export function readDataset(chartsDir: string, name: string): DatasetFile | undefined {
   if (!/^[\w.-]+$/.test(name)) throw new LakeviewDatasetError(`dataset name "${name}" is not a plain file name`);
   const file = datasetFile(chartsDir, name);
-  if (!existsSync(file)) return undefined;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new LakeviewDatasetError(`${file} is not JSON: ${(err as Error).message}`);
-  }
-  const parsed = DatasetFileSchema.safeParse(doc);
-  if (!parsed.success) throw new LakeviewDatasetError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  if (parsed.data.dataset !== name) throw new LakeviewDatasetError(`${file} holds dataset "${parsed.data.dataset}", not "${name}"`);
-  return parsed.data;
+  const data = readJsonFile(file, DatasetFileSchema, (m) => new LakeviewDatasetError(m));
+  if (data && data.dataset !== name) throw new LakeviewDatasetError(`${file} holds dataset "${data.dataset}", not "${name}"`);
+  return data;
 }
 
 /** Changes whenever a dataset file or the definition changes (mtimes and sizes), so the live page knows to refetch. */
