@@ -6,7 +6,7 @@
 # timeouts and polls, not on CPU. Extra arguments go to jest (e.g. a file name, or -t <test name>).
 #
 #   --repeat N   run the matrix N times and print, per scenario: repetitions passed/failed, files, lost, duplicated
-#   --stress     while it runs, load every core with stress-ng (Debian package `stress-ng`); FAULTS_STRESS_LOAD sets
+#   --stress     while it runs, load every core with stress-ng (Debian's, installed by scripts/setup-stress.sh); FAULTS_STRESS_LOAD sets
 #                the per-core load in percent (default 80)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -33,7 +33,7 @@ stress_pid=""
 cleanup() { [ -n "$stress_pid" ] && kill "$stress_pid" 2>/dev/null; wait 2>/dev/null; }
 trap cleanup EXIT
 if [ "$stress" = 1 ]; then
-  command -v stress-ng >/dev/null || { echo "stress-ng is missing: apt-get install -y stress-ng" >&2; exit 2; }
+  bash scripts/setup-stress.sh || { echo "stress-ng is missing and could not be installed (scripts/setup-stress.sh)" >&2; exit 2; }
   stress-ng --cpu "$(nproc)" --cpu-load "${FAULTS_STRESS_LOAD:-80}" --quiet &
   stress_pid=$!
   echo "stress-ng: $(nproc) workers at ${FAULTS_STRESS_LOAD:-80}% (pid $stress_pid)"

@@ -83,6 +83,8 @@ export interface DatabricksEmulator {
   url: string;
   /** The bearer token the workspace accepts — use as DATABRICKS_TOKEN. */
   token: string;
+  /** The local lake directory notebooks get as lake_root. */
+  lakeRoot: string;
   /** Resolves when no run is executing. */
   whenIdle(): Promise<void>;
   /** Cancels running work, stops listening. */
@@ -268,6 +270,7 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
   return {
     url,
     token,
+    lakeRoot: resolve(options.lakeRoot),
     whenIdle: () => engine.whenIdle(),
     close: () =>
       (closing ??= (async () => {

@@ -40,7 +40,7 @@ export function startServiceBusTriggers(defs: readonly ServiceBusQueueFunction[]
           else await receiver.abandonMessage(msg);
         },
         processError: (args) => {
-          o.logger.warn('service bus receiver error', { fn: def.name, error: args.error.message });
+          o.logger.warn('service bus receiver error', { fn: def.name, source: args.errorSource, error: args.error.message });
           return Promise.resolve();
         },
       },
@@ -126,7 +126,7 @@ function subscribeBatch(def: ServiceBusQueueBatchFunction, receiver: ServiceBusR
           schedule();
         }),
       processError: (args) => {
-        o.logger.warn('service bus receiver error', { fn: def.name, error: args.error.message });
+        o.logger.warn('service bus receiver error', { fn: def.name, source: args.errorSource, error: args.error.message });
         return Promise.resolve();
       },
     },

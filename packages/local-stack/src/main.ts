@@ -3,20 +3,11 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ensureError } from 'orbiter/shared/errors';
-import { IngestionFailedError } from 'orbiter/shared/ingest/errors';
-import type { CycleSummary } from 'orbiter/shared/ingest/ingestCycle';
 import { createPinoLogger } from 'orbiter/shared/logger';
-import { PatTokenProvider } from 'orbiter/shared/databricks/auth';
-import { DatabricksJobsClient } from 'orbiter/shared/databricks/client';
-import { formatHeadlines, readHeadlines, writeStaticDashboard } from '@orbiter/ops/dashboard/insights';
 import { sourceIds, type SourceId } from 'orbiter/shared/config';
-import { INSIGHTS_JOB, waitForInsightsRun } from './insightsRun';
-import type { RunRecord } from 'orbiter/shared/runs/runStore';
 import { parseSources, resetState } from './options';
-import { startStack, type Stack } from './stack';
-import { formatCycleSummary, formatRuns } from './summary';
-import { ProgressReader, ProgressView } from './runProgress';
-import { waitForRuns } from './waitForRuns';
+import { finishMainJob, runFirstCycle, type MainJobOutput } from './mainJob';
+import { startStack } from './stack';
 
 const port = (v: string): number => {
   const n = Number(v);
@@ -107,43 +98,12 @@ async function main(): Promise<number> {
   console.log(
     `\nOrbiter local stack is up. Function key: ${stack.functionKey}\n  API: ${stack.host.url}/api   (x-functions-key header or ?code=)${stack.monitoring ? `\n  Dashboard: ${stack.monitoring.dashboard.url}` : ''}\n`,
   );
-  // One ingestion cycle at start, through the very timer function Azure runs.
-  console.log('Running one ingestion cycle...');
-  const outcome = await stack.host.fireTimer('ingestNasa');
-  const summary = outcome.ok ? (outcome.result as CycleSummary) : outcome.error instanceof IngestionFailedError ? outcome.error.summary : undefined;
-  if (summary) console.log(formatCycleSummary(summary));
-  else console.error(`Ingestion failed: ${outcome.error?.message}`);
-  stack.monitoring?.startAlerts();
-
-  // Deliver the landed blobs' events (the local stand-in for Event Grid) until nothing is pending.
-  let delivered = 0;
-  for (let idle = 0; idle < 2;) {
-    const n = await stack.watcher.scanOnce();
-    delivered += n;
-    idle = n === 0 ? idle + 1 : 0;
-  }
-  const landed = stack.host.invocations.filter((i) => i.name === 'landedBlob');
-  const failed = landed.filter((i) => !i.outcome.ok).length;
-  console.log(
-    `Blob events delivered: ${delivered}; run requests sent: ${landed.filter((i) => i.outcome.ok && (i.outcome.result as { kind?: string })?.kind === 'request').length}; failed: ${failed}`,
-  );
+  const out: MainJobOutput = { line: (t) => console.log(t), error: (t) => console.error(t), progress: process.stdout };
+  const first = await runFirstCycle(stack, out);
 
   if (o.once) {
-    let runsOk = true;
-    if (o.runs) {
-      console.log('Waiting for the dispatched Databricks runs (local emulator, real PySpark)...');
-      const reader = new ProgressReader(
-        new DatabricksJobsClient({ host: stack.databricks.url, tokenProvider: new PatTokenProvider(stack.databricks.token) }),
-      );
-      const view = new ProgressView(process.stdout);
-      const waitStart = Date.now();
-      const runs = await waitForRuns(stack, o.timeout * 1000, undefined, async (rs) => view.show(await reader.read(rs), Date.now() - waitStart));
-      console.log(formatRuns(runs));
-      runsOk = runs.length > 0 && runs.every((r) => r.state === 'succeeded');
-      const insightsOk = await finishWithInsights(stack, dataDir, runs, o.timeout * 1000);
-      runsOk &&= insightsOk;
-    }
-    return stop(outcome.ok && failed === 0 && runsOk ? 0 : 1);
+    const finished = o.runs ? await finishMainJob(stack, dataDir, o.timeout * 1000, out) : { ok: true };
+    return stop(first.ok && finished.ok ? 0 : 1);
   }
 
   stack.watcher.start();
@@ -156,37 +116,6 @@ async function main(): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
-}
-
-/**
- * The end of the main job: the insights run the pipelines' gold updates triggered, its headline figures, and the
- * dashboard as a static page (since --once exits, the live one goes with it). False when the insights run failed.
- */
-async function finishWithInsights(stack: Stack, dataDir: string, runs: RunRecord[], timeoutMs: number): Promise<boolean> {
-  const ends = runs.map((r) => (r.endedAt ? Date.parse(r.endedAt) : 0));
-  const after = Math.max(0, ...ends);
-  console.log(`\nWaiting for ${INSIGHTS_JOB} (started by its table-update trigger once the gold tables stop changing)...`);
-  const client = new DatabricksJobsClient({ host: stack.databricks.url, tokenProvider: new PatTokenProvider(stack.databricks.token) });
-  const outcome = await waitForInsightsRun(client, { after, timeoutMs });
-  const took =
-    'run' in outcome && outcome.run.start_time && outcome.run.end_time
-      ? ` in ${((outcome.run.end_time - outcome.run.start_time) / 1000).toFixed(1)} s`
-      : '';
-  console.log(`Insights run: ${outcome.message}${took}${'run' in outcome ? ` (Databricks run ${outcome.run.run_id})` : ''}`);
-  const chartsDir = join(dataDir, 'charts');
-  try {
-    const insights = readHeadlines(chartsDir);
-    if (insights?.headlines.length) console.log(`\nInsights from the gold tables (computed ${insights.generatedAt}):\n${formatHeadlines(insights)}`);
-    else console.log('No insights yet: the gold tables are empty.');
-  } catch (err) {
-    console.error(`Insights could not be read: ${ensureError(err).message}`);
-  }
-  if (stack.monitoring) {
-    const { dashboard } = stack.monitoring;
-    const page = writeStaticDashboard(await dashboard.snapshot(), chartsDir, join(dataDir, 'dashboard.html'), dashboard.lakeview);
-    console.log(`\nDashboard (static page, opens without a server): ${page}\n  file://${page}`);
-  }
-  return outcome.kind === 'succeeded' || outcome.kind === 'not-triggered';
 }
 
 /** Warm clusters by default on a workstation; off in CI, where isolation between runs matters more than speed. */

@@ -64,7 +64,7 @@ ${lakeviewStyles}
   ${qualitySections}
   <section><h2>Ingestion per source</h2><div id="ingestion"></div></section>
   <section><h2>Queues</h2><div id="queues"></div></section>
-  <section class="wide"><h2>Charts (gold)</h2><div id="charts" class="charts"></div></section>
+  <section class="wide" id="charts-section"><details><summary><h2 style="display:inline">Notebook charts (PNG)</h2> <span style="color:var(--dim)">what the visual insights notebook's display() shows on Databricks; the dashboard above is the primary view</span></summary><div id="charts" class="charts"></div></details></section>
   ${o.optimize ? optimizePanelSection : ''}
   <section class="wide" id="errors-section" hidden><h2>Data errors</h2><div id="errors"></div></section>
 </main>

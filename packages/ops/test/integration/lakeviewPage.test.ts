@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { silentLogger } from 'orbiter/shared/logger';
 import { createStorageClients } from 'orbiter/shared/storage/clients';
 import { createAlertEvaluator, type MonitoringData } from '../../src/alerts';
@@ -9,19 +8,14 @@ import { startDashboard, type Dashboard } from '../../src/dashboard';
 import { writeStaticDashboard } from '../../src/dashboard/insights';
 import { testConfig } from '../../../../test/support/config';
 import type { DashboardSnapshot } from '../../src/dashboard/snapshot';
+import { launchChromium, openStaticPage, type OpenedPage } from '../support/staticPage';
+import type { BrowserContext } from 'playwright-core';
 
 jest.setTimeout(90_000);
 
-/** The little of the DOM the page-side callbacks touch (the check build has no DOM lib). */
-interface El {
-  dataset: Record<string, string | undefined>;
-  querySelectorAll(selector: string): { length: number };
-  innerText: string;
-}
 // Callbacks run in the page, so they can only use this type, not Node-side helpers.
 type PageGlobal = { document: { querySelectorAll(s: string): { length: number } }; __pwned?: number };
 
-const CHROMIUM = '/usr/bin/chromium';
 const repoRoot = resolve(__dirname, '../../../..');
 const fixtures = resolve(__dirname, '../fixtures/lakeview');
 const screenshot = join(repoRoot, '.orbiter', 'screenshots', 'dashboard-lakeview.png');
@@ -37,39 +31,17 @@ const snapshot: DashboardSnapshot = {
   errors: {},
 };
 
-/**
- * The static dashboard page (what `npm start -- --once` writes) built from the fixture definition and dataset files,
- * opened from file:// in headless Chromium with every network request refused: each widget must draw its data.
- */
-const launch = (tmp: string): Promise<BrowserContext> =>
-  chromium.launchPersistentContext(join(tmp, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1400, height: 1000 },
-  });
-
 describe('static dashboard page with the Lakeview widgets, in headless Chromium', () => {
+  let opened: OpenedPage | undefined;
   let browser: BrowserContext | undefined;
   let dash: Dashboard | undefined;
   let tmp: string;
 
   beforeAll(() => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `${CHROMIUM} is missing: install it with \`bash scripts/setup-browser.sh\` (apt-get install chromium); this test does not skip`,
-      );
     tmp = mkdtempSync(join(tmpdir(), 'orbiter-lakeview-'));
   });
   afterAll(async () => {
+    await opened?.close();
     await browser?.close();
     await dash?.close();
     rmSync(tmp, { recursive: true, force: true });
@@ -83,49 +55,18 @@ describe('static dashboard page with the Lakeview widgets, in headless Chromium'
     const html = readFileSync(file, 'utf8');
     expect(html).not.toMatch(/<script[^>]+src=/); // everything inline
 
-    browser = await launch(tmp);
-    const page = browser.pages()[0] ?? (await browser.newPage());
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    const requests: string[] = [];
-    await page.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith('file://')) return route.continue();
-      requests.push(url);
-      return route.abort();
-    });
-    await page.goto(`file://${file}`);
-
-    const widgets = page.locator('#lakeview .lv-widget');
-    await widgets.first().waitFor({ timeout: 20_000 });
-    const names = await widgets.evaluateAll((els) => els.map((e) => (e as unknown as El).dataset['widget']));
-    expect(names).toEqual(['intro', 'meteorite_count', 'by_class', 'flares', 'fireball_energy', 'closest', 'meteorite_map', 'fireball_map']);
-    // Charts draw asynchronously: wait until none is still drawing, then look at what each one holds.
-    await page.waitForFunction(
-      () => (globalThis as unknown as PageGlobal).document.querySelectorAll('#lakeview .lv-widget[data-state="drawing"]').length === 0,
-      undefined,
-      {
-        timeout: 30_000,
-      },
-    );
-    const states = await widgets.evaluateAll((els) =>
-      els.map((e) => {
-        const el = e as unknown as El;
-        return {
-          name: el.dataset['widget'],
-          kind: el.dataset['kind'],
-          state: el.dataset['state'],
-          // Data marks only (role-mark), not legend symbols or axis ticks.
-          marks: el.querySelectorAll('svg g.role-mark > path').length,
-          land: el.querySelectorAll('svg g.mark-shape.role-mark > path').length,
-          rows: el.querySelectorAll('tbody tr').length,
-          text: el.innerText,
-        };
-      }),
-    );
+    opened = await openStaticPage(file, 30_000);
+    const { page, widgets: states, problems, requests } = opened;
+    expect(states.map((s) => s.name)).toEqual([
+      'intro',
+      'meteorite_count',
+      'by_class',
+      'flares',
+      'fireball_energy',
+      'closest',
+      'meteorite_map',
+      'fireball_map',
+    ]);
     const by = Object.fromEntries(states.map((s) => [s.name, s]));
     for (const s of states) expect({ name: s.name, state: s.state }).toEqual({ name: s.name, state: 'done' });
     for (const name of ['by_class', 'flares', 'fireball_energy', 'meteorite_map', 'fireball_map']) {
@@ -184,7 +125,7 @@ describe('static dashboard page with the Lakeview widgets, in headless Chromium'
     );
     expect(rebound).toBe(421);
 
-    browser ??= await launch(tmp);
+    browser = await launchChromium(join(tmp, 'profile-live'));
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('console', (m) => {
