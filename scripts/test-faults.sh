@@ -44,7 +44,7 @@ for i in $(seq 1 "$repeat"); do
   echo "== repetition $i/$repeat"
   FAULTS_RESULTS="$out/figures-$i.jsonl" npx jest --selectProjects faults --forceExit --maxWorkers=2 --testTimeout=300000 \
     --json --outputFile="$out/jest-$i.json" "${args[@]}" >"$out/jest-$i.log" 2>&1 || status=1
-  tail -n 5 "$out/jest-$i.log" | grep -E '^Tests:' || true
+  grep -E '^Tests:' "$out/jest-$i.log" | tail -n 1 || true
 done
 node scripts/faults-summary.mjs "$out" "$repeat"
 echo "logs and figures: $out"

@@ -3,6 +3,7 @@ import { getCatalogDataset } from '../catalog';
 import { newRunRecord } from '../runs/newRunRecord';
 import { claimRunSlot } from './admission';
 import { dispatchRun } from './dispatch';
+import { inputKey, type BatchItem } from './batches';
 import type { FlushMessage } from './messages';
 import type { DispatchDeps } from './ports';
 
@@ -12,6 +13,31 @@ import type { DispatchDeps } from './ports';
 export const MAX_INPUTS_PER_RUN = 1000;
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** The run-id prefix of a batch's runs: `<dataset>-<bucket as yyyymmddThhmmss>-`. */
+const runIdPrefix = (msg: FlushMessage): string => `${msg.dataset}-${new Date(msg.bucket).toISOString().replace(/[-:]/g, '').slice(0, 15)}-`;
+
+/**
+ * Runs of this batch left `requested` whose every input is an unassigned row of the batch: stamps the rows with the
+ * run and starts it (its run id and idempotency token are unchanged, so a run-now that did happen is found again).
+ * True when one was adopted (the caller reads the batch again).
+ */
+async function adoptOrphanedRuns(msg: FlushMessage, all: readonly BatchItem[], deps: DispatchDeps): Promise<boolean> {
+  const unassigned = new Map(all.filter((i) => !i.runId).map((i) => [i.key, i]));
+  if (unassigned.size === 0) return false;
+  const prefix = runIdPrefix(msg);
+  const { runs } = await deps.runs.list({ runIdPrefix: prefix, state: 'requested', limit: 1000 });
+  for (const run of runs) {
+    if (run.origin !== 'blob-landed' || run.dataset !== msg.dataset || !run.runId.startsWith(prefix)) continue;
+    const keys = run.inputs.map(inputKey);
+    if (keys.length === 0 || !keys.every((k) => unassigned.has(k))) continue;
+    deps.logger.warn('adopting a run whose flush was cut short before its rows were stamped', { runId: run.runId, inputs: keys.length });
+    await deps.batches.assign(msg.dataset, msg.bucket, keys, run.runId);
+    await dispatchRun(run, deps);
+    return true;
+  }
+  return false;
+}
 
 /** A dataset's coalescing window in ms, with the deployment-wide cap applied. */
 export function windowMsFor(deps: Pick<DispatchDeps, 'maxCoalescingSeconds'>, seconds: number): number {
@@ -30,6 +56,10 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
     const taken = await deps.runs.get(id);
     if (taken?.record.state === 'requested') await dispatchRun(taken.record, deps);
   }
+  // A flush cut short after writing its run record but before stamping the rows left a `requested` run that holds a
+  // run slot; rows that joined since change the set's run id, so that run would never start and its slot would block
+  // the batch. Adopt it: stamp exactly its inputs and start it; the rest waits for its own run.
+  if (await adoptOrphanedRuns(msg, all, deps)) return flushBatch(msg, deps);
   const unassigned = all.filter((i) => !i.runId).sort((a, b) => a.key.localeCompare(b.key));
   const items = unassigned.slice(0, MAX_INPUTS_PER_RUN);
   if (items.length === 0) {
@@ -39,7 +69,7 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
     await followUpIfJoined(msg, deps, 'empty');
     return;
   }
-  const runId = `${msg.dataset}-${new Date(msg.bucket).toISOString().replace(/[-:]/g, '').slice(0, 15)}-${sha256(`${msg.dataset}|${msg.bucket}|${items.map((i) => i.key).join(',')}`).slice(0, 12)}`;
+  const runId = `${runIdPrefix(msg)}${sha256(`${msg.dataset}|${msg.bucket}|${items.map((i) => i.key).join(',')}`).slice(0, 12)}`;
   const existing = await deps.runs.get(runId);
   if (!existing && !(await claimRunSlot(msg.dataset, runId, deps))) {
     // Too many runs in flight for this job: the batch waits (and keeps growing: more coalescing). A finishing run

@@ -57,6 +57,8 @@ export interface RunQuery {
   state?: RunState;
   /** ISO time: runs requested at or after. */
   since?: string;
+  /** Run ids starting with this (a key-range query: cheap at any table size). */
+  runIdPrefix?: string;
   limit?: number;
   /** Opaque continuation from a previous page. */
   continuationToken?: string;
@@ -196,6 +198,8 @@ export class TableRunStore implements RunStore {
     if (query.jobName) filters.push(`jobName eq ${q(query.jobName)}`);
     if (query.state) filters.push(`state eq ${q(query.state)}`);
     if (query.since) filters.push(`requestedAt ge ${q(query.since)}`);
+    // '~' sorts after every character a run id may hold ([A-Za-z0-9._-]).
+    if (query.runIdPrefix) filters.push(`PartitionKey ge ${q(query.runIdPrefix)} and PartitionKey lt ${q(`${query.runIdPrefix}~`)}`);
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
     const pages = this.table
       .listEntities<RunEntity>({ queryOptions: { filter: filters.join(' and ') } })

@@ -45,7 +45,9 @@ export class MemoryRunStore implements RunStore {
   async list(q: RunQuery) {
     const runs = [...this.rows.values()]
       .map((r) => r.record)
-      .filter((r) => (!q.dataset || r.dataset === q.dataset) && (!q.state || r.state === q.state));
+      .filter(
+        (r) => (!q.dataset || r.dataset === q.dataset) && (!q.state || r.state === q.state) && (!q.runIdPrefix || r.runId.startsWith(q.runIdPrefix)),
+      );
     return { runs: runs.slice(0, q.limit ?? 50) };
   }
 }

@@ -273,7 +273,9 @@ export async function settle(
       calm = quiescent(last, o.expectedFiles) ? calm + 1 : 0;
       if (calm >= 2) return { ...last, settled: true };
       const key = stateKey(last);
-      if (key !== lastKey) deadline = Math.min(cap, Date.now() + o.timeoutMs);
+      // A message still queued or scheduled (a flush rescheduled with backoff after an outage) will still act: wait
+      // for it up to the cap instead of calling a slow recovery a loss.
+      if (key !== lastKey || Object.values(last.pending).some((n) => n > 0)) deadline = Math.min(cap, Date.now() + o.timeoutMs);
       still = calm === 0 && last.landed.length >= o.expectedFiles && stalled(last) && key === lastKey ? still + 1 : 0;
       lastKey = key;
       if (still >= (o.stallPolls ?? 4)) return { ...last, settled: false };
@@ -294,7 +296,14 @@ export async function settle(
 export function violations(s: Snapshot): string[] {
   const out: string[] = [];
   let lost = 0;
+  let unsettled = 0;
   let duplicated = 0;
+  // Files without an outcome while messages are still queued or events undelivered may yet run: unsettled, not lost.
+  const queued = Object.entries(s.pending).filter(([, n]) => n > 0);
+  const waiting = [
+    ...queued.map(([q, n]) => `${n} message(s) still on ${q}`),
+    ...(s.undelivered.length ? [`${s.undelivered.length} event(s) undelivered`] : []),
+  ].join(', ');
   const runsOf = (f: string): DatabricksRunView[] => s.runs.filter((r) => r.files.includes(f));
   const describe = (rs: DatabricksRunView[]): string => rs.map((r) => `${r.runId}(${r.orbiterRunId} ${r.lifeCycle}/${r.result ?? '-'})`).join(', ');
   for (const f of s.landed) {
@@ -304,14 +313,15 @@ export function violations(s: Snapshot): string[] {
     if (ok.length > 1) out.push(`${f} ran successfully ${ok.length} times: ${describe(ok)}`);
     if (ok.length > 1) duplicated++;
     if (ok.length === 0 && dead.length === 0) {
-      lost++;
+      if (waiting) unsettled++;
+      else lost++;
       const recs = s.records.filter((r) => r.inputs.some((i) => fileKey(i.container, i.path, i.etag) === f));
       const b = s.batches[f];
       const where = b
         ? `batch ${b.batch}, ${b.runId ? `taken by ${b.runId}` : 'unassigned'}, flush marker ${b.flush}`
         : `never accepted into a batch, event ${s.undelivered.includes(f) ? 'not yet accepted by the host (the watcher retries it)' : 'accepted by the host'}`;
       out.push(
-        `${f} is lost: no successful run, no dead letter (${where}; runs: ${describe(all) || 'none'}; records: ${recs.map((r) => `${r.runId}=${r.state}`).join(', ') || 'none'})`,
+        `${f} is ${waiting ? `unsettled (${waiting})` : 'lost'}: no successful run, no dead letter (${where}; runs: ${describe(all) || 'none'}; records: ${recs.map((r) => `${r.runId}=${r.state}`).join(', ') || 'none'})`,
       );
     }
     if (ok.length > 0 && dead.length > 0) out.push(`${f} ran and was also dead-lettered (${dead.map((d) => d.queue).join(', ')})`);
@@ -338,7 +348,7 @@ export function violations(s: Snapshot): string[] {
     }
   }
   for (const [q, n] of Object.entries(s.pending)) if (n > 0) out.push(`${n} messages still on ${q}`);
-  recordFigures(s, lost, duplicated, out.length);
+  recordFigures(s, lost, unsettled, duplicated, out.length);
   return out;
 }
 
@@ -346,7 +356,7 @@ export function violations(s: Snapshot): string[] {
  * The figures of one check, for `npm run test:faults -- --repeat N` (scripts/test-faults.sh): one JSON line per call
  * appended to $FAULTS_RESULTS, labelled with the running scenario. Nothing is written when the variable is unset.
  */
-function recordFigures(s: Snapshot, lost: number, duplicated: number, violationCount: number): void {
+function recordFigures(s: Snapshot, lost: number, unsettled: number, duplicated: number, violationCount: number): void {
   const file = process.env['FAULTS_RESULTS'];
   if (!file) return;
   const scenario = expect.getState().currentTestName ?? 'unknown';
@@ -354,6 +364,7 @@ function recordFigures(s: Snapshot, lost: number, duplicated: number, violationC
     scenario,
     files: s.landed.length,
     lost,
+    unsettled,
     duplicated,
     violations: violationCount,
     undelivered: s.undelivered.length,

@@ -47,6 +47,20 @@ describe('dispatch table stores (Azurite)', () => {
     expect((await runs.list({ dataset: 'neows', state: 'dispatched' })).runs.map((r) => r.runId)).toEqual(['neows-big']);
   });
 
+  it("lists a batch's runs by run-id prefix (a key range), not its neighbours'", async () => {
+    const runs = new TableRunStore(TableClient.fromConnectionString(azurite.connectionString, 'RunsPrefix', { allowInsecureConnection: true }));
+    for (const id of [
+      'neows-20261124T100000-aaa',
+      'neows-20261124T100000-bbb',
+      'neows-20261124T100001-ccc',
+      'neows-20261124T09595-ddd',
+      'neows-20261124T100000',
+    ])
+      await runs.createIfAbsent(record(id, 1));
+    const found = await runs.list({ runIdPrefix: 'neows-20261124T100000-', state: 'requested' });
+    expect(found.runs.map((r) => r.runId).sort()).toEqual(['neows-20261124T100000-aaa', 'neows-20261124T100000-bbb']);
+  });
+
   it('refuses a record too large for one entity with an error naming the run', async () => {
     const runs = new TableRunStore(TableClient.fromConnectionString(azurite.connectionString, 'RunsHuge', { allowInsecureConnection: true }));
     await expect(runs.createIfAbsent(record('neows-huge', 10_000))).rejects.toThrow(/run neows-huge is too large to record .*10000 inputs/);
