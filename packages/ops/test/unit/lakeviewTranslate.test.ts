@@ -56,6 +56,15 @@ const lookup =
     files.find((f) => f.dataset === name);
 
 describe('Lakeview widget → Vega-Lite translator', () => {
+  it('text: markdown lines lose the newline Lakeview stores with them, so a heading stays a heading', () => {
+    const w = translateWidget(
+      { name: 't', multilineTextboxSpec: { lines: ['## Orbiter\n', '\n', 'Gold tables.\r\n'] } },
+      { x: 0, y: 0, width: 6, height: 2 },
+      lookup(),
+    );
+    expect(w.view).toEqual({ kind: 'text', lines: ['## Orbiter', '', 'Gold tables.'] });
+  });
+
   it('bar: categorical x sorted by value, whole-number y axis, titles from the definition', () => {
     const w = translateWidget(
       {

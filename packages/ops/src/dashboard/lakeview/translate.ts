@@ -356,7 +356,13 @@ const titleOf = (spec: unknown): string | undefined => {
  */
 export function translateWidget(widget: Widget, position: Position, dataset: (name: string) => DatasetFile | undefined): PlacedWidget {
   if (widget.multilineTextboxSpec)
-    return { name: widget.name, widgetType: 'text', position, view: { kind: 'text', lines: widget.multilineTextboxSpec.lines } };
+    return {
+      name: widget.name,
+      widgetType: 'text',
+      position,
+      // Lakeview stores markdown lines with their newline: drop it, so "## Title\n" is still a heading.
+      view: { kind: 'text', lines: widget.multilineTextboxSpec.lines.map((l) => l.replace(/\r?\n$/, '')) },
+    };
   const widgetType = widget.spec?.widgetType ?? 'unknown';
   const title = titleOf(widget.spec);
   const placed = (view: WidgetView): PlacedWidget => ({ name: widget.name, widgetType, position, ...(title ? { title } : {}), view });
