@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { createAlertEvaluator, localMonitoringData } from '../../src/alerts';
 import { startDashboard, type Dashboard } from '../../src/dashboard';
 import { silentLogger } from 'orbiter/shared/logger';
@@ -13,10 +13,10 @@ import { LocalTelemetry } from 'orbiter/shared/telemetry/index';
 import { startTestAzurite } from '../../../../test/support/azurite';
 import { testConfig } from '../../../../test/support/config';
 import { run } from '../unit/fakes';
+import { CHROMIUM, launchChromium } from '../support/staticPage';
 
 jest.setTimeout(120_000);
 
-const CHROMIUM = '/usr/bin/chromium';
 const repoRoot = resolve(__dirname, '../../../..');
 const screenshot = join(repoRoot, '.orbiter', 'screenshots', 'dashboard.png');
 
@@ -124,21 +124,7 @@ describe('dashboard in headless Chromium', () => {
       databricksUrl: () => 'http://127.0.0.1:8123',
     });
 
-    browser = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1400, height: 1000 },
-    });
+    browser = await launchChromium(join(tmp, 'profile'));
     const page = browser.pages()[0] ?? (await browser.newPage());
     await page.goto(dash.url);
 

@@ -51,6 +51,7 @@ export async function launchChromium(profileDir: string): Promise<BrowserContext
       '--headless',
       '--no-sandbox',
       '--disable-gpu',
+      '--disable-quic',
       '--no-first-run',
       '--disable-background-networking',
       '--disable-component-update',
