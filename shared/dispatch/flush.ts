@@ -25,12 +25,15 @@ const runIdPrefix = (msg: FlushMessage): string => `${msg.dataset}-${new Date(ms
 async function adoptOrphanedRuns(msg: FlushMessage, all: readonly BatchItem[], deps: DispatchDeps): Promise<boolean> {
   const unassigned = new Map(all.filter((i) => !i.runId).map((i) => [i.key, i]));
   if (unassigned.size === 0) return false;
+  // The set this flush would take anyway computes the same run id, so a concurrent flush's fresh run is simply found.
+  const byKey = (a: string, b: string): number => a.localeCompare(b);
+  const wouldTake = [...unassigned.keys()].sort(byKey).slice(0, MAX_INPUTS_PER_RUN).join(',');
   const prefix = runIdPrefix(msg);
   const { runs } = await deps.runs.list({ runIdPrefix: prefix, state: 'requested', limit: 1000 });
   for (const run of runs) {
     if (run.origin !== 'blob-landed' || run.dataset !== msg.dataset || !run.runId.startsWith(prefix)) continue;
     const keys = run.inputs.map(inputKey);
-    if (keys.length === 0 || !keys.every((k) => unassigned.has(k))) continue;
+    if (keys.length === 0 || !keys.every((k) => unassigned.has(k)) || [...keys].sort(byKey).join(',') === wouldTake) continue;
     deps.logger.warn('adopting a run whose flush was cut short before its rows were stamped', { runId: run.runId, inputs: keys.length });
     await deps.batches.assign(msg.dataset, msg.bucket, keys, run.runId);
     await dispatchRun(run, deps);

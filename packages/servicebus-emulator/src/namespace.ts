@@ -195,7 +195,9 @@ export class ServiceBusNamespace {
     this.checkSessionIds(entity, messages);
     const seqs = messages.map((m) => {
       const seq = this.nextSeq(entity);
-      this.route(entity, m, seq, 0);
+      // As Azure: a scheduled duplicate gets its sequence number and is dropped, like a sent one. (Kept, same-id
+      // copies in flight together fool the SDK's lock renewer, keyed by MessageId, into renewing settled locks.)
+      if (!this.isDuplicate(entity, m.meta.messageId)) this.route(entity, m, seq, 0);
       return seq;
     });
     this.journal.commit();

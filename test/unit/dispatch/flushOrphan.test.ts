@@ -44,4 +44,24 @@ describe('a flush cut short between its run record and stamping the rows', () =>
     // Well inside the ten minutes after which an abandoned slot claim would have been taken over.
     expect(now.t - flush.at.getTime()).toBeLessThan(2 * 60_000);
   });
+
+  it('is not "adopted" when it holds exactly the set the retry takes: the retry finds the same run id', async () => {
+    const now = { t: T0 };
+    const deps = fakeDeps(now);
+    const warn = jest.fn();
+    deps.logger = { ...deps.logger, warn };
+    await acceptRunRequests([{ request: blobRequest(1) }, { request: blobRequest(2) }], deps);
+    const assign = deps.batches.assign.bind(deps.batches);
+    deps.batches.assign = () => Promise.reject(Object.assign(new Error('storage down'), { statusCode: 503 }));
+    const flush = deps.scheduler.sent.shift()!;
+    now.t = flush.at.getTime();
+    await handleControl(flush.msg, deps).catch(() => undefined);
+    deps.batches.assign = assign;
+
+    await handleControl(flush.msg, deps);
+    const runs = [...deps.runs.rows.values()].map((r) => r.record);
+    expect(runs.map((r) => [r.state, r.inputs.length])).toEqual([['dispatched', 2]]);
+    expect(deps.jobs.runNowCalls).toBe(1);
+    expect(warn.mock.calls.map((c) => String(c[0]))).not.toContainEqual(expect.stringContaining('adopting'));
+  });
 });

@@ -109,3 +109,16 @@ test('duplicate detection drops a repeated MessageId within the window, also ins
   await basic.sendMessages({ body: 2, messageId: 'same' });
   expect((await peekAll(h, 'basic')).length).toBe(2);
 });
+
+test('duplicate detection drops a scheduled message whose MessageId was seen, as a sent one', async () => {
+  const sender = h.client.createSender('dedupe');
+  const due = new Date(Date.now() + 60_000);
+  // As the dispatcher re-sends a batch's flush: the same MessageId scheduled again gets a sequence number and is dropped.
+  const seqs: Awaited<ReturnType<typeof sender.scheduleMessages>> = [];
+  for (const body of ['first', 'again', 'and again']) seqs.push(...(await sender.scheduleMessages({ body, messageId: 'flush-x-1' }, due)));
+  expect(new Set(seqs.map(String)).size).toBe(3);
+  expect((await peekAll(h, 'dedupe')).map((m) => [m.body, m.state])).toEqual([['first', 'scheduled']]);
+  await sender.sendMessages({ body: 'sent after', messageId: 'flush-x-1' });
+  expect((await peekAll(h, 'dedupe')).map((m) => m.body)).toEqual(['first']);
+  await sender.cancelScheduledMessages(seqs);
+});
