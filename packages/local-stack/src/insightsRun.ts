@@ -1,5 +1,6 @@
 import type { DatabricksJobsClient } from 'orbiter/shared/databricks/client';
 import type { Run } from 'orbiter/shared/databricks/schemas';
+import { runJobOnce } from './runMetricsRun';
 
 export const INSIGHTS_JOB = 'orbiter-visual-insights';
 const TERMINAL = new Set(['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR']);
@@ -49,4 +50,19 @@ export async function waitForInsightsRun(client: DatabricksJobsClient, o: WaitFo
     await sleep(o.pollMs ?? 2000);
   }
   return { kind: 'timeout', message: `the ${INSIGHTS_JOB} run did not finish within ${Math.round(o.timeoutMs / 1000)} s` };
+}
+
+/** Whether the deployed insights job's table-update trigger is armed (`paused`: the caller starts the run itself). */
+export async function insightsTrigger(client: DatabricksJobsClient): Promise<'unpaused' | 'paused' | 'missing'> {
+  const [job] = await client.findJobsByName(INSIGHTS_JOB);
+  if (!job) return 'missing';
+  const trigger = (await client.getJob(job.job_id)).settings?.trigger;
+  if (!trigger?.table_update) return 'missing';
+  return trigger.pause_status === 'PAUSED' ? 'paused' : 'unpaused';
+}
+
+/** One run of the insights job started now (run-now), to its end. */
+export async function runInsightsNow(client: DatabricksJobsClient, o: { timeoutMs: number; pollMs?: number }): Promise<InsightsOutcome> {
+  const done = await runJobOnce(client, INSIGHTS_JOB, o);
+  return done.run ? { kind: done.ok ? 'succeeded' : 'failed', run: done.run, message: done.message } : { kind: 'timeout', message: done.message };
 }

@@ -77,6 +77,7 @@ async function main(): Promise<number> {
     ...(o.live ? { nasaMode: 'live' as const } : {}),
     ...(existsSync(samplesDir) ? { samplesDir } : {}),
     timers: !o.once,
+    pauseInsightsTrigger: o.once === true,
     ...(warm > 0 ? { warmClusterMinutes: warm } : {}),
     ...(o.jobClusters ? {} : { jobClusters: false }),
     env: o.source ? { ...process.env, INGEST_SOURCES: o.source.join(',') } : process.env,

@@ -6,9 +6,9 @@ import { ensureError } from 'orbiter/shared/errors';
 import { IngestionFailedError } from 'orbiter/shared/ingest/errors';
 import type { CycleSummary } from 'orbiter/shared/ingest/ingestCycle';
 import type { RunRecord } from 'orbiter/shared/runs/runStore';
-import { INSIGHTS_JOB, waitForInsightsRun, type InsightsOutcome } from './insightsRun';
+import { INSIGHTS_JOB, insightsTrigger, runInsightsNow, waitForInsightsRun, type InsightsOutcome } from './insightsRun';
 import { mirrorCompletionEvents } from './eventsMirror';
-import { refreshRunMetrics, runJobOnce, RUN_METRICS_JOB, type JobRunOutcome } from './runMetricsRun';
+import { refreshRunMetrics, RUN_METRICS_JOB, type JobRunOutcome } from './runMetricsRun';
 import { ProgressReader, ProgressView, type ProgressOutput } from './runProgress';
 import type { Stack } from './stack';
 import { formatCycleSummary, formatRuns } from './summary';
@@ -82,24 +82,12 @@ export async function finishMainJob(stack: Stack, dataDir: string, timeoutMs: nu
     metrics = await refreshRunMetrics(client, stack.app.runs(), runs, mirror, { timeoutMs });
     out.line(`Run metrics: ${metrics.message}${metrics.run ? ` (Databricks run ${metrics.run.run_id})` : ''}`);
   }
-  out.line(`\nWaiting for ${INSIGHTS_JOB} (started by its table-update trigger once the gold tables stop changing)...`);
-  let insights = await waitForInsightsRun(client, { after, timeoutMs });
-  out.line(`Insights run: ${describe(insights)}`);
-  // The trigger fired while the metrics run was still writing: its charts miss them, so run the job once more.
-  const metricsEnd = metrics?.run?.end_time ?? 0;
-  if ('run' in insights && insights.kind === 'succeeded' && (insights.run.start_time ?? 0) < metricsEnd) {
-    out.line(`The insights run started before the run metrics were written; running ${INSIGHTS_JOB} once more...`);
-    const again = await runJobOnce(client, INSIGHTS_JOB, { timeoutMs });
-    insights = again.run
-      ? { kind: again.ok ? 'succeeded' : 'failed', run: again.run, message: again.message }
-      : { kind: 'timeout', message: again.message };
-    out.line(`Insights run: ${describe(insights)}`);
-  }
+  const insights = await runInsights(client, runs, after, metrics, timeoutMs, out);
   const chartsDir = join(dataDir, 'charts');
   try {
     const headlines = readHeadlines(chartsDir);
     if (headlines?.headlines.length) out.line(`\nInsights from the gold tables (computed ${headlines.generatedAt}):\n${formatHeadlines(headlines)}`);
-    else out.line('No insights yet: the gold tables are empty.');
+    else out.line('No headline figures: the gold tables they come from (NEOs, flares, storms, meteorites, fireballs, events, imagery) are empty.');
   } catch (err) {
     out.error(`Insights could not be read: ${ensureError(err).message}`);
   }
@@ -111,6 +99,39 @@ export async function finishMainJob(stack: Stack, dataDir: string, timeoutMs: nu
   }
   const insightsOk = insights.kind === 'succeeded' || insights.kind === 'not-triggered';
   return { ok: runsOk && insightsOk && (metrics?.ok ?? true), runs, ...(page ? { page } : {}) };
+}
+
+/**
+ * The insights run the cycle's gold updates cause. With the job's table-update trigger paused (`--once`), it starts
+ * as soon as the runs' completion events are folded in: the main job knows the cycle is over, where the trigger would
+ * wait 60 s of quiet. Otherwise the trigger starts it, and it runs once more if it began before the run metrics landed.
+ */
+async function runInsights(
+  client: DatabricksJobsClient,
+  runs: readonly RunRecord[],
+  after: number,
+  metrics: JobRunOutcome | undefined,
+  timeoutMs: number,
+  out: MainJobOutput,
+): Promise<InsightsOutcome> {
+  if ((await insightsTrigger(client)) === 'paused') {
+    if (!runs.some((r) => r.state === 'succeeded'))
+      return report(out, { kind: 'not-triggered', message: `no run succeeded, so no gold table changed: ${INSIGHTS_JOB} not started` });
+    out.line(`\nRunning ${INSIGHTS_JOB} now that every run of the cycle has reported (its table-update trigger is paused for --once)...`);
+    return report(out, await runInsightsNow(client, { timeoutMs }));
+  }
+  out.line(`\nWaiting for ${INSIGHTS_JOB} (started by its table-update trigger once the gold tables stop changing)...`);
+  const triggered = report(out, await waitForInsightsRun(client, { after, timeoutMs }));
+  // The trigger fired while the metrics run was still writing: its charts miss them, so run the job once more.
+  const metricsEnd = metrics?.run?.end_time ?? 0;
+  if (!('run' in triggered) || triggered.kind !== 'succeeded' || (triggered.run.start_time ?? 0) >= metricsEnd) return triggered;
+  out.line(`The insights run started before the run metrics were written; running ${INSIGHTS_JOB} once more...`);
+  return report(out, await runInsightsNow(client, { timeoutMs }));
+}
+
+function report(out: MainJobOutput, outcome: InsightsOutcome): InsightsOutcome {
+  out.line(`Insights run: ${describe(outcome)}`);
+  return outcome;
 }
 
 function describe(outcome: InsightsOutcome): string {

@@ -57,6 +57,11 @@ export interface StackOptions {
   jobClusters?: boolean;
   /** Dashboard port (0 = any free one); the dashboard is off when undefined. */
   dashboardPort?: number;
+  /**
+   * Deploy the insights job with its table-update trigger paused: `--once` runs it itself as soon as every run of the
+   * cycle has published its completion event (the trigger cannot know the cycle is over and waits 60 s of quiet).
+   */
+  pauseInsightsTrigger?: boolean;
   /** Coalescing windows are capped to this many seconds locally (default 2) so a cycle finishes quickly. */
   coalescingCapSeconds?: number;
   watchIntervalMs?: number;
@@ -137,7 +142,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     stops.push(() => databricks.close());
     o.logger.info('Databricks emulator started', { url: databricks.url });
     // The jobs exist because the official CLI deployed the bundle, as in Azure; the dispatcher resolves them by name.
-    const deployed = await deployBundle({ repoRoot: o.repoRoot, host: databricks.url, token: databricks.token, target: 'local' });
+    const deployed = await deployBundle({
+      repoRoot: o.repoRoot,
+      host: databricks.url,
+      token: databricks.token,
+      target: 'local',
+      ...(o.pauseInsightsTrigger ? { env: { BUNDLE_VAR_insights_trigger_pause_status: 'PAUSED' } } : {}),
+    });
     o.logger.info(`Bundle deployed into the local workspace with the Databricks CLI (bundle deploy -t local) in ${deployed.ms} ms`);
 
     const mode =

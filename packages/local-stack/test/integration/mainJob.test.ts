@@ -40,6 +40,7 @@ describe('main job → static dashboard page, in headless Chromium', () => {
       nasaMode: 'replay',
       ...(existsSync(samplesDir) ? { samplesDir } : {}),
       timers: false,
+      pauseInsightsTrigger: true,
       env: { ORBITER_FUNCTION_KEY: 'main-job-function-key-0123456789' },
       logger: createPinoLogger(process.env['E2E_LOG_LEVEL'] ?? 'warn', 'main-job'),
       deferAlerts: true,
