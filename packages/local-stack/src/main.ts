@@ -6,7 +6,9 @@ import { ensureError } from 'orbiter/shared/errors';
 import { createPinoLogger } from 'orbiter/shared/logger';
 import { sourceIds, type SourceId } from 'orbiter/shared/config';
 import { parseSources, resetState } from './options';
-import { finishMainJob, runFirstCycle, type MainJobOutput } from './mainJob';
+import { mirrorCompletionEvents } from './eventsMirror';
+import { finishMainJob, jobsClient, runFirstCycle, type MainJobOutput } from './mainJob';
+import { followRunMetrics, type RunMetricsFollower } from './metricsFollower';
 import { startStack } from './stack';
 
 const port = (v: string): number => {
@@ -86,9 +88,11 @@ async function main(): Promise<number> {
     deferAlerts: true,
   });
   let stopping = false;
+  const live: { metrics?: RunMetricsFollower } = {};
   const stop = async (code: number): Promise<number> => {
     if (stopping) return code;
     stopping = true;
+    live.metrics?.stop();
     await stack.stop();
     return code;
   };
@@ -108,6 +112,12 @@ async function main(): Promise<number> {
   }
 
   stack.watcher.start();
+  // The run-metrics stream (paused outside prod) folds the live stack's completion events in, pass by pass.
+  live.metrics = followRunMetrics({
+    client: jobsClient(stack),
+    mirror: () => mirrorCompletionEvents(stack.storage.blobs, stack.databricks.lakeRoot),
+    logger,
+  });
   console.log('Following the schedule. Ctrl-C to stop.');
   return new Promise<number>((resolveExit) => {
     const onSignal = (): void => {

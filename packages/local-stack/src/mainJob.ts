@@ -34,7 +34,7 @@ export interface MainJobResult {
   page?: string;
 }
 
-const jobsClient = (stack: Stack): DatabricksJobsClient =>
+export const jobsClient = (stack: Stack): DatabricksJobsClient =>
   new DatabricksJobsClient({ host: stack.databricks.url, tokenProvider: new PatTokenProvider(stack.databricks.token) });
 
 /** One ingestion cycle through the very timer function Azure runs, then its blobs' events delivered until none is pending. */

@@ -1,6 +1,6 @@
 import type { DatabricksJobsClient } from 'orbiter/shared/databricks/client';
 import type { Run } from 'orbiter/shared/databricks/schemas';
-import { waitForInsightsRun } from '../../src/insightsRun';
+import { insightsTrigger, waitForInsightsRun } from '../../src/insightsRun';
 
 /** A Jobs API stand-in holding the insights job and its runs; time is a counter the fake sleep advances. */
 function fakeWorkspace(o: { runs: (now: number) => Run[]; trigger?: Record<string, unknown> | undefined; deployed?: boolean }) {
@@ -63,5 +63,14 @@ describe('waiting for the table-triggered insights run', () => {
     expect(await waitForInsightsRun(none.client, { after: 0, timeoutMs: 1_000 })).toMatchObject({ kind: 'not-triggered', message: /not deployed/ });
     const paused = fakeWorkspace({ trigger: { ...trigger, pause_status: 'PAUSED' }, runs: () => [] });
     expect(await waitForInsightsRun(paused.client, { after: 0, timeoutMs: 1_000 })).toMatchObject({ kind: 'not-triggered', message: /no unpaused/ });
+  });
+});
+
+describe('the insights trigger as deployed', () => {
+  it('is unpaused, paused (the --once deploy) or missing', async () => {
+    expect(await insightsTrigger(fakeWorkspace({ runs: () => [], trigger }).client)).toBe('unpaused');
+    expect(await insightsTrigger(fakeWorkspace({ runs: () => [], trigger: { ...trigger, pause_status: 'PAUSED' } }).client)).toBe('paused');
+    expect(await insightsTrigger(fakeWorkspace({ runs: () => [], trigger: undefined }).client)).toBe('missing');
+    expect(await insightsTrigger(fakeWorkspace({ runs: () => [], trigger, deployed: false }).client)).toBe('missing');
   });
 });
