@@ -106,7 +106,7 @@ export function buildOpenApi(serverUrl = '/'): Json {
         },
         get: {
           operationId: 'listRuns',
-          summary: 'List runs, each page newest first (by request time), with a cursor',
+          summary: 'List runs, newest first (by request time), with a cursor; a page filtered by state may hold fewer than limit',
           security: secured(ApiRoles.read),
           parameters: queryParams,
           responses: {

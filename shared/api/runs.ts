@@ -450,15 +450,12 @@ export async function listRuns(
     ...(state ? { state } : {}),
     ...(since ? { since: new Date(since).toISOString() } : {}),
     limit: limit ?? ApiLimits.defaultPageSize,
+    newestFirst: true,
     ...(cursor ? { continuationToken: decodeCursor(cursor) } : {}),
   };
+  // Newest first across pages (the store's time index); a page filtered by state may be short, with a cursor.
   const page = await deps.runs.list(rq);
-  // Table storage pages come in run-id order (ids are hashes, not times): each page is put newest first. `since`
-  // narrows the scan to recent runs, so a first page over a short span is the newest runs overall.
-  const newestFirst = [...page.runs].sort((a, b) =>
-    a.requestedAt < b.requestedAt ? 1 : a.requestedAt > b.requestedAt ? -1 : a.runId.localeCompare(b.runId),
-  );
-  const out: { runs: RunView[]; nextCursor?: string; next?: string } = { runs: newestFirst.map((r) => toView(r, baseUrl)) };
+  const out: { runs: RunView[]; nextCursor?: string; next?: string } = { runs: page.runs.map((r) => toView(r, baseUrl)) };
   if (page.continuationToken) {
     out.nextCursor = encodeCursor(page.continuationToken);
     const params = new URLSearchParams();

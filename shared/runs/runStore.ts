@@ -60,6 +60,11 @@ export interface RunQuery {
   /** Run ids starting with this (a key-range query: cheap at any table size). */
   runIdPrefix?: string;
   limit?: number;
+  /**
+   * Newest first (by request time) across pages, through the runs' time index; `state` is then checked on each
+   * record, so a page can hold fewer than `limit` runs while a continuation follows. Without it: run-id order.
+   */
+  newestFirst?: boolean;
   /** Opaque continuation from a previous page. */
   continuationToken?: string;
 }
@@ -134,6 +139,30 @@ export const decodeRunEntity = (entity: object): RunRecord => {
 /** Table filter values: single quotes doubled, as OData requires. */
 const q = (v: string): string => `'${v.replace(/'/g, "''")}'`;
 
+/**
+ * The time index (Azure's index-entity pattern): one small row per run in one partition, RowKey = inverted request
+ * time + run id, so a key-ordered scan is newest first. '~' cannot start a run id, so no run's partition collides.
+ */
+const TIME_INDEX = '~runs-by-time';
+const MAX_MS = 9_999_999_999_999;
+const invertedTime = (iso: string): string => String(MAX_MS - Date.parse(iso)).padStart(13, '0');
+interface TimeIndexEntity {
+  partitionKey: string;
+  rowKey: string;
+  runId: string;
+  dataset: string;
+  jobName: string;
+  requestedAt: string;
+}
+const timeIndexRow = (r: RunRecord): TimeIndexEntity => ({
+  partitionKey: TIME_INDEX,
+  rowKey: `${invertedTime(r.requestedAt)}_${r.runId}`,
+  runId: r.runId,
+  dataset: r.dataset,
+  jobName: r.jobName,
+  requestedAt: r.requestedAt,
+});
+
 export class TableRunStore implements RunStore {
   private ready: Promise<void> | undefined;
 
@@ -158,6 +187,8 @@ export class TableRunStore implements RunStore {
   async createIfAbsent(record: RunRecord): Promise<{ created: boolean; run: StoredRun }> {
     await this.ensure();
     const parsed = runRecordSchema.parse(record);
+    // Index first: an index row whose record was never written is skipped by list(); a record without one is not.
+    await this.table.upsertEntity(timeIndexRow(parsed), 'Replace');
     try {
       const res = await this.table.createEntity(encode(parsed));
       return { created: true, run: { record: parsed, etag: res.etag ?? '' } };
@@ -193,6 +224,7 @@ export class TableRunStore implements RunStore {
 
   async list(query: RunQuery): Promise<{ runs: RunRecord[]; continuationToken?: string }> {
     await this.ensure();
+    if (query.newestFirst) return this.listNewestFirst(query);
     const filters = ["RowKey eq 'run'"];
     if (query.dataset) filters.push(`dataset eq ${q(query.dataset)}`);
     if (query.jobName) filters.push(`jobName eq ${q(query.jobName)}`);
@@ -211,6 +243,25 @@ export class TableRunStore implements RunStore {
       runs: page.map(decodeRunEntity),
       ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
     };
+  }
+
+  private async listNewestFirst(query: RunQuery): Promise<{ runs: RunRecord[]; continuationToken?: string }> {
+    const filters = [`PartitionKey eq ${q(TIME_INDEX)}`];
+    if (query.dataset) filters.push(`dataset eq ${q(query.dataset)}`);
+    if (query.jobName) filters.push(`jobName eq ${q(query.jobName)}`);
+    // Requested at or after `since` = inverted time at most since's ('~' sorts after the '_' that follows it).
+    if (query.since) filters.push(`RowKey lt ${q(`${invertedTime(query.since)}~`)}`);
+    if (query.runIdPrefix) filters.push(`runId ge ${q(query.runIdPrefix)} and runId lt ${q(`${query.runIdPrefix}~`)}`);
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
+    const pages = this.table
+      .listEntities<TimeIndexEntity>({ queryOptions: { filter: filters.join(' and ') } })
+      .byPage({ maxPageSize: limit, ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}) });
+    const first = await pages.next();
+    if (first.done) return { runs: [] };
+    const page = first.value as TimeIndexEntity[] & { continuationToken?: string };
+    const records = await Promise.all(page.map((row) => this.get(row.runId)));
+    const runs = records.flatMap((s) => (s && (!query.state || s.record.state === query.state) ? [s.record] : []));
+    return { runs, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
   }
 }
 

@@ -48,6 +48,7 @@ export class MemoryRunStore implements RunStore {
       .filter(
         (r) => (!q.dataset || r.dataset === q.dataset) && (!q.state || r.state === q.state) && (!q.runIdPrefix || r.runId.startsWith(q.runIdPrefix)),
       );
+    if (q.newestFirst) runs.sort((a, b) => (a.requestedAt < b.requestedAt ? 1 : a.requestedAt > b.requestedAt ? -1 : a.runId.localeCompare(b.runId)));
     return { runs: runs.slice(0, q.limit ?? 50) };
   }
 }

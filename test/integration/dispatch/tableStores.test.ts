@@ -61,6 +61,35 @@ describe('dispatch table stores (Azurite)', () => {
     expect(found.runs.map((r) => r.runId).sort()).toEqual(['neows-20261124T100000-aaa', 'neows-20261124T100000-bbb']);
   });
 
+  it('lists newest first across pages (time index), with dataset, since and state filters, and the scans unchanged', async () => {
+    const runs = new TableRunStore(TableClient.fromConnectionString(azurite.connectionString, 'RunsByTime', { allowInsecureConnection: true }));
+    // Run ids sort against request time (an "a" run is the newest): the order can only come from the index.
+    const at = (h: number): string => `2026-11-24T${String(h).padStart(2, '0')}:00:00.000Z`;
+    const made = [
+      { ...record('zz-oldest', 1), requestedAt: at(1) },
+      { ...record('mm-middle', 1), requestedAt: at(5), state: 'succeeded' as const },
+      { ...record('aa-newest', 1), requestedAt: at(9) },
+      { ...record('bb-other', 1), requestedAt: at(7), dataset: 'apod' },
+    ];
+    for (const r of made) await runs.createIfAbsent(r);
+    const ids = async (q: Parameters<TableRunStore['list']>[0]): Promise<string[]> => {
+      const out: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await runs.list({ ...q, limit: 1, newestFirst: true, ...(token ? { continuationToken: token } : {}) });
+        out.push(...page.runs.map((r) => r.runId));
+        token = page.continuationToken;
+      } while (token);
+      return out;
+    };
+    expect(await ids({})).toEqual(['aa-newest', 'bb-other', 'mm-middle', 'zz-oldest']);
+    expect(await ids({ dataset: 'neows' })).toEqual(['aa-newest', 'mm-middle', 'zz-oldest']);
+    expect(await ids({ since: at(5) })).toEqual(['aa-newest', 'bb-other', 'mm-middle']);
+    expect(await ids({ state: 'requested' })).toEqual(['aa-newest', 'bb-other', 'zz-oldest']);
+    // The index rows are not runs to the other readers.
+    expect((await runs.list({ limit: 100 })).runs.map((r) => r.runId).sort()).toEqual(['aa-newest', 'bb-other', 'mm-middle', 'zz-oldest']);
+  });
+
   it('refuses a record too large for one entity with an error naming the run', async () => {
     const runs = new TableRunStore(TableClient.fromConnectionString(azurite.connectionString, 'RunsHuge', { allowInsecureConnection: true }));
     await expect(runs.createIfAbsent(record('neows-huge', 10_000))).rejects.toThrow(/run neows-huge is too large to record .*10000 inputs/);

@@ -73,7 +73,7 @@ export function registerRuns(program: Command, io: CliIO, deps: RunsDeps): void 
 
   runs
     .command('list')
-    .description('list runs, newest first within each page (--since narrows to recent runs)')
+    .description('list runs, newest first (--since narrows to recent runs)')
     .option('--dataset <dataset>')
     .option('--state <state>', 'requested|dispatched|running|succeeded|failed|cancelled|skipped')
     .option('--since <iso>', 'runs requested at or after (ISO time)')
