@@ -64,7 +64,7 @@ function runOnce(ctx: BenchContext, mode: string, flags: string[], portBase: num
       rmSync(dataDir, { recursive: true, force: true });
       const runS: Record<string, number> = {};
       // Final table rows: <runId> <dataset> <state> <inputs> <databricks run> <duration> s
-      for (const m of out.matchAll(/^\S+\s+(\w+)\s+succeeded\s+\d+\s+\d+\s+([\d.]+) s$/gm)) runS[m[1]!] = Number(m[2]);
+      for (const m of out.matchAll(/^\S+\s+(\w+)\s+succeeded\s+\d+\s+\d+\s+([\d.]+) s\s*$/gm)) runS[m[1]!] = Number(m[2]);
       if (code !== 0) ctx.log(`[${mode}] exited ${code}: ${out.split('\n').slice(-20).join('\n')}`);
       resolvePromise({ mode, wallS: round((Date.now() - started) / 1000, 1), peakRssMiB: round(peak / 1024, 0), exitCode: code, runS });
     });
