@@ -8,7 +8,7 @@ bash "$ROOT/scripts/setup-python.sh"
 
 cd "$ROOT"
 set +e
-"$ROOT/.venv/bin/python" -m pytest "$ROOT/notebooks/tests" -p no:cacheprovider -q -rs "$@"
+"$ROOT/.venv/bin/python" -m pytest "$ROOT/notebooks/tests" -p no:cacheprovider -q -rs --durations=10 "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
