@@ -232,17 +232,8 @@ export class TableRunStore implements RunStore {
     if (query.since) filters.push(`requestedAt ge ${q(query.since)}`);
     // '~' sorts after every character a run id may hold ([A-Za-z0-9._-]).
     if (query.runIdPrefix) filters.push(`PartitionKey ge ${q(query.runIdPrefix)} and PartitionKey lt ${q(`${query.runIdPrefix}~`)}`);
-    const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
-    const pages = this.table
-      .listEntities<RunEntity>({ queryOptions: { filter: filters.join(' and ') } })
-      .byPage({ maxPageSize: limit, ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}) });
-    const first = await pages.next();
-    if (first.done) return { runs: [] };
-    const page = first.value as RunEntity[] & { continuationToken?: string };
-    return {
-      runs: page.map(decodeRunEntity),
-      ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
-    };
+    const { rows, ...next } = await this.onePage<RunEntity>(filters, query);
+    return { runs: rows.map(decodeRunEntity), ...next };
   }
 
   private async listNewestFirst(query: RunQuery): Promise<{ runs: RunRecord[]; continuationToken?: string }> {
@@ -252,16 +243,22 @@ export class TableRunStore implements RunStore {
     // Requested at or after `since` = inverted time at most since's ('~' sorts after the '_' that follows it).
     if (query.since) filters.push(`RowKey lt ${q(`${invertedTime(query.since)}~`)}`);
     if (query.runIdPrefix) filters.push(`runId ge ${q(query.runIdPrefix)} and runId lt ${q(`${query.runIdPrefix}~`)}`);
+    const { rows, ...next } = await this.onePage<TimeIndexEntity>(filters, query);
+    const records = await Promise.all(rows.map((row) => this.get(row.runId)));
+    const runs = records.flatMap((s) => (s && (!query.state || s.record.state === query.state) ? [s.record] : []));
+    return { runs, ...next };
+  }
+
+  /** One page of entities matching every filter: `limit` (1–1000, default 50) from the query's continuation. */
+  private async onePage<T extends object>(filters: string[], query: RunQuery): Promise<{ rows: T[]; continuationToken?: string }> {
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
     const pages = this.table
-      .listEntities<TimeIndexEntity>({ queryOptions: { filter: filters.join(' and ') } })
+      .listEntities<T>({ queryOptions: { filter: filters.join(' and ') } })
       .byPage({ maxPageSize: limit, ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}) });
     const first = await pages.next();
-    if (first.done) return { runs: [] };
-    const page = first.value as TimeIndexEntity[] & { continuationToken?: string };
-    const records = await Promise.all(page.map((row) => this.get(row.runId)));
-    const runs = records.flatMap((s) => (s && (!query.state || s.record.state === query.state) ? [s.record] : []));
-    return { runs, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
+    if (first.done) return { rows: [] };
+    const page = first.value as T[] & { continuationToken?: string };
+    return { rows: [...page], ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
   }
 }
 
