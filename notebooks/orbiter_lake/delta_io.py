@@ -21,12 +21,17 @@ def _on(keys: list[str]) -> str:
     return " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
 
 
+def _create(spark: SparkSession, df: DataFrame, path: str, mode: str, **options: str) -> None:
+    """Writes the table's first version with its layout (properties in the same commit, then clustering)."""
+    df.write.format("delta").mode(mode).options(**options, **layout.creation_options(spark, path)).save(path)
+    layout.on_created(spark, path)
+
+
 def insert_new(spark: SparkSession, df: DataFrame, path: str, keys: list[str]) -> None:
     """Insert rows whose key is not in the table yet (re-running over the same input adds nothing)."""
     df = df.dropDuplicates(keys)
     if not exists(spark, path):
-        df.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
-        layout.on_created(spark, path)
+        _create(spark, df, path, "append", mergeSchema="true")
         return
     (DeltaTable.forPath(spark, path).alias("t").merge(df.alias("s"), _on(keys)).whenNotMatchedInsertAll().execute())
 
@@ -37,8 +42,7 @@ def upsert_latest(
     """MERGE on natural keys; an existing row is replaced only by a strictly newer version (idempotent re-runs,
     and an older blob processed late never overwrites a newer one). df must hold one row per key."""
     if not exists(spark, path):
-        df.write.format("delta").mode("append").save(path)
-        layout.on_created(spark, path)
+        _create(spark, df, path, "append")
         return
     (
         DeltaTable.forPath(spark, path)
@@ -81,14 +85,25 @@ def retry_conflicts(write: Callable[[], None], attempts: int = 5, sleep: Callabl
             sleep(min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random()))
 
 
-def overwrite(df: DataFrame, path: str) -> None:
-    """Replace a table's content. Tables fed by several pipelines (e.g. imagery from cmr and epic) can be written by
-    two runs at once: a conflicting commit is retried, recomputing `df` from the current inputs."""
+def overwrite(df: DataFrame, path: str) -> int:
+    """Replace a table's content; returns the rows written. Tables fed by several pipelines (e.g. imagery from cmr
+    and epic) can be written by two runs at once: a conflicting commit is retried, recomputing `df` from the current
+    inputs."""
+    spark = df.sparkSession
+    written = 0
 
     def write() -> None:
-        created = not exists(df.sparkSession, path)
-        df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
-        if created:  # an overwrite keeps the properties set at creation
-            layout.on_created(df.sparkSession, path)
+        nonlocal written
+        # Counted from the cached result rather than by reading the table back (a Delta snapshot per table).
+        data = df.persist()
+        try:
+            written = data.count()
+            if exists(spark, path):  # an overwrite keeps the properties set at creation
+                data.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
+            else:
+                _create(spark, data, path, "overwrite", overwriteSchema="true")
+        finally:
+            data.unpersist()
 
     retry_conflicts(write)
+    return written

@@ -355,6 +355,5 @@ def run_gold(spark: SparkSession, lake_root: str, source: str) -> dict[str, int]
         if df is None:
             continue
         path = table_path(lake_root, "gold", table)
-        delta_io.overwrite(df, path)
-        written[table] = spark.read.format("delta").load(path).count()
+        written[table] = delta_io.overwrite(df, path)
     return written

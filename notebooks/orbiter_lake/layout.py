@@ -41,6 +41,10 @@ _CLUSTERING = {
     ("gold", "run_metrics_hourly"): ("job_name", "hour_start"),
 }
 MAX_CLUSTER_KEYS = 2  # more keys dilute clustering; the leading merge keys are the selective ones
+# Gold aggregates are overwritten whole on every run, so every overwrite replaces all their files: auto compaction
+# has nothing to merge there and would only add its post-commit check (measured locally: about 0.25 s per commit).
+# Gold tables that are MERGEd into keep it.
+_MERGED_GOLD = ("run_metrics_hourly",)
 
 
 def properties(databricks: bool | None = None) -> dict[str, str]:
@@ -48,6 +52,14 @@ def properties(databricks: bool | None = None) -> dict[str, str]:
     props = {**COMPACTION_PROPERTIES, **RETENTION_PROPERTIES}
     if on_databricks() if databricks is None else databricks:
         props.update(DATABRICKS_ONLY_PROPERTIES)
+    return props
+
+
+def table_properties(zone: str, table: str, databricks: bool | None = None) -> dict[str, str]:
+    """The properties of one table: properties(), with auto compaction off for tables rewritten whole."""
+    props = properties(databricks)
+    if zone == "gold" and table not in _MERGED_GOLD:
+        props["delta.autoOptimize.autoCompact"] = "false"
     return props
 
 
@@ -86,7 +98,7 @@ def ensure_layout(spark: SparkSession, path: str, databricks: bool | None = None
     zone, table = zone_and_table(path)
     detail = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").collect()[0]
     current = dict(detail["properties"] or {})
-    wanted = properties(databricks)
+    wanted = table_properties(zone, table, databricks)
     missing = {k: v for k, v in wanted.items() if current.get(k) != v}
     changes = []
     if missing:
@@ -105,7 +117,21 @@ def layout_enabled(spark: SparkSession) -> bool:
     return (spark.conf.get(LAYOUT_CONF, "on") or "on").lower() != "off"
 
 
+def creation_options(spark: SparkSession, path: str) -> dict[str, str]:
+    """Writer options that give a new table its properties in its first commit (Delta takes delta.* write options as
+    table properties when the write creates the table, and ignores them on an existing one). One commit instead of a
+    write, a DESCRIBE DETAIL and an ALTER: each of those costs a Delta snapshot."""
+    if not layout_enabled(spark):
+        return {}
+    return table_properties(*zone_and_table(path))
+
+
 def on_created(spark: SparkSession, path: str) -> None:
-    """Called by the writers right after they create a table, so new tables start with the layout."""
-    if layout_enabled(spark):
-        ensure_layout(spark, path)
+    """Called by the writers right after they create a table (with creation_options): its clustering keys, which a
+    path write cannot set."""
+    if not layout_enabled(spark):
+        return
+    zone, table = zone_and_table(path)
+    keys = clustering(zone, table)
+    if keys:
+        spark.sql(f"ALTER TABLE delta.`{path}` CLUSTER BY ({', '.join(f'`{k}`' for k in keys)})")

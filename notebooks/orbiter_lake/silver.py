@@ -669,14 +669,16 @@ def run_silver(spark: SparkSession, lake_root: str, source: str, manifest: str |
         try:
             path = table_path(lake_root, "silver", entity.name)
             candidates = latest.count()
-            if candidates or not delta_io.exists(spark, path):
+            created = not delta_io.exists(spark, path)
+            if candidates or created:
                 delta_io.upsert_latest(spark, latest, path, list(entity.keys))
             quarantined = bad.count()
             reasons: dict[str, int] = {}
             if quarantined:
                 delta_io.insert_new(spark, bad, table_path(lake_root, "quarantine", QUARANTINE_TABLE), QUARANTINE_KEYS)
                 reasons = top_reasons(bad)
-            rows = spark.read.format("delta").load(path).count()
+            # A table this run created holds exactly its candidates; otherwise count after the MERGE.
+            rows = candidates if created else spark.read.format("delta").load(path).count()
             summary[entity.name] = {"candidates": candidates, "quarantined": quarantined, "rows": rows}
             if reasons:
                 summary[entity.name]["reasons"] = reasons

@@ -61,6 +61,33 @@ def test_new_tables_start_with_the_layout(spark, fireball_lake):
         assert d["properties"].get(k) == v
 
 
+def test_gold_aggregates_overwritten_whole_skip_auto_compaction(spark, fireball_lake):
+    d = detail(spark, os.path.join(fireball_lake, "gold", "fireball_energy_yearly"))
+    assert d["properties"].get("delta.autoOptimize.autoCompact") == "false"
+    assert d["properties"].get("delta.autoOptimize.optimizeWrite") == "true"
+    assert list(d["clusteringColumns"]) == []
+    # a MERGEd gold table keeps it
+    assert layout.table_properties("gold", "run_metrics_hourly", False)["delta.autoOptimize.autoCompact"] == "true"
+
+
+def test_gold_written_before_the_per_table_properties_is_corrected(spark, tmp_path):
+    path = str(tmp_path / "gold" / "fireball_energy_yearly")
+    spark.range(3).write.format("delta").option("delta.autoOptimize.autoCompact", "true").save(path)
+    assert layout.ensure_layout(spark, path, databricks=False) == [
+        "properties delta.autoOptimize.autoCompact, "
+        "delta.autoOptimize.optimizeWrite, "
+        "delta.deletedFileRetentionDuration, "
+        "delta.logRetentionDuration"
+    ]
+    assert detail(spark, path)["properties"]["delta.autoOptimize.autoCompact"] == "false"
+
+
+def test_gold_rows_written_are_reported(spark, fireball_lake):
+    written = gold.run_gold(spark, fireball_lake, "fireball")
+    for table, rows in written.items():
+        assert rows == spark.read.format("delta").load(os.path.join(fireball_lake, "gold", table)).count() > 0
+
+
 def test_small_files_are_compacted_data_unchanged(spark, tmp_path):
     path = str(tmp_path / "silver" / "fireballs")
     spark.conf.set(layout.LAYOUT_CONF, "off")  # an unmaintained table: many appends, no properties
