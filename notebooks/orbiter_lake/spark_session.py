@@ -45,18 +45,26 @@ def ensure_supported_java() -> None:
             return
 
 
-# Small local data: G1's concurrent threads cost more CPU than they save. The C2 JIT stays: limiting the JIT to C1
-# made the pipelines' driver work 30% slower (bronze/silver/gold of 8 sources in one JVM: 119 s with C1 only, 85-90 s
-# with C2, 59 s once warm). ORBITER_SPARK_JAVA_OPTIONS replaces them.
-LOCAL_JAVA_OPTIONS = "-XX:+UseSerialGC"
+# JIT by JVM lifetime, both with the serial GC (G1's concurrent threads cost more CPU than they save on small data).
+# A JVM that lives for one notebook task exits before C2's optimised code pays for its compiler threads, which compete
+# with Spark for 2 cores: C1 only (main job with a JVM per task: 942 s with C2 and G1, 462 s with C1). A long-lived
+# JVM (a cluster driver, the test session) plans the same queries hundreds of times: C2 (bronze/silver/gold of the 8
+# sources in one JVM: 119 s with C1 only, 85-90 s with C2 cold, 59 s once warm). ORBITER_SPARK_JAVA_OPTIONS replaces
+# either.
+SHORT_LIVED_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+LONG_LIVED_JAVA_OPTIONS = "-XX:+UseSerialGC"
 
 
-def local_java_options() -> str:
-    return os.environ.get("ORBITER_SPARK_JAVA_OPTIONS", LOCAL_JAVA_OPTIONS)
+def local_java_options(short_lived: bool = False) -> str:
+    default = SHORT_LIVED_JAVA_OPTIONS if short_lived else LONG_LIVED_JAVA_OPTIONS
+    return os.environ.get("ORBITER_SPARK_JAVA_OPTIONS", default)
 
 
-def local_spark(app_name: str = "orbiter-local", jars_dir: str | None = None) -> SparkSession:
-    """A small local Spark with Delta from pre-fetched jars (spark.jars: no Ivy download at start)."""
+def local_spark(
+    app_name: str = "orbiter-local", jars_dir: str | None = None, short_lived: bool = False
+) -> SparkSession:
+    """A small local Spark with Delta from pre-fetched jars (spark.jars: no Ivy download at start). short_lived: the
+    JVM serves one notebook task and exits (see SHORT_LIVED_JAVA_OPTIONS)."""
     jars_dir = jars_dir or default_jars_dir()
     jars = sorted(glob.glob(os.path.join(jars_dir, "delta-*.jar")))
     if not any(os.path.basename(j).startswith("delta-spark_") for j in jars):
@@ -78,7 +86,9 @@ def local_spark(app_name: str = "orbiter-local", jars_dir: str | None = None) ->
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.warehouse.dir", os.path.join(scratch, "warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch} {local_java_options()}".strip())
+        .config(
+            "spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch} {local_java_options(short_lived)}".strip()
+        )
         .config("spark.sql.adaptive.enabled", "false")
         # FAIR when one driver serves several local clusters' tasks at once (the emulator's cluster driver).
         .config("spark.scheduler.mode", os.environ.get("ORBITER_SPARK_SCHEDULER_MODE", "FIFO"))

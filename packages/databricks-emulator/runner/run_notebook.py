@@ -430,7 +430,7 @@ def release_spark(spark: Any) -> None:
     spark.sparkContext.cancelJobGroup(os.environ[ATTACH_ENV])
 
 
-def build_spark(app_name: str = "orbiter-notebook-runner") -> Any:
+def build_spark(app_name: str = "orbiter-notebook-runner", short_lived: bool = False) -> Any:
     # The runner's own local Spark + Delta session comes from the repository's spark_session.py, loaded as a private
     # module: putting the orbiter_lake package on sys.path would hide the job's wheel (the notebooks must import the
     # package from the wheel the job installs, as on Databricks).
@@ -445,7 +445,7 @@ def build_spark(app_name: str = "orbiter-notebook-runner") -> Any:
     if attached():
         module.ensure_supported_java()
         return attach_spark()
-    return module.local_spark(app_name)
+    return module.local_spark(app_name, short_lived=short_lived)
 
 
 def write_result(path: str, result: dict[str, Any]) -> None:
@@ -477,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(
             0, nb_dir
         )  # the notebook's folder is importable, as on Databricks (deployed: its synced siblings)
-        spark = build_spark()
+        spark = build_spark(short_lived=True)  # a JVM of its own for this one task
         display_dir = os.path.join(os.path.dirname(os.path.abspath(args.result)), "display")
         runner = Runner(spark, params, display_dir)
         output = runner.run(notebook)
