@@ -60,9 +60,10 @@ export async function deployBundle(o: BundleDeployOptions, cli?: DatabricksCli):
     // flock: one build of notebooks/dist at a time on this machine (parallel stacks, tests' quick deploys).
     const bundleRoot = join(o.repoRoot, 'notebooks');
     const target = o.target ?? 'local';
+    const deploy = [tools.binary, 'bundle', 'deploy', '-t', target, ...localForce(target)];
     const { stdout, stderr } = await exec(
       'flock',
-      [artifactLock(bundleRoot), tools.binary, 'bundle', 'deploy', '-t', target, ...localForce(target)],
+      [artifactLock(bundleRoot), ...(target === 'local' ? withoutSyncSnapshots(bundleRoot, target, deploy) : deploy)],
       {
         cwd: bundleRoot,
         env: cliEnv(tools, o),
@@ -84,6 +85,19 @@ export async function deployBundle(o: BundleDeployOptions, cli?: DatabricksCli):
  */
 export function localForce(target: string): string[] {
   return target === 'local' ? ['--force'] : [];
+}
+
+/**
+ * The CLI uploads only files that its sync snapshot (notebooks/.databricks/bundle/<target>/sync-snapshots, one per
+ * host and remote path) does not record as uploaded already. A local workspace is a new emulator on a random port, so
+ * when a port comes round again, an earlier workspace's snapshot made the deploy succeed while uploading nothing (seen
+ * in a benchmark: every task then failed with "Unable to access the notebook"). A local deploy therefore starts
+ * without snapshots and uploads the bundle's files whole (a few hundred KiB). Runs under the artifact lock, so a
+ * concurrent deploy never loses its snapshot mid-sync.
+ */
+export function withoutSyncSnapshots(bundleRoot: string, target: string, command: string[]): string[] {
+  const snapshots = join(bundleRoot, '.databricks', 'bundle', target, 'sync-snapshots');
+  return ['bash', '-c', 'rm -rf -- "$1" && shift && exec "$@"', 'deploy', snapshots, ...command];
 }
 
 export interface CliResult {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
 import { startDatabricksEmulator, type DatabricksEmulator } from '@orbiter/databricks-emulator/emulator';
-import { localForce, runCli, setupDatabricksCli, type CliResult, type DatabricksCli } from '@orbiter/local-stack/bundleDeploy';
+import { deployBundle, localForce, runCli, setupDatabricksCli, type CliResult, type DatabricksCli } from '@orbiter/local-stack/bundleDeploy';
 
 /**
  * Conformance of the local workspace with Databricks' own CLI (v1.10.0, built by scripts/setup-databricks-cli.sh):
@@ -186,5 +186,24 @@ describe('the official Databricks CLI against the local workspace', () => {
     const gone = await cliIn(FIXTURE_ROOT, ['workspace', 'get-status', '/Workspace/Users/local-emulator@orbiter.local/.bundle/orbiter-test/dev']);
     expect(gone.code).not.toBe(0);
     expect(output(gone)).toMatch(/doesn't exist/);
+  });
+
+  it('a new local workspace on the port of an earlier one gets every file (the CLI sync snapshot names host and port)', async () => {
+    const port = Number(new URL(emulator.url).port);
+    const notebook = `/Workspace/Users/local-emulator@orbiter.local/.bundle/orbiter/local/files/bronze`; // a notebook: no extension in the workspace
+    await deployBundle({ repoRoot: REPO, host: emulator.url, token: emulator.token }, cli);
+    await emulator.close();
+    // A fresh workspace on the same port, as when an ephemeral port comes round again for a new `npm start`.
+    emulator = await startDatabricksEmulator({
+      port,
+      workDir: join(dir, 'work-2'),
+      lakeRoot: join(dir, 'lake-2'),
+      repoRoot: REPO,
+      maxParallelTasks: 1,
+    });
+    expect((await cliIn(BUNDLE_ROOT, ['workspace', 'get-status', notebook])).code).not.toBe(0);
+    await deployBundle({ repoRoot: REPO, host: emulator.url, token: emulator.token }, cli);
+    const status = await cliIn(BUNDLE_ROOT, ['workspace', 'get-status', notebook, '-o', 'json']);
+    expect({ code: status.code, stdout: status.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/"object_type": ?"NOTEBOOK"/) });
   });
 });
