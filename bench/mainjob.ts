@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { check, round, type BenchContext, type BenchResult } from './support/stats';
+import { check, round, type BenchContext, type BenchResult, type GoalCheck } from './support/stats';
 
 interface ModeResult {
   mode: string;
@@ -94,16 +94,18 @@ export async function mainJob(ctx: BenchContext): Promise<BenchResult> {
   const base = by['per-task']!;
   const warm = by['warm']!;
   const apod = warm.runS['apod'];
-  const failed = results.filter((r) => r.exitCode !== 0).map((r) => `${r.mode} exited ${r.exitCode}`);
+  const failed = results.filter((r) => r.exitCode !== 0).map((r) => `${r.mode} exited ${r.exitCode}: its figures are not met`);
+  // A run that failed early is quick, not fast: a figure from a failed mode never counts as met.
+  const from = (c: GoalCheck, ...used: ModeResult[]): GoalCheck => (used.every((r) => r.exitCode === 0) ? c : { ...c, met: false });
   return {
     name: 'mainjob',
     figures: { results },
     goals: [
-      check('main job, warm clusters', warm.wallS, '<=', 60, 's'),
-      check('per-task JVMs / warm clusters', round(base.wallS / warm.wallS, 2), '>=', 7, 'x'),
-      check('per-task JVMs / cluster per run', round(base.wallS / by['clusters']!.wallS, 2), '>=', 1, 'x'),
+      from(check('main job, warm clusters', warm.wallS, '<=', 60, 's'), warm),
+      from(check('per-task JVMs / warm clusters', round(base.wallS / warm.wallS, 2), '>=', 7, 'x'), base, warm),
+      from(check('per-task JVMs / cluster per run', round(base.wallS / by['clusters']!.wallS, 2), '>=', 1, 'x'), base, by['clusters']!),
       ...(apod !== undefined ? [check('APOD run on the warm cluster', apod, '<=', 10, 's')] : []),
-      check('peak RSS of the stack (warm)', warm.peakRssMiB, '<=', 4096, 'MiB'),
+      from(check('peak RSS of the stack (warm)', warm.peakRssMiB, '<=', 4096, 'MiB'), warm),
     ],
     notes: [
       ...results.map((r) => `${r.mode}: ${r.wallS} s wall, peak RSS ${r.peakRssMiB} MiB, exit ${r.exitCode}`),

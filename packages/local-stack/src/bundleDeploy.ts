@@ -97,7 +97,9 @@ export function localForce(target: string): string[] {
  */
 export function withoutSyncSnapshots(bundleRoot: string, target: string, command: string[]): string[] {
   const snapshots = join(bundleRoot, '.databricks', 'bundle', target, 'sync-snapshots');
-  return ['bash', '-c', 'rm -rf -- "$1" && shift && exec "$@"', 'deploy', snapshots, ...command];
+  // sh, not bash: bash started with a socket as stdin (Node's pipes) reads ~/.bashrc, which may put another python3
+  // first on PATH (pyenv) and break the wheel build.
+  return ['/bin/sh', '-c', 'rm -rf -- "$1" && shift && exec "$@"', 'deploy', snapshots, ...command];
 }
 
 export interface CliResult {
