@@ -51,6 +51,7 @@ export const makeLandedBlob =
         ...(version.sha256 ? { sha256: version.sha256 } : {}),
         ...(traceparent ? { traceparent } : {}),
         ...(version.lastModified ? { landedAt: version.lastModified } : {}),
+        ...(version.cycleStartedAt ? { cycleStartedAt: version.cycleStartedAt } : {}),
       },
       deps.now(),
     );

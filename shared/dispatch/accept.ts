@@ -5,6 +5,7 @@ import { runRequestV1, type RunRequest } from '../messages/runRequest';
 import type { BatchItem } from './batches';
 import { admitDirect } from './admission';
 import { windowMsFor } from './flush';
+import { bucketOf, flushDue } from './coalescing';
 import type { FlushMessage } from './messages';
 import type { DispatchDeps } from './ports';
 
@@ -69,6 +70,7 @@ export async function acceptRunRequests(requests: readonly AcceptedRequest[], de
   const groups = new Map<string, Group>();
   const direct: AcceptedRequest[] = [];
   const rejected: RejectedMessage[] = [];
+  const acceptedAt = deps.now().toISOString();
   for (const accepted of requests) {
     const { request: req } = accepted;
     const entry = getCatalogDataset(deps.catalog, req.dataset);
@@ -77,9 +79,7 @@ export async function acceptRunRequests(requests: readonly AcceptedRequest[], de
       continue;
     }
     const windowMs = windowMsFor(deps, entry.coalescingWindowSeconds);
-    // The bucket comes from the request's own time, so a redelivery lands in the same batch.
-    const at = Date.parse(req.requestedAt);
-    const bucket = windowMs === 0 ? at : Math.floor(at / windowMs) * windowMs;
+    const bucket = bucketOf(req, windowMs);
     const key = `${req.dataset}|${bucket}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { dataset: req.dataset, bucket, windowMs, items: [], requestIds: [] }));
@@ -91,6 +91,7 @@ export async function acceptRunRequests(requests: readonly AcceptedRequest[], de
         correlationId: req.correlationId,
         ...(req.traceparent ? { traceparent: req.traceparent } : {}),
         ...(req.landedAt ? { landedAt: req.landedAt } : { landedAt: req.requestedAt }),
+        acceptedAt,
       });
     }
   }
@@ -133,7 +134,7 @@ async function acceptDirect(req: RunRequest, deps: DispatchDeps): Promise<string
 async function acceptGroup(g: Group, deps: DispatchDeps): Promise<void> {
   if (g.items.length > 0) await deps.batches.addMany(g.dataset, g.bucket, g.items);
   const flush: FlushMessage = { schema: 'orbiter.dispatch-flush', version: 1, dataset: g.dataset, bucket: g.bucket };
-  const due = (): Date => new Date(Math.max(deps.now().getTime(), g.bucket + g.windowMs + graceMs(g.windowMs)));
+  const due = (): Date => flushDue(g.bucket, g.windowMs, deps.now());
   // Names the follow-up flushes of this group: the request id for one request (as before), a digest for many.
   const tag =
     g.requestIds.length === 1
@@ -159,9 +160,4 @@ async function acceptGroup(g: Group, deps: DispatchDeps): Promise<void> {
   // look redelivered. So every group re-sends the flush under the batch's one MessageId: duplicate detection drops
   // it when the first one exists, and it becomes the batch's flush when it does not (issue 16, item 10).
   await deps.scheduler.schedule(flush, due(), flushId);
-}
-
-/** Time after a window's end during which late requests still join its batch. */
-function graceMs(windowMs: number): number {
-  return Math.min(2000, Math.max(250, windowMs / 4));
 }

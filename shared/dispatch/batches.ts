@@ -15,6 +15,8 @@ export interface BatchItem {
   correlationId: string;
   traceparent?: string;
   landedAt?: string;
+  /** When the dispatcher added it (rewritten by a redelivery): tells a burst that is still arriving. */
+  acceptedAt?: string;
   runId?: string;
 }
 
@@ -95,6 +97,7 @@ export class TableBatchStore implements BatchStore {
         correlationId: String(e['correlationId'] ?? ''),
         ...(typeof e['traceparent'] === 'string' ? { traceparent: e['traceparent'] } : {}),
         ...(typeof e['landedAt'] === 'string' ? { landedAt: e['landedAt'] } : {}),
+        ...(typeof e['acceptedAt'] === 'string' ? { acceptedAt: e['acceptedAt'] } : {}),
         ...(typeof e['runId'] === 'string' && e['runId'] ? { runId: e['runId'] } : {}),
       });
     }
@@ -178,5 +181,6 @@ function rowFor(dataset: string, bucket: number, item: Omit<BatchItem, 'key' | '
     correlationId: item.correlationId,
     ...(item.traceparent ? { traceparent: item.traceparent } : {}),
     ...(item.landedAt ? { landedAt: item.landedAt } : {}),
+    ...(item.acceptedAt ? { acceptedAt: item.acceptedAt } : {}),
   };
 }

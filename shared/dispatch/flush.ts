@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { getCatalogDataset } from '../catalog';
 import { newRunRecord } from '../runs/newRunRecord';
 import { claimRunSlot } from './admission';
+import { stillLanding } from './coalescing';
 import { dispatchRun } from './dispatch';
 import { inputKey, type BatchItem } from './batches';
 import type { FlushMessage } from './messages';
@@ -64,6 +65,12 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
   // the batch. Adopt it: stamp exactly its inputs and start it; the rest waits for its own run.
   if (await adoptOrphanedRuns(msg, all, deps)) return flushBatch(msg, deps);
   const unassigned = all.filter((i) => !i.runId).sort((a, b) => a.key.localeCompare(b.key));
+  // A burst still landing: look again once it has gone quiet, so that one run takes all of it.
+  const quiet = stillLanding(unassigned, msg.bucket, windowMsFor(deps, entry.coalescingWindowSeconds), deps.now());
+  if (quiet) {
+    await deps.scheduler.schedule(msg, quiet, `flush-${msg.dataset}-${msg.bucket}-quiet-${quiet.getTime()}`);
+    return;
+  }
   const items = unassigned.slice(0, MAX_INPUTS_PER_RUN);
   if (items.length === 0) {
     await deps.batches.markFlushed(msg.dataset, msg.bucket);

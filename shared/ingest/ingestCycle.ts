@@ -69,7 +69,7 @@ export async function runIngestionCycle(opts: CycleOptions): Promise<CycleSummar
   });
   const today = toIsoDate(now());
   const deps = {
-    lake: new RawLake(raw, ORBITER_VERSION, now),
+    lake: new RawLake(raw, ORBITER_VERSION, now, startedAt),
     quarantine: (a: QuarantineArgs) => quarantinePayload(quarantine, { ...a, at: now() }),
     watermarks: new TableWatermarkStore(watermarkTable, now),
     ctx: { http, endpoints: endpointsFrom(config), apiKey: config.NASA_API_KEY },

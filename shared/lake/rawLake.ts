@@ -30,6 +30,8 @@ export class RawLake {
     private readonly raw: ContainerClient,
     private readonly orbiterVersion: string,
     private readonly now: () => Date = () => new Date(),
+    /** The ingestion cycle's start, stored on every blob it writes: its blobs coalesce into one run. */
+    private readonly cycleStartedAt?: string,
   ) {}
 
   async land(req: LandRequest): Promise<LandResult> {
@@ -50,6 +52,7 @@ export class RawLake {
           recordcount: String(req.recordCount),
           sha256,
           ingestedat: this.now().toISOString(),
+          ...(this.cycleStartedAt ? { cyclestartedat: this.cycleStartedAt } : {}),
           orbiterversion: this.orbiterVersion,
           ...req.extra,
         },

@@ -35,6 +35,11 @@ export const runRequestV1 = z
       .optional(),
     /** When the input landed (blob-landed), for landed → run-now latency. */
     landedAt: z.iso.datetime().optional(),
+    /**
+     * When the ingestion cycle that wrote the input started (blob metadata of Orbiter's ingesters): the inputs of one
+     * cycle that land soon after it share a coalescing batch (shared/dispatch/coalescing.ts).
+     */
+    cycleStartedAt: z.iso.datetime().optional(),
     inputs: z.array(runInput).max(10_000),
     window: z.object({ start: isoDate, end: isoDate }).optional(),
     /** Extra job parameters, already checked against the job catalog by the producer. */
@@ -56,11 +61,12 @@ export const runRequestV1 = z
 export type RunRequest = z.infer<typeof runRequestV1>;
 
 /** What a producer decides about a run request; the envelope and the absent optional fields are filled in here. */
-export type RunRequestFields = Omit<RunRequest, 'schema' | 'version' | 'runId' | 'window' | 'traceparent' | 'landedAt'> & {
+export type RunRequestFields = Omit<RunRequest, 'schema' | 'version' | 'runId' | 'window' | 'traceparent' | 'landedAt' | 'cycleStartedAt'> & {
   runId?: string | undefined;
   window?: RunRequest['window'] | undefined;
   traceparent?: string | undefined;
   landedAt?: string | undefined;
+  cycleStartedAt?: string | undefined;
 };
 
 /** The one builder of a run request (landed blobs, the Run API, parked failed runs). */
@@ -79,5 +85,6 @@ export function newRunRequest(f: RunRequestFields): RunRequest {
     ...(f.traceparent ? { traceparent: f.traceparent } : {}),
     requestedAt: f.requestedAt,
     ...(f.landedAt ? { landedAt: f.landedAt } : {}),
+    ...(f.cycleStartedAt ? { cycleStartedAt: f.cycleStartedAt } : {}),
   };
 }

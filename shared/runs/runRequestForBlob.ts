@@ -16,6 +16,8 @@ export interface LandedBlob {
   traceparent?: string;
   /** When the blob was written (its Last-Modified), for landed → run-now latency. */
   landedAt?: string;
+  /** From the blob's metadata: when the ingestion cycle that wrote it started. */
+  cycleStartedAt?: string;
 }
 
 export type RunRequestDecision = { kind: 'request'; messageId: string; request: RunRequest } | { kind: 'ignored'; reason: string };
@@ -52,6 +54,7 @@ export function runRequestForBlob(blob: LandedBlob, now: Date): RunRequestDecisi
     traceparent: blob.traceparent,
     requestedAt: now.toISOString(),
     landedAt: blob.landedAt,
+    cycleStartedAt: blob.cycleStartedAt,
   });
   return { kind: 'request', messageId: `blob-${key}`, request };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { readBlobVersion } from '../../shared/lake/blobVersion';
 import { RawLake } from '../../shared/lake/rawLake';
 import { RawLakeStream } from '../../shared/lake/rawLakeStream';
 import { OrbiterError } from '../../shared/errors';
@@ -139,5 +140,23 @@ describe('RawLakeStream copy strategy', () => {
     const left: string[] = [];
     for await (const b of staging.listBlobsFlat()) left.push(b.name);
     expect(left).toEqual([]);
+  });
+});
+
+describe('RawLake cycle start', () => {
+  it('is stored on every blob of the cycle and read back by the landing trigger’s HEAD; a malformed one is dropped', async () => {
+    const cycle = '2024-06-10T11:59:58.250Z';
+    const res = await new RawLake(raw, 'test-1', now, cycle).land({
+      source: 'fireball',
+      stream: 'fireball',
+      window,
+      body: Buffer.from('[{"a":1}]'),
+      recordCount: 1,
+    });
+    expect(await readBlobVersion(raw, res.blobName)).toMatchObject({ sha256: res.sha256, cycleStartedAt: cycle });
+    // Someone else's blob with a metadata value that is not a time: no cycle start (it coalesces by its own time).
+    const forged = raw.getBlockBlobClient('fireball/fireball/2024/05/25/forged.json');
+    await forged.upload('[]', 2, { metadata: { cyclestartedat: 'yesterday' } });
+    expect(await readBlobVersion(raw, 'fireball/fireball/2024/05/25/forged.json')).not.toHaveProperty('cycleStartedAt');
   });
 });

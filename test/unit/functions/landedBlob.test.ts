@@ -31,8 +31,10 @@ function landed(blobs: Record<string, BlobVersion>) {
 describe('landedBlob', () => {
   const name = 'neows/feed/2024/05/25/neows-feed-2024-05-25.json';
 
-  it('turns a BlobCreated event into one valid run request from the blob properties (ETag, length, metadata sha256, landing time, trace)', async () => {
-    const { handler, sent, heads } = landed({ [name]: { etag: '"0x8DC1"', size: 25, sha256: SHA, lastModified: '2026-11-24T09:59:58.000Z' } });
+  it('turns a BlobCreated event into one valid run request from the blob properties (ETag, length, metadata sha256 and cycle start, landing time, trace)', async () => {
+    const { handler, sent, heads } = landed({
+      [name]: { etag: '"0x8DC1"', size: 25, sha256: SHA, lastModified: '2026-11-24T09:59:58.000Z', cycleStartedAt: '2026-11-24T09:59:55.123Z' },
+    });
     await handler(event(name, { traceparent: TRACEPARENT }), invocation('landedBlob'));
     expect(heads).toEqual([name]);
     expect(sent).toHaveLength(1);
@@ -45,6 +47,7 @@ describe('landedBlob', () => {
       traceparent: TRACEPARENT,
       requestedAt: NOW.toISOString(),
       landedAt: '2026-11-24T09:59:58.000Z',
+      cycleStartedAt: '2026-11-24T09:59:55.123Z',
     });
   });
 
