@@ -92,6 +92,10 @@ def _sql_literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _cluster_by(spark: SparkSession, path: str, keys: tuple[str, ...]) -> None:
+    spark.sql(f"ALTER TABLE delta.`{path}` CLUSTER BY ({', '.join(f'`{k}`' for k in keys)})")
+
+
 def ensure_layout(spark: SparkSession, path: str, databricks: bool | None = None) -> list[str]:
     """Sets missing/different properties and the clustering keys of the Delta table at path. Only alters what
     differs (property changes conflict with concurrent writers, so a no-op must not commit). Returns the changes."""
@@ -108,7 +112,7 @@ def ensure_layout(spark: SparkSession, path: str, databricks: bool | None = None
     keys = clustering(zone, table)
     current_keys = tuple(detail["clusteringColumns"] or ()) if "clusteringColumns" in detail.asDict() else ()
     if keys and current_keys != keys and not (detail["partitionColumns"] or []):
-        spark.sql(f"ALTER TABLE delta.`{path}` CLUSTER BY ({', '.join(f'`{k}`' for k in keys)})")
+        _cluster_by(spark, path, keys)
         changes.append(f"cluster by {', '.join(keys)}")
     return changes
 
@@ -134,4 +138,4 @@ def on_created(spark: SparkSession, path: str) -> None:
     zone, table = zone_and_table(path)
     keys = clustering(zone, table)
     if keys:
-        spark.sql(f"ALTER TABLE delta.`{path}` CLUSTER BY ({', '.join(f'`{k}`' for k in keys)})")
+        _cluster_by(spark, path, keys)
