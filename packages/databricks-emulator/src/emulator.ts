@@ -69,6 +69,12 @@ export interface DatabricksEmulatorOptions {
    * as on Databricks — what CI and tests want, where isolation between runs matters more than speed.
    */
   warmClusterMinutes?: number;
+  /**
+   * Start the clusters' shared Spark driver right away instead of with the first cluster task, as a Databricks
+   * instance pool's idle instance spares a new cluster its VM start (the local stack with warm clusters: the driver
+   * starts while the bundle deploys and the first ingestion runs). It stops with the emulator at the latest.
+   */
+  readyDriver?: boolean;
   /** false: every notebook task gets a Spark JVM of its own, job clusters ignored (benchmark baseline). Default true. */
   jobClusters?: boolean;
   /** Time for runs and the scheduler (tests pass a ManualClock); default the system clock. */
@@ -164,16 +170,17 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
   const wheels = new WheelInstaller({ python, cacheDir: options.libraryCacheDir ?? join(repoRoot, '.orbiter', 'databricks-libraries'), workspace });
   let url = '';
   const notifier = new WebhookNotifier(options.notificationWebhookUrl ?? '', logger);
+  const notebooks = new WorkspaceNotebookRunner(
+    options.runner ??
+      new ClusterNotebookRunner({ repoRoot, python, logDir: join(workDir, 'clusters'), perTask: new PythonNotebookRunner({ repoRoot, python }) }),
+    workspace,
+    wheels,
+  );
   const engine = new JobsEngine({
     jobs: jobs.views,
     newJobId: () => jobs.reserveId(),
     readNotebook: (path) => workspace.read(path).toString('utf8'),
-    runner: new WorkspaceNotebookRunner(
-      options.runner ??
-        new ClusterNotebookRunner({ repoRoot, python, logDir: join(workDir, 'clusters'), perTask: new PythonNotebookRunner({ repoRoot, python }) }),
-      workspace,
-      wheels,
-    ),
+    runner: notebooks,
     ...(options.jobClusters === false ? { jobClusters: false } : {}),
     ...(options.warmClusterMinutes !== undefined ? { warmClusters: { autoterminationMinutes: options.warmClusterMinutes } } : {}),
     userName: identity.userName,
@@ -189,6 +196,7 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
     logger,
   });
 
+  if (options.readyDriver && options.jobClusters !== false) void notebooks.prepare();
   jobs.onChange((id) => engine.jobsChanged(id));
   const routes = { ...jobsRoutes(engine), ...clustersRoutes(engine) };
 

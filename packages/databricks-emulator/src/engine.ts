@@ -65,7 +65,10 @@ export class JobsEngine {
   private readonly scheduler: JobScheduler;
   private readonly tableTriggers: TableUpdateTriggers;
 
+  private readonly runner: NotebookRunner;
+
   constructor(options: JobsEngineOptions) {
+    this.runner = options.runner;
     const clock = options.clock ?? systemClock;
     const now = (): number => clock.now();
     const logger = options.logger ?? silentLogger;
@@ -134,6 +137,9 @@ export class JobsEngine {
   close(): Promise<void> {
     this.scheduler.stop();
     this.tableTriggers.stop();
-    return this.executor.close().then(() => this.clusters.close());
+    return this.executor
+      .close()
+      .then(() => this.clusters.close())
+      .then(() => this.runner.close?.());
   }
 }

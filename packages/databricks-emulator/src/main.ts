@@ -24,6 +24,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--notify-url <url>', "POST jobs' webhook_notifications events here (e.g. the local completion webhook)")
     .option('--max-parallel-tasks <n>', 'notebook tasks running at once (each starts a Spark JVM)', '1')
     .option('--warm-cluster-minutes <n>', 'keep job clusters running across runs until idle this long (default: a cluster per run)')
+    .option('--ready-driver', 'start the Spark driver now, not with the first cluster task (as an instance pool idle instance)')
     .parse(argv);
   const o = program.opts<{
     port: string;
@@ -38,6 +39,7 @@ async function main(argv: string[]): Promise<void> {
     maxParallelTasks: string;
     notifyUrl?: string;
     warmClusterMinutes?: string;
+    readyDriver?: boolean;
   }>();
   const warm = o.warmClusterMinutes === undefined ? undefined : Number(o.warmClusterMinutes);
   if (warm !== undefined && (!Number.isFinite(warm) || warm <= 0))
@@ -67,6 +69,7 @@ async function main(argv: string[]): Promise<void> {
     maxParallelTasks: Math.max(1, Number(o.maxParallelTasks) || 1),
     ...(o.notifyUrl ? { notificationWebhookUrl: o.notifyUrl } : {}),
     ...(warm !== undefined ? { warmClusterMinutes: warm } : {}),
+    ...(o.readyDriver ? { readyDriver: true } : {}),
     repoRoot,
     logger,
   });

@@ -40,6 +40,10 @@ export interface NotebookRunner {
   run(request: NotebookRunRequest): Promise<NotebookRunResult>;
   /** The cluster was terminated: stop its driver (runners without clusters have nothing to do). */
   releaseCluster?(clusterId: string): Promise<void>;
+  /** Start what the first cluster task will need (the Spark driver) before any task asks for it. */
+  prepare?(): Promise<unknown>;
+  /** Stop whatever is still running (the emulator shuts down). */
+  close?(): Promise<void>;
 }
 
 /** The result file contract of runner/run_notebook.py (docs/contracts.md). */

@@ -18,6 +18,14 @@ export class WorkspaceNotebookRunner implements NotebookRunner {
     return this.inner.releaseCluster?.(clusterId) ?? Promise.resolve();
   }
 
+  prepare(): Promise<unknown> {
+    return this.inner.prepare?.() ?? Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close?.() ?? Promise.resolve();
+  }
+
   async run(req: NotebookRunRequest): Promise<NotebookRunResult> {
     const found = req.notebookPath.startsWith('/') ? this.workspace.find(req.notebookPath) : undefined;
     const local = found?.object_type === 'NOTEBOOK' ? this.workspace.localPath(req.notebookPath) : undefined;

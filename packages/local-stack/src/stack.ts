@@ -136,6 +136,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       // overlap their Python start-up with Spark work without crowding 2 cores.
       maxParallelTasks: o.maxParallelTasks ?? 4,
       ...(o.warmClusterMinutes !== undefined ? { warmClusterMinutes: o.warmClusterMinutes } : {}),
+      // With warm clusters the driver JVM starts now, while the bundle deploys and the first ingestion runs.
+      ...(o.warmClusterMinutes ? { readyDriver: true } : {}),
       ...(o.jobClusters === false ? { jobClusters: false } : {}),
       logger: o.logger,
     });

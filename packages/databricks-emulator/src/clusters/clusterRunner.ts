@@ -90,8 +90,34 @@ export class ClusterNotebookRunner implements NotebookRunner {
   /** The cluster was terminated: the driver stops once no live cluster needs it. */
   async releaseCluster(clusterId: string): Promise<void> {
     this.liveClusters.delete(clusterId);
-    if (this.liveClusters.size > 0 || !this.driverStart) return;
+    if (this.liveClusters.size > 0) return;
+    await this.stopDriver();
+  }
+
+  /**
+   * Starts the driver ahead of the first cluster task, as an instance pool's idle instance saves a cluster's VM
+   * start: the first run's tasks then find the JVM up. A start that fails is left to that first task, which starts
+   * the driver again and reports why it cannot. Resolves with the driver process's pid once it is up (undefined if
+   * it could not start); asked again, it waits for the same start.
+   */
+  async prepare(): Promise<number | undefined> {
+    try {
+      await mkdir(this.options.logDir, { recursive: true });
+      return (await this.driver()).pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stops the driver whatever clusters are live (shutdown; a prepared driver may never have served a cluster). */
+  async close(): Promise<void> {
+    this.liveClusters.clear();
+    await this.stopDriver();
+  }
+
+  private async stopDriver(): Promise<void> {
     const pending = this.driverStart;
+    if (!pending) return;
     this.driverStart = undefined;
     this.current = undefined;
     const driver = await pending.catch(() => undefined);
@@ -116,7 +142,7 @@ export class ClusterNotebookRunner implements NotebookRunner {
       script: this.script,
       cwd: this.options.repoRoot,
       env: { ...this.options.env },
-      clusterId: [...this.liveClusters].join(','),
+      clusterId: [...this.liveClusters].join(',') || '(ready, no cluster yet)',
       master: `local[${this.options.cores ?? cpus().length}]`,
       logPath: join(this.options.logDir, `driver-${++this.starts}.log`),
       ...(this.options.killGraceMs !== undefined ? { killGraceMs: this.options.killGraceMs } : {}),

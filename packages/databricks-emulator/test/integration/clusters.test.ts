@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axios, { type AxiosInstance } from 'axios';
 import { DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from 'orbiter/shared/databricks/index';
+import { ClusterNotebookRunner } from '../../src/clusters/clusterRunner';
 import { startDatabricksEmulator, type DatabricksEmulator } from '../../src/emulator';
+import { PythonNotebookRunner } from '../../src/notebookRunner';
 import { waitFor } from '../fixtures/fakeRunner';
 
 // Job clusters on the real runner: one long-lived Spark driver JVM serves the clusters, each task a Python process
@@ -230,5 +232,62 @@ describe('warm clusters (kept across runs)', () => {
     expect(after.tasks[0]!.cluster_instance?.cluster_id).toBe(cluster.cluster_id);
     expect(after.tasks[0]!.cluster_instance?.spark_context_id).not.toBe(cluster.spark_context_id);
     expect((await ws.output(after.tasks[0]!.run_id)).probe!.jvm).not.toBe(jvm);
+  });
+});
+
+describe('a ready driver (readyDriver: started with the emulator, like an instance pool idle instance)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dbx-ready-'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const start = (name: string, runner: ClusterNotebookRunner) =>
+    startDatabricksEmulator({
+      workDir: join(dir, name),
+      lakeRoot: join(dir, name, 'lake'),
+      repoRoot: REPO,
+      runner,
+      readyDriver: true,
+      warmClusterMinutes: 5,
+      maxParallelTasks: 1,
+    });
+  const runnerFor = (name: string) =>
+    new ClusterNotebookRunner({ repoRoot: REPO, logDir: join(dir, name, 'clusters'), perTask: new PythonNotebookRunner({ repoRoot: REPO }) });
+
+  it('starts before any task asks for it, and stops with the emulator though no cluster ever ran', async () => {
+    const runner = runnerFor('idle');
+    const emulator = await start('idle', runner);
+    // The emulator began the start on its own: its log appears with no task run and no call from here.
+    await waitFor(() => existsSync(join(dir, 'idle', 'clusters', 'driver-1.log')) || undefined, 30_000, 'the driver started');
+    const pid = await runner.prepare(); // waits for that same start
+    expect(pid).toEqual(expect.any(Number));
+    expect(alive(pid!)).toBe(true);
+    await emulator.close();
+    expect(alive(pid!)).toBe(false);
+    expect(existsSync(join(dir, 'idle', 'clusters', 'driver-2.log'))).toBe(false); // one start, not one per caller
+  });
+
+  it('serves the first cluster task with no setup wait', async () => {
+    const runner = runnerFor('used');
+    const ws = new Workspace(await start('used', runner));
+    try {
+      await ws.deployProbe();
+      await runner.prepare();
+      const run = await ws.run(await ws.job('first', ['ok']));
+      expect(run.state?.result_state).toBe('SUCCESS');
+      expect(run.tasks[0]!.setup_duration).toBe(0);
+    } finally {
+      await ws.emulator.close();
+    }
   });
 });
