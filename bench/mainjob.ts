@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { check, round, type BenchContext, type BenchResult, type GoalCheck } from './support/stats';
+import { check, round, summarize, waitFor, type BenchContext, type BenchResult, type GoalCheck } from './support/stats';
 
 interface ModeResult {
   mode: string;
@@ -71,10 +71,99 @@ function runOnce(ctx: BenchContext, mode: string, flags: string[], portBase: num
   });
 }
 
+interface ApodWarm {
+  /** POST /api/runs → succeeded, per request, in order. */
+  runsS: number[];
+  error?: string;
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
+
+/**
+ * One APOD record end to end on a warm cluster: `npm start -- --source apod` (warm clusters), and once its first
+ * cycle's run has ended, `count` APOD runs requested one after another through the Run API, each timed from
+ * `POST /api/runs` to `succeeded` as a user would see it.
+ */
+async function apodOnWarmCluster(ctx: BenchContext, portBase: number, count: number): Promise<ApodWarm> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orbiter-bench-apod-warm-'));
+  const ports = ['--port', '--blob-port', '--queue-port', '--table-port', '--servicebus-port', '--dashboard-port'].flatMap((f, i) => [
+    f,
+    String(portBase + i),
+  ]);
+  const args = [
+    join(ctx.repoRoot, 'packages', 'local-stack', 'dist', 'main.js'),
+    '--source',
+    'apod',
+    '--warm-clusters',
+    '30',
+    '--data-dir',
+    dataDir,
+    ...ports,
+  ];
+  const child = spawn(process.execPath, args, { cwd: ctx.repoRoot, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  const runsS: number[] = [];
+  try {
+    await Promise.race([
+      waitFor('the local stack to follow its schedule', () => (out.includes('Following the schedule') ? true : undefined), 600_000, 200),
+      exited.then((code) => {
+        throw new Error(`the local stack exited ${code} before it was up: ${out.split('\n').slice(-10).join('\n')}`);
+      }),
+    ]);
+    const key = /Function key: (\S+)/.exec(out)?.[1];
+    const api = /API: (\S+)/.exec(out)?.[1];
+    if (!key || !api) throw new Error('the local stack printed no function key or API URL');
+    const headers = { 'x-functions-key': key, 'content-type': 'application/json' };
+    const get = async (url: string): Promise<{ runs?: { state: string }[]; state?: string }> => {
+      const res = await fetch(url, { headers });
+      if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+      return (await res.json()) as { runs?: { state: string }[]; state?: string };
+    };
+    // The first cycle's APOD run warms the cluster; measure only once it has ended.
+    await waitFor(
+      "the first cycle's APOD run to end",
+      async () => {
+        const list = await get(`${api}/runs?dataset=apod&limit=20`);
+        return (list.runs ?? []).length > 0 && (list.runs ?? []).every((r) => TERMINAL.has(r.state)) ? true : undefined;
+      },
+      600_000,
+      500,
+    );
+    for (let i = 0; i < count; i++) {
+      const started = Date.now();
+      const res = await fetch(`${api}/runs`, { method: 'POST', headers, body: JSON.stringify({ dataset: 'apod' }) });
+      if (res.status !== 202) throw new Error(`POST /api/runs: HTTP ${res.status} ${await res.text()}`);
+      const { statusUrl } = (await res.json()) as { statusUrl: string };
+      const state = await waitFor(
+        'the requested APOD run to end',
+        async () => {
+          const run = await get(statusUrl);
+          return run.state && TERMINAL.has(run.state) ? run.state : undefined;
+        },
+        300_000,
+        100,
+      );
+      if (state !== 'succeeded') throw new Error(`APOD run ${i + 1} ended ${state}`);
+      runsS.push(round((Date.now() - started) / 1000, 1));
+      ctx.log(`[apod-warm] run ${i + 1}: ${runsS.at(-1)} s`);
+    }
+    return { runsS };
+  } catch (err) {
+    return { runsS, error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    child.kill('SIGINT');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 /**
  * 9. The main job (issue 15): `npm start -- --once` over the same replayed corpus with a Spark JVM per notebook task,
  * with one driver per job cluster and run, and with warm clusters (one driver kept across runs); the ratio, peak RSS
- * of the whole stack, and the APOD run's duration on the warm cluster.
+ * of the whole stack; then one APOD record end to end on a warm cluster through the Run API.
  */
 export async function mainJob(ctx: BenchContext): Promise<BenchResult> {
   const started = Date.now();
@@ -90,10 +179,13 @@ export async function mainJob(ctx: BenchContext): Promise<BenchResult> {
     ctx.log(`main job, ${mode}`);
     results.push(await runOnce(ctx, mode, flags, 27071 + i * 10));
   }
+  ctx.log('APOD on a warm cluster, through the Run API');
+  const apodWarm = await apodOnWarmCluster(ctx, 27071 + modes.length * 10, 3);
   const by = Object.fromEntries(results.map((r) => [r.mode, r])) as Record<string, ModeResult>;
   const base = by['per-task']!;
   const warm = by['warm']!;
-  const apod = warm.runS['apod'];
+  const apodInMainJob = warm.runS['apod'];
+  const apod = apodWarm.error === undefined && apodWarm.runsS.length > 0 ? summarize(apodWarm.runsS).p50 : undefined;
   const failed = results.filter((r) => r.exitCode !== 0).map((r) => `${r.mode} exited ${r.exitCode}: its figures are not met`);
   // A run that failed early is quick, not fast: a figure from a failed mode never counts as met.
   const from = (c: GoalCheck, ...used: ModeResult[]): GoalCheck => (used.every((r) => r.exitCode === 0) ? c : { ...c, met: false });
@@ -104,13 +196,17 @@ export async function mainJob(ctx: BenchContext): Promise<BenchResult> {
       from(check('main job, warm clusters', warm.wallS, '<=', 60, 's'), warm),
       from(check('per-task JVMs / warm clusters', round(base.wallS / warm.wallS, 2), '>=', 7, 'x'), base, warm),
       from(check('per-task JVMs / cluster per run', round(base.wallS / by['clusters']!.wallS, 2), '>=', 1, 'x'), base, by['clusters']!),
-      ...(apod !== undefined ? [check('APOD run on the warm cluster', apod, '<=', 10, 's')] : []),
+      // Not measured (the stack failed or a run did not succeed) is a goal not met, not a goal left out.
+      apod !== undefined
+        ? check('one APOD run, warm cluster, API → succeeded (p50 of 3)', round(apod, 1), '<=', 10, 's')
+        : { ...check('one APOD run, warm cluster, API → succeeded (p50 of 3)', NaN, '<=', 10, 's'), met: false },
       from(check('peak RSS of the stack (warm)', warm.peakRssMiB, '<=', 4096, 'MiB'), warm),
     ],
     notes: [
       ...results.map((r) => `${r.mode}: ${r.wallS} s wall, peak RSS ${r.peakRssMiB} MiB, exit ${r.exitCode}`),
       'wall = the whole `npm start -- --once` (stack start, bundle deploy with the CLI, ingestion, runs, shutdown)',
-      ...(apod === undefined ? ['no APOD run in the final table (INGEST_SOURCES without apod?)'] : []),
+      `APOD on a warm cluster, POST /api/runs → succeeded: ${apodWarm.runsS.join(' / ') || 'none'} s${apodWarm.error ? ` (not measured: ${apodWarm.error})` : ''}`,
+      ...(apodInMainJob !== undefined ? [`the APOD run inside the warm main job (8 runs sharing 2 cores): ${apodInMainJob} s`] : []),
       ...failed,
     ],
     durationMs: Date.now() - started,
