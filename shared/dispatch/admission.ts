@@ -15,9 +15,13 @@ const WAIT_MAX_MS = 60_000;
 
 function holderDone(deps: DispatchDeps): HolderDone {
   return async (holder, claimedAt) => {
+    const abandoned = deps.now().getTime() - Date.parse(claimedAt) > ABANDONED_CLAIM_MS;
     const stored = await deps.runs.get(holder);
-    if (!stored || terminalRunStates.includes(stored.record.state)) return true;
-    return stored.record.state === 'requested' && deps.now().getTime() - Date.parse(claimedAt) > ABANDONED_CLAIM_MS;
+    // No record yet is a flush between its claim and creating the run record, not a vanished run: taking the slot
+    // over then would let two runs past the cap. Only a claim that never got its record for this long is free.
+    if (!stored) return abandoned;
+    if (terminalRunStates.includes(stored.record.state)) return true;
+    return stored.record.state === 'requested' && abandoned;
   };
 }
 

@@ -1,5 +1,6 @@
 /** Issue 16 item 4: Run API runs bypassed maxRunsInFlight (200 concurrent requests, 80 dispatched against a cap of 1). */
 import { acceptRunRequests } from '../../../shared/dispatch/accept';
+import { claimRunSlot } from '../../../shared/dispatch/admission';
 import { handleControl } from '../../../shared/dispatch/control';
 import type { ControlMessage } from '../../../shared/dispatch/messages';
 import { parseJobCatalog } from '../../../shared/catalog';
@@ -84,7 +85,8 @@ describe('maxRunsInFlight for direct (Run API) runs', () => {
   it('a slot whose run stopped without finishing (record gone or never dispatched for 10 min) is taken over', async () => {
     const now = { t: T0 };
     const deps = cappedDeps(now, 1);
-    await deps.slots.create('neows', 0, 'api-ghost', new Date(T0).toISOString());
+    // Claimed 11 min ago and still no run record: its claimer died before creating it.
+    await deps.slots.create('neows', 0, 'api-ghost', new Date(T0 - 11 * 60_000).toISOString());
     const a = await apiRun(deps, { ...blobRequest(1), origin: 'api', runId: 'api-a' });
     await acceptRunRequests([{ request: a }], deps);
     expect(deps.slots.holders('neows')).toEqual(['api-a']);
@@ -96,5 +98,21 @@ describe('maxRunsInFlight for direct (Run API) runs', () => {
     now.t = T0 + 11 * 60_000;
     await handleControl({ schema: 'orbiter.run-start', version: 1, runId: 'api-b', waits: 1 }, deps);
     expect(deps.slots.holders('neows')).toEqual(['api-b']);
+  });
+
+  it('a flush between its claim and its run record keeps the slot: a concurrent claimer does not take it over', async () => {
+    const now = { t: T0 };
+    const deps = cappedDeps(now, 1);
+    // What a coalesced flush does first: claim for the batch's run id, then create the record (flush.ts).
+    expect(await claimRunSlot('neows', 'neows-batch-1', deps)).toBe(true);
+    expect(deps.runs.rows.has('neows-batch-1')).toBe(false);
+    // Another flush or a Run API run of the dataset claims in that gap: the cap of 1 holds.
+    expect(await claimRunSlot('neows', 'api-x', deps)).toBe(false);
+    now.t = T0 + 9 * 60_000;
+    expect(await claimRunSlot('neows', 'api-x', deps)).toBe(false);
+    // A claim that never got its record for 10 min was abandoned (its claimer died): then it is taken over.
+    now.t = T0 + 11 * 60_000;
+    expect(await claimRunSlot('neows', 'api-x', deps)).toBe(true);
+    expect(deps.slots.holders('neows')).toEqual(['api-x']);
   });
 });

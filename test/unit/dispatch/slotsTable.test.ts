@@ -43,8 +43,10 @@ describe('TableSlotRows (Azurite)', () => {
     expect(await freeSlots(rows, 'fireball', 3, busy)).toBe(1);
     expect(await claimSlot(rows, 'fireball', 'late-1', 3, busy, now)).toBe(true);
     expect(await claimSlot(rows, 'fireball', 'late-2', 3, busy, now)).toBe(false);
-    // Every holder is finished: 10 concurrent claimers take over the 3 rows, no more.
-    const done = async () => true;
+    // Every holder so far is finished: 10 concurrent claimers take over the 3 rows, no more. (A new holder is not
+    // finished: a claimer that lists after a takeover must not take the row again.)
+    const finished = new Set((await rows.list('fireball')).map((r) => r.holder));
+    const done = async (holder: string) => finished.has(holder);
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => claimSlot(rows, 'fireball', `next-${i}`, 3, done, now)));
     expect(results.filter(Boolean)).toHaveLength(3);
     expect((await rows.list('fireball')).every((r) => r.holder.startsWith('next-'))).toBe(true);
