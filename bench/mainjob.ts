@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { check, round, summarize, waitFor, type BenchContext, type BenchResult, type GoalCheck } from './support/stats';
 
@@ -39,17 +40,27 @@ function treeRssKiB(root: number): number {
   return total;
 }
 
-/** One `npm start -- --once` in a fresh data dir on its own ports; wall time, peak RSS of the tree, run durations. */
-function runOnce(ctx: BenchContext, mode: string, flags: string[], portBase: number): Promise<ModeResult> {
-  const dataDir = mkdtempSync(join(tmpdir(), `orbiter-bench-mainjob-${mode}-`));
+/** The local stack's command line on its own ports (portBase upwards) and data dir. */
+function stackArgs(ctx: BenchContext, portBase: number, dataDir: string, flags: string[]): string[] {
   const ports = ['--port', '--blob-port', '--queue-port', '--table-port', '--servicebus-port', '--dashboard-port'].flatMap((f, i) => [
     f,
     String(portBase + i),
   ]);
-  const args = [join(ctx.repoRoot, 'packages', 'local-stack', 'dist', 'main.js'), '--once', '--data-dir', dataDir, ...ports, ...flags];
+  return [join(ctx.repoRoot, 'packages', 'local-stack', 'dist', 'main.js'), '--data-dir', dataDir, ...ports, ...flags];
+}
+
+/** Starts the stack as a user's `npm start` would (CI unset: warm-cluster defaults are the workstation's). */
+function startStack(ctx: BenchContext, args: string[]): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(process.execPath, args, { cwd: ctx.repoRoot, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** One `npm start -- --once` in a fresh data dir on its own ports; wall time, peak RSS of the tree, run durations. */
+function runOnce(ctx: BenchContext, mode: string, flags: string[], portBase: number): Promise<ModeResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), `orbiter-bench-mainjob-${mode}-`));
+  const args = stackArgs(ctx, portBase, dataDir, ['--once', ...flags]);
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ctx.repoRoot, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = startStack(ctx, args);
     let out = '';
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, treeRssKiB(child.pid!))), 500);
@@ -86,21 +97,8 @@ const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
  */
 async function apodOnWarmCluster(ctx: BenchContext, portBase: number, count: number): Promise<ApodWarm> {
   const dataDir = mkdtempSync(join(tmpdir(), 'orbiter-bench-apod-warm-'));
-  const ports = ['--port', '--blob-port', '--queue-port', '--table-port', '--servicebus-port', '--dashboard-port'].flatMap((f, i) => [
-    f,
-    String(portBase + i),
-  ]);
-  const args = [
-    join(ctx.repoRoot, 'packages', 'local-stack', 'dist', 'main.js'),
-    '--source',
-    'apod',
-    '--warm-clusters',
-    '30',
-    '--data-dir',
-    dataDir,
-    ...ports,
-  ];
-  const child = spawn(process.execPath, args, { cwd: ctx.repoRoot, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = stackArgs(ctx, portBase, dataDir, ['--source', 'apod', '--warm-clusters', '30']);
+  const child = startStack(ctx, args);
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
