@@ -54,7 +54,6 @@ export class ClusterNotebookRunner implements NotebookRunner {
     const cluster = req.cluster;
     if (!cluster) return this.options.perTask.run(req);
     this.liveClusters.add(cluster.clusterId);
-    await mkdir(this.options.logDir, { recursive: true });
     const setupStart = Date.now();
     // The driver is shared: a cancelled task stops waiting for it, but does not abort its start for the others.
     const running = this.current?.alive ? this.current : undefined;
@@ -102,7 +101,6 @@ export class ClusterNotebookRunner implements NotebookRunner {
    */
   async prepare(): Promise<number | undefined> {
     try {
-      await mkdir(this.options.logDir, { recursive: true });
       return (await this.driver()).pid;
     } catch {
       return undefined;
@@ -137,16 +135,19 @@ export class ClusterNotebookRunner implements NotebookRunner {
       }
       if (this.driverStart) return this.driver();
     }
-    const starting = DriverProcess.start({
-      python: this.python,
-      script: this.script,
-      cwd: this.options.repoRoot,
-      env: { ...this.options.env },
-      clusterId: [...this.liveClusters].join(',') || '(ready, no cluster yet)',
-      master: `local[${this.options.cores ?? cpus().length}]`,
-      logPath: join(this.options.logDir, `driver-${++this.starts}.log`),
-      ...(this.options.killGraceMs !== undefined ? { killGraceMs: this.options.killGraceMs } : {}),
-    });
+    // The driver's log goes here: created once, where the driver starts, for tasks and prepare() alike.
+    const starting = mkdir(this.options.logDir, { recursive: true }).then(() =>
+      DriverProcess.start({
+        python: this.python,
+        script: this.script,
+        cwd: this.options.repoRoot,
+        env: { ...this.options.env },
+        clusterId: [...this.liveClusters].join(',') || '(ready, no cluster yet)',
+        master: `local[${this.options.cores ?? cpus().length}]`,
+        logPath: join(this.options.logDir, `driver-${++this.starts}.log`),
+        ...(this.options.killGraceMs !== undefined ? { killGraceMs: this.options.killGraceMs } : {}),
+      }),
+    );
     this.driverStart = starting;
     try {
       const started = await starting;
