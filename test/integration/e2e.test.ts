@@ -65,7 +65,7 @@ describe('end to end: landing → run request → Databricks run → completion 
       // Landing the same content again delivers nothing new.
       expect(await stack.watcher.scanOnce()).toBe(0);
 
-      const runs = await waitForRuns(stack, 800_000);
+      const runs = await waitForRuns(stack, 800_000, { expectedInputs: landed });
       expect(runs).toHaveLength(1); // every landed blob of the burst coalesced into one run
       const run = runs[0]!;
       expect(run).toMatchObject({ dataset: 'apod', state: 'succeeded', jobName: 'orbiter-apod-pipeline' });

@@ -29,6 +29,11 @@ export interface HostOptions {
   timers?: boolean;
   /** Start Service Bus triggers (needs ServiceBusConnection). */
   serviceBus?: boolean;
+  /**
+   * Start the Service Bus triggers only once this settles successfully (the local stack: once the bundle has deployed
+   * the jobs the dispatcher starts). Messages sent before wait in their queue, as they would for a stopped app.
+   */
+  serviceBusAfter?: Promise<unknown>;
   /** From host.json extensions.serviceBus: single-message functions invoked at once (default 16). */
   maxConcurrentCalls?: number;
   /** From host.json extensions.serviceBus: most messages per invocation of a `cardinality: 'many'` function (default 1000). */
@@ -47,6 +52,7 @@ export class FunctionHost {
   private server: Server | undefined;
   private timers: { stop(): void } | undefined;
   private serviceBus: { stop(): Promise<void> } | undefined;
+  private stopped = false;
   private readonly invoker: Invoker;
   private readonly http: HttpTriggers;
 
@@ -94,21 +100,30 @@ export class FunctionHost {
     if (this.opts.serviceBus) {
       const conn = this.opts.config.ServiceBusConnection;
       if (!conn) throw new Error('Service Bus triggers need the ServiceBusConnection setting');
-      this.serviceBus = startServiceBusTriggers(
-        this.opts.definitions.filter((d): d is ServiceBusQueueFunction => d.kind === 'serviceBusQueue'),
-        {
-          connectionString: conn,
-          invoker: this.invoker,
-          logger: this.opts.logger,
-          maxConcurrentCalls: this.opts.maxConcurrentCalls,
-          maxMessageBatchSize: this.opts.maxMessageBatchSize,
-          maxConcurrentBatches: this.opts.maxConcurrentBatches,
-        },
-      );
+      const begin = (): void => {
+        if (this.stopped) return;
+        this.serviceBus = startServiceBusTriggers(
+          this.opts.definitions.filter((d): d is ServiceBusQueueFunction => d.kind === 'serviceBusQueue'),
+          {
+            connectionString: conn,
+            invoker: this.invoker,
+            logger: this.opts.logger,
+            maxConcurrentCalls: this.opts.maxConcurrentCalls,
+            maxMessageBatchSize: this.opts.maxMessageBatchSize,
+            maxConcurrentBatches: this.opts.maxConcurrentBatches,
+          },
+        );
+      };
+      if (!this.opts.serviceBusAfter) begin();
+      else
+        void this.opts.serviceBusAfter.then(begin, (err: unknown) =>
+          this.opts.logger.error('Service Bus triggers not started: what they waited for failed', { error: ensureError(err).message }),
+        );
     }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.timers?.stop();
     await this.serviceBus?.stop();
     await this.invoker.drain();

@@ -24,6 +24,8 @@ export interface MainJobOutput {
 export interface FirstCycleResult {
   /** The ingestion cycle succeeded and every landed blob's event became a run request. */
   ok: boolean;
+  /** Run requests the landed blobs' events sent. */
+  requests: number;
 }
 
 export interface MainJobResult {
@@ -57,20 +59,30 @@ export async function runFirstCycle(stack: Stack, out: MainJobOutput): Promise<F
   const failed = landed.filter((i) => !i.outcome.ok).length;
   const requests = landed.filter((i) => i.outcome.ok && (i.outcome.result as { kind?: string })?.kind === 'request').length;
   out.line(`Blob events delivered: ${delivered}; run requests sent: ${requests}; failed: ${failed}`);
-  return { ok: outcome.ok && failed === 0 };
+  return { ok: outcome.ok && failed === 0, requests };
 }
 
 /**
  * The rest of `--once`: the dispatched runs to their end (with progress), then the insights run their gold updates
  * triggered, its headline figures, and the dashboard as a static page (since --once exits, the live one goes with it).
  */
-export async function finishMainJob(stack: Stack, dataDir: string, timeoutMs: number, out: MainJobOutput): Promise<MainJobResult> {
+export async function finishMainJob(
+  stack: Stack,
+  dataDir: string,
+  timeoutMs: number,
+  out: MainJobOutput,
+  /** The run requests the cycle sent: the wait ends when the runs account for them all and are final. */
+  expectedInputs?: number,
+): Promise<MainJobResult> {
   out.line('Waiting for the dispatched Databricks runs (local emulator, real PySpark)...');
   const client = jobsClient(stack);
   const reader = new ProgressReader(client);
   const view = new ProgressView(out.progress);
   const waitStart = Date.now();
-  const runs = await waitForRuns(stack, timeoutMs, undefined, async (rs) => view.show(await reader.read(rs), Date.now() - waitStart));
+  const runs = await waitForRuns(stack, timeoutMs, {
+    onPoll: async (rs) => view.show(await reader.read(rs), Date.now() - waitStart),
+    ...(expectedInputs !== undefined ? { expectedInputs } : {}),
+  });
   out.line(formatRuns(runs));
   const runsOk = runs.length > 0 && runs.every((r) => r.state === 'succeeded');
 

@@ -69,6 +69,12 @@ export interface StackOptions {
   announce?: (line: string) => void;
   /** Alerts wait for monitoring.startAlerts() (main.ts: after the first ingestion cycle). */
   deferAlerts?: boolean;
+  /**
+   * Return before `databricks bundle deploy` ends, so the caller's first ingestion overlaps it: `Stack.deployed` settles
+   * when the jobs exist, and the Service Bus triggers (the dispatcher) start only then, the run requests sent meanwhile
+   * waiting in their queue. Default: startStack returns once the bundle is deployed.
+   */
+  deployInBackground?: boolean;
 }
 
 export interface Stack {
@@ -85,8 +91,8 @@ export interface Stack {
   databricks: DatabricksEmulator;
   azurite: AzuriteHandle;
   monitoring?: LocalMonitoring;
-  /** How long `databricks bundle deploy -t local` took at start. */
-  bundleDeployMs: number;
+  /** `databricks bundle deploy -t local` at start: how long it took; rejects with the CLI's output when it failed. */
+  deployed: Promise<{ ms: number }>;
   /** <dataDir>/local-stack.settings.json: the settings the CLI reads while the stack runs. */
   settingsFile: string;
   stop(): Promise<void>;
@@ -144,14 +150,19 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     stops.push(() => databricks.close());
     o.logger.info('Databricks emulator started', { url: databricks.url });
     // The jobs exist because the official CLI deployed the bundle, as in Azure; the dispatcher resolves them by name.
-    const deployed = await deployBundle({
+    const deployed = deployBundle({
       repoRoot: o.repoRoot,
       host: databricks.url,
       token: databricks.token,
       target: 'local',
       ...(o.pauseInsightsTrigger ? { env: { BUNDLE_VAR_insights_trigger_pause_status: 'PAUSED' } } : {}),
+    }).then((d) => {
+      o.logger.info(`Bundle deployed into the local workspace with the Databricks CLI (bundle deploy -t local) in ${d.ms} ms`);
+      return { ms: d.ms };
     });
-    o.logger.info(`Bundle deployed into the local workspace with the Databricks CLI (bundle deploy -t local) in ${deployed.ms} ms`);
+    // In the background, a failed deploy is reported by whoever awaits `deployed` (never an unhandled rejection).
+    deployed.catch(() => undefined);
+    if (!o.deployInBackground) await deployed;
 
     const mode =
       o.nasaMode ??
@@ -221,6 +232,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       port: o.hostPort,
       timers: o.timers,
       serviceBus: definitions.some((d) => d.kind === 'serviceBusQueue'),
+      // The dispatcher resolves jobs by name: it starts once the bundle has created them.
+      serviceBusAfter: deployed,
       ...serviceBusHostOptions(o.repoRoot),
     });
     await host.start();
@@ -293,7 +306,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       databricks,
       azurite,
       ...(monitoring ? { monitoring } : {}),
-      bundleDeployMs: deployed.ms,
+      deployed,
       settingsFile,
       stop: stopAll,
     };

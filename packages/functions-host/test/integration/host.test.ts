@@ -282,4 +282,48 @@ describe('local functions host', () => {
       await client.close();
     }
   });
+
+  it('serviceBusAfter: Service Bus triggers start once it settles; a message sent before waits in its queue', async () => {
+    // A host of its own on a broker of its own, so the shared host's receivers cannot take the message.
+    const broker = await startServiceBusEmulator({ port: 0, config: resolve(__dirname, '..', '..', '..', 'servicebus-emulator', 'config.json') });
+    const client = new ServiceBusClient(broker.connectionString);
+    const got: unknown[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const settings = { OrbiterLake: azurite.connectionString, ServiceBusConnection: broker.connectionString };
+    const config = loadConfig(settings);
+    const gated = new FunctionHost({
+      definitions: [
+        {
+          kind: 'serviceBusQueue',
+          name: 'late',
+          queueName: 'run-status',
+          connection: 'ServiceBusConnection',
+          handler: async (m) => void got.push(m),
+        },
+      ],
+      config,
+      settings,
+      storage: createStorageClients(config),
+      functionKey: KEY,
+      logger: silentLogger,
+      port: await freePort(),
+      serviceBus: true,
+      serviceBusAfter: gate,
+    });
+    try {
+      await gated.start();
+      await client.createSender('run-status').sendMessages({ body: { early: true }, messageId: 'm-early' });
+      // No receiver exists before the gate opens: the message is still in the queue, and nothing handled it.
+      expect((await client.createReceiver('run-status').peekMessages(10)).map((m) => m.messageId)).toEqual(['m-early']);
+      expect(got).toEqual([]);
+      open();
+      await until('the early message handled', () => (got.length ? got : undefined));
+      expect(got).toEqual([{ early: true }]);
+    } finally {
+      await gated.stop();
+      await client.close();
+      await broker.close();
+    }
+  });
 });

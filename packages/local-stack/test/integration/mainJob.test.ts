@@ -47,7 +47,7 @@ describe('main job → static dashboard page, in headless Chromium', () => {
     });
     const first = await runFirstCycle(stack, out);
     expect({ ok: first.ok, log: lines.join('\n') }).toEqual({ ok: true, log: expect.any(String) });
-    result = await finishMainJob(stack, dataDir, 1_500_000, out);
+    result = await finishMainJob(stack, dataDir, 1_500_000, out, first.requests);
     expect({ ok: result.ok, page: result.page !== undefined }).toEqual({ ok: true, page: true });
     opened = await openStaticPage(result.page!);
   }, 1_800_000);
