@@ -300,7 +300,7 @@ describe('local functions host', () => {
           queueName: 'run-status',
           connection: 'ServiceBusConnection',
           handler: async (m) => void got.push(m),
-        },
+        } satisfies ServiceBusQueueFunction,
       ],
       config,
       settings,
