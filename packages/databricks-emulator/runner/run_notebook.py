@@ -430,7 +430,7 @@ def release_spark(spark: Any) -> None:
     spark.sparkContext.cancelJobGroup(os.environ[ATTACH_ENV])
 
 
-def build_spark(app_name: str = "orbiter-notebook-runner", short_lived: bool = False) -> Any:
+def spark_session_module() -> Any:
     # The runner's own local Spark + Delta session comes from the repository's spark_session.py, loaded as a private
     # module: putting the orbiter_lake package on sys.path would hide the job's wheel (the notebooks must import the
     # package from the wheel the job installs, as on Databricks).
@@ -442,6 +442,11 @@ def build_spark(app_name: str = "orbiter-notebook-runner", short_lived: bool = F
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def build_spark(app_name: str = "orbiter-notebook-runner", short_lived: bool = False) -> Any:
+    module = spark_session_module()
     if attached():
         module.ensure_supported_java()
         return attach_spark()
