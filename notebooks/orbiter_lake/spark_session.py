@@ -65,7 +65,7 @@ def local_java_options(short_lived: bool = False) -> str:
 
 # Class-data sharing: an archive of the classes a Spark + Delta JVM loads at start, made once by
 # packages/databricks-emulator/runner/class_archive.py (scripts/setup-python.sh runs it). A JVM that maps it skips
-# reading, parsing and verifying most of them: local Spark starts in 2.7-3.0 s instead of 5.4-8.8 s (2 cores). The
+# reading, parsing and verifying most of them: local Spark starts in 2.5-4.0 s instead of 4.8-7.2 s (2 cores). The
 # archive only fits the JDK and jars it was made with, so its name carries their fingerprint; a stamp beside it holds
 # its size, because the JVM crashes (SIGBUS) mapping a truncated archive rather than ignoring it.
 CLASS_ARCHIVE_ENV = "ORBITER_SPARK_CLASS_ARCHIVE"  # "off": start without it
