@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -67,18 +68,37 @@ def class_archive():
     return class_archive
 
 
-def test_making_the_archive_trains_a_jvm_checks_and_stamps_it(class_archive, tmp_path, monkeypatch):
-    """A real training JVM (the slow part, ~1 min): the archive is mapped by a checking JVM before it is kept."""
-    monkeypatch.delenv(ss.CLASS_ARCHIVE_ENV, raising=False)
+def _make(folder: str) -> subprocess.CompletedProcess:
+    script = os.path.join(RUNNER_DIR, "class_archive.py")
+    env = {k: v for k, v in os.environ.items() if k != ss.CLASS_ARCHIVE_ENV}
+    return subprocess.run(
+        [sys.executable, script, "--dir", folder], capture_output=True, text=True, env=env, timeout=900
+    )
+
+
+def test_the_archive_is_not_made_inside_a_process_that_runs_spark(spark, class_archive, tmp_path):
+    with pytest.raises(class_archive.ArchiveError, match="process of its own"):
+        class_archive.build(str(tmp_path))
+    assert spark.range(3).count() == 3  # this process's Spark is untouched
+    assert os.listdir(tmp_path) == []
+
+
+def test_making_the_archive_trains_a_jvm_checks_and_stamps_it(class_archive, tmp_path):
+    """A real training JVM in a process of its own, as setup runs it (~1.5 min): the archive is mapped by a checking
+    JVM before it is kept."""
     folder = str(tmp_path / "archives")
     os.makedirs(folder)
     stale = _touch(os.path.join(folder, "spark-0000000000000000.jsa"), 10)
-    made = class_archive.build(folder)
+    done = _make(folder)
+    assert done.returncode == 0, done.stderr[-2000:]
+    made = done.stdout.strip().splitlines()[-1].split("class archive: ", 1)[1].rsplit(" (", 1)[0]
     assert ss.usable_class_archive(made)
     assert ss.class_archive_options(archive_dir=folder) == f"-XX:SharedArchiveFile={made}"
     assert not os.path.exists(stale)  # archives of other JDKs or jars are removed
     assert sorted(os.listdir(folder)) == sorted([os.path.basename(made), os.path.basename(made) + ".json"])
-    assert class_archive.build(folder) == made  # up to date: no second training
+    made_at = os.stat(made).st_mtime_ns
+    again = _make(folder)  # up to date: no second training
+    assert again.returncode == 0 and made in again.stdout and os.stat(made).st_mtime_ns == made_at
 
     with open(f"{made}.json", encoding="utf-8") as fh:
         classes = json.load(fh)["class_path"]  # the training JVM's class path, which the archive is bound to

@@ -147,6 +147,11 @@ def check(java: str, archive: str, class_path: str) -> None:
 
 
 def build(archive_dir: str | None = None, force: bool = False) -> str:
+    from pyspark import SparkContext
+
+    if SparkContext._active_spark_context is not None:
+        # getOrCreate would hand back that session, and stopping its JVM would stop someone else's Spark.
+        raise ArchiveError("the archive must be made in a process of its own: this one already runs Spark")
     ss = run_notebook.spark_session_module()
     ss.ensure_supported_java()
     java = ss.java_binary()
