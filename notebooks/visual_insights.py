@@ -21,7 +21,7 @@ import datetime as dt
 
 import os
 
-from orbiter_lake import charts, dashboard, headlines, quality
+from orbiter_lake import charts, dashboard, gold_rows, headlines, quality
 from orbiter_lake.notebook import default_charts_dir, exit_value, read_params
 from orbiter_lake.spark_session import configure_run
 
@@ -32,7 +32,9 @@ out_dir = dbutils.widgets.get("output_dir").strip() or default_charts_dir(params
 
 # COMMAND ----------
 
-facts = headlines.build_headlines(spark, params.lake_root)
+# Headline figures and charts share five gold tables: read every table the figures need once, side by side.
+gold = gold_rows.read_many(spark, params.lake_root, headlines.TABLES)
+facts = headlines.build_headlines(spark, params.lake_root, gold)
 for h in facts:
     print(f"{h.label}: {h.value} ({h.detail})")
 generated_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -51,7 +53,7 @@ quality_file = quality.save_quality(dq_doc, out_dir) if out_dir else None
 
 # COMMAND ----------
 
-figures = charts.build_charts(spark, params.lake_root)
+figures = charts.build_charts(spark, params.lake_root, gold)
 for chart in figures:
     display(chart.figure)
 saved = charts.save_charts(figures, out_dir) if out_dir else []

@@ -8,6 +8,7 @@ import html
 import io
 import os
 from dataclasses import dataclass
+from typing import Mapping
 
 import matplotlib
 
@@ -16,8 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from pyspark.sql import SparkSession  # noqa: E402
 
-from . import delta_io  # noqa: E402
-from .lake import table_path  # noqa: E402
+from . import gold_rows  # noqa: E402
 
 
 @dataclass
@@ -27,11 +27,7 @@ class Chart:
     figure: object  # matplotlib Figure
 
 
-def _rows(spark: SparkSession, lake_root: str, table: str, zone: str = "gold", limit: int = 5000):
-    path = table_path(lake_root, zone, table)
-    if not delta_io.exists(spark, path):
-        return None
-    return spark.read.format("delta").load(path).limit(limit).collect()
+ROW_LIMIT = 5000  # a chart of more points than this is unreadable anyway
 
 
 def _fig(title: str, xlabel: str, ylabel: str, integer_y: bool = True):
@@ -164,14 +160,15 @@ PLOTS = [
 ]
 
 
-def build_charts(spark: SparkSession, lake_root: str) -> list[Chart]:
-    """One chart per gold table that exists and has rows."""
-    charts = []
-    for table, plot in PLOTS:
-        rows = _rows(spark, lake_root, table)
-        if rows:
-            charts.append(plot(rows))
-    return charts
+TABLES = [table for table, _ in PLOTS]
+
+
+def build_charts(
+    spark: SparkSession, lake_root: str, known: Mapping[str, gold_rows.Rows | None] | None = None
+) -> list[Chart]:
+    """One chart per gold table that exists and has rows; `known` holds tables already read (gold_rows.read_many)."""
+    rows = gold_rows.rows_of(spark, lake_root, TABLES, known, ROW_LIMIT)
+    return [plot(rows[table]) for table, plot in PLOTS if rows[table]]
 
 
 def save_charts(charts: list[Chart], out_dir: str) -> list[str]:

@@ -30,6 +30,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import TimestampNTZType, TimestampType
 
 from . import delta_io
+from .concurrent_queries import map_queries
 from .lake import table_path
 from .spark_session import configure_run
 
@@ -169,16 +170,18 @@ def write_datasets(
     all_ds = datasets(definition if definition is not None else load_definition())
     present = register_gold_tables(spark, lake_root, {t for d in all_ds for t in d.tables})
     os.makedirs(out_dir, exist_ok=True)
+    runnable = [ds for ds in all_ds if all(t in present for t in ds.tables)]
+    docs = dict(zip((ds.name for ds in runnable), map_queries(spark, lambda ds: run_dataset(spark, ds, cap), runnable)))
     results = []
     for ds in all_ds:
         path = os.path.join(out_dir, f"{ds.name}.json")
-        missing = tuple(t for t in ds.tables if t not in present)
-        if missing:
+        doc = docs.get(ds.name)
+        if doc is None:
             if os.path.exists(path):
                 os.remove(path)
+            missing = tuple(t for t in ds.tables if t not in present)
             results.append(DatasetResult(ds.name, 0, False, None, missing))
             continue
-        doc = run_dataset(spark, ds, cap)
         _write_atomic(
             path, {"dataset": ds.name, "generatedAt": generated_at, **{k: v for k, v in doc.items() if k != "dataset"}}
         )

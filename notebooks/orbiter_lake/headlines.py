@@ -14,8 +14,7 @@ from typing import Callable, Iterable, Mapping
 
 from pyspark.sql import SparkSession
 
-from . import delta_io
-from .lake import table_path
+from . import gold_rows
 
 Row = Mapping[str, object]
 
@@ -165,18 +164,17 @@ FIGURES: list[tuple[str, Callable[[Iterable[Row]], Headline | None]]] = [
 ]
 
 
-def gold_rows(spark: SparkSession, lake_root: str, table: str) -> list[dict] | None:
-    path = table_path(lake_root, "gold", table)
-    if not delta_io.exists(spark, path):
-        return None
-    return [r.asDict() for r in spark.read.format("delta").load(path).collect()]
+TABLES = [table for table, _ in FIGURES]
 
 
-def build_headlines(spark: SparkSession, lake_root: str) -> list[Headline]:
+def build_headlines(
+    spark: SparkSession, lake_root: str, known: Mapping[str, gold_rows.Rows | None] | None = None
+) -> list[Headline]:
+    """The figures whose gold table exists and has rows; `known` holds tables already read (gold_rows.read_many)."""
+    rows = gold_rows.rows_of(spark, lake_root, TABLES, known)
     out = []
     for table, figure in FIGURES:
-        rows = gold_rows(spark, lake_root, table)
-        h = figure(rows) if rows else None
+        h = figure(rows[table]) if rows[table] else None
         if h is not None:
             out.append(h)
     return out

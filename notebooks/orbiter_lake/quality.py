@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from . import delta_io
+from .concurrent_queries import map_queries
 from .gold import GOLD_TABLES
 from .lake import SOURCES, table_path
 from .silver import ENTITIES, QUARANTINE_TABLE
@@ -85,22 +86,20 @@ def _text(value: object) -> str | None:
 def count_tables(spark, lake_root: str, quarantined: Mapping[tuple[str, str], int]) -> list[TableCount]:
     from pyspark.sql import functions as F
 
-    out: list[TableCount] = []
-    for source in SOURCES:
-        for layer, tables in tables_of(source).items():
-            for table in tables:
-                path = table_path(lake_root, layer, table)
-                if not delta_io.exists(spark, path):
-                    out.append(TableCount(source, layer, table, None))
-                    continue
-                df = spark.read.format("delta").load(path)
-                if layer == "bronze":
-                    row = df.agg(F.count(F.lit(1)).alias("n"), F.max("_window_end").alias("newest")).first()
-                    out.append(TableCount(source, layer, table, int(row["n"]), newest_window_end=_text(row["newest"])))
-                else:
-                    q = quarantined.get((source, table), 0) if layer == "silver" else 0
-                    out.append(TableCount(source, layer, table, df.count(), quarantined=q))
-    return out
+    def count(entry: tuple[str, str, str]) -> TableCount:
+        source, layer, table = entry
+        path = table_path(lake_root, layer, table)
+        if not delta_io.exists(spark, path):
+            return TableCount(source, layer, table, None)
+        df = spark.read.format("delta").load(path)
+        if layer == "bronze":
+            row = df.agg(F.count(F.lit(1)).alias("n"), F.max("_window_end").alias("newest")).first()
+            return TableCount(source, layer, table, int(row["n"]), newest_window_end=_text(row["newest"]))
+        q = quarantined.get((source, table), 0) if layer == "silver" else 0
+        return TableCount(source, layer, table, df.count(), quarantined=q)
+
+    entries = [(s, layer, t) for s in SOURCES for layer, tables in tables_of(s).items() for t in tables]
+    return map_queries(spark, count, entries)
 
 
 def count_reasons(spark, lake_root: str) -> list[ReasonCount]:
