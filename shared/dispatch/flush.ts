@@ -68,7 +68,11 @@ export async function flushBatch(msg: FlushMessage, deps: DispatchDeps): Promise
   // A burst still landing: look again once it has gone quiet, so that one run takes all of it.
   const quiet = stillLanding(unassigned, msg.bucket, windowMsFor(deps, entry.coalescingWindowSeconds), deps.now());
   if (quiet) {
-    await deps.scheduler.schedule(msg, quiet, `flush-${msg.dataset}-${msg.bucket}-quiet-${quiet.getTime()}`);
+    // The id names when this look was taken too: a re-check delivered early (the scheduler sends what is due within
+    // 20 ms at once; a broker clock ahead of ours) computes the same quiet time, and under the same id the broker's
+    // duplicate detection would drop its next look, leaving the batch with nobody to flush it.
+    const id = `flush-${msg.dataset}-${msg.bucket}-quiet-${quiet.getTime()}-at-${deps.now().getTime()}`;
+    await deps.scheduler.schedule(msg, quiet, id);
     return;
   }
   const items = unassigned.slice(0, MAX_INPUTS_PER_RUN);

@@ -84,6 +84,35 @@ async function play(
   return { inputs: runs.map((r) => r.inputs.length).sort((a, b) => b - a), firstRunAt };
 }
 
+describe('a quiet re-check delivered early', () => {
+  it('looks again instead of being dropped as a duplicate of itself (the batch is never left without a flush)', async () => {
+    const now = { t: T0 };
+    const deps = { ...fakeDeps(now), maxCoalescingSeconds: W / 1000 };
+    const bucket = Math.floor(T0 / W) * W;
+    // A request accepted after its window ended (a redelivery after a host restart): the batch waits to go quiet.
+    now.t = bucket + W + 700;
+    await acceptRunRequest({ ...blobRequest(1, bucket + 10) }, deps);
+    const flushes = () => deps.scheduler.sent.filter((s) => s.msg.schema === 'orbiter.dispatch-flush');
+    const first = flushes()[0]!;
+    deps.scheduler.sent.length = 0;
+    now.t = Math.max(now.t, first.at.getTime());
+    await handleControl(first.msg, deps);
+    const recheck = flushes()[0]!;
+    expect(recheck.at.getTime()).toBe(bucket + W + 700 + QUIET_MS);
+    // Delivered 10 ms early: the same quiet time is computed again, and the next look must still be scheduled.
+    deps.scheduler.sent.length = 0;
+    now.t = recheck.at.getTime() - 10;
+    await handleControl(recheck.msg, deps);
+    const again = flushes()[0];
+    expect(again).toBeDefined();
+    expect(again!.at).toEqual(recheck.at);
+    deps.scheduler.sent.length = 0;
+    now.t = again!.at.getTime();
+    await handleControl(again!.msg, deps);
+    expect(deps.jobs.runNowCalls).toBe(1);
+  });
+});
+
 describe('a burst of one ingestion cycle', () => {
   // 365 fireball files (one per year) land over 1.8 s, starting 2.3 s after their cycle started: by their own times
   // they would cross a 2-second window boundary.
