@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { WorkspaceStore } from './workspaceStore';
@@ -44,6 +44,79 @@ export interface WheelInstallerOptions {
   /** Installed wheels, one folder per wheel content hash (shareable between emulators on one machine). */
   cacheDir: string;
   workspace: WorkspaceStore;
+  /** Pruning of the cache after each new install (defaults: LIBRARY_CACHE_RETENTION). */
+  retention?: LibraryCacheRetention;
+}
+
+/**
+ * Which installed wheels the cache keeps. Every deploy of changed notebook code is a new wheel, so without pruning
+ * the cache only grows (a workstation had 75 of them after a few days of work). A wheel a task used lately stays,
+ * however many newer ones there are: a warm cluster or another emulator sharing the cache may still import from it.
+ */
+export interface LibraryCacheRetention {
+  /** Wheels kept by recency of use, newest first. */
+  keep: number;
+  /** A wheel used within this long is never removed. */
+  minIdleMs: number;
+}
+
+export const LIBRARY_CACHE_RETENTION: LibraryCacheRetention = { keep: 8, minIdleMs: 24 * 60 * 60_000 };
+
+const INSTALLED_MARKER = '.installed';
+const WHEEL_DIR = /^[0-9a-f]{24}$/;
+const TMP_DIR = /^[0-9a-f]{24}\.tmp-\d+$/;
+
+/**
+ * Removes installed wheels beyond `keep` most recently used and idle for longer than `minIdleMs` (last use = the
+ * marker's modification time, renewed by every task that installs it), and leftovers of installs a killed process
+ * left half done. Returns the folder names removed. Never throws: a cache it cannot tidy still works.
+ */
+export async function pruneLibraryCache(
+  cacheDir: string,
+  retention: LibraryCacheRetention = LIBRARY_CACHE_RETENTION,
+  now: number = Date.now(),
+): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(cacheDir);
+  } catch {
+    return [];
+  }
+  const used: { name: string; at: number }[] = [];
+  const stale: string[] = [];
+  for (const name of names) {
+    if (TMP_DIR.test(name)) {
+      const at = await stat(join(cacheDir, name)).then(
+        (s) => s.mtimeMs,
+        () => now,
+      );
+      if (now - at > retention.minIdleMs) stale.push(name);
+    } else if (WHEEL_DIR.test(name)) {
+      const at = await stat(join(cacheDir, name, INSTALLED_MARKER)).then(
+        (s) => s.mtimeMs,
+        () => Number.NaN,
+      );
+      // A wheel folder without its marker is another process's rename in flight, or not ours: left alone.
+      if (!Number.isNaN(at)) used.push({ name, at });
+    }
+  }
+  used.sort((a, b) => b.at - a.at);
+  stale.push(
+    ...used
+      .slice(retention.keep)
+      .filter((u) => now - u.at > retention.minIdleMs)
+      .map((u) => u.name),
+  );
+  const removed: string[] = [];
+  for (const name of stale) {
+    try {
+      await rm(join(cacheDir, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      /* in use or gone: the next prune tries again */
+    }
+  }
+  return removed;
 }
 
 /**
@@ -80,7 +153,13 @@ export class WheelInstaller {
 
   private async installOnce(hash: string, wheel: string, workspacePath: string): Promise<string> {
     const dir = join(this.options.cacheDir, hash);
-    if (existsSync(join(dir, '.installed'))) return dir;
+    const marker = join(dir, INSTALLED_MARKER);
+    if (existsSync(marker)) {
+      // Renews the wheel's last use, which pruning goes by; a failure only makes it look older.
+      const now = new Date();
+      await utimes(marker, now, now).catch(() => undefined);
+      return dir;
+    }
     const tmp = `${dir}.tmp-${process.pid}`;
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
@@ -107,14 +186,15 @@ export class WheelInstaller {
           'Databricks would install them from PyPI; locally they come from notebooks/requirements.txt.',
       );
     }
-    await writeFile(join(tmp, '.installed'), workspacePath);
+    await writeFile(join(tmp, INSTALLED_MARKER), workspacePath);
     try {
       await rename(tmp, dir);
     } catch (err) {
       // Another emulator sharing the cache installed the same wheel meanwhile: use that one.
       await rm(tmp, { recursive: true, force: true });
-      if (!existsSync(join(dir, '.installed'))) throw err;
+      if (!existsSync(marker)) throw err;
     }
+    await pruneLibraryCache(this.options.cacheDir, this.options.retention);
     return dir;
   }
 }
