@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { PythonNotebookRunner, type NotebookRunner, type NotebookRunRequest, type NotebookRunResult } from '../notebookRunner';
-import { DriverProcess } from './driverProcess';
+import { DriverProcess, type TaskGateway } from './driverProcess';
 
 export interface ClusterNotebookRunnerOptions {
   /** Repository root (cwd of the driver and the task processes). */
@@ -24,8 +24,9 @@ export interface ClusterNotebookRunnerOptions {
 /**
  * Runs notebook tasks of the local clusters. One Spark driver JVM (runner/cluster_driver.py) serves every live
  * cluster — local clusters are logical, as Databricks' are to a notebook: each task runs in a Python process of its
- * own (runner/run_notebook.py) attached to the driver's JVM through its Py4J gateway, with its own SparkSession, job
- * group and its cluster's scheduler pool. The driver starts with the first cluster's first task and stops when the
+ * own (runner/run_notebook.py) attached to the driver's JVM through a Py4J gateway server of its own (closed when the
+ * task ends, which frees what the task left in the JVM), with its own SparkSession, job group and its cluster's
+ * scheduler pool. The driver starts with the first cluster's first task and stops when the
  * last live cluster is released (warm clusters keep it up across runs); a driver that died or stopped answering is
  * replaced for the next task. Tasks without a cluster go to the per-task runner (a JVM of their own).
  */
@@ -62,22 +63,35 @@ export class ClusterNotebookRunner implements NotebookRunner {
     if (!driver) return { result_state: 'FAILED', notebook_output: null, error: 'Run cancelled', error_trace: null, setup_ms: setupMs };
     const instance = { cluster_id: cluster.clusterId, spark_context_id: driver.sparkContextId };
     const group = `orbiter-task-${req.runId}`;
+    let gateway: TaskGateway;
+    try {
+      gateway = await driver.openGateway();
+    } catch (err) {
+      // The driver died between tasks (or cannot serve one): the next task gets a new one.
+      driver.kill();
+      const why = `${(err as Error).message} (cluster ${cluster.clusterId}); the next task gets a new driver`;
+      return { result_state: 'FAILED', notebook_output: null, error: why, error_trace: null, cluster_instance: instance, setup_ms: setupMs };
+    }
     const result = await this.attached
       .run({
         ...req,
         env: {
           ...req.env,
-          PYSPARK_GATEWAY_PORT: String(driver.gateway.port),
-          PYSPARK_GATEWAY_SECRET: driver.gateway.secret,
+          PYSPARK_GATEWAY_PORT: String(gateway.port),
+          PYSPARK_GATEWAY_SECRET: gateway.secret,
           ORBITER_SPARK_ATTACH: group,
           ORBITER_SPARK_POOL: cluster.clusterId,
         },
       })
       // The notebook's process died without a result (os._exit, a signal): that fails the task, not the runner.
       .catch((err: Error): NotebookRunResult => ({ result_state: 'FAILED', notebook_output: null, error: err.message, error_trace: null }));
-    if (result.result_state === 'SUCCESS') return { ...result, cluster_instance: instance, setup_ms: setupMs };
+    if (result.result_state === 'SUCCESS') {
+      gateway.close();
+      return { ...result, cluster_instance: instance, setup_ms: setupMs };
+    }
     // A killed, crashed or failed task may leave Spark jobs running, or may have taken the JVM down with it.
     driver.cancel(group);
+    gateway.close();
     if (!(await driver.ping())) {
       driver.kill();
       const why = `the Spark driver of cluster ${cluster.clusterId} ${driver.endReason ?? 'stopped answering'} during the task; the next task gets a new driver`;

@@ -5,22 +5,33 @@ import { z } from 'zod';
 
 /** One line the driver (runner/cluster_driver.py) writes on its protocol channel. */
 const DriverEventSchema = z.discriminatedUnion('event', [
-  z.object({
-    event: z.literal('ready'),
-    spark_context_id: z.string().min(1),
-    pid: z.int(),
-    gateway_port: z.int().min(1).max(65535),
-    gateway_secret: z.string().min(1),
-  }),
+  z.object({ event: z.literal('ready'), spark_context_id: z.string().min(1), pid: z.int() }),
   z.object({ event: z.literal('pong'), id: z.int(), healthy: z.boolean() }),
+  // A gateway for one task: its port and secret, or why the driver could not open one.
+  z
+    .object({
+      event: z.literal('opened'),
+      id: z.int(),
+      gateway_port: z.int().min(1).max(65535).optional(),
+      gateway_secret: z.string().min(1).optional(),
+      error: z.string().optional(),
+    })
+    .refine((e) => e.error !== undefined || (e.gateway_port !== undefined && e.gateway_secret !== undefined), {
+      message: 'an opened gateway needs gateway_port and gateway_secret, or an error',
+    }),
 ]);
 type DriverEvent = z.infer<typeof DriverEventSchema>;
 type ReadyEvent = Extract<DriverEvent, { event: 'ready' }>;
+type OpenedEvent = Extract<DriverEvent, { event: 'opened' }>;
 
-/** What a task process needs to attach to the driver's JVM (secret: only ever passed in a child's environment). */
-export interface DriverGateway {
+/**
+ * What one task process needs to attach to the driver's JVM: a gateway server of its own (secret: only ever passed in
+ * that child's environment). close() when the task has ended: it drops every JVM object the task referenced.
+ */
+export interface TaskGateway {
   port: number;
   secret: string;
+  close(): void;
 }
 
 export interface DriverLaunch {
@@ -45,15 +56,15 @@ export class DriverGoneError extends Error {
 
 /**
  * The running Spark driver (runner/cluster_driver.py): a Python process owning the JVM and its SparkContext, which
- * notebook task processes attach to through its gateway. It runs in its own process group, so killing it also ends
- * the JVM. Its stdin takes cancel/ping/stop requests; its stdout answers.
+ * notebook task processes attach to, each through a gateway server of its own. It runs in its own process group, so
+ * killing it also ends the JVM. Its stdin takes open/close/cancel/ping/stop requests; its stdout answers.
  */
 export class DriverProcess {
   readonly sparkContextId: string;
   readonly pid: number;
-  readonly gateway: DriverGateway;
   private nextId = 1;
   private readonly pings = new Map<number, (healthy: boolean) => void>();
+  private readonly opening = new Map<number, (event: OpenedEvent | undefined) => void>();
   private exited: string | undefined;
   private retired = false;
 
@@ -65,12 +76,13 @@ export class DriverProcess {
   ) {
     this.sparkContextId = ready.spark_context_id;
     this.pid = ready.pid;
-    this.gateway = { port: ready.gateway_port, secret: ready.gateway_secret };
     void this.pump(events);
     child.once('exit', (code, signal) => {
       this.exited = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       for (const answer of this.pings.values()) answer(false);
       this.pings.clear();
+      for (const answer of this.opening.values()) answer(undefined);
+      this.opening.clear();
     });
   }
 
@@ -136,6 +148,21 @@ export class DriverProcess {
     this.write({ op: 'cancel', group });
   }
 
+  /** A gateway server for one task's process; rejects with DriverGoneError when the driver is gone or cannot open one. */
+  openGateway(): Promise<TaskGateway> {
+    if (this.exited !== undefined) return Promise.reject(new DriverGoneError(`the Spark driver ${this.exited}`));
+    const id = this.nextId++;
+    return new Promise<TaskGateway>((resolve, reject) => {
+      this.opening.set(id, (event) => {
+        if (!event) reject(new DriverGoneError(`the Spark driver ${this.endReason ?? 'is gone'}`));
+        else if (event.error !== undefined || event.gateway_port === undefined || event.gateway_secret === undefined)
+          reject(new DriverGoneError(`the Spark driver could not open a gateway for the task: ${event.error ?? 'no port given'}`));
+        else resolve({ port: event.gateway_port, secret: event.gateway_secret, close: () => this.write({ op: 'close', id }) });
+      });
+      this.write({ op: 'open', id });
+    });
+  }
+
   /** Whether Spark still answers (false once the driver is gone); a driver that does not answer exits by itself. */
   ping(): Promise<boolean> {
     if (this.exited !== undefined) return Promise.resolve(false);
@@ -181,9 +208,13 @@ export class DriverProcess {
   private async pump(events: AsyncIterable<DriverEvent>): Promise<void> {
     try {
       for await (const event of events) {
-        if (event.event !== 'pong') continue;
-        this.pings.get(event.id)?.(event.healthy);
-        this.pings.delete(event.id);
+        if (event.event === 'pong') {
+          this.pings.get(event.id)?.(event.healthy);
+          this.pings.delete(event.id);
+        } else if (event.event === 'opened') {
+          this.opening.get(event.id)?.(event);
+          this.opening.delete(event.id);
+        }
       }
     } catch {
       this.kill(); // a driver that speaks nonsense is not trusted with the next task

@@ -1,12 +1,16 @@
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import axios, { type AxiosInstance } from 'axios';
 import { DatabricksJobsClient, PatTokenProvider, isTerminalLifeCycleState, type Run } from 'orbiter/shared/databricks/index';
 import { ClusterNotebookRunner } from '../../src/clusters/clusterRunner';
 import { startDatabricksEmulator, type DatabricksEmulator } from '../../src/emulator';
 import { PythonNotebookRunner } from '../../src/notebookRunner';
 import { waitFor } from '../fixtures/fakeRunner';
+
+const execFileAsync = promisify(execFile);
 
 // Job clusters on the real runner: one long-lived Spark driver JVM serves the clusters, each task a Python process
 // of its own attached to it. Needs .venv and .orbiter/jars (scripts/setup-python.sh).
@@ -232,6 +236,22 @@ describe('warm clusters (kept across runs)', () => {
     expect(after.tasks[0]!.cluster_instance?.cluster_id).toBe(cluster.cluster_id);
     expect(after.tasks[0]!.cluster_instance?.spark_context_id).not.toBe(cluster.spark_context_id);
     expect((await ws.output(after.tasks[0]!.run_id)).probe!.jvm).not.toBe(jvm);
+  });
+
+  it('frees what a finished task left in the driver, whether it exited or was killed', async () => {
+    // Each task holds 60 DataFrames when it ends; one is killed holding them. Their JVM side (Dataset, plans) must
+    // not outlive the task: a warm driver serves runs for hours.
+    const run = await ws.run(await ws.job('frames', ['frames', 'frames', 'framescrash']));
+    expect(run.tasks.map((t) => t.state?.result_state)).toEqual(['SUCCESS', 'SUCCESS', 'FAILED']);
+    const jvm = (await ws.output(run.tasks[0]!.run_id)).probe!.jvm;
+    // A live-object histogram (it runs a full GC first): fewer Datasets than one task alone held.
+    const datasets = async (): Promise<number> => {
+      const { stdout } = await execFileAsync('jcmd', [String(jvm), 'GC.class_histogram'], { maxBuffer: 64 * 1024 * 1024 });
+      const line = stdout.split('\n').find((l) => / org\.apache\.spark\.sql\.classic\.Dataset\s*$/.test(l));
+      return line ? Number(line.trim().split(/\s+/)[1]) : 0;
+    };
+    // The task's gateway is closed as it ends; the driver may take a moment to get to it.
+    await waitFor(async () => ((await datasets()) < 60 ? true : undefined), 60_000, "the finished tasks' Datasets to be freed");
   });
 });
 
