@@ -244,14 +244,25 @@ describe('warm clusters (kept across runs)', () => {
     const run = await ws.run(await ws.job('frames', ['frames', 'frames', 'framescrash']));
     expect(run.tasks.map((t) => t.state?.result_state)).toEqual(['SUCCESS', 'SUCCESS', 'FAILED']);
     const jvm = (await ws.output(run.tasks[0]!.run_id)).probe!.jvm;
-    // A live-object histogram (it runs a full GC first): fewer Datasets than one task alone held.
-    const datasets = async (): Promise<number> => {
+    // A live-object histogram (it runs a full GC first): fewer Datasets than one task alone held, and no task's
+    // SparkSession left (the driver's own and its default one; PySpark 4.0.1 kept every session, SPARK-54753).
+    const live = async (): Promise<{ datasets: number; sessions: number }> => {
       const { stdout } = await execFileAsync('jcmd', [String(jvm), 'GC.class_histogram'], { maxBuffer: 64 * 1024 * 1024 });
-      const line = stdout.split('\n').find((l) => / org\.apache\.spark\.sql\.classic\.Dataset\s*$/.test(l));
-      return line ? Number(line.trim().split(/\s+/)[1]) : 0;
+      const count = (cls: string): number => {
+        const line = stdout.split('\n').find((l) => l.trim().endsWith(` ${cls}`));
+        return line ? Number(line.trim().split(/\s+/)[1]) : 0;
+      };
+      return { datasets: count('org.apache.spark.sql.classic.Dataset'), sessions: count('org.apache.spark.sql.classic.SparkSession') };
     };
     // The task's gateway is closed as it ends; the driver may take a moment to get to it.
-    await waitFor(async () => ((await datasets()) < 60 ? true : undefined), 60_000, "the finished tasks' Datasets to be freed");
+    await waitFor(
+      async () => {
+        const { datasets, sessions } = await live();
+        return datasets < 60 && sessions <= 2 ? true : undefined;
+      },
+      60_000,
+      "the finished tasks' Datasets and SparkSessions to be freed",
+    );
   });
 });
 
