@@ -63,14 +63,31 @@ export class ClusterNotebookRunner implements NotebookRunner {
     if (!driver) return { result_state: 'FAILED', notebook_output: null, error: 'Run cancelled', error_trace: null, setup_ms: setupMs };
     const instance = { cluster_id: cluster.clusterId, spark_context_id: driver.sparkContextId };
     const group = `orbiter-task-${req.runId}`;
-    let gateway: TaskGateway;
+    let gateway: TaskGateway | undefined;
+    const opening = driver.openGateway();
     try {
-      gateway = await driver.openGateway();
+      // A cancelled task stops waiting (the driver answers requests one at a time, after a health check in progress).
+      gateway = await untilAborted(opening, req.signal);
     } catch (err) {
       // The driver died between tasks (or cannot serve one): the next task gets a new one.
       driver.kill();
       const why = `${(err as Error).message} (cluster ${cluster.clusterId}); the next task gets a new driver`;
       return { result_state: 'FAILED', notebook_output: null, error: why, error_trace: null, cluster_instance: instance, setup_ms: setupMs };
+    }
+    if (!gateway) {
+      // Opened after the cancel: closed as soon as it is.
+      void opening.then(
+        (late) => late.close(),
+        () => undefined,
+      );
+      return {
+        result_state: 'FAILED',
+        notebook_output: null,
+        error: 'Run cancelled',
+        error_trace: null,
+        cluster_instance: instance,
+        setup_ms: setupMs,
+      };
     }
     const result = await this.attached
       .run({
