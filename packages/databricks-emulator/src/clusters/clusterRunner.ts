@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { PythonNotebookRunner, type NotebookRunner, type NotebookRunRequest, type NotebookRunResult } from '../notebookRunner';
 import { DriverProcess, type TaskGateway } from './driverProcess';
 
+const CANCELLED: NotebookRunResult = { result_state: 'FAILED', notebook_output: null, error: 'Run cancelled', error_trace: null };
+
 export interface ClusterNotebookRunnerOptions {
   /** Repository root (cwd of the driver and the task processes). */
   repoRoot: string;
@@ -60,7 +62,7 @@ export class ClusterNotebookRunner implements NotebookRunner {
     const running = this.current?.alive ? this.current : undefined;
     const driver = running ?? (await untilAborted(this.driver(), req.signal));
     const setupMs = running ? 0 : Date.now() - setupStart;
-    if (!driver) return { result_state: 'FAILED', notebook_output: null, error: 'Run cancelled', error_trace: null, setup_ms: setupMs };
+    if (!driver) return { ...CANCELLED, setup_ms: setupMs };
     const instance = { cluster_id: cluster.clusterId, spark_context_id: driver.sparkContextId };
     const group = `orbiter-task-${req.runId}`;
     let gateway: TaskGateway | undefined;
@@ -80,14 +82,7 @@ export class ClusterNotebookRunner implements NotebookRunner {
         (late) => late.close(),
         () => undefined,
       );
-      return {
-        result_state: 'FAILED',
-        notebook_output: null,
-        error: 'Run cancelled',
-        error_trace: null,
-        cluster_instance: instance,
-        setup_ms: setupMs,
-      };
+      return { ...CANCELLED, cluster_instance: instance, setup_ms: setupMs };
     }
     const result = await this.attached
       .run({
@@ -102,13 +97,10 @@ export class ClusterNotebookRunner implements NotebookRunner {
       })
       // The notebook's process died without a result (os._exit, a signal): that fails the task, not the runner.
       .catch((err: Error): NotebookRunResult => ({ result_state: 'FAILED', notebook_output: null, error: err.message, error_trace: null }));
-    if (result.result_state === 'SUCCESS') {
-      gateway.close();
-      return { ...result, cluster_instance: instance, setup_ms: setupMs };
-    }
+    gateway.close(); // the task's process has ended, whatever the outcome
+    if (result.result_state === 'SUCCESS') return { ...result, cluster_instance: instance, setup_ms: setupMs };
     // A killed, crashed or failed task may leave Spark jobs running, or may have taken the JVM down with it.
     driver.cancel(group);
-    gateway.close();
     if (!(await driver.ping())) {
       driver.kill();
       const why = `the Spark driver of cluster ${cluster.clusterId} ${driver.endReason ?? 'stopped answering'} during the task; the next task gets a new driver`;

@@ -22,7 +22,8 @@ const DriverEventSchema = z.discriminatedUnion('event', [
 ]);
 type DriverEvent = z.infer<typeof DriverEventSchema>;
 type ReadyEvent = Extract<DriverEvent, { event: 'ready' }>;
-type OpenedEvent = Extract<DriverEvent, { event: 'opened' }>;
+/** An answer to a request that carried an id (ping, open). */
+type ReplyEvent = Exclude<DriverEvent, ReadyEvent>;
 
 /**
  * What one task process needs to attach to the driver's JVM: a gateway server of its own (secret: only ever passed in
@@ -63,8 +64,8 @@ export class DriverProcess {
   readonly sparkContextId: string;
   readonly pid: number;
   private nextId = 1;
-  private readonly pings = new Map<number, (healthy: boolean) => void>();
-  private readonly opening = new Map<number, (event: OpenedEvent | undefined) => void>();
+  /** Requests waiting for the driver's answer, by id; answered with undefined if the driver exits first. */
+  private readonly replies = new Map<number, (event: ReplyEvent | undefined) => void>();
   private exited: string | undefined;
   private retired = false;
 
@@ -79,10 +80,8 @@ export class DriverProcess {
     void this.pump(events);
     child.once('exit', (code, signal) => {
       this.exited = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      for (const answer of this.pings.values()) answer(false);
-      this.pings.clear();
-      for (const answer of this.opening.values()) answer(undefined);
-      this.opening.clear();
+      for (const answer of this.replies.values()) answer(undefined);
+      this.replies.clear();
     });
   }
 
@@ -149,28 +148,28 @@ export class DriverProcess {
   }
 
   /** A gateway server for one task's process; rejects with DriverGoneError when the driver is gone or cannot open one. */
-  openGateway(): Promise<TaskGateway> {
-    if (this.exited !== undefined) return Promise.reject(new DriverGoneError(`the Spark driver ${this.exited}`));
-    const id = this.nextId++;
-    return new Promise<TaskGateway>((resolve, reject) => {
-      this.opening.set(id, (event) => {
-        if (!event) reject(new DriverGoneError(`the Spark driver ${this.endReason ?? 'is gone'}`));
-        else if (event.error !== undefined || event.gateway_port === undefined || event.gateway_secret === undefined)
-          reject(new DriverGoneError(`the Spark driver could not open a gateway for the task: ${event.error ?? 'no port given'}`));
-        else resolve({ port: event.gateway_port, secret: event.gateway_secret, close: () => this.write({ op: 'close', id }) });
-      });
-      this.write({ op: 'open', id });
-    });
+  async openGateway(): Promise<TaskGateway> {
+    const { id, reply } = this.ask('open');
+    const event = await reply;
+    if (event?.event !== 'opened') throw new DriverGoneError(`the Spark driver ${this.endReason ?? 'is gone'}`);
+    if (event.error !== undefined || event.gateway_port === undefined || event.gateway_secret === undefined)
+      throw new DriverGoneError(`the Spark driver could not open a gateway for the task: ${event.error ?? 'no port given'}`);
+    return { port: event.gateway_port, secret: event.gateway_secret, close: () => this.write({ op: 'close', id }) };
   }
 
   /** Whether Spark still answers (false once the driver is gone); a driver that does not answer exits by itself. */
-  ping(): Promise<boolean> {
-    if (this.exited !== undefined) return Promise.resolve(false);
+  async ping(): Promise<boolean> {
+    const event = await this.ask('ping').reply;
+    return event?.event === 'pong' && event.healthy;
+  }
+
+  /** Sends a request the driver answers under the same id (undefined: it exited first, or had already). */
+  private ask(op: 'open' | 'ping'): { id: number; reply: Promise<ReplyEvent | undefined> } {
     const id = this.nextId++;
-    return new Promise<boolean>((resolve) => {
-      this.pings.set(id, resolve);
-      this.write({ op: 'ping', id });
-    });
+    if (this.exited !== undefined) return { id, reply: Promise.resolve(undefined) };
+    const reply = new Promise<ReplyEvent | undefined>((resolve) => this.replies.set(id, resolve));
+    this.write({ op, id });
+    return { id, reply };
   }
 
   private write(request: Record<string, unknown>): void {
@@ -178,7 +177,7 @@ export class DriverProcess {
     try {
       this.child.stdin!.write(`${JSON.stringify(request)}\n`);
     } catch {
-      /* exiting: the exit handler answers pending pings */
+      /* exiting: the exit handler answers pending requests */
     }
   }
 
@@ -208,13 +207,9 @@ export class DriverProcess {
   private async pump(events: AsyncIterable<DriverEvent>): Promise<void> {
     try {
       for await (const event of events) {
-        if (event.event === 'pong') {
-          this.pings.get(event.id)?.(event.healthy);
-          this.pings.delete(event.id);
-        } else if (event.event === 'opened') {
-          this.opening.get(event.id)?.(event);
-          this.opening.delete(event.id);
-        }
+        if (event.event === 'ready') continue;
+        this.replies.get(event.id)?.(event);
+        this.replies.delete(event.id);
       }
     } catch {
       this.kill(); // a driver that speaks nonsense is not trusted with the next task
