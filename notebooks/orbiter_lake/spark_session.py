@@ -53,16 +53,17 @@ def ensure_supported_java() -> None:
 # with Spark for 2 cores: C1 only (main job with a JVM per task: 942 s with C2 and G1, 462 s with C1). A long-lived
 # JVM (a cluster driver, the test session) plans the same queries hundreds of times: C2 (bronze/silver/gold of the 8
 # sources in one JVM: 119 s with C1 only, 85-90 s with C2 cold, 59 s once warm). ORBITER_SPARK_JAVA_OPTIONS replaces
-# either. The long-lived JVM's heap is sized for Spark's allocation rate (bronze -> silver -> gold of the 8 sources in one cold JVM):
-# with the defaults, a heap that starts at 1/64 of the machine's memory and a young generation of about 130 MiB, that
-# took 349 collections and 5.8 s of pauses, 4 of them full (class metadata, then old-generation growth); with the
-# whole heap from the start, 320 MiB of it young and room for class metadata, 144 and 3.3 s, none full. A JVM per task
-# only gets the room for class metadata: two of them at once with the whole heap each took the stack's peak RSS from
-# 3.1 to 3.9 GiB.
+# either. The long-lived JVM's heap is sized for Spark's allocation rate (bronze -> silver -> gold of the 8 sources in
+# one cold JVM): with the defaults, a heap that starts at 1/64 of the machine's memory and a young generation of about
+# 130 MiB, that took 349 collections and 5.8 s of pauses, 4 of them full (class metadata, then old-generation growth);
+# with the whole heap from the start, 320 MiB of it young and room for class metadata, 144 and 3.3 s, none full. A JVM
+# per task only gets the room for class metadata: two of them at once with the whole heap each took the stack's peak
+# RSS from 3.1 to 3.9 GiB.
 DRIVER_MEMORY = "1g"  # Spark's default, set explicitly because the initial heap below must not exceed it
-METASPACE_JAVA_OPTIONS = "-XX:+UseSerialGC -XX:MetaspaceSize=256m"
-HEAP_JAVA_OPTIONS = f"{METASPACE_JAVA_OPTIONS} -Xms{DRIVER_MEMORY} -Xmn320m"
-SHORT_LIVED_JAVA_OPTIONS = f"-XX:TieredStopAtLevel=1 {METASPACE_JAVA_OPTIONS}"
+# Every local JVM: the serial GC and room for class metadata.
+COMMON_JAVA_OPTIONS = "-XX:+UseSerialGC -XX:MetaspaceSize=256m"
+HEAP_JAVA_OPTIONS = f"{COMMON_JAVA_OPTIONS} -Xms{DRIVER_MEMORY} -Xmn320m"
+SHORT_LIVED_JAVA_OPTIONS = f"-XX:TieredStopAtLevel=1 {COMMON_JAVA_OPTIONS}"
 # C2 compiles a method after 5,000 calls by default: a cold cycle then spent 53 s of its 138-140 s of JVM CPU in the C2
 # compiler thread, on methods that were never hot enough to pay for it. Ten times the thresholds leave C2 the methods
 # that are (28 and 24 s of 128 and 106 s, the planning and task threads up 4-10 s).
